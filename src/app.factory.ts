@@ -1,0 +1,76 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import { AppModule } from './app.module.js';
+import type { Clock } from './common/clock.js';
+import { APP_ENV, CONNECTOR_SETTINGS } from './config/config.module.js';
+import type { ConnectorSettings } from './config/connector-settings.js';
+import type { AppEnv } from './config/env.schema.js';
+import { AppLogger } from './logging/app-logger.js';
+
+export interface CreateAppOptions {
+  logger: AppLogger;
+  /** Settings instead of the process environment (tests). */
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+}
+
+/** Builds the configured application (not yet listening): shared by `main.ts` and the end-to-end tests. */
+export async function createApp(options: CreateAppOptions): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+    // Webhook bodies are read by the ingest service itself, with its own size limit and error answers.
+    bodyParser: false,
+    logger: options.logger,
+    abortOnError: false,
+  });
+  const env = app.get<AppEnv>(APP_ENV);
+  options.logger.pino.level = env.logLevel;
+  app.set('trust proxy', env.trustProxy);
+  app.disable('x-powered-by');
+  app.use(requestLog(options.logger));
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** One line per request: method, route pattern (never the raw URL, which may hold a secret), status, time. */
+function requestLog(logger: AppLogger) {
+  return (request: Request, response: Response, next: NextFunction): void => {
+    const started = process.hrtime.bigint();
+    response.on('finish', () => {
+      const route = request.route?.path ? `${request.baseUrl}${String(request.route.path)}` : '(unmatched)';
+      const fields = {
+        method: request.method,
+        route,
+        status: response.statusCode,
+        ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+        correlationId: response.getHeader('X-Correlation-Id'),
+      };
+      if (route.startsWith('/health')) logger.pino.debug(fields, 'http request');
+      else logger.info(fields, 'http request');
+    });
+    next();
+  };
+}
+
+/** What an operator needs to see at start: where it listens, where data goes, which vendors are open. */
+export function logStartupSummary(app: INestApplication, logger: AppLogger, url: string): void {
+  const env = app.get<AppEnv>(APP_ENV);
+  const settings = app.get<ConnectorSettings>(CONNECTOR_SETTINGS);
+  logger.info({ url, store: env.database.file, configDir: env.configDir }, 'connector listening');
+  const secrets = { voicefox: env.voicefoxWebhookSecret, yunfu: env.yunfuWebhookSecret };
+  for (const [vendor, vendorSettings] of Object.entries(settings.vendors)) {
+    const endpoint = `${url}/webhooks/${vendor}`;
+    if (!vendorSettings.enabled) logger.info({ vendor }, `vendor ${vendor} is disabled in ${'mapping.yaml'}: its endpoint answers 404`);
+    else if (secrets[vendor as keyof typeof secrets] === null) {
+      logger.warn(
+        { vendor, endpoint },
+        `${vendor.toUpperCase()}_WEBHOOK_SECRET is not set: ${endpoint} is closed and answers 401 to every request`,
+      );
+    } else logger.info({ vendor, endpoint }, `accepting ${vendor} webhooks`);
+  }
+  if (env.hubspotAccessToken === null) {
+    logger.warn({}, 'HUBSPOT_ACCESS_TOKEN is not set: SANDBOX MODE. Calls are stored and mapped; nothing is written to a real HubSpot account.');
+  }
+}

@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { AppExceptionFilter } from './common/app-exception.filter.js';
+import { AppConfigModule, type AppConfigOptions } from './config/config.module.js';
+import { HealthController } from './health/health.controller.js';
+import { AppLogger } from './logging/app-logger.js';
+import { StoreModule } from './store/store.module.js';
+import { InboxWorker } from './sync/inbox-worker.service.js';
+import { VendorRegistry } from './vendors/vendor-registry.js';
+import { WebhookIngestService } from './webhooks/webhook-ingest.service.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
+
+export interface AppModuleOptions extends AppConfigOptions {
+  logger: AppLogger;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [AppConfigModule.forRoot(options), StoreModule, TerminusModule.forRoot({ logger: false })],
+      controllers: [WebhooksController, HealthController],
+      providers: [
+        { provide: AppLogger, useValue: options.logger },
+        { provide: APP_FILTER, useClass: AppExceptionFilter },
+        VendorRegistry,
+        WebhookIngestService,
+        InboxWorker,
+      ],
+    };
+  }
+}

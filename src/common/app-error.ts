@@ -1,0 +1,50 @@
+/**
+ * The connector's errors. Each has a stable code and the HTTP status a client gets for it; one global filter turns
+ * them into responses. Messages name the problem and never carry a secret or personal data.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    readonly httpStatus: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class UnknownVendorError extends AppError {
+  constructor() {
+    super('unknown_vendor', 404, 'no webhook endpoint for this vendor');
+  }
+}
+
+export class WebhookUnauthorizedError extends AppError {
+  constructor(reason: string) {
+    super('unauthorized', 401, reason);
+  }
+}
+
+export class SourceForbiddenError extends AppError {
+  constructor() {
+    super('forbidden_source', 403, 'the sender address is not on this vendor\'s allow-list');
+  }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  constructor() {
+    super('unsupported_media_type', 415, 'the body must be JSON (Content-Type: application/json)');
+  }
+}
+
+export class InvalidJsonError extends AppError {
+  constructor(reason: string) {
+    super('invalid_json', 400, `the body is not valid JSON: ${reason}`);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(limitBytes: number) {
+    super('payload_too_large', 413, `the body is larger than the limit of ${limitBytes} bytes`);
+  }
+}

@@ -1,0 +1,43 @@
+import { ArgumentsHost, Catch, HttpException, Inject, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import { AppLogger } from '../logging/app-logger.js';
+import { AppError } from './app-error.js';
+import { PayloadValidationError } from './payload-validation.js';
+
+/**
+ * Turns every error into a JSON response: the connector's own errors into their 4xx, framework errors (unknown route,
+ * method) into theirs, and anything unexpected into a 500 that names no detail. The body is always
+ * `{ error: { code, message, field? } }`.
+ */
+@Catch()
+export class AppExceptionFilter implements ExceptionFilter {
+  constructor(@Inject(AppLogger) private readonly logger: AppLogger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { status, body } = this.describe(exception);
+    if (response.headersSent) return;
+    if (status === 413) response.setHeader('Connection', 'close');
+    response.status(status).json(body);
+  }
+
+  private describe(exception: unknown): { status: number; body: { error: Record<string, string> } } {
+    if (exception instanceof AppError) {
+      const error: Record<string, string> = { code: exception.code, message: exception.message };
+      if (exception instanceof PayloadValidationError) error['field'] = exception.field;
+      return { status: exception.httpStatus, body: { error } };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : `http_${status}`;
+      return { status, body: { error: { code, message: status === 404 ? 'no such endpoint' : exception.message } } };
+    }
+    this.logger.error({ err: errorSummary(exception) }, 'unhandled error while serving a request');
+    return { status: 500, body: { error: { code: 'internal_error', message: 'internal error' } } };
+  }
+}
+
+/** Name and message only: a stack or a cause may quote request data. */
+export function errorSummary(error: unknown): { name: string; message: string } {
+  return error instanceof Error ? { name: error.name, message: error.message } : { name: 'non-error', message: String(error) };
+}

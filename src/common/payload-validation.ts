@@ -1,0 +1,93 @@
+import 'reflect-metadata';
+import { plainToInstance, type ClassConstructor } from 'class-transformer';
+import { ValidateBy, validateSync, type ValidationError, type ValidationOptions } from 'class-validator';
+import { AppError } from './app-error.js';
+
+/** A payload of valid JSON but the wrong shape. `field` is a path such as `data[2].number_data.number`. */
+export class PayloadValidationError extends AppError {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super('invalid_payload', 400, `${field}: ${problem}`);
+  }
+}
+
+/** Validates plain JSON against a class-validator schema class; answers the typed instance or throws the first problem. */
+export function validatePayload<T extends object>(schema: ClassConstructor<T>, value: unknown, pathPrefix = ''): T {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new PayloadValidationError(pathPrefix || 'body', 'must be a JSON object');
+  }
+  const instance = plainToInstance(schema, value, { enableImplicitConversion: false });
+  const errors = validateSync(instance, { forbidUnknownValues: false, validationError: { target: false, value: false } });
+  const first = firstProblem(errors, pathPrefix);
+  if (first) throw new PayloadValidationError(first.field, first.problem);
+  return instance;
+}
+
+function firstProblem(errors: ValidationError[], prefix: string): { field: string; problem: string } | null {
+  for (const error of errors) {
+    const field = /^\d+$/.test(error.property)
+      ? `${prefix}[${error.property}]`
+      : prefix
+        ? `${prefix}.${error.property}`
+        : error.property;
+    if (error.constraints) {
+      const [key, message] = Object.entries(error.constraints)[0]!;
+      return { field, problem: key === 'nestedValidation' ? 'must be an object or a list of objects' : problemText(message, error.property) };
+    }
+    const nested = firstProblem(error.children ?? [], field);
+    if (nested) return nested;
+  }
+  return null;
+}
+
+/** class-validator says "session_id must be a string"; the path already names the field. */
+function problemText(message: string, property: string): string {
+  return message.startsWith(`${property} `) ? message.slice(property.length + 1) : message;
+}
+
+/** A string, number or boolean (or null/absent with `@IsOptional`): vendors send ids and answers both ways. */
+export function IsScalar(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isScalar',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)),
+        defaultMessage: () => 'must be a string, number or boolean',
+      },
+    },
+    options,
+  );
+}
+
+/** A finite number, or text holding one (`"43"`). */
+export function IsNumberLike(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isNumberLike',
+      validator: {
+        validate: (value: unknown) =>
+          (typeof value === 'number' && Number.isFinite(value)) ||
+          (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value.trim()))),
+        defaultMessage: () => 'must be a number',
+      },
+    },
+    options,
+  );
+}
+
+/** A JSON object (not an array). */
+export function IsPlainObject(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isPlainObject',
+      validator: {
+        validate: (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value),
+        defaultMessage: () => 'must be a JSON object',
+      },
+    },
+    options,
+  );
+}

@@ -1,0 +1,45 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { CLOCK, systemClock, type Clock } from '../common/clock.js';
+import { loadConnectorSettings } from './connector-settings.js';
+import { validateEnv, type AppEnv } from './env.schema.js';
+
+export const APP_ENV = Symbol('APP_ENV');
+export const CONNECTOR_SETTINGS = Symbol('CONNECTOR_SETTINGS');
+
+export interface AppConfigOptions {
+  /** Settings to use instead of the process environment and `.env` (tests, embedding). */
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+}
+
+/**
+ * Validates the environment once at start-up (`@nestjs/config` with a validate function) and the files under
+ * `CONFIG_DIR`; exposes both as typed, injectable objects. A bad setting stops the start with the key named.
+ */
+@Global()
+@Module({})
+export class AppConfigModule {
+  static forRoot(options: AppConfigOptions = {}): DynamicModule {
+    const explicit = options.env;
+    const configModule = ConfigModule.forRoot({
+      ignoreEnvFile: explicit !== undefined,
+      ignoreEnvVars: explicit !== undefined,
+      // The validated object goes under one key so that @nestjs/config copies nothing back into process.env.
+      validate: (raw) => ({ app: validateEnv(explicit ?? raw) }),
+    });
+    // forRoot validates eagerly; Nest awaits this promise later and rethrows its error from NestFactory.create.
+    // Marking it handled now keeps Node from reporting that rejection as unhandled in between.
+    configModule.catch(() => undefined);
+    return {
+      module: AppConfigModule,
+      imports: [configModule],
+      providers: [
+        { provide: APP_ENV, inject: [ConfigService], useFactory: (config: ConfigService) => config.get<AppEnv>('app') },
+        { provide: CONNECTOR_SETTINGS, inject: [APP_ENV], useFactory: (env: AppEnv) => loadConnectorSettings(env.configDir) },
+        { provide: CLOCK, useValue: options.clock ?? systemClock },
+      ],
+      exports: [APP_ENV, CONNECTOR_SETTINGS, CLOCK],
+    };
+  }
+}

@@ -1,0 +1,133 @@
+import { resolve } from 'node:path';
+
+/** The validated environment. Built once at start-up; nothing else reads `process.env`. */
+export interface AppEnv {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  hubspotAccessToken: string | null;
+  hubspotBaseUrl: string;
+  database: { kind: 'sqlite'; file: string };
+  voicefoxWebhookSecret: string | null;
+  yunfuWebhookSecret: string | null;
+  adminToken: string | null;
+  configDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  webhookMaxBodyBytes: number;
+  workerBatchSize: number;
+  workerPollIntervalMs: number;
+  trustProxy: boolean;
+}
+
+export const DEFAULT_DATABASE_FILE = './data/connector.sqlite';
+/** Secrets shorter than this are refused: a guessable webhook secret is an open door. */
+export const MIN_SECRET_LENGTH = 16;
+
+/** A start-up configuration error. The message names each bad key and never its value. */
+export class EnvValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'EnvValidationError';
+  }
+}
+
+type RawEnv = Record<string, unknown>;
+
+export function validateEnv(raw: RawEnv): AppEnv {
+  const problems: string[] = [];
+  const text = (key: string): string | null => {
+    const value = raw[key];
+    if (value === undefined || value === null) return null;
+    const trimmed = String(value).trim();
+    return trimmed === '' ? null : trimmed;
+  };
+  const integer = (key: string, fallback: number, min: number, max: number): number => {
+    const value = text(key);
+    if (value === null) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      problems.push(`${key} must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const oneOf = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
+    const value = text(key);
+    if (value === null) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      problems.push(`${key} must be one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return value as T;
+  };
+  const secret = (key: string): string | null => {
+    const value = text(key);
+    if (value !== null && value.replace(/^bearer\s+/i, '').length < MIN_SECRET_LENGTH) {
+      problems.push(`${key} must be at least ${MIN_SECRET_LENGTH} characters long`);
+    }
+    return value;
+  };
+  const bool = (key: string): boolean => {
+    const value = text(key)?.toLowerCase();
+    if (value === undefined) return false;
+    if (['1', 'true', 'yes'].includes(value)) return true;
+    if (['0', 'false', 'no'].includes(value)) return false;
+    problems.push(`${key} must be true or false`);
+    return false;
+  };
+
+  const nodeEnv = oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const hubspotAccessToken = text('HUBSPOT_ACCESS_TOKEN');
+  if (nodeEnv === 'production' && hubspotAccessToken === null) {
+    problems.push('HUBSPOT_ACCESS_TOKEN is required when NODE_ENV=production (sandbox mode is for trying the connector)');
+  }
+  const hubspotBaseUrl = text('HUBSPOT_BASE_URL') ?? 'https://api.hubapi.com';
+  if (!isHttpUrl(hubspotBaseUrl)) problems.push('HUBSPOT_BASE_URL must be an http(s) URL');
+
+  const env: AppEnv = {
+    nodeEnv,
+    port: integer('PORT', 3000, 0, 65535),
+    host: text('HOST') ?? '0.0.0.0',
+    hubspotAccessToken,
+    hubspotBaseUrl: hubspotBaseUrl.replace(/\/+$/, ''),
+    database: parseDatabaseUrl(text('DATABASE_URL'), problems),
+    voicefoxWebhookSecret: secret('VOICEFOX_WEBHOOK_SECRET'),
+    yunfuWebhookSecret: secret('YUNFU_WEBHOOK_SECRET'),
+    adminToken: secret('ADMIN_TOKEN'),
+    configDir: resolve(text('CONFIG_DIR') ?? './config'),
+    logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    webhookMaxBodyBytes: integer('WEBHOOK_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    workerBatchSize: integer('WORKER_BATCH_SIZE', 100, 1, 1000),
+    workerPollIntervalMs: integer('WORKER_POLL_INTERVAL_MS', 500, 10, 60_000),
+    trustProxy: bool('TRUST_PROXY'),
+  };
+  if (problems.length > 0) throw new EnvValidationError(problems);
+  return env;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `DATABASE_URL`: unset for the embedded default; `sqlite:<path>`, `file:<path>` or a bare path for SQLite.
+ * PostgreSQL is refused by name until the store supports it, rather than silently falling back to SQLite.
+ */
+function parseDatabaseUrl(value: string | null, problems: string[]): AppEnv['database'] {
+  if (value === null) return { kind: 'sqlite', file: resolve(DEFAULT_DATABASE_FILE) };
+  if (/^postgres(ql)?:\/\//i.test(value)) {
+    problems.push('DATABASE_URL: PostgreSQL is not supported by this version yet; leave it unset for the embedded SQLite store');
+    return { kind: 'sqlite', file: resolve(DEFAULT_DATABASE_FILE) };
+  }
+  const path = value.replace(/^(sqlite|file):(\/\/)?/i, '');
+  if (path === '' || /^[a-z]+:\/\//i.test(value)) {
+    problems.push('DATABASE_URL must be sqlite:<path>, file:<path> or a file path');
+    return { kind: 'sqlite', file: resolve(DEFAULT_DATABASE_FILE) };
+  }
+  return { kind: 'sqlite', file: path === ':memory:' ? path : resolve(path) };
+}

@@ -1,0 +1,29 @@
+import { createApp, logStartupSummary } from './app.factory.js';
+import { ConfigFileError } from './config/connector-settings.js';
+import { EnvValidationError } from './config/env.schema.js';
+import { APP_ENV } from './config/config.module.js';
+import type { AppEnv } from './config/env.schema.js';
+import { AppLogger, createPinoLogger } from './logging/app-logger.js';
+
+async function main(): Promise<void> {
+  const logger = new AppLogger(createPinoLogger('info'));
+  try {
+    const app = await createApp({ logger });
+    const env = app.get<AppEnv>(APP_ENV);
+    await app.listen(env.port, env.host);
+    const address = app.getHttpServer().address();
+    const port = typeof address === 'object' && address ? address.port : env.port;
+    logStartupSummary(app, logger, `http://${env.host === '0.0.0.0' ? 'localhost' : env.host}:${port}`);
+  } catch (error) {
+    if (error instanceof EnvValidationError || error instanceof ConfigFileError) {
+      // A configuration mistake: say exactly what, in plain text, and stop.
+      process.stderr.write(`Cannot start: ${error.message}\n`);
+    } else {
+      logger.fatal({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'start-up failed');
+    }
+    logger.flush();
+    process.exitCode = 1;
+  }
+}
+
+void main();

@@ -1,0 +1,25 @@
+import { Injectable } from '@nestjs/common';
+
+/** Wakes the worker when new events are stored, so that a lone call is not held back until the next poll. */
+@Injectable()
+export class InboxSignal {
+  private waiters: Array<() => void> = [];
+
+  notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Resolves on the next `notify()` or after `timeoutMs`, whichever comes first. */
+  wait(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.waiters.push(done);
+    });
+  }
+}

@@ -1,0 +1,19 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { StoreDb } from '../database.js';
+import { inboxMigration } from './0001-inbox.js';
+
+/** Migrations live in code (not a folder scan) so that the compiled app and the tests run the same list. */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001-inbox': inboxMigration,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+export async function migrateToLatest(db: StoreDb): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  const failed = results?.find((result) => result.status === 'Error');
+  if (error || failed) {
+    const reason = error instanceof Error ? error.message : String(error ?? 'unknown error');
+    throw new Error(`store migration ${failed?.migrationName ?? ''} failed: ${reason}`);
+  }
+}

@@ -1,0 +1,29 @@
+import type { CallRecord } from './call-record.js';
+
+/** What a mapper may know about the world: injected so that mapping stays a pure function. */
+export interface MappingContext {
+  /** IANA zone in which the vendor's naive local times are read. */
+  timeZone: string;
+  /** ISO 3166 region used for numbers without a country code. */
+  defaultRegion: string;
+  /** Vendor intention value (`1`, `A`) → normalised level or label. Unlisted values keep their own text. */
+  intentionLabels: Record<string, string>;
+  now: () => Date;
+}
+
+/** One stored inbox event, as the worker hands it to a vendor's mapper. */
+export interface InboxEventInput {
+  eventName: string;
+  payload: unknown;
+}
+
+export type MapResult =
+  | { kind: 'records'; records: CallRecord[] }
+  /** A valid event that carries no call (a task summary, an unknown event): stored, acknowledged, nothing to sync. */
+  | { kind: 'skipped'; reason: string };
+
+export interface VendorMapper {
+  readonly vendor: string;
+  /** Pure: validates the stored payload and maps it. Throws `PayloadValidationError` for a malformed one. */
+  map(event: InboxEventInput, context: MappingContext): MapResult;
+}

@@ -1,0 +1,48 @@
+import { PayloadValidationError, validatePayload } from '../../common/payload-validation.js';
+import { contentDigest } from '../../store/content-digest.js';
+import type { DeliveryOutcome, InboxItem, VendorWebhook } from '../vendor-webhook.js';
+import { YunfuCall, YunfuCallback } from './yunfu.payload.js';
+
+export const YUNFU_EVENT_NAME = 'call.success';
+
+/**
+ * One Yunfu POST carries one or more calls; each becomes its own inbox event keyed by `callid`. A malformed item is
+ * still stored (keyed by its content when it has no usable `callid`) so that the worker dead-letters it with the
+ * reason while the valid items of the batch go through. A batch in which no item is valid is refused with 400.
+ */
+export class YunfuWebhook implements VendorWebhook {
+  readonly vendor = 'yunfu';
+
+  split(body: unknown): InboxItem[] {
+    const callback = validatePayload(YunfuCallback, body);
+    let firstProblem: PayloadValidationError | null = null;
+    const items = callback.data.map((item, index): InboxItem => {
+      try {
+        const call = validatePayload(YunfuCall, item, `data[${index}]`);
+        return { eventKey: call.callid.trim(), eventName: YUNFU_EVENT_NAME, payload: item };
+      } catch (error) {
+        if (!(error instanceof PayloadValidationError)) throw error;
+        firstProblem ??= error;
+        const callid = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['callid'] : undefined;
+        const key = typeof callid === 'string' && callid.trim() !== '' && callid.length <= 200 ? callid.trim() : `invalid:${contentDigest(item)}`;
+        return { eventKey: key, eventName: YUNFU_EVENT_NAME, payload: item };
+      }
+    });
+    if (firstProblem && items.every((item) => !isValidCall(item.payload))) throw firstProblem;
+    return items;
+  }
+
+  /** Yunfu publishes no reply format; a small JSON body with the counts helps whoever reads their callback log. */
+  reply(outcome: DeliveryOutcome): Record<string, unknown> {
+    return { code: 0, message: 'ok', ...outcome };
+  }
+}
+
+function isValidCall(item: unknown): boolean {
+  try {
+    validatePayload(YunfuCall, item);
+    return true;
+  } catch {
+    return false;
+  }
+}

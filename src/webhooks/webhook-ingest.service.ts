@@ -1,0 +1,90 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import type { BlockList } from 'node:net';
+import { SourceForbiddenError, UnknownVendorError, WebhookUnauthorizedError } from '../common/app-error.js';
+import { CLOCK, type Clock } from '../common/clock.js';
+import { APP_ENV } from '../config/config.module.js';
+import { buildAllowList, type VendorId } from '../config/connector-settings.js';
+import type { AppEnv } from '../config/env.schema.js';
+import { AppLogger } from '../logging/app-logger.js';
+import { InboxRepository } from '../store/inbox.repository.js';
+import { InboxSignal } from '../store/inbox-signal.js';
+import { VendorRegistry, type Vendor } from '../vendors/vendor-registry.js';
+import { parseJsonBody, readBody } from './request-body.reader.js';
+import { secretMatches } from './webhook-auth.js';
+
+export interface IngestRequest {
+  vendorId: string;
+  /** The secret from the last path segment (`/webhooks/yunfu/<secret>`), where the route has one. */
+  pathSecret?: string;
+  request: Request;
+  correlationId: string;
+}
+
+/**
+ * Takes one webhook delivery from the wire into the durable inbox: vendor → auth → sender → size → JSON → shape →
+ * store. The vendor gets its 2xx only after the store's transaction committed.
+ */
+@Injectable()
+export class WebhookIngestService {
+  private readonly secrets: Record<VendorId, string | null>;
+  private readonly allowLists = new Map<string, BlockList | null>();
+
+  constructor(
+    private readonly vendors: VendorRegistry,
+    private readonly inbox: InboxRepository,
+    private readonly signal: InboxSignal,
+    private readonly logger: AppLogger,
+    @Inject(APP_ENV) private readonly env: AppEnv,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    this.secrets = { voicefox: env.voicefoxWebhookSecret, yunfu: env.yunfuWebhookSecret };
+    for (const vendor of vendors.all()) this.allowLists.set(vendor.id, buildAllowList(vendor.settings.allowedIps));
+  }
+
+  async ingest({ vendorId, pathSecret, request, correlationId }: IngestRequest): Promise<Record<string, unknown>> {
+    const vendor = this.vendors.find(vendorId);
+    if (!vendor || !vendor.settings.enabled) throw new UnknownVendorError();
+    this.authenticate(vendor, request, pathSecret);
+    this.checkSender(vendor, request);
+
+    const body = parseJsonBody(request.headers['content-type'], await readBody(request, this.env.webhookMaxBodyBytes));
+    const items = vendor.webhook.split(body);
+    const result = await this.inbox.storeDelivery(vendor.id, items, correlationId, this.clock.now());
+    if (result.stored + result.revised > 0) this.signal.notify();
+    this.logger.info(
+      { vendor: vendor.id, correlationId, events: items.length, ...result },
+      result.duplicates === items.length ? 'webhook repeated: nothing new stored' : 'webhook stored',
+    );
+    return vendor.webhook.reply({ received: items.length, stored: result.stored + result.revised, duplicates: result.duplicates });
+  }
+
+  /** A vendor whose secret is not configured is closed: every request is refused. */
+  private authenticate(vendor: Vendor, request: Request, pathSecret: string | undefined): void {
+    const expected = this.secrets[vendor.id];
+    if (expected === null) throw new WebhookUnauthorizedError(`webhooks for ${vendor.id} are closed: no secret is configured`);
+    const presented =
+      vendor.id === 'yunfu'
+        ? [pathSecret, header(request, 'authorization'), header(request, 'x-webhook-secret')]
+        : [header(request, 'authorization')];
+    // Every candidate is compared, so that timing does not tell which one was tried.
+    const matches = presented.map((candidate) => secretMatches(candidate, expected));
+    if (!matches.includes(true)) {
+      throw new WebhookUnauthorizedError(presented.every((candidate) => candidate === undefined) ? 'missing webhook secret' : 'wrong webhook secret');
+    }
+  }
+
+  private checkSender(vendor: Vendor, request: Request): void {
+    const allowList = this.allowLists.get(vendor.id);
+    if (!allowList) return;
+    const address = (this.env.trustProxy ? request.ip : request.socket.remoteAddress) ?? '';
+    const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
+    const family = plain.includes(':') ? 'ipv6' : 'ipv4';
+    if (!plain || !allowList.check(plain, family)) throw new SourceForbiddenError();
+  }
+}
+
+function header(request: Request, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
