@@ -33,7 +33,8 @@ function firstProblem(errors: ValidationError[], prefix: string): { field: strin
         ? `${prefix}.${error.property}`
         : error.property;
     if (error.constraints) {
-      const [key, message] = Object.entries(error.constraints)[0]!;
+      // Constraints come in reverse decorator order; the top decorator is the type check, the most basic problem.
+      const [key, message] = Object.entries(error.constraints).at(-1)!;
       return { field, problem: key === 'nestedValidation' ? 'must be an object or a list of objects' : problemText(message, error.property) };
     }
     const nested = firstProblem(error.children ?? [], field);

@@ -51,7 +51,7 @@ export function parseConnectorSettings(text: string, fileName: string): Connecto
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems: string[] = doc.errors.map((error) => {
-    const line = error.linePos?.[0]?.line ?? 1;
+    const line = lineCounter.linePos(error.pos[0]).line;
     return `${fileName}:${line} YAML syntax: ${error.message.split('\n')[0]}`;
   });
   if (problems.length > 0) throw new ConfigFileError(problems);

@@ -33,6 +33,11 @@ export class EnvValidationError extends Error {
 
 type RawEnv = Record<string, unknown>;
 
+/** For command-line tools, which run without the NestJS config module. */
+export function envFromProcess(): AppEnv {
+  return validateEnv(process.env);
+}
+
 export function validateEnv(raw: RawEnv): AppEnv {
   const problems: string[] = [];
   const text = (key: string): string | null => {

@@ -1,0 +1,94 @@
+import { parseArgs } from 'node:util';
+import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
+import { openSqliteStore } from '../store/database.js';
+import { InboxRepository, type InboxEventRow } from '../store/inbox.repository.js';
+import { migrateToLatest } from '../store/migrations/migrations.js';
+import type { InboxStatus } from '../store/database.js';
+
+const USAGE = `Usage: npm run inbox -- [--status pending|processing|mapped|skipped|dead] [--vendor voicefox|yunfu] [--limit N]
+       npm run inbox -- --show <event id>
+
+Without --show: counts per status, then the latest events (no payloads or personal data).
+With --show: one event's mapped CallRecords as JSON (they hold the customer's data: handle with care).`;
+
+const STATUSES: InboxStatus[] = ['pending', 'processing', 'mapped', 'skipped', 'dead'];
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      status: { type: 'string' },
+      vendor: { type: 'string' },
+      limit: { type: 'string', default: '20' },
+      show: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.status !== undefined && !STATUSES.includes(values.status as InboxStatus)) {
+    process.stderr.write(`--status must be one of ${STATUSES.join(', ')}\n`);
+    return 2;
+  }
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) {
+    process.stderr.write('--limit must be a positive whole number\n');
+    return 2;
+  }
+
+  const env = envFromProcess();
+  const db = openSqliteStore(env.database.file);
+  try {
+    await migrateToLatest(db);
+    const inbox = new InboxRepository(db);
+    if (values.show !== undefined) {
+      const row = (await inbox.list()).find((event) => String(event.id) === values.show);
+      if (!row) {
+        process.stderr.write(`no inbox event with id ${values.show}\n`);
+        return 1;
+      }
+      process.stdout.write(`${JSON.stringify({ ...summary(row), records: row.records ? JSON.parse(row.records) : null }, null, 2)}\n`);
+      return 0;
+    }
+    const counts = await inbox.countByStatus();
+    process.stdout.write(`store: ${env.database.file}\n`);
+    process.stdout.write(`${STATUSES.map((status) => `${status} ${counts[status]}`).join('  ')}\n\n`);
+    const filter: { vendor?: string; status?: InboxStatus } = {};
+    if (values.vendor) filter.vendor = values.vendor;
+    if (values.status) filter.status = values.status as InboxStatus;
+    const rows = (await inbox.list(filter)).slice(-limit);
+    for (const row of rows) {
+      const line = summary(row);
+      process.stdout.write(
+        `#${line.id}  ${line.vendor}  ${line.event}  ${line.status}  rev ${line.revision}  ${line.receivedAt}${line.error ? `  ${line.error}` : ''}\n`,
+      );
+    }
+    if (rows.length === 0) process.stdout.write('(no events)\n');
+    return 0;
+  } finally {
+    await db.destroy();
+  }
+}
+
+function summary(row: InboxEventRow) {
+  return {
+    id: row.id,
+    vendor: row.vendor,
+    event: row.event_name,
+    status: row.status,
+    revision: row.revision,
+    attempts: row.attempts,
+    receivedAt: row.received_at,
+    correlationId: row.correlation_id,
+    error: row.last_error,
+  };
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    process.stderr.write(error instanceof EnvValidationError ? `${error.message}\n` : `inbox: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

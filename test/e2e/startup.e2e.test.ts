@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fixture } from '../support/fixtures.js';
+import { REPO_DIR, postJson, waitFor } from '../support/test-app.js';
+
+/** The built entry point, as `npm start` runs it (`npm test` builds first). */
+const MAIN = join(REPO_DIR, 'dist', 'main.js');
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running: ChildProcess[] = [];
+const dirs: string[] = [];
+
+/** Runs the connector in a fresh folder holding only a copy of `config/`, with exactly the given environment. */
+function startConnector(env: Record<string, string>, mappingYaml?: string): Started & { dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'connector-start-'));
+  dirs.push(dir);
+  cpSync(join(REPO_DIR, 'config'), join(dir, 'config'), { recursive: true });
+  if (mappingYaml !== undefined) writeFileSync(join(dir, 'config', 'mapping.yaml'), mappingYaml);
+  const child = spawn(process.execPath, [MAIN], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, dir, output: () => output, exit };
+}
+
+beforeAll(() => {
+  expect(existsSync(MAIN), 'dist/main.js exists (npm test runs the build first)').toBe(true);
+});
+
+afterEach(() => {
+  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  it('starts with no settings on the embedded defaults, says which vendors are closed, and stops on SIGTERM', async () => {
+    // PORT=0 only so that the test never collides with a port in use; everything else is default.
+    const started = startConnector({ PORT: '0' });
+    await waitFor(() => started.output().includes('connector listening'), 20_000);
+    const listening = started.output().split('\n').find((line) => line.includes('connector listening'))!;
+    const url = (JSON.parse(listening) as { url: string }).url;
+
+    expect(started.output()).toContain('VOICEFOX_WEBHOOK_SECRET is not set');
+    expect(started.output()).toContain('YUNFU_WEBHOOK_SECRET is not set');
+    expect(started.output()).toContain('SANDBOX MODE');
+    expect(existsSync(join(started.dir, 'data', 'connector.sqlite'))).toBe(true);
+
+    expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+    const refused = await postJson(`${url}/webhooks/voicefox`, fixture('voicefox', 'callin-collect'), { authorization: 'Bearer anything-at-all-here' });
+    expect(refused.status).toBe(401);
+
+    started.child.kill('SIGTERM');
+    const exit = await Promise.race([started.exit, new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000))]);
+    expect(exit, 'exited within 10 s of SIGTERM').not.toBeNull();
+    expect(exit!.code === 0 || exit!.signal === 'SIGTERM').toBe(true);
+  });
+
+  it('refuses to start on a malformed setting, naming the key and not the value', async () => {
+    const started = startConnector({ PORT: 'eighty', YUNFU_WEBHOOK_SECRET: 'tiny-secret' });
+    expect((await started.exit).code).toBe(1);
+    expect(started.output()).toContain('Cannot start: Invalid environment');
+    expect(started.output()).toContain('PORT must be a whole number from 0 to 65535');
+    expect(started.output()).toContain('YUNFU_WEBHOOK_SECRET must be at least 16 characters long');
+    expect(started.output()).not.toContain('tiny-secret');
+  });
+
+  it('refuses to start in production without a HubSpot token', async () => {
+    const started = startConnector({ NODE_ENV: 'production', PORT: '0' });
+    expect((await started.exit).code).toBe(1);
+    expect(started.output()).toContain('HUBSPOT_ACCESS_TOKEN is required when NODE_ENV=production');
+  });
+
+  it('refuses to start on an invalid config file, naming file, line and setting', async () => {
+    const started = startConnector({ PORT: '0' }, 'vendors:\n  yunfu:\n    timeZone: Nowhere/Land\n');
+    expect((await started.exit).code).toBe(1);
+    expect(started.output()).toContain('config/mapping.yaml:3 vendors.yunfu.timeZone: must be an IANA time zone');
+  });
+});

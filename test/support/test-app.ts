@@ -1,0 +1,104 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { Writable } from 'node:stream';
+import { createApp } from '../../src/app.factory.js';
+import { AppLogger, createPinoLogger } from '../../src/logging/app-logger.js';
+import { InboxRepository } from '../../src/store/inbox.repository.js';
+
+export const REPO_DIR = join(import.meta.dirname, '..', '..');
+export const VOICEFOX_SECRET = 'vf-test-secret-0123456789abcdef';
+export const YUNFU_SECRET = 'yf-test-secret-0123456789abcdef';
+
+export interface TestApp {
+  url: string;
+  app: INestApplication;
+  inbox: InboxRepository;
+  dir: string;
+  /** Every log line the app wrote, parsed. */
+  logs: Array<Record<string, unknown>>;
+  /** Resolves once no event is pending or processing (bounded by `timeoutMs`). */
+  settled(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string | undefined>;
+  /** Replaces config/mapping.yaml for this app. */
+  mappingYaml?: string;
+}
+
+/** A real connector on an ephemeral loopback port, with its own SQLite file and config folder. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'connector-test-'));
+  const configDir = join(dir, 'config');
+  cpSync(join(REPO_DIR, 'config'), configDir, { recursive: true });
+  if (options.mappingYaml !== undefined) writeFileSync(join(configDir, 'mapping.yaml'), options.mappingYaml);
+
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  const logger = new AppLogger(createPinoLogger('debug', sink));
+  const app = await createApp({
+    logger,
+    env: {
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite:${join(dir, 'connector.sqlite')}`,
+      CONFIG_DIR: configDir,
+      VOICEFOX_WEBHOOK_SECRET: VOICEFOX_SECRET,
+      YUNFU_WEBHOOK_SECRET: YUNFU_SECRET,
+      WORKER_POLL_INTERVAL_MS: '50',
+      ...options.env,
+    },
+  });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  const inbox = app.get(InboxRepository);
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    app,
+    inbox,
+    dir,
+    logs,
+    async settled(timeoutMs = 10_000) {
+      await waitFor(async () => {
+        const counts = await inbox.countByStatus();
+        return counts.pending === 0 && counts.processing === 0;
+      }, timeoutMs);
+    },
+    async close() {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `condition` every 25 ms until it holds; fails after `timeoutMs`. */
+export async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: response.headers };
+}
