@@ -8,6 +8,8 @@ import type { Clock } from './common/clock.js';
 import { APP_ENV, CONNECTOR_SETTINGS } from './config/config.module.js';
 import type { ConnectorSettings } from './config/connector-settings.js';
 import type { AppEnv } from './config/env.schema.js';
+import { HUBSPOT_CONNECTION, type HubSpotConnection } from './hubspot/hubspot.module.js';
+import { HubSpotStatus } from './hubspot/hubspot-status.js';
 import { AppLogger } from './logging/app-logger.js';
 
 export interface CreateAppOptions {
@@ -70,7 +72,12 @@ export function logStartupSummary(app: INestApplication, logger: AppLogger, url:
       );
     } else logger.info({ vendor, endpoint }, `accepting ${vendor} webhooks`);
   }
-  if (env.hubspotAccessToken === null) {
-    logger.warn({}, 'HUBSPOT_ACCESS_TOKEN is not set: SANDBOX MODE. Calls are stored and mapped; nothing is written to a real HubSpot account.');
-  }
+  const hubspot = app.get<HubSpotConnection>(HUBSPOT_CONNECTION);
+  app.get(HubSpotStatus).setMode(hubspot.mode);
+  if (hubspot.mode === 'sandbox') {
+    logger.warn(
+      { emulator: hubspot.baseUrl },
+      `HUBSPOT_ACCESS_TOKEN is not set: SANDBOX MODE. Calls go to the built-in HubSpot emulator at ${hubspot.baseUrl}, not to a real HubSpot account (see ${hubspot.baseUrl}/crm/v3/objects/calls).`,
+    );
+  } else logger.info({ hubspot: hubspot.baseUrl }, 'syncing calls to HubSpot');
 }

@@ -4,7 +4,9 @@ import { TerminusModule } from '@nestjs/terminus';
 import { AppExceptionFilter } from './common/app-exception.filter.js';
 import { AppConfigModule, type AppConfigOptions } from './config/config.module.js';
 import { HealthController } from './health/health.controller.js';
-import { AppLogger } from './logging/app-logger.js';
+import { HubSpotModule } from './hubspot/hubspot.module.js';
+import type { AppLogger } from './logging/app-logger.js';
+import { LoggingModule } from './logging/logging.module.js';
 import { StoreModule } from './store/store.module.js';
 import { InboxWorker } from './sync/inbox-worker.service.js';
 import { VendorRegistry } from './vendors/vendor-registry.js';
@@ -20,10 +22,9 @@ export class AppModule {
   static forRoot(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [AppConfigModule.forRoot(options), StoreModule, TerminusModule.forRoot({ logger: false })],
+      imports: [LoggingModule.forRoot(options.logger), AppConfigModule.forRoot(options), StoreModule, HubSpotModule, TerminusModule.forRoot({ logger: false })],
       controllers: [WebhooksController, HealthController],
       providers: [
-        { provide: AppLogger, useValue: options.logger },
         { provide: APP_FILTER, useClass: AppExceptionFilter },
         VendorRegistry,
         WebhookIngestService,

@@ -3,15 +3,15 @@ import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
 import { openSqliteStore } from '../store/database.js';
 import { InboxRepository, type InboxEventRow } from '../store/inbox.repository.js';
 import { migrateToLatest } from '../store/migrations/migrations.js';
-import type { InboxStatus } from '../store/database.js';
+import { INBOX_STATUSES, type InboxStatus } from '../store/database.js';
 
-const USAGE = `Usage: npm run inbox -- [--status pending|processing|mapped|skipped|dead] [--vendor voicefox|yunfu] [--limit N]
+const USAGE = `Usage: npm run inbox -- [--status pending|processing|synced|retrying|skipped|dead] [--vendor voicefox|yunfu] [--limit N]
        npm run inbox -- --show <event id>
 
 Without --show: counts per status, then the latest events (no payloads or personal data).
-With --show: one event's mapped CallRecords as JSON (they hold the customer's data: handle with care).`;
+With --show: one event's mapped CallRecords and HubSpot ids as JSON (they hold the customer's data: handle with care).`;
 
-const STATUSES: InboxStatus[] = ['pending', 'processing', 'mapped', 'skipped', 'dead'];
+const STATUSES: InboxStatus[] = INBOX_STATUSES;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -48,7 +48,8 @@ async function main(): Promise<number> {
         process.stderr.write(`no inbox event with id ${values.show}\n`);
         return 1;
       }
-      process.stdout.write(`${JSON.stringify({ ...summary(row), records: row.records ? JSON.parse(row.records) : null }, null, 2)}\n`);
+      const detail = { ...summary(row), hubspotContactId: row.hubspot_contact_id, hubspotCallId: row.hubspot_call_id, nextAttemptAt: row.next_attempt_at };
+      process.stdout.write(`${JSON.stringify({ ...detail, records: row.records ? JSON.parse(row.records) : null }, null, 2)}\n`);
       return 0;
     }
     const counts = await inbox.countByStatus();

@@ -19,9 +19,25 @@ export interface VendorSettings {
 export const VENDOR_IDS = ['voicefox', 'yunfu'] as const;
 export type VendorId = (typeof VENDOR_IDS)[number];
 
+/** What the connector writes in HubSpot (`hubspot:` section). */
+export interface HubSpotSettings {
+  /** Property group for the connector's properties on contacts and calls. */
+  propertyGroup: string;
+  /** The unique contact property holding the E.164 number (HubSpot allows 10 unique properties per object). */
+  uniquePhoneProperty: string;
+  callsWithoutPhone: 'dead-letter' | 'log-without-contact';
+}
+
 export interface ConnectorSettings {
   vendors: Record<VendorId, VendorSettings>;
+  hubspot: HubSpotSettings;
 }
+
+export const DEFAULT_HUBSPOT_SETTINGS: HubSpotSettings = {
+  propertyGroup: 'ai_call_connector',
+  uniquePhoneProperty: 'ai_call_phone_e164',
+  callsWithoutPhone: 'dead-letter',
+};
 
 export const MAPPING_FILE = 'mapping.yaml';
 
@@ -34,6 +50,10 @@ export class ConfigFileError extends Error {
 }
 
 const VENDOR_KEYS = ['enabled', 'timeZone', 'defaultRegion', 'intentions', 'allowedIps'];
+const TOP_KEYS = ['vendors', 'hubspot'];
+const HUBSPOT_KEYS = ['propertyGroup', 'uniquePhoneProperty', 'callsWithoutPhone'];
+/** HubSpot internal names: lowercase letters, digits and underscores, starting with a letter; `hs_` is HubSpot's. */
+const INTERNAL_NAME = /^[a-z][a-z0-9_]{0,99}$/;
 
 export function loadConnectorSettings(configDir: string): ConnectorSettings {
   const file = join(configDir, MAPPING_FILE);
@@ -68,12 +88,42 @@ export function parseConnectorSettings(text: string, fileName: string): Connecto
   for (const key of Object.keys(vendorsRaw)) {
     if (!(VENDOR_IDS as readonly string[]).includes(key)) problems.push(`${at(['vendors', key])}: unknown vendor (known: ${VENDOR_IDS.join(', ')})`);
   }
+  for (const key of Object.keys(root as Record<string, unknown>)) {
+    if (!TOP_KEYS.includes(key)) problems.push(`${at([key])}: unknown section (known: ${TOP_KEYS.join(', ')})`);
+  }
   const vendors = {} as Record<VendorId, VendorSettings>;
   for (const vendor of VENDOR_IDS) {
     vendors[vendor] = readVendor(vendorsRaw[vendor], ['vendors', vendor], at, problems);
   }
+  const hubspot = readHubSpot((root as Record<string, unknown>)['hubspot'], at, problems);
   if (problems.length > 0) throw new ConfigFileError(problems);
-  return { vendors };
+  return { vendors, hubspot };
+}
+
+function readHubSpot(raw: unknown, at: (path: (string | number)[]) => string, problems: string[]): HubSpotSettings {
+  const settings = { ...DEFAULT_HUBSPOT_SETTINGS };
+  if (raw === undefined || raw === null) return settings;
+  if (!isRecord(raw)) {
+    problems.push(`${at(['hubspot'])}: must be a map`);
+    return settings;
+  }
+  for (const key of Object.keys(raw)) {
+    if (!HUBSPOT_KEYS.includes(key)) problems.push(`${at(['hubspot', key])}: unknown setting (known: ${HUBSPOT_KEYS.join(', ')})`);
+  }
+  for (const key of ['propertyGroup', 'uniquePhoneProperty'] as const) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !INTERNAL_NAME.test(value) || value.startsWith('hs_')) {
+      problems.push(`${at(['hubspot', key])}: must be a HubSpot internal name (lowercase letters, digits, _; not starting with hs_)`);
+    } else settings[key] = value;
+  }
+  const withoutPhone = raw['callsWithoutPhone'];
+  if (withoutPhone !== undefined) {
+    if (withoutPhone !== 'dead-letter' && withoutPhone !== 'log-without-contact') {
+      problems.push(`${at(['hubspot', 'callsWithoutPhone'])}: must be one of dead-letter, log-without-contact`);
+    } else settings.callsWithoutPhone = withoutPhone;
+  }
+  return settings;
 }
 
 function readVendor(

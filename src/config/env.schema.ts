@@ -17,6 +17,27 @@ export interface AppEnv {
   workerBatchSize: number;
   workerPollIntervalMs: number;
   trustProxy: boolean;
+  hubspot: {
+    burstPer10s: number;
+    searchPerSecond: number;
+    requestTimeoutMs: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    /** While sync is paused (daily limit, auth), how often HubSpot is asked whether it takes requests again. */
+    probeIntervalMs: number;
+    /** How long HubSpot search may lag behind writes (see `SyncOptions.searchLagMs`). */
+    searchLagMs: number;
+    /** Sandbox mode: the port of the built-in emulator. */
+    emulatorPort: number;
+  };
+  sync: {
+    /** A partial batch waits this long for company before it is sent, so that bursts share requests. */
+    lingerMs: number;
+    /** First wait before a failed record is tried again; doubles per attempt. */
+    retryBaseMs: number;
+    maxAttempts: number;
+  };
 }
 
 export const DEFAULT_DATABASE_FILE = './data/connector.sqlite';
@@ -105,6 +126,22 @@ export function validateEnv(raw: RawEnv): AppEnv {
     workerBatchSize: integer('WORKER_BATCH_SIZE', 100, 1, 1000),
     workerPollIntervalMs: integer('WORKER_POLL_INTERVAL_MS', 500, 10, 60_000),
     trustProxy: bool('TRUST_PROXY'),
+    hubspot: {
+      burstPer10s: integer('HUBSPOT_RATE_LIMIT_PER_10S', 100, 1, 10_000),
+      searchPerSecond: integer('HUBSPOT_SEARCH_LIMIT_PER_S', 5, 1, 100),
+      requestTimeoutMs: integer('HUBSPOT_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+      maxAttempts: integer('HUBSPOT_MAX_ATTEMPTS', 5, 1, 20),
+      retryBaseMs: integer('HUBSPOT_RETRY_BASE_MS', 500, 1, 60_000),
+      retryMaxMs: integer('HUBSPOT_RETRY_MAX_MS', 30_000, 1, 600_000),
+      probeIntervalMs: integer('HUBSPOT_PROBE_INTERVAL_MS', 60_000, 10, 3_600_000),
+      searchLagMs: integer('HUBSPOT_SEARCH_LAG_MS', 60_000, 0, 3_600_000),
+      emulatorPort: integer('HUBSPOT_EMULATOR_PORT', 4010, 0, 65535),
+    },
+    sync: {
+      lingerMs: integer('SYNC_LINGER_MS', 500, 0, 10_000),
+      retryBaseMs: integer('SYNC_RETRY_BASE_MS', 5_000, 1, 3_600_000),
+      maxAttempts: integer('SYNC_MAX_ATTEMPTS', 10, 1, 1000),
+    },
   };
   if (problems.length > 0) throw new EnvValidationError(problems);
   return env;

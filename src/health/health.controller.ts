@@ -1,5 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { HubSpotStatus } from '../hubspot/hubspot-status.js';
 import { pingStore, type StoreDb } from '../store/database.js';
 import { STORE_DB } from '../store/inbox.repository.js';
 
@@ -8,6 +9,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
+    private readonly hubspot: HubSpotStatus,
     @Inject(STORE_DB) private readonly db: StoreDb,
   ) {}
 
@@ -18,7 +20,11 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Ready to take webhooks: the store answers. */
+  /**
+   * Ready to take webhooks: the store answers (else 503). HubSpot's state is reported alongside: a paused sync
+   * (daily limit, bad token, outage) makes the status `degraded` with the reason, not a 503, because webhooks are
+   * still taken and stored safely while it lasts.
+   */
   @Get('ready')
   @HealthCheck()
   ready() {
@@ -31,6 +37,12 @@ export class HealthController {
         } catch {
           return store.down({ message: 'the store does not answer' });
         }
+      },
+      () => {
+        const hubspot = this.indicators.check('hubspot');
+        const { state, since, reason, nextProbeAt, mode } = this.hubspot.get();
+        const details = { state, mode, since, ...(reason ? { reason } : {}), ...(nextProbeAt ? { nextProbeAt } : {}) };
+        return state === 'ok' || state === 'starting' ? hubspot.up(details) : hubspot.degraded(details);
       },
     ]);
   }

@@ -3,8 +3,13 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type Generated } from 'kysely';
 
-/** Lifecycle of an inbox event: stored → claimed by the worker → mapped (or skipped, or dead with a reason). */
-export type InboxStatus = 'pending' | 'processing' | 'mapped' | 'skipped' | 'dead';
+/**
+ * Lifecycle of an inbox event: stored (`pending`) → claimed by the worker (`processing`) → `synced` to HubSpot;
+ * or `retrying` after a failure worth another try, `skipped` (an event that carries no call), `dead` (a permanent
+ * failure, with the reason; replayable).
+ */
+export type InboxStatus = 'pending' | 'processing' | 'synced' | 'retrying' | 'skipped' | 'dead';
+export const INBOX_STATUSES: InboxStatus[] = ['pending', 'processing', 'synced', 'retrying', 'skipped', 'dead'];
 
 export interface InboxEventTable {
   id: Generated<number>;
@@ -25,10 +30,39 @@ export interface InboxEventTable {
   /** JSON `CallRecord[]` once mapped. */
   records: string | null;
   last_error: string | null;
+  next_attempt_at: string | null;
+  hubspot_contact_id: string | null;
+  hubspot_call_id: string | null;
+}
+
+export interface ContactLedgerTable {
+  e164: string;
+  contact_id: string;
+  /** How the connector came to know the contact: `created` or `matched` by the upsert, `adopted` through search. */
+  origin: string;
+  updated_at: string;
+}
+
+export interface CallLedgerTable {
+  /** `vendor:vendor call id`. */
+  call_key: string;
+  call_id: string | null;
+  contact_id: string | null;
+  /**
+   * `creating`: a create was sent (or about to be) and its answer not recorded: before creating again, the call
+   * is looked up by its key in HubSpot. `synced`: `call_id` is the call.
+   */
+  state: 'creating' | 'synced';
+  intent_at: string | null;
+  /** JSON of the call as last written: later events of the call are merged into it. */
+  record: string | null;
+  updated_at: string;
 }
 
 export interface StoreSchema {
   inbox_events: InboxEventTable;
+  contact_ledger: ContactLedgerTable;
+  call_ledger: CallLedgerTable;
 }
 
 export type StoreDb = Kysely<StoreSchema>;

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Selectable } from 'kysely';
 import type { InboxItem } from '../vendors/vendor-webhook.js';
 import { contentDigest } from './content-digest.js';
-import type { InboxEventTable, InboxStatus, StoreDb } from './database.js';
+import { INBOX_STATUSES, type InboxEventTable, type InboxStatus, type StoreDb } from './database.js';
 
 export const STORE_DB = Symbol('STORE_DB');
 
@@ -17,11 +17,11 @@ export interface StoreDeliveryResult {
   duplicates: number;
 }
 
-export interface EventOutcome {
-  status: Extract<InboxStatus, 'mapped' | 'skipped' | 'dead'>;
-  records?: unknown[];
-  error?: string;
-}
+export type EventOutcome =
+  | { status: 'synced'; records: unknown[]; contactId: string | null; callId: string | null }
+  | { status: 'retrying'; records?: unknown[]; error: string; nextAttemptAt: Date }
+  | { status: 'skipped'; error: string }
+  | { status: 'dead'; records?: unknown[]; error: string };
 
 /** The durable inbox: raw vendor events, stored before the vendor gets its 2xx, and their processing state. */
 @Injectable()
@@ -65,6 +65,7 @@ export class InboxRepository {
                 lease_until: null,
                 records: null,
                 last_error: null,
+                next_attempt_at: null,
               })
               .where('inbox_events.content_digest', '<>', digest),
           )
@@ -79,8 +80,8 @@ export class InboxRepository {
   }
 
   /**
-   * Claims up to `limit` events for processing: pending ones, and ones whose lease ran out (a worker that died
-   * mid-batch). The lease makes a crash cost a delay, never a lost event.
+   * Claims up to `limit` events for processing, oldest first: pending ones, retrying ones whose time has come, and
+   * ones whose lease ran out (a worker that died mid-batch). The lease makes a crash cost a delay, never a loss.
    */
   async claim(limit: number, leaseMs: number, now: Date): Promise<InboxEventRow[]> {
     const at = now.toISOString();
@@ -89,26 +90,76 @@ export class InboxRepository {
       .selectFrom('inbox_events')
       .select('id')
       .where((eb) =>
-        eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'processing'), eb('lease_until', '<', at)])]),
+        eb.or([
+          eb('status', '=', 'pending'),
+          eb.and([eb('status', '=', 'retrying'), eb('next_attempt_at', '<=', at)]),
+          eb.and([eb('status', '=', 'processing'), eb('lease_until', '<', at)]),
+        ]),
       )
       .orderBy('id')
       .limit(limit);
-    return this.db
+    const rows = await this.db
       .updateTable('inbox_events')
-      .set({ status: 'processing', lease_until: leaseUntil, attempts: sql`attempts + 1`, updated_at: at })
+      .set({ status: 'processing', lease_until: leaseUntil, updated_at: at })
       .where('id', 'in', claimable)
       .returningAll()
       .execute();
+    return rows.sort((a, b) => a.id - b.id);
+  }
+
+  /** How many events wait for the worker now, and when the earliest retry is due. */
+  async backlog(now: Date): Promise<{ ready: number; nextRetryAt: string | null }> {
+    const at = now.toISOString();
+    const ready = await this.db
+      .selectFrom('inbox_events')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'retrying'), eb('next_attempt_at', '<=', at)])]))
+      .executeTakeFirstOrThrow();
+    const next = await this.db
+      .selectFrom('inbox_events')
+      .select((eb) => eb.fn.min('next_attempt_at').as('next'))
+      .where('status', '=', 'retrying')
+      .executeTakeFirst();
+    return { ready: Number(ready.count), nextRetryAt: (next?.next as string | null | undefined) ?? null };
+  }
+
+  /** Hands claimed events back untouched (HubSpot as a whole is unavailable: not the events' fault, no attempt counted). */
+  async release(ids: number[], now: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable('inbox_events')
+      .set({ status: 'pending', lease_until: null, updated_at: now.toISOString() })
+      .where('id', 'in', ids)
+      .where('status', '=', 'processing')
+      .execute();
+  }
+
+  /** Sends dead events through again (after the cause was fixed). Answers how many. */
+  async replayDead(filter: { vendor?: string; ids?: number[] }, now: Date): Promise<number> {
+    let query = this.db
+      .updateTable('inbox_events')
+      .set({ status: 'pending', attempts: 0, last_error: null, next_attempt_at: null, updated_at: now.toISOString() })
+      .where('status', '=', 'dead');
+    if (filter.vendor) query = query.where('vendor', '=', filter.vendor);
+    if (filter.ids) query = query.where('id', 'in', filter.ids.length > 0 ? filter.ids : [-1]);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   /** Records an event's outcome, unless a newer revision arrived meanwhile (that one is processed next). */
   async complete(id: number, revision: number, outcome: EventOutcome, now: Date): Promise<boolean> {
+    const records = 'records' in outcome && outcome.records ? JSON.stringify(outcome.records) : null;
+    const failed = outcome.status === 'retrying' || outcome.status === 'dead';
     const result = await this.db
       .updateTable('inbox_events')
       .set({
         status: outcome.status,
-        records: outcome.records ? JSON.stringify(outcome.records) : null,
-        last_error: outcome.error ?? null,
+        records,
+        last_error: outcome.status === 'synced' ? null : outcome.error,
+        next_attempt_at: outcome.status === 'retrying' ? outcome.nextAttemptAt.toISOString() : null,
+        hubspot_contact_id: outcome.status === 'synced' ? outcome.contactId : null,
+        hubspot_call_id: outcome.status === 'synced' ? outcome.callId : null,
+        ...(failed ? { attempts: sql<number>`attempts + 1` } : {}),
         lease_until: null,
         updated_at: now.toISOString(),
       })
@@ -124,7 +175,7 @@ export class InboxRepository {
       .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
       .groupBy('status')
       .execute();
-    const counts: Record<InboxStatus, number> = { pending: 0, processing: 0, mapped: 0, skipped: 0, dead: 0 };
+    const counts = Object.fromEntries(INBOX_STATUSES.map((status) => [status, 0])) as Record<InboxStatus, number>;
     for (const row of rows) counts[row.status] = Number(row.count);
     return counts;
   }

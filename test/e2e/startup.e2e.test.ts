@@ -47,7 +47,7 @@ afterEach(() => {
 describe('npm start', () => {
   it('starts with no settings on the embedded defaults, says which vendors are closed, and stops on SIGTERM', async () => {
     // PORT=0 only so that the test never collides with a port in use; everything else is default.
-    const started = startConnector({ PORT: '0' });
+    const started = startConnector({ PORT: '0', HUBSPOT_EMULATOR_PORT: '0' });
     await waitFor(() => started.output().includes('connector listening'), 20_000);
     const listening = started.output().split('\n').find((line) => line.includes('connector listening'))!;
     const url = (JSON.parse(listening) as { url: string }).url;
@@ -77,13 +77,13 @@ describe('npm start', () => {
   });
 
   it('refuses to start in production without a HubSpot token', async () => {
-    const started = startConnector({ NODE_ENV: 'production', PORT: '0' });
+    const started = startConnector({ NODE_ENV: 'production', PORT: '0', HUBSPOT_EMULATOR_PORT: '0' });
     expect((await started.exit).code).toBe(1);
     expect(started.output()).toContain('HUBSPOT_ACCESS_TOKEN is required when NODE_ENV=production');
   });
 
   it('refuses to start on an invalid config file, naming file, line and setting', async () => {
-    const started = startConnector({ PORT: '0' }, 'vendors:\n  yunfu:\n    timeZone: Nowhere/Land\n');
+    const started = startConnector({ PORT: '0', HUBSPOT_EMULATOR_PORT: '0' }, 'vendors:\n  yunfu:\n    timeZone: Nowhere/Land\n');
     expect((await started.exit).code).toBe(1);
     expect(started.output()).toContain('config/mapping.yaml:3 vendors.yunfu.timeZone: must be an IANA time zone');
   });

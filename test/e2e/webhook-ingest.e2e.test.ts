@@ -29,7 +29,9 @@ describe('the seed payloads, posted over HTTP', () => {
     await t.settled();
 
     const row = await t.inbox.findByKey('yunfu', '3e7ff3fb-2e65-4a51-b322-a01db56f8a90');
-    expect(row).toMatchObject({ status: 'mapped', event_name: 'call.success', revision: 1, attempts: 1 });
+    expect(row).toMatchObject({ status: 'synced', event_name: 'call.success', revision: 1, attempts: 0 });
+    expect(row!.hubspot_call_id).toMatch(/^\d+$/);
+    expect(row!.hubspot_contact_id).toMatch(/^\d+$/);
     const [record] = await recordsOf('yunfu', '3e7ff3fb-2e65-4a51-b322-a01db56f8a90');
     expect(record).toMatchObject({
       vendorCallId: '3e7ff3fb-2e65-4a51-b322-a01db56f8a90',
@@ -53,6 +55,11 @@ describe('the seed payloads, posted over HTTP', () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({});
     await t.settled();
+    // The sample's values are placeholders: no phone number, so no contact to log the call on (dead-lettered by default).
+    expect(await t.inbox.findByKey('voicefox', '通话ID:callin.collect')).toMatchObject({
+      status: 'dead',
+      last_error: 'the call has no valid customer phone number, so no contact to log it on',
+    });
     const [record] = await recordsOf('voicefox', '通话ID:callin.collect');
     expect(record).toMatchObject({
       vendorCallId: '通话ID',
@@ -104,25 +111,25 @@ describe('repeated and related deliveries', () => {
     expect([hangup!.eventKind, collect!.eventKind]).toEqual(['hangup', 'collect']);
   });
 
-  it('stores a changed payload for a known call (a re-grade) as a new revision and maps it again', async () => {
+  it('stores a changed payload for a known call (a re-grade) as a new revision and syncs it again', async () => {
     const regraded = fixture<{ count: number; data: Array<Record<string, unknown>> }>('yunfu', 'seed-inbound-success');
     regraded.data[0]!['intention_results'] = 2;
     const response = await yunfu(regraded);
     expect(response.body).toMatchObject({ received: 1, stored: 1, duplicates: 0 });
     await t.settled();
     const row = await t.inbox.findByKey('yunfu', '3e7ff3fb-2e65-4a51-b322-a01db56f8a90');
-    expect(row).toMatchObject({ revision: 2, status: 'mapped' });
+    expect(row).toMatchObject({ revision: 2, status: 'synced' });
     const [record] = await recordsOf('yunfu', '3e7ff3fb-2e65-4a51-b322-a01db56f8a90');
     expect(record!.intention).toEqual({ code: '2', label: 'B' });
   });
 
-  it('stores a Yunfu batch of 3 as three events, all mapped', async () => {
+  it('stores a Yunfu batch of 3 as three events, all synced', async () => {
     const response = await yunfu(fixture('yunfu', 'batch-3'));
     expect(response.body).toMatchObject({ received: 3, stored: 3, duplicates: 0 });
     await t.settled();
     for (const id of ['1111', '2222', '3333']) {
       const row = await t.inbox.findByKey('yunfu', `6a1b7c2d-${id}-4e5f-8a9b-0c1d2e3f4a5b`);
-      expect(row?.status).toBe('mapped');
+      expect(row?.status).toBe('synced');
     }
   });
 
@@ -135,8 +142,8 @@ describe('repeated and related deliveries', () => {
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ received: 3, stored: 3 });
     await t.settled();
-    expect((await t.inbox.findByKey('yunfu', 'aaaa0000-1111-4e5f-8a9b-0c1d2e3f4a5b'))?.status).toBe('mapped');
-    expect((await t.inbox.findByKey('yunfu', 'aaaa0000-3333-4e5f-8a9b-0c1d2e3f4a5b'))?.status).toBe('mapped');
+    expect((await t.inbox.findByKey('yunfu', 'aaaa0000-1111-4e5f-8a9b-0c1d2e3f4a5b'))?.status).toBe('synced');
+    expect((await t.inbox.findByKey('yunfu', 'aaaa0000-3333-4e5f-8a9b-0c1d2e3f4a5b'))?.status).toBe('synced');
     const bad = await t.inbox.findByKey('yunfu', '6a1b7c2d-bad0-4e5f-8a9b-0c1d2e3f4a5b');
     expect(bad).toMatchObject({ status: 'dead', last_error: 'invalid payload: data item.bill: must be a number' });
   });
@@ -182,7 +189,7 @@ describe('logs', () => {
   it('carry no phone number, email, name, secret or payload text', () => {
     const text = JSON.stringify(t.logs);
     expect(t.logs.some((line) => line['msg'] === 'webhook stored')).toBe(true);
-    expect(t.logs.some((line) => line['msg'] === 'inbox event mapped')).toBe(true);
+    expect(t.logs.some((line) => line['msg'] === 'call synced to HubSpot')).toBe(true);
     for (const secretOrPersonal of [
       VOICEFOX_SECRET,
       YUNFU_SECRET,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Writable } from 'node:stream';
 import { createApp } from '../../src/app.factory.js';
+import { HubSpotEmulator } from '../../src/hubspot-emulator/hubspot-emulator.js';
 import { AppLogger, createPinoLogger } from '../../src/logging/app-logger.js';
 import { InboxRepository } from '../../src/store/inbox.repository.js';
 
@@ -13,6 +14,8 @@ export const YUNFU_SECRET = 'yf-test-secret-0123456789abcdef';
 
 export interface TestApp {
   url: string;
+  /** The HubSpot emulator this app syncs to (over HTTP, through the real SDK). */
+  emulator: HubSpotEmulator;
   app: INestApplication;
   inbox: InboxRepository;
   dir: string;
@@ -25,6 +28,8 @@ export interface TestApp {
 
 export interface TestAppOptions {
   env?: Record<string, string | undefined>;
+  /** An emulator to sync to; by default each app gets its own. */
+  emulator?: HubSpotEmulator;
   /** Replaces config/mapping.yaml for this app. */
   mappingYaml?: string;
 }
@@ -44,10 +49,19 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   });
   const logger = new AppLogger(createPinoLogger('debug', sink));
+  const ownEmulator = options.emulator === undefined;
+  const emulator = options.emulator ?? (await HubSpotEmulator.start());
   const app = await createApp({
     logger,
     env: {
       NODE_ENV: 'test',
+      HUBSPOT_ACCESS_TOKEN: 'pat-test-0000-0000',
+      HUBSPOT_BASE_URL: emulator.url,
+      HUBSPOT_RETRY_BASE_MS: '20',
+      HUBSPOT_RETRY_MAX_MS: '200',
+      HUBSPOT_PROBE_INTERVAL_MS: '200',
+      SYNC_LINGER_MS: '20',
+      SYNC_RETRY_BASE_MS: '200',
       HOST: '127.0.0.1',
       DATABASE_URL: `sqlite:${join(dir, 'connector.sqlite')}`,
       CONFIG_DIR: configDir,
@@ -62,6 +76,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const inbox = app.get(InboxRepository);
   return {
     url: `http://127.0.0.1:${address.port}`,
+    emulator,
     app,
     inbox,
     dir,
@@ -69,11 +84,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     async settled(timeoutMs = 10_000) {
       await waitFor(async () => {
         const counts = await inbox.countByStatus();
-        return counts.pending === 0 && counts.processing === 0;
+        return counts.pending === 0 && counts.processing === 0 && counts.retrying === 0;
       }, timeoutMs);
     },
     async close() {
       await app.close();
+      if (ownEmulator) await emulator.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,10 +1,12 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { StoreDb } from '../database.js';
 import { inboxMigration } from './0001-inbox.js';
+import { syncMigration } from './0002-sync.js';
 
 /** Migrations live in code (not a folder scan) so that the compiled app and the tests run the same list. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-inbox': inboxMigration,
+  '0002-sync': syncMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,0 +1,330 @@
+/** The portal's property definitions and groups per object type, with HubSpot's rules for changing them. */
+import { builtInPropertyDefinitions, builtInPropertyGroups } from './emulator-builtin-properties.js';
+import { HubSpotApiError } from './emulator-error.js';
+import { CRM_OBJECT_TYPES, type CrmObjectType } from './emulator-object-types.js';
+import {
+  FIELD_TYPES_BY_TYPE,
+  MAX_CUSTOM_UNIQUE_PROPERTIES,
+  PROPERTY_TYPES,
+  type PropertyDefinition,
+  type PropertyGroupDefinition,
+  type PropertyOption,
+  type PropertyType,
+} from './emulator-property-definition.js';
+
+export interface SavedPropertyRegistry {
+  properties: Record<string, PropertyDefinition[]>;
+  groups: Record<string, PropertyGroupDefinition[]>;
+}
+
+const NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+const MAX_NAME_LENGTH = 100;
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export class PropertyRegistry {
+  private definitions = new Map<CrmObjectType, Map<string, PropertyDefinition>>();
+  private groups = new Map<CrmObjectType, Map<string, PropertyGroupDefinition>>();
+  /** Cached per type because every object write consults it. */
+  private uniqueNamesCache = new Map<CrmObjectType, readonly string[]>();
+
+  constructor(private readonly clock: () => number = Date.now) {
+    this.resetToBuiltIns();
+  }
+
+  resetToBuiltIns(): void {
+    const seededAt = new Date(this.clock()).toISOString();
+    for (const objectType of CRM_OBJECT_TYPES) {
+      this.definitions.set(
+        objectType,
+        new Map(builtInPropertyDefinitions(objectType, seededAt).map((definition) => [definition.name, definition])),
+      );
+      this.groups.set(objectType, new Map(builtInPropertyGroups(objectType).map((group) => [group.name, group])));
+    }
+    this.uniqueNamesCache.clear();
+  }
+
+  get(objectType: CrmObjectType, name: string): PropertyDefinition | undefined {
+    return this.definitionsOf(objectType).get(name);
+  }
+
+  typeOf(objectType: CrmObjectType, name: string): PropertyType | undefined {
+    return this.definitionsOf(objectType).get(name)?.type;
+  }
+
+  list(objectType: CrmObjectType): PropertyDefinition[] {
+    return [...this.definitionsOf(objectType).values()];
+  }
+
+  /** Names of all unique-valued properties (email plus custom ones), the keys upsert and conflicts use. */
+  uniqueNames(objectType: CrmObjectType): readonly string[] {
+    let names = this.uniqueNamesCache.get(objectType);
+    if (!names) {
+      names = this.list(objectType)
+        .filter((definition) => definition.hasUniqueValue)
+        .map((definition) => definition.name);
+      this.uniqueNamesCache.set(objectType, names);
+    }
+    return names;
+  }
+
+  create(objectType: CrmObjectType, input: unknown): PropertyDefinition {
+    if (!isObject(input)) throw HubSpotApiError.validation('Invalid input JSON: expected a property definition object.');
+    const name = requireString(input, 'name');
+    const label = requireString(input, 'label');
+    const groupName = requireString(input, 'groupName');
+    const type = parseType(input.type);
+    const fieldType = requireString(input, 'fieldType');
+    assertFieldTypeFits(type, fieldType);
+
+    if (name.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(name)) {
+      throw HubSpotApiError.validation(
+        `Property name "${name}" is invalid: use lowercase letters, digits and underscores, starting with a letter.`,
+      );
+    }
+    // HubSpot reserves the hs_ prefix for its own properties.
+    if (name.startsWith('hs_')) {
+      throw HubSpotApiError.validation(`Property name "${name}" is invalid: the "hs_" prefix is reserved by HubSpot.`);
+    }
+    const definitions = this.definitionsOf(objectType);
+    if (definitions.has(name)) throw HubSpotApiError.conflict(`Property named '${name}' already exists.`);
+    this.assertGroupExists(objectType, groupName);
+
+    const hasUniqueValue = optionalBoolean(input, 'hasUniqueValue') ?? false;
+    if (hasUniqueValue) this.assertUniqueAllowed(objectType, type, fieldType);
+
+    const now = new Date(this.clock()).toISOString();
+    const definition: PropertyDefinition = {
+      name,
+      label,
+      type,
+      fieldType,
+      groupName,
+      description: optionalString(input, 'description') ?? '',
+      options: parseOptions(input.options, type, fieldType),
+      displayOrder: optionalNumber(input, 'displayOrder') ?? -1,
+      hasUniqueValue,
+      hidden: optionalBoolean(input, 'hidden') ?? false,
+      formField: optionalBoolean(input, 'formField') ?? false,
+      calculated: false,
+      externalOptions: false,
+      hubspotDefined: false,
+      readOnlyValue: false,
+      readOnlyDefinition: false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    definitions.set(name, definition);
+    this.uniqueNamesCache.delete(objectType);
+    return definition;
+  }
+
+  update(objectType: CrmObjectType, name: string, input: unknown): PropertyDefinition {
+    if (!isObject(input)) throw HubSpotApiError.validation('Invalid input JSON: expected a property update object.');
+    const current = this.get(objectType, name);
+    if (!current) throw HubSpotApiError.notFound(`Unable to find property ${name}`);
+    if (current.readOnlyDefinition) {
+      throw HubSpotApiError.validation(`Property ${name} is a HubSpot-defined property whose definition cannot be changed.`);
+    }
+    if (input.hasUniqueValue !== undefined && input.hasUniqueValue !== current.hasUniqueValue) {
+      throw HubSpotApiError.validation(`hasUniqueValue cannot be changed after a property is created (property ${name}).`);
+    }
+    const type = input.type === undefined ? current.type : parseType(input.type);
+    const fieldType = optionalString(input, 'fieldType') ?? current.fieldType;
+    assertFieldTypeFits(type, fieldType);
+    const groupName = optionalString(input, 'groupName') ?? current.groupName;
+    this.assertGroupExists(objectType, groupName);
+
+    const updated: PropertyDefinition = {
+      ...current,
+      label: optionalString(input, 'label') ?? current.label,
+      description: optionalString(input, 'description') ?? current.description,
+      type,
+      fieldType,
+      groupName,
+      // HubSpot replaces the option list as a whole on PATCH.
+      options: input.options === undefined ? current.options : parseOptions(input.options, type, fieldType),
+      displayOrder: optionalNumber(input, 'displayOrder') ?? current.displayOrder,
+      hidden: optionalBoolean(input, 'hidden') ?? current.hidden,
+      formField: optionalBoolean(input, 'formField') ?? current.formField,
+      updatedAt: new Date(this.clock()).toISOString(),
+    };
+    this.definitionsOf(objectType).set(name, updated);
+    return updated;
+  }
+
+  listGroups(objectType: CrmObjectType): PropertyGroupDefinition[] {
+    return [...this.groupsOf(objectType).values()];
+  }
+
+  getGroup(objectType: CrmObjectType, name: string): PropertyGroupDefinition | undefined {
+    return this.groupsOf(objectType).get(name);
+  }
+
+  createGroup(objectType: CrmObjectType, input: unknown): PropertyGroupDefinition {
+    if (!isObject(input)) throw HubSpotApiError.validation('Invalid input JSON: expected a property group object.');
+    const name = requireString(input, 'name');
+    const label = requireString(input, 'label');
+    if (!NAME_PATTERN.test(name)) {
+      throw HubSpotApiError.validation(
+        `Property group name "${name}" is invalid: use lowercase letters, digits and underscores, starting with a letter.`,
+      );
+    }
+    const groups = this.groupsOf(objectType);
+    if (groups.has(name)) throw HubSpotApiError.conflict(`Property group named '${name}' already exists.`);
+    const group: PropertyGroupDefinition = { name, label, displayOrder: optionalNumber(input, 'displayOrder') ?? -1 };
+    groups.set(name, group);
+    return group;
+  }
+
+  exportState(): SavedPropertyRegistry {
+    const saved: SavedPropertyRegistry = { properties: {}, groups: {} };
+    for (const objectType of CRM_OBJECT_TYPES) {
+      saved.properties[objectType] = this.list(objectType);
+      saved.groups[objectType] = this.listGroups(objectType);
+    }
+    return saved;
+  }
+
+  /** Built-ins are seeded first so that a state file from an older emulator still gets newer built-ins. */
+  importState(saved: SavedPropertyRegistry): void {
+    this.resetToBuiltIns();
+    for (const objectType of CRM_OBJECT_TYPES) {
+      for (const group of saved.groups[objectType] ?? []) this.groupsOf(objectType).set(group.name, group);
+      for (const definition of saved.properties[objectType] ?? []) {
+        this.definitionsOf(objectType).set(definition.name, definition);
+      }
+    }
+    this.uniqueNamesCache.clear();
+  }
+
+  private assertGroupExists(objectType: CrmObjectType, groupName: string): void {
+    if (!this.groupsOf(objectType).has(groupName)) {
+      throw HubSpotApiError.validation(`Property group ${groupName} does not exist for ${objectType}.`);
+    }
+  }
+
+  private assertUniqueAllowed(objectType: CrmObjectType, type: PropertyType, fieldType: string): void {
+    // hubspot.md: unique custom call properties are unconfirmed; refusing them keeps the connector off that path.
+    if (objectType !== 'contacts') {
+      throw HubSpotApiError.validation(`Unique value properties are not supported on ${objectType} by this emulator.`);
+    }
+    const uniqueCapable = (type === 'string' && fieldType === 'text') || type === 'number';
+    if (!uniqueCapable) {
+      throw HubSpotApiError.validation(
+        `hasUniqueValue is only allowed on single-line text and number properties (got ${type}/${fieldType}).`,
+      );
+    }
+    const customUnique = this.list(objectType).filter(
+      (definition) => definition.hasUniqueValue && !definition.hubspotDefined,
+    ).length;
+    if (customUnique >= MAX_CUSTOM_UNIQUE_PROPERTIES) {
+      throw HubSpotApiError.validation(
+        `Can't create more than ${MAX_CUSTOM_UNIQUE_PROPERTIES} properties with unique values for ${objectType}.`,
+      );
+    }
+  }
+
+  private definitionsOf(objectType: CrmObjectType): Map<string, PropertyDefinition> {
+    const definitions = this.definitions.get(objectType);
+    if (!definitions) throw new Error(`No property definitions for ${objectType}`);
+    return definitions;
+  }
+
+  private groupsOf(objectType: CrmObjectType): Map<string, PropertyGroupDefinition> {
+    const groups = this.groups.get(objectType);
+    if (!groups) throw new Error(`No property groups for ${objectType}`);
+    return groups;
+  }
+}
+
+function requireString(input: JsonObject, key: string): string {
+  const value = input[key];
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw HubSpotApiError.validation(`Invalid input: "${key}" is required and must be a non-empty string.`);
+  }
+  return value;
+}
+
+function optionalString(input: JsonObject, key: string): string | undefined {
+  const value = input[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw HubSpotApiError.validation(`Invalid input: "${key}" must be a string.`);
+  return value;
+}
+
+function optionalBoolean(input: JsonObject, key: string): boolean | undefined {
+  const value = input[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw HubSpotApiError.validation(`Invalid input: "${key}" must be a boolean.`);
+  return value;
+}
+
+function optionalNumber(input: JsonObject, key: string): number | undefined {
+  const value = input[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw HubSpotApiError.validation(`Invalid input: "${key}" must be a number.`);
+  }
+  return value;
+}
+
+function parseType(value: unknown): PropertyType {
+  if (typeof value === 'string' && (PROPERTY_TYPES as readonly string[]).includes(value)) return value as PropertyType;
+  throw HubSpotApiError.validation(
+    `Invalid input: "type" must be one of ${PROPERTY_TYPES.join(', ')} (got ${JSON.stringify(value)}).`,
+  );
+}
+
+function assertFieldTypeFits(type: PropertyType, fieldType: string): void {
+  if (!FIELD_TYPES_BY_TYPE[type].includes(fieldType)) {
+    throw HubSpotApiError.validation(
+      `Property type ${type} does not support fieldType ${fieldType}; allowed: ${FIELD_TYPES_BY_TYPE[type].join(', ')}.`,
+    );
+  }
+}
+
+function parseOptions(raw: unknown, type: PropertyType, fieldType: string): PropertyOption[] {
+  const isBoolean = type === 'bool' || fieldType === 'booleancheckbox';
+  if (raw === undefined || raw === null || (Array.isArray(raw) && raw.length === 0 && isBoolean)) {
+    return isBoolean ? booleanOptions() : [];
+  }
+  if (type !== 'enumeration' && type !== 'bool') {
+    if (Array.isArray(raw) && raw.length === 0) return [];
+    throw HubSpotApiError.validation(`Options are only allowed on enumeration properties (type is ${type}).`);
+  }
+  if (!Array.isArray(raw)) throw HubSpotApiError.validation('Invalid input: "options" must be an array.');
+  const seen = new Set<string>();
+  return raw.map((option: unknown, index): PropertyOption => {
+    if (!isObject(option) || typeof option.label !== 'string' || typeof option.value !== 'string') {
+      throw HubSpotApiError.validation(`Invalid option at index ${index}: "label" and "value" must be strings.`);
+    }
+    if (option.value === '' || option.label === '') {
+      throw HubSpotApiError.validation(`Invalid option at index ${index}: "label" and "value" must not be empty.`);
+    }
+    // ';' separates multi-select values, so it cannot be part of one.
+    if (option.value.includes(';')) {
+      throw HubSpotApiError.validation(`Invalid option value "${option.value}": ";" is not allowed in option values.`);
+    }
+    if (seen.has(option.value)) throw HubSpotApiError.validation(`Duplicate option value "${option.value}".`);
+    seen.add(option.value);
+    return {
+      label: option.label,
+      value: option.value,
+      description: typeof option.description === 'string' ? option.description : '',
+      displayOrder: typeof option.displayOrder === 'number' ? option.displayOrder : index,
+      hidden: option.hidden === true,
+    };
+  });
+}
+
+function booleanOptions(): PropertyOption[] {
+  return [
+    { label: 'Yes', value: 'true', description: '', displayOrder: 0, hidden: false },
+    { label: 'No', value: 'false', description: '', displayOrder: 1, hidden: false },
+  ];
+}

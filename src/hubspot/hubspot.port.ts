@@ -1,0 +1,95 @@
+/**
+ * Everything the connector asks of HubSpot. Only the SDK adapter implements it (and only it imports
+ * `@hubspot/api-client`); the sync logic and its unit tests see nothing but this interface.
+ */
+export const HUBSPOT_PORT = Symbol('HUBSPOT_PORT');
+
+export type HubSpotObjectType = 'contacts' | 'calls';
+
+export interface PropertyOption {
+  label: string;
+  value: string;
+  displayOrder?: number;
+  hidden?: boolean;
+}
+
+export interface PropertyDefinition {
+  name: string;
+  label: string;
+  type: 'string' | 'number' | 'enumeration' | 'datetime' | 'date' | 'bool';
+  fieldType: 'text' | 'textarea' | 'html' | 'phonenumber' | 'number' | 'select' | 'radio' | 'checkbox' | 'booleancheckbox' | 'date';
+  groupName?: string;
+  description?: string;
+  hasUniqueValue?: boolean;
+  options?: PropertyOption[];
+}
+
+export type Properties = Record<string, string>;
+
+export interface HubSpotObject {
+  id: string;
+  properties: Record<string, string | null>;
+}
+
+/** Why one input of a batch failed. `retryable` failures are tried again later; the rest are dead-lettered. */
+export interface InputFailure {
+  retryable: boolean;
+  status: number | null;
+  category: string | null;
+  message: string;
+  correlationId: string | null;
+}
+
+/** Per-input outcome of a batch write, keyed by the caller's key for each input. */
+export interface BatchOutcome<T> {
+  succeeded: Map<string, T>;
+  failed: Map<string, InputFailure>;
+}
+
+export interface ContactUpsertInput {
+  /** The caller's key for this input (the E.164 number). */
+  key: string;
+  /** The unique property's value: the contact's identity. */
+  id: string;
+  properties: Properties;
+}
+
+export interface ObjectUpdateInput {
+  key: string;
+  id: string;
+  properties: Properties;
+}
+
+export interface CallCreateInput {
+  /** The vendor call key; also written to the call's key property so results can be matched and found later. */
+  key: string;
+  properties: Properties;
+  contactId: string | null;
+}
+
+export interface HubSpotPort {
+  listProperties(objectType: HubSpotObjectType): Promise<PropertyDefinition[]>;
+  /** Creates the group; an existing one is fine. */
+  ensurePropertyGroup(objectType: HubSpotObjectType, name: string, label: string): Promise<void>;
+  createProperty(objectType: HubSpotObjectType, definition: PropertyDefinition): Promise<void>;
+  /** Replaces the options of an enumeration property (HubSpot replaces the list as a whole). */
+  updatePropertyOptions(objectType: HubSpotObjectType, name: string, options: PropertyOption[]): Promise<void>;
+
+  /** Contacts whose calculated phone or mobile number equals one of the national numbers (digits, no country code). */
+  searchContactsByNationalNumber(nationalNumbers: string[], properties: string[]): Promise<HubSpotObject[]>;
+  /** Batch upsert (≤ 100 inputs, distinct ids) on a unique property. Result per input: the contact id and whether it is new. */
+  upsertContacts(idProperty: string, inputs: ContactUpsertInput[]): Promise<BatchOutcome<{ id: string; created: boolean }>>;
+  updateContacts(inputs: ObjectUpdateInput[]): Promise<BatchOutcome<{ id: string }>>;
+
+  /** Batch create (≤ 100), each associated to its contact. Results are matched through `keyProperty`. */
+  createCalls(keyProperty: string, inputs: CallCreateInput[]): Promise<BatchOutcome<{ id: string }>>;
+  updateCalls(inputs: ObjectUpdateInput[]): Promise<BatchOutcome<{ id: string }>>;
+  /**
+   * Calls whose key property holds one of `keys` (recovery after a crash between HubSpot's answer and the ledger).
+   * The answer is keyed by the lowercased key: HubSpot compares strings without case.
+   */
+  searchCallsByKey(keyProperty: string, keys: string[]): Promise<Map<string, string>>;
+
+  /** A cheap authenticated request: tells whether HubSpot takes requests again (token fixed, day reset). */
+  probe(): Promise<void>;
+}

@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Selectable } from 'kysely';
+import type { CallLedgerTable, StoreDb } from './database.js';
+import { STORE_DB } from './inbox.repository.js';
+
+export type CallLedgerRow = Selectable<CallLedgerTable>;
+
+/** SQLite's default limit on bound parameters is 32766; chunks keep every `IN (…)` well inside any dialect's. */
+const IN_CHUNK = 500;
+
+/**
+ * What the connector knows it wrote to HubSpot: which contact holds each E.164 number, and which HubSpot call
+ * stands for each vendor call. The ledger is what makes a repeated or later event update instead of duplicate.
+ */
+@Injectable()
+export class LedgerRepository {
+  constructor(@Inject(STORE_DB) private readonly db: StoreDb) {}
+
+  async contactIds(e164s: string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    for (const part of chunk(e164s)) {
+      const rows = await this.db.selectFrom('contact_ledger').select(['e164', 'contact_id']).where('e164', 'in', part).execute();
+      for (const row of rows) found.set(row.e164, row.contact_id);
+    }
+    return found;
+  }
+
+  async saveContacts(entries: Array<{ e164: string; contactId: string; origin: string }>, now: Date): Promise<void> {
+    if (entries.length === 0) return;
+    const at = now.toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      for (const entry of entries) {
+        await trx
+          .insertInto('contact_ledger')
+          .values({ e164: entry.e164, contact_id: entry.contactId, origin: entry.origin, updated_at: at })
+          .onConflict((conflict) => conflict.column('e164').doUpdateSet({ contact_id: entry.contactId, origin: entry.origin, updated_at: at }))
+          .execute();
+      }
+    });
+  }
+
+  async calls(keys: string[]): Promise<Map<string, CallLedgerRow>> {
+    const found = new Map<string, CallLedgerRow>();
+    for (const part of chunk(keys)) {
+      const rows = await this.db.selectFrom('call_ledger').selectAll().where('call_key', 'in', part).execute();
+      for (const row of rows) found.set(row.call_key, row);
+    }
+    return found;
+  }
+
+  /** Records that creates are about to be sent, durably, before they are: the crash-recovery marker. */
+  async markCreating(keys: string[], now: Date): Promise<void> {
+    if (keys.length === 0) return;
+    const at = now.toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      for (const key of keys) {
+        await trx
+          .insertInto('call_ledger')
+          .values({ call_key: key, call_id: null, contact_id: null, state: 'creating', intent_at: at, record: null, updated_at: at })
+          .onConflict((conflict) => conflict.column('call_key').doNothing())
+          .execute();
+      }
+    });
+  }
+
+  async saveCalls(entries: Array<{ key: string; callId: string; contactId: string | null; record: unknown }>, now: Date): Promise<void> {
+    if (entries.length === 0) return;
+    const at = now.toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      for (const entry of entries) {
+        const values = { call_id: entry.callId, contact_id: entry.contactId, state: 'synced' as const, record: JSON.stringify(entry.record), updated_at: at };
+        await trx
+          .insertInto('call_ledger')
+          .values({ call_key: entry.key, intent_at: null, ...values })
+          .onConflict((conflict) => conflict.column('call_key').doUpdateSet(values))
+          .execute();
+      }
+    });
+  }
+
+  /** HubSpot definitely did not create these calls (it refused them): the next attempt may create without a lookup. */
+  async clearIntents(keys: string[]): Promise<void> {
+    for (const part of chunk(keys)) {
+      await this.db.deleteFrom('call_ledger').where('call_key', 'in', part).where('state', '=', 'creating').execute();
+    }
+  }
+}
+
+function chunk<T>(items: T[]): T[][] {
+  const result: T[][] = [];
+  for (let index = 0; index < items.length; index += IN_CHUNK) result.push(items.slice(index, index + IN_CHUNK));
+  return result;
+}

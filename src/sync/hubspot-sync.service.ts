@@ -1,0 +1,218 @@
+import {
+  HubSpotAuthError,
+  HubSpotDailyLimitError,
+  HubSpotRetryableError,
+} from '../hubspot/hubspot-errors.js';
+import type { HubSpotProvisioner } from '../hubspot/hubspot-provisioner.js';
+import type { HubSpotPort, InputFailure, ObjectUpdateInput, Properties } from '../hubspot/hubspot.port.js';
+import type { AppLogger } from '../logging/app-logger.js';
+import { mergeCallRecords } from '../mapping/call-record-merge.js';
+import type { ConnectorPropertyNames } from '../mapping/connector-properties.js';
+import {
+  callProperties,
+  contactCreateProperties,
+  intentionOptionValue,
+  tagOptionValues,
+  vendorCallKey,
+} from '../mapping/hubspot-call-mapping.js';
+import type { LedgerRepository } from '../store/ledger.repository.js';
+import type { CallRecord } from '../vendors/call-record.js';
+import { ContactResolver } from './contact-resolver.js';
+
+export interface SyncItem {
+  /** The caller's reference (the inbox event id). */
+  ref: number;
+  record: CallRecord;
+  /** When the connector received the event: the call's time if the vendor sent none. */
+  receivedAt: string;
+}
+
+export type SyncResult =
+  | { kind: 'synced'; contactId: string | null; callId: string }
+  | { kind: 'retry'; reason: string; notBefore?: Date }
+  | { kind: 'dead'; reason: string };
+
+export interface SyncOptions {
+  /** Calls without a valid customer phone: logged without a contact, or dead-lettered (the default). */
+  callsWithoutPhone: 'dead-letter' | 'log-without-contact';
+  /**
+   * How long HubSpot's search may lag behind a write. A call whose create was sent but whose answer was never
+   * recorded (a crash, a time-out) is looked up by its key before being created again; a miss is trusted only
+   * once the create is older than this.
+   */
+  searchLagMs: number;
+}
+
+const BATCH = 100;
+
+interface CallGroup {
+  key: string;
+  refs: number[];
+  record: CallRecord;
+  receivedAt: string;
+}
+
+/**
+ * Writes a batch of call records to HubSpot: contacts by phone (see `ContactResolver`), then one call engagement per
+ * vendor call (batch create, associated to the contact, or batch update of the call the ledger knows). Input-level
+ * failures become per-record results; failures of HubSpot as a whole (daily limit, auth, outage) are thrown for the
+ * worker to pause on, after which the same records are simply tried again: every step is idempotent.
+ */
+export class HubSpotSyncService {
+  private readonly contacts: ContactResolver;
+
+  constructor(
+    private readonly hubspot: HubSpotPort,
+    private readonly provisioner: HubSpotProvisioner,
+    private readonly ledger: LedgerRepository,
+    private readonly names: ConnectorPropertyNames,
+    private readonly options: SyncOptions,
+    private readonly logger: AppLogger,
+    private readonly now: () => Date,
+  ) {
+    this.contacts = new ContactResolver(hubspot, ledger, names, logger, now);
+  }
+
+  async sync(items: SyncItem[]): Promise<Map<number, SyncResult>> {
+    const results = new Map<number, SyncResult>();
+    if (items.length === 0) return results;
+    if (!this.provisioner.isProvisioned) await this.provisioner.provision();
+
+    // One write per vendor call: events of the same call in this batch are folded together, onto what the ledger holds.
+    const groups = await this.groupByCall(items);
+    const withPhone = groups.filter((group) => group.record.customer.phone.e164 !== null);
+    const withoutPhone = groups.filter((group) => group.record.customer.phone.e164 === null);
+    if (this.options.callsWithoutPhone === 'dead-letter') {
+      for (const group of withoutPhone) this.settle(results, group, { kind: 'dead', reason: 'the call has no valid customer phone number, so no contact to log it on' });
+    }
+    const writable = this.options.callsWithoutPhone === 'dead-letter' ? withPhone : groups;
+
+    const needs = new Map<string, Properties>();
+    for (const group of withPhone) {
+      const e164 = group.record.customer.phone.e164!;
+      needs.set(e164, { ...needs.get(e164), ...contactCreateProperties(group.record, this.names) });
+    }
+    const contacts = await this.contacts.resolve(needs);
+
+    await this.provisioner.ensureOptions('calls', this.names.intention, writable.map((group) => intentionOptionValue(group.record)).filter((value): value is string => value !== null));
+    await this.provisioner.ensureOptions('calls', this.names.tags, writable.flatMap((group) => tagOptionValues(group.record)));
+
+    const ledger = await this.ledger.calls(writable.map((group) => group.key));
+    const creates: CallGroup[] = [];
+    const updates: Array<CallGroup & { callId: string }> = [];
+    const unconfirmed: CallGroup[] = [];
+    for (const group of writable) {
+      const e164 = group.record.customer.phone.e164;
+      const contactFailure = e164 ? contacts.failures.get(e164) : undefined;
+      if (contactFailure || (e164 && !contacts.ids.has(e164))) {
+        this.settle(results, group, failureResult('contact', contactFailure));
+        continue;
+      }
+      const known = ledger.get(group.key);
+      if (known?.state === 'synced' && known.call_id) updates.push({ ...group, callId: known.call_id });
+      else if (known?.state === 'creating') unconfirmed.push(group);
+      else creates.push(group);
+    }
+
+    // Creates sent before whose answer was never recorded: HubSpot may hold the call already.
+    if (unconfirmed.length > 0) {
+      const found = await this.hubspot.searchCallsByKey(this.names.callKey, unconfirmed.map((group) => group.key));
+      for (const group of unconfirmed) {
+        const callId = found.get(group.key.toLowerCase());
+        const intentAt = Date.parse(ledger.get(group.key)?.intent_at ?? '') || 0;
+        if (callId) updates.push({ ...group, callId });
+        else if (this.now().getTime() - intentAt >= this.options.searchLagMs) creates.push(group);
+        else this.settle(results, group, { kind: 'retry', reason: 'an earlier create of this call is unconfirmed; waiting for HubSpot search to catch up', notBefore: new Date(intentAt + this.options.searchLagMs) });
+      }
+    }
+
+    await this.createCalls(creates, contacts.ids, results);
+    await this.updateCalls(updates, contacts.ids, results);
+    return results;
+  }
+
+  private async groupByCall(items: SyncItem[]): Promise<CallGroup[]> {
+    const groups = new Map<string, CallGroup>();
+    for (const item of items) {
+      const key = vendorCallKey(item.record);
+      const group = groups.get(key);
+      if (group) {
+        group.refs.push(item.ref);
+        group.record = mergeCallRecords(group.record, item.record);
+      } else groups.set(key, { key, refs: [item.ref], record: item.record, receivedAt: item.receivedAt });
+    }
+    const ledger = await this.ledger.calls([...groups.keys()]);
+    for (const group of groups.values()) {
+      const known = ledger.get(group.key)?.record;
+      if (known) group.record = mergeCallRecords(JSON.parse(known) as CallRecord, group.record);
+    }
+    return [...groups.values()];
+  }
+
+  private async createCalls(groups: CallGroup[], contactIds: Map<string, string>, results: Map<number, SyncResult>): Promise<void> {
+    for (let index = 0; index < groups.length; index += BATCH) {
+      const part = groups.slice(index, index + BATCH);
+      const keys = part.map((group) => group.key);
+      // Durably note the creates before sending them: if the answer is lost, the next attempt looks before creating.
+      await this.ledger.markCreating(keys, this.now());
+      let outcome;
+      try {
+        outcome = await this.hubspot.createCalls(
+          this.names.callKey,
+          part.map((group) => ({
+            key: group.key,
+            properties: callProperties(group.record, this.names, group.receivedAt),
+            contactId: this.contactOf(group, contactIds),
+          })),
+        );
+      } catch (error) {
+        // These answers mean HubSpot created nothing; anything else (a time-out, a 5xx) leaves it unknown.
+        const nothingCreated = error instanceof HubSpotDailyLimitError || error instanceof HubSpotAuthError || (error instanceof HubSpotRetryableError && error.status === 429);
+        if (nothingCreated) await this.ledger.clearIntents(keys);
+        throw error;
+      }
+      await this.ledger.saveCalls(
+        part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: outcome.succeeded.get(group.key)!.id, contactId: this.contactOf(group, contactIds), record: group.record })),
+        this.now(),
+      );
+      await this.ledger.clearIntents([...outcome.failed.keys()]);
+      for (const group of part) {
+        const created = outcome.succeeded.get(group.key);
+        if (created) this.settle(results, group, { kind: 'synced', contactId: this.contactOf(group, contactIds), callId: created.id });
+        else this.settle(results, group, failureResult('call', outcome.failed.get(group.key)));
+      }
+    }
+  }
+
+  private async updateCalls(groups: Array<CallGroup & { callId: string }>, contactIds: Map<string, string>, results: Map<number, SyncResult>): Promise<void> {
+    for (let index = 0; index < groups.length; index += BATCH) {
+      const part = groups.slice(index, index + BATCH);
+      const inputs: ObjectUpdateInput[] = part.map((group) => ({ key: group.key, id: group.callId, properties: callProperties(group.record, this.names, group.receivedAt) }));
+      const outcome = await this.hubspot.updateCalls(inputs);
+      await this.ledger.saveCalls(
+        part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: group.callId, contactId: this.contactOf(group, contactIds), record: group.record })),
+        this.now(),
+      );
+      for (const group of part) {
+        if (outcome.succeeded.has(group.key)) this.settle(results, group, { kind: 'synced', contactId: this.contactOf(group, contactIds), callId: group.callId });
+        else this.settle(results, group, failureResult('call', outcome.failed.get(group.key)));
+      }
+    }
+  }
+
+  private contactOf(group: CallGroup, contactIds: Map<string, string>): string | null {
+    const e164 = group.record.customer.phone.e164;
+    return e164 ? contactIds.get(e164) ?? null : null;
+  }
+
+  private settle(results: Map<number, SyncResult>, group: CallGroup, result: SyncResult): void {
+    for (const ref of group.refs) results.set(ref, result);
+  }
+}
+
+function failureResult(what: 'contact' | 'call', failure: InputFailure | undefined): SyncResult {
+  if (!failure) return { kind: 'retry', reason: `HubSpot gave no result for the ${what}` };
+  const detail = [failure.category, failure.correlationId ? `correlation id ${failure.correlationId}` : null].filter(Boolean).join(', ');
+  const reason = `HubSpot refused the ${what}: ${failure.message}${detail ? ` (${detail})` : ''}`;
+  return failure.retryable ? { kind: 'retry', reason } : { kind: 'dead', reason };
+}
