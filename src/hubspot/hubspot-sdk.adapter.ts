@@ -49,6 +49,14 @@ export interface HubSpotRequestStats {
 
 type Limit = 'burst' | 'search';
 
+/**
+ * @hubspot/api-client 13.5 applies the client's configured middleware (its User-Agent, `httpAgent`, and custom
+ * middleware) only when a call passes options of its own: with none, the generated code starts from an empty
+ * middleware list. These options ask it to use the configured chain, which carries the time-out agent and the
+ * rate-limit header reader; every SDK call here passes them.
+ */
+const USE_CLIENT_MIDDLEWARE = { middleware: [], middlewareMergeStrategy: 'append' } as never;
+
 const CALL_TO_CONTACT = 194;
 const SEARCH_PAGE = 200;
 /** Values per `IN` filter. */
@@ -72,21 +80,39 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   private readonly limiters: Record<Limit, RollingWindowLimiter>;
 
   constructor(private readonly options: HubSpotAdapterOptions) {
+    this.limiters = {
+      burst: new RollingWindowLimiter(options.burstPer10s, 10_000),
+      search: new RollingWindowLimiter(options.searchPerSecond, 1_000),
+    };
     this.client = new Client({
       accessToken: options.accessToken,
       basePath: options.baseUrl,
       numberOfApiCallRetries: 0,
       httpAgent: timeoutAgent(options.baseUrl, options.requestTimeoutMs),
+      middleware: [{ pre: (context: unknown) => context, post: (context: unknown) => this.followAnnouncedLimit(context) }],
     });
-    this.limiters = {
-      burst: new RollingWindowLimiter(options.burstPer10s, 10_000),
-      search: new RollingWindowLimiter(options.searchPerSecond, 1_000),
-    };
+  }
+
+  /**
+   * Non-search answers carry `X-HubSpot-RateLimit-Max` for the 10-second window: the app's real burst limit
+   * (100, 190, 250 or 110 depending on the account). Following it means a wrong `HUBSPOT_RATE_LIMIT_PER_10S`
+   * costs at most the first few requests.
+   */
+  private followAnnouncedLimit(context: unknown): unknown {
+    const headers = (context as { headers?: Record<string, string> }).headers ?? {};
+    const max = Number(headers['x-hubspot-ratelimit-max']);
+    const interval = Number(headers['x-hubspot-ratelimit-interval-milliseconds']);
+    const burst = this.limiters.burst;
+    if (interval === 10_000 && Number.isInteger(max) && max > 0 && max !== burst.currentLimit) {
+      this.options.logger.info({ previous: burst.currentLimit, announced: max }, 'following HubSpot\'s announced burst limit');
+      burst.setLimit(max);
+    }
+    return context;
   }
 
   async listProperties(objectType: HubSpotObjectType): Promise<PropertyDefinition[]> {
     const response = await this.request('burst', `properties.list.${objectType}`, () =>
-      this.client.crm.properties.coreApi.getAll(objectType),
+      this.client.crm.properties.coreApi.getAll(objectType, undefined, undefined, USE_CLIENT_MIDDLEWARE),
     );
     return response.results.map((property) => ({
       name: property.name,
@@ -102,7 +128,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   async ensurePropertyGroup(objectType: HubSpotObjectType, name: string, label: string): Promise<void> {
     try {
       await this.request('burst', `properties.group.${objectType}`, () =>
-        this.client.crm.properties.groupsApi.create(objectType, { name, label, displayOrder: -1 }),
+        this.client.crm.properties.groupsApi.create(objectType, { name, label, displayOrder: -1 }, USE_CLIENT_MIDDLEWARE),
       );
     } catch (error) {
       if (error instanceof HubSpotPermanentError && error.status === 409) return;
@@ -112,13 +138,13 @@ export class HubSpotSdkAdapter implements HubSpotPort {
 
   async createProperty(objectType: HubSpotObjectType, definition: PropertyDefinition): Promise<void> {
     await this.request('burst', `properties.create.${objectType}`, () =>
-      this.client.crm.properties.coreApi.create(objectType, definition as never),
+      this.client.crm.properties.coreApi.create(objectType, definition as never, USE_CLIENT_MIDDLEWARE),
     );
   }
 
   async updatePropertyOptions(objectType: HubSpotObjectType, name: string, options: PropertyOption[]): Promise<void> {
     await this.request('burst', `properties.update.${objectType}`, () =>
-      this.client.crm.properties.coreApi.update(objectType, name, { options } as never),
+      this.client.crm.properties.coreApi.update(objectType, name, { options } as never, USE_CLIENT_MIDDLEWARE),
     );
   }
 
@@ -136,7 +162,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
             properties,
             limit: SEARCH_PAGE,
             ...(after ? { after } : {}),
-          }),
+          }, USE_CLIENT_MIDDLEWARE),
         );
         for (const contact of page.results) found.set(contact.id, { id: contact.id, properties: contact.properties });
         after = page.paging?.next?.after;
@@ -149,7 +175,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
     return this.batch('contacts.upsert', inputs, async (part) => {
       const response = await this.client.crm.contacts.batchApi.upsert({
         inputs: part.map((input) => ({ idProperty, id: input.id, objectWriteTraceId: input.key, properties: input.properties })),
-      });
+      }, USE_CLIENT_MIDDLEWARE);
       const byId = new Map(part.map((input) => [input.id, input.key]));
       const succeeded = new Map<string, { id: string; created: boolean }>();
       for (const result of response.results) {
@@ -164,7 +190,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
     return this.batch('contacts.update', inputs, async (part) => {
       const response = await this.client.crm.contacts.batchApi.update({
         inputs: part.map((input) => ({ id: input.id, objectWriteTraceId: input.key, properties: input.properties })),
-      });
+      }, USE_CLIENT_MIDDLEWARE);
       const byId = new Map(part.map((input) => [input.id, input.key]));
       const succeeded = new Map<string, { id: string }>();
       for (const result of response.results) {
@@ -184,7 +210,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
             ? [{ to: { id: input.contactId }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: CALL_TO_CONTACT }] }]
             : [],
         })),
-      });
+      }, USE_CLIENT_MIDDLEWARE);
       // Calls have no write trace ids in the SDK: results are matched through the key property we wrote.
       const keys = new Set(part.map((input) => input.key));
       const succeeded = new Map<string, { id: string }>();
@@ -200,7 +226,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
     return this.batch('calls.update', inputs, async (part) => {
       const response = await this.client.crm.objects.calls.batchApi.update({
         inputs: part.map((input) => ({ id: input.id, properties: input.properties })),
-      });
+      }, USE_CLIENT_MIDDLEWARE);
       const byId = new Map(part.map((input) => [input.id, input.key]));
       const succeeded = new Map<string, { id: string }>();
       for (const result of response.results) {
@@ -225,7 +251,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
             sorts: ['hs_createdate'],
             limit: SEARCH_PAGE,
             ...(after ? { after } : {}),
-          }),
+          }, USE_CLIENT_MIDDLEWARE),
         );
         for (const call of page.results) {
           const key = call.properties[keyProperty]?.toLowerCase();
@@ -238,7 +264,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   }
 
   async probe(): Promise<void> {
-    await this.request('burst', 'probe', () => this.client.crm.contacts.basicApi.getPage(1), 1);
+    await this.request('burst', 'probe', () => this.client.crm.contacts.basicApi.getPage(1, undefined, undefined, undefined, undefined, undefined, USE_CLIENT_MIDDLEWARE), 1);
   }
 
   /**

@@ -5,6 +5,11 @@
  * Acquisitions are served in order.
  */
 export class RollingWindowLimiter {
+  /**
+   * A request leaves the window this much later than `windowMs` after its answer: servers count in time buckets and
+   * forget a request up to a bucket late. 2 % of the window (plus 25 ms) costs 2 % of throughput and buys no 429s.
+   */
+  private readonly marginMs: number;
   /** Times of answered requests still inside the window, oldest first. */
   private readonly answered: number[] = [];
   private inFlight = 0;
@@ -13,11 +18,12 @@ export class RollingWindowLimiter {
   private wake: (() => void) | null = null;
 
   constructor(
-    private readonly limit: number,
+    private limit: number,
     private readonly windowMs: number,
     private readonly now: () => number = Date.now,
   ) {
     if (!(limit >= 1)) throw new Error('limit must be at least 1');
+    this.marginMs = Math.round(windowMs * 0.02) + 25;
   }
 
   /** Waits for a slot; the returned function must be called once the request has been answered (or failed). */
@@ -40,6 +46,15 @@ export class RollingWindowLimiter {
     });
   }
 
+  get currentLimit(): number {
+    return this.limit;
+  }
+
+  /** HubSpot announced a different limit for this window (its rate-limit headers): follow it from now on. */
+  setLimit(limit: number): void {
+    if (limit >= 1) this.limit = limit;
+  }
+
   /** Holds every request until `until` (epoch ms): HubSpot said 429 and named a wait. */
   blockUntil(until: number): void {
     this.blockedUntil = Math.max(this.blockedUntil, until);
@@ -52,7 +67,7 @@ export class RollingWindowLimiter {
   }
 
   private prune(): void {
-    const horizon = this.now() - this.windowMs;
+    const horizon = this.now() - this.windowMs - this.marginMs;
     while (this.answered.length > 0 && this.answered[0]! <= horizon) this.answered.shift();
   }
 
@@ -67,7 +82,7 @@ export class RollingWindowLimiter {
       if (this.answered.length + this.inFlight < this.limit) return;
       // Full: wait until the oldest answered request leaves the window, or until an in-flight one is answered.
       const oldest = this.answered[0];
-      await this.sleep(oldest === undefined ? this.windowMs : oldest + this.windowMs - now + 1);
+      await this.sleep(oldest === undefined ? this.windowMs : oldest + this.windowMs + this.marginMs - now + 1);
     }
   }
 
