@@ -21,8 +21,9 @@ async function main(): Promise<void> {
     } else {
       logger.fatal({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'start-up failed');
     }
-    logger.flush();
-    process.exitCode = 1;
+    // Exit even if something started before the failure (the sandbox emulator, a socket) would keep the process up.
+    logger.pino.flush(() => process.exit(1));
+    setTimeout(() => process.exit(1), 1_000).unref();
   }
 }
 

@@ -144,6 +144,17 @@ describe('HubSpot sync, against the emulator over HTTP with the real SDK', () =>
     expect(t.emulator.listObjects('calls')[0]!.associations.contacts).toEqual([existing.id]);
   });
 
+  it('logs a call without a valid phone without a contact when the config says so', async () => {
+    const t = await start({ mappingYaml: 'vendors: {}\nhubspot:\n  callsWithoutPhone: log-without-contact\n' });
+    await postVoiceFox(t, fixture('voicefox', 'seed-callin-collect'));
+    await t.settled();
+    expect(await t.inbox.findByKey('voicefox', '通话ID:callin.collect')).toMatchObject({ status: 'synced', hubspot_contact_id: null });
+    const calls = callsWithKey(t, 'voicefox:通话ID');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.associations.contacts ?? []).toEqual([]);
+    expect(t.emulator.listObjects('contacts')).toHaveLength(0);
+  });
+
   it('does not adopt a contact with the same national number in another country', async () => {
     const t = await start();
     t.emulator.seedObject('contacts', { phone: '+1 175 3498 9887' });

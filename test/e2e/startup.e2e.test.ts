@@ -67,6 +67,29 @@ describe('npm start', () => {
     expect(exit!.code === 0 || exit!.signal === 'SIGTERM').toBe(true);
   });
 
+  it('in sandbox mode (no token) logs posted calls in the built-in emulator, which keeps them across restarts', async () => {
+    const env = { PORT: '0', HUBSPOT_EMULATOR_PORT: '0', YUNFU_WEBHOOK_SECRET: 'sandbox-secret-0123456789' };
+    const started = startConnector(env);
+    await waitFor(() => started.output().includes('connector listening'), 20_000);
+    const lines = started.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, string>);
+    const url = lines.find((line) => line['msg'] === 'connector listening')!['url']!;
+    const emulator = lines.find((line) => line['emulator'])!['emulator']!;
+    expect(lines.find((line) => line['emulator'])!['msg']).toContain('SANDBOX MODE');
+
+    const posted = await postJson(`${url}/webhooks/yunfu/sandbox-secret-0123456789`, fixture('yunfu', 'seed-inbound-success'));
+    expect(posted.status).toBe(200);
+    const listCalls = async () =>
+      (await (await fetch(`${emulator}/crm/v3/objects/calls?properties=hs_call_duration,ai_call_intention&associations=contacts`, {
+        headers: { authorization: 'Bearer look' },
+      })).json()) as { results: Array<{ properties: Record<string, string> }> };
+    await waitFor(async () => (await listCalls()).results.length === 1, 10_000);
+    expect((await listCalls()).results[0]!.properties).toMatchObject({ hs_call_duration: '43000', ai_call_intention: 'A' });
+
+    started.child.kill('SIGTERM');
+    await started.exit;
+    expect(existsSync(join(started.dir, 'data', 'hubspot-sandbox.json'))).toBe(true);
+  });
+
   it('refuses to start on a malformed setting, naming the key and not the value', async () => {
     const started = startConnector({ PORT: 'eighty', YUNFU_WEBHOOK_SECRET: 'tiny-secret' });
     expect((await started.exit).code).toBe(1);

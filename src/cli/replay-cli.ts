@@ -1,0 +1,49 @@
+import { parseArgs } from 'node:util';
+import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
+import { openSqliteStore } from '../store/database.js';
+import { InboxRepository } from '../store/inbox.repository.js';
+import { migrateToLatest } from '../store/migrations/migrations.js';
+
+const USAGE = `Usage: npm run replay -- --dead [--vendor voicefox|yunfu] [--id N ...]
+
+Sends dead-lettered events through sync again (once their cause is fixed: a property option restored, a config
+corrected). A running connector picks them up within its poll interval. See them first with:
+  npm run inbox -- --status dead`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      dead: { type: 'boolean' },
+      vendor: { type: 'string' },
+      id: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || !values.dead) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  const ids = values.id?.map(Number);
+  if (ids?.some((id) => !Number.isInteger(id) || id < 1)) {
+    process.stderr.write('--id takes inbox event ids (whole numbers), as `npm run inbox` shows them\n');
+    return 2;
+  }
+  const env = envFromProcess();
+  const db = openSqliteStore(env.database.file);
+  try {
+    await migrateToLatest(db);
+    const replayed = await new InboxRepository(db).replayDead({ ...(values.vendor ? { vendor: values.vendor } : {}), ...(ids ? { ids } : {}) }, new Date());
+    process.stdout.write(`${replayed} dead event(s) queued again.\n`);
+    return 0;
+  } finally {
+    await db.destroy();
+  }
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    process.stderr.write(error instanceof EnvValidationError ? `${error.message}\n` : `replay: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

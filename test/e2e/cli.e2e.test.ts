@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HubSpotEmulator } from '../../src/hubspot-emulator/hubspot-emulator.js';
+import { chinaMobile, yunfuBatch, yunfuCall } from '../support/payload-factory.js';
+import { postJson, REPO_DIR, startTestApp, YUNFU_SECRET, type TestApp } from '../support/test-app.js';
+
+/** Runs a built command-line tool (as `npm run …` does after building) with exactly the given environment. */
+function runCli(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(REPO_DIR, 'dist', 'cli', script), ...args], {
+      cwd: REPO_DIR,
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+const emulators: HubSpotEmulator[] = [];
+let t: TestApp | null = null;
+afterEach(async () => {
+  await t?.close();
+  t = null;
+  for (const emulator of emulators.splice(0)) await emulator.close();
+});
+
+describe('npm run hubspot:setup', () => {
+  it('creates what the connector writes, then finds it there on a second run', async () => {
+    const emulator = await HubSpotEmulator.start();
+    emulators.push(emulator);
+    const env = { HUBSPOT_ACCESS_TOKEN: 'pat-test', HUBSPOT_BASE_URL: emulator.url };
+    const first = await runCli('hubspot-setup-cli.js', [], env);
+    expect(first.code).toBe(0);
+    expect(first.output).toContain('created   contacts.ai_call_phone_e164');
+    expect(first.output).toContain('created   calls.ai_call_key');
+    expect(first.output).toMatch(/Ready: 10 created, 0 already there/);
+    const second = await runCli('hubspot-setup-cli.js', [], env);
+    expect(second.code).toBe(0);
+    expect(second.output).toMatch(/Ready: 0 created, 10 already there/);
+  });
+
+  it('reports a property of the wrong type by name and exits non-zero, leaving it as it was', async () => {
+    const emulator = await HubSpotEmulator.start();
+    emulators.push(emulator);
+    const headers = { authorization: 'Bearer admin', 'content-type': 'application/json' };
+    await fetch(`${emulator.url}/crm/v3/properties/calls/groups`, { method: 'POST', headers, body: JSON.stringify({ name: 'ai_call_connector', label: 'AI calls' }) });
+    const created = await fetch(`${emulator.url}/crm/v3/properties/calls`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'ai_call_score', label: 'Score', type: 'string', fieldType: 'text', groupName: 'ai_call_connector' }),
+    });
+    expect(created.status).toBe(201);
+    const result = await runCli('hubspot-setup-cli.js', [], { HUBSPOT_ACCESS_TOKEN: 'pat-test', HUBSPOT_BASE_URL: emulator.url });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('PROBLEM   calls.ai_call_score is of type string; the connector needs number');
+    const property = (await (await fetch(`${emulator.url}/crm/v3/properties/calls/ai_call_score`, { headers })).json()) as { type: string };
+    expect(property.type).toBe('string');
+  });
+
+  it('says what to do without a token', async () => {
+    const result = await runCli('hubspot-setup-cli.js', [], {});
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('HUBSPOT_ACCESS_TOKEN is not set');
+  });
+});
+
+describe('npm run replay -- --dead', () => {
+  it('sends dead events through again once their cause is fixed', async () => {
+    t = await startTestApp();
+    const database = `sqlite:${join(t.dir, 'connector.sqlite')}`;
+    // Dead: an intention option an admin removed after the connector learned it.
+    await postJson(`${t.url}/webhooks/yunfu/${YUNFU_SECRET}`, yunfuBatch([yunfuCall({ callid: 'learn', number: chinaMobile(1), intention: 'Q' })]));
+    await t.settled();
+    const options = (options: string[]) =>
+      fetch(`${t!.emulator.url}/crm/v3/properties/calls/ai_call_intention`, {
+        method: 'PATCH',
+        headers: { authorization: 'Bearer admin', 'content-type': 'application/json' },
+        body: JSON.stringify({ options: options.map((value, index) => ({ label: value, value, displayOrder: index, hidden: false })) }),
+      });
+    await options(['A']);
+    await postJson(`${t.url}/webhooks/yunfu/${YUNFU_SECRET}`, yunfuBatch([yunfuCall({ callid: 'replay-me', number: chinaMobile(2), intention: 'Q' })]));
+    await t.settled();
+    expect((await t.inbox.findByKey('yunfu', 'replay-me'))?.status).toBe('dead');
+
+    await options(['A', 'Q']);
+    const result = await runCli('replay-cli.js', ['--dead'], { DATABASE_URL: database });
+    expect(result).toMatchObject({ code: 0, output: '1 dead event(s) queued again.\n' });
+    await t.settled();
+    expect((await t.inbox.findByKey('yunfu', 'replay-me'))?.status).toBe('synced');
+    expect(t.emulator.listObjects('calls').filter((call) => call.properties['ai_call_key'] === 'yunfu:replay-me')).toHaveLength(1);
+  });
+
+  it('refuses to run without --dead, saying how to use it', async () => {
+    const result = await runCli('replay-cli.js', [], {});
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('Usage: npm run replay -- --dead');
+  });
+});
