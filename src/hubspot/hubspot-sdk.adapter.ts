@@ -21,6 +21,7 @@ import type {
   ObjectUpdateInput,
   PropertyDefinition,
   PropertyOption,
+  Properties,
 } from './hubspot.port.js';
 import { RollingWindowLimiter } from './rolling-window-limiter.js';
 
@@ -187,18 +188,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   }
 
   updateContacts(inputs: ObjectUpdateInput[]): Promise<BatchOutcome<{ id: string }>> {
-    return this.batch('contacts.update', inputs, async (part) => {
-      const response = await this.client.crm.contacts.batchApi.update({
-        inputs: part.map((input) => ({ id: input.id, objectWriteTraceId: input.key, properties: input.properties })),
-      }, USE_CLIENT_MIDDLEWARE);
-      const byId = new Map(part.map((input) => [input.id, input.key]));
-      const succeeded = new Map<string, { id: string }>();
-      for (const result of response.results) {
-        const key = byId.get(result.id);
-        if (key !== undefined) succeeded.set(key, { id: result.id });
-      }
-      return { succeeded, errors: 'errors' in response ? response.errors ?? [] : [] };
-    });
+    return this.updateBatch('contacts.update', inputs, (batch) => this.client.crm.contacts.batchApi.update(batch, USE_CLIENT_MIDDLEWARE));
   }
 
   createCalls(keyProperty: string, inputs: CallCreateInput[]): Promise<BatchOutcome<{ id: string }>> {
@@ -223,17 +213,24 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   }
 
   updateCalls(inputs: ObjectUpdateInput[]): Promise<BatchOutcome<{ id: string }>> {
-    return this.batch('calls.update', inputs, async (part) => {
-      const response = await this.client.crm.objects.calls.batchApi.update({
-        inputs: part.map((input) => ({ id: input.id, properties: input.properties })),
-      }, USE_CLIENT_MIDDLEWARE);
+    return this.updateBatch('calls.update', inputs, (batch) => this.client.crm.objects.calls.batchApi.update(batch, USE_CLIENT_MIDDLEWARE));
+  }
+
+  /** Batch update by id (contacts and calls alike); results are matched to inputs by id. */
+  private updateBatch(
+    operation: string,
+    inputs: ObjectUpdateInput[],
+    send: (batch: { inputs: Array<{ id: string; properties: Properties }> }) => Promise<{ results: Array<{ id: string }>; errors?: SdkStandardError[] }>,
+  ): Promise<BatchOutcome<{ id: string }>> {
+    return this.batch(operation, inputs, async (part) => {
+      const response = await send({ inputs: part.map((input) => ({ id: input.id, properties: input.properties })) });
       const byId = new Map(part.map((input) => [input.id, input.key]));
       const succeeded = new Map<string, { id: string }>();
       for (const result of response.results) {
         const key = byId.get(result.id);
         if (key !== undefined) succeeded.set(key, { id: result.id });
       }
-      return { succeeded, errors: 'errors' in response ? response.errors ?? [] : [] };
+      return { succeeded, errors: response.errors ?? [] };
     });
   }
 
