@@ -5,7 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
 import type { Clock } from './common/clock.js';
-import { APP_ENV, CONNECTOR_SETTINGS } from './config/config.module.js';
+import { APP_ENV, CONNECTOR_SETTINGS } from './config/config.tokens.js';
 import type { ConnectorSettings } from './config/connector-settings.js';
 import type { AppEnv } from './config/env.schema.js';
 import { HUBSPOT_CONNECTION, type HubSpotConnection } from './hubspot/hubspot.module.js';

@@ -1,7 +1,7 @@
 import { createApp, logStartupSummary } from './app.factory.js';
 import { ConfigFileError } from './config/connector-settings.js';
 import { EnvValidationError } from './config/env.schema.js';
-import { APP_ENV } from './config/config.module.js';
+import { APP_ENV } from './config/config.tokens.js';
 import type { AppEnv } from './config/env.schema.js';
 import { AppLogger, createPinoLogger } from './logging/app-logger.js';
 

@@ -4,7 +4,6 @@ import { HubSpotError } from '../hubspot/hubspot-errors.js';
 import { HubSpotProvisioner, ProvisioningError } from '../hubspot/hubspot-provisioner.js';
 import { HubSpotSdkAdapter } from '../hubspot/hubspot-sdk.adapter.js';
 import { AppLogger, createPinoLogger } from '../logging/app-logger.js';
-import { connectorPropertyNames } from '../mapping/connector-properties.js';
 
 /**
  * `npm run hubspot:setup`: creates in the HubSpot portal what the connector writes (the property group, the unique
@@ -18,12 +17,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const settings = loadConnectorSettings(env.configDir);
-  const names = connectorPropertyNames(settings.hubspot.propertyGroup, settings.hubspot.uniquePhoneProperty);
   const logger = new AppLogger(createPinoLogger('warn'));
   const adapter = new HubSpotSdkAdapter({ accessToken: env.hubspotAccessToken, baseUrl: env.hubspotBaseUrl, ...env.hubspot, logger });
   process.stdout.write(`HubSpot: ${env.hubspotBaseUrl}\n`);
   try {
-    const report = await new HubSpotProvisioner(adapter, names, logger).provision();
+    const report = await new HubSpotProvisioner(adapter, logger).provision(settings);
     for (const name of report.created) process.stdout.write(`  created   ${name}\n`);
     for (const name of report.existing) process.stdout.write(`  exists    ${name}\n`);
     process.stdout.write(`Ready: ${report.created.length} created, ${report.existing.length} already there (${adapter.stats.requests} requests).\n`);

@@ -2,10 +2,10 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { CLOCK, systemClock, type Clock } from '../common/clock.js';
 import { loadConnectorSettings } from './connector-settings.js';
+import { APP_ENV, CONNECTOR_SETTINGS } from './config.tokens.js';
+import { ConnectorConfig } from './connector-config.service.js';
 import { validateEnv, type AppEnv } from './env.schema.js';
 
-export const APP_ENV = Symbol('APP_ENV');
-export const CONNECTOR_SETTINGS = Symbol('CONNECTOR_SETTINGS');
 
 export interface AppConfigOptions {
   /** Settings to use instead of the process environment and `.env` (tests, embedding). */
@@ -38,8 +38,9 @@ export class AppConfigModule {
         { provide: APP_ENV, inject: [ConfigService], useFactory: (config: ConfigService) => config.get<AppEnv>('app') },
         { provide: CONNECTOR_SETTINGS, inject: [APP_ENV], useFactory: (env: AppEnv) => loadConnectorSettings(env.configDir) },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
+        ConnectorConfig,
       ],
-      exports: [APP_ENV, CONNECTOR_SETTINGS, CLOCK],
+      exports: [APP_ENV, CONNECTOR_SETTINGS, CLOCK, ConnectorConfig],
     };
   }
 }

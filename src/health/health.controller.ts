@@ -1,5 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { ConnectorConfig } from '../config/connector-config.service.js';
 import { HubSpotStatus } from '../hubspot/hubspot-status.js';
 import { pingStore, type StoreDb } from '../store/database.js';
 import { STORE_DB } from '../store/inbox.repository.js';
@@ -10,6 +11,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly hubspot: HubSpotStatus,
+    private readonly config: ConnectorConfig,
     @Inject(STORE_DB) private readonly db: StoreDb,
   ) {}
 
@@ -43,6 +45,14 @@ export class HealthController {
         const { state, since, reason, nextProbeAt, mode } = this.hubspot.get();
         const details = { state, mode, since, ...(reason ? { reason } : {}), ...(nextProbeAt ? { nextProbeAt } : {}) };
         return state === 'ok' || state === 'starting' ? hubspot.up(details) : hubspot.degraded(details);
+      },
+      () => {
+        const config = this.indicators.check('config');
+        const { file, loadedAt, lastReload } = this.config.reloadStatus();
+        if (lastReload && !lastReload.ok) {
+          return config.degraded({ file, inForceSince: loadedAt, message: `the ${lastReload.trigger} reload at ${lastReload.at} was refused; the previous mapping stays in force`, problems: lastReload.problems });
+        }
+        return config.up({ file, inForceSince: loadedAt });
       },
     ]);
   }

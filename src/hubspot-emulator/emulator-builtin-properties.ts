@@ -94,6 +94,18 @@ const CONTACT_PROPERTIES: readonly BuiltInPropertySpec[] = [
     options: LIFECYCLE_STAGES,
   },
   {
+    // Marketing contacts are billed; the API may set the status on create (true/false).
+    name: 'hs_marketable_status',
+    label: 'Marketing contact status',
+    type: 'enumeration',
+    fieldType: 'booleancheckbox',
+    groupName: 'contactinformation',
+    options: [
+      ['true', 'Marketing contact'],
+      ['false', 'Non-marketing contact'],
+    ],
+  },
+  {
     name: 'hs_lead_status',
     label: 'Lead Status',
     type: 'enumeration',

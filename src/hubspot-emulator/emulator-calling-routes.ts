@@ -1,9 +1,12 @@
-/** `/calling/v1/dispositions`: the portal's call outcomes, which `hs_call_disposition` holds by GUID. */
-import { DEFAULT_CALL_DISPOSITIONS } from './emulator-builtin-properties.js';
+/**
+ * `/calling/v1/dispositions`: the portal's call outcomes, which `hs_call_disposition` holds by GUID. They are the
+ * options of `hs_call_disposition`, so a custom outcome is emulated by adding an option to that property.
+ */
 import { objectsRead } from './emulator-object-routes.js';
+import type { PropertyRegistry } from './emulator-property-registry.js';
 import type { Route } from './emulator-router.js';
 
-export function callingRoutes(): Route[] {
+export function callingRoutes(registry: PropertyRegistry): Route[] {
   return [
     {
       method: 'GET',
@@ -12,7 +15,9 @@ export function callingRoutes(): Route[] {
       scope: objectsRead,
       handle: () => ({
         status: 200,
-        body: DEFAULT_CALL_DISPOSITIONS.map(({ id, label }) => ({ id, label, deleted: false })),
+        body: (registry.get('calls', 'hs_call_disposition')?.options ?? [])
+          .filter((option) => !option.hidden)
+          .map(({ value, label }) => ({ id: value, label, deleted: false })),
       }),
     },
   ];

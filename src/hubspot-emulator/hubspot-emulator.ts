@@ -109,7 +109,7 @@ export class HubSpotEmulator implements EmulatorControls {
       ...batchRoutes(store, clock),
       ...objectRoutes(registry, store, clock),
       ...associationRoutes(store, clock),
-      ...callingRoutes(),
+      ...callingRoutes(registry),
     ]);
     // Control routes need the emulator itself; they are bound once it exists.
     const controls = new Router<ControlRoute>();

@@ -1,5 +1,8 @@
+import { DEFAULT_OUTCOMES, type ConnectorSettings } from '../config/connector-settings.js';
 import type { AppLogger } from '../logging/app-logger.js';
-import { callPropertyDefinitions, contactPropertyDefinitions, type ConnectorPropertyNames } from '../mapping/connector-properties.js';
+import { callPropertyDefinitions, connectorPropertyNames, contactPropertyDefinitions } from '../mapping/connector-properties.js';
+import { resolveOutcome } from '../mapping/hubspot-write-plan.js';
+import { sourceKind } from '../mapping/source-fields.js';
 import type { HubSpotObjectType, HubSpotPort, PropertyDefinition, PropertyOption } from './hubspot.port.js';
 
 export interface ProvisioningReport {
@@ -9,7 +12,7 @@ export interface ProvisioningReport {
   problems: string[];
 }
 
-/** A needed property exists in the portal in a form the connector cannot write. */
+/** The portal cannot take what the mapping would write: a property is missing or of the wrong type. */
 export class ProvisioningError extends Error {
   constructor(readonly problems: string[]) {
     super(`HubSpot properties need attention: ${problems.join('; ')}`);
@@ -17,39 +20,82 @@ export class ProvisioningError extends Error {
   }
 }
 
+/** What the portal holds that the mapping depends on. */
+interface PortalView {
+  properties: Record<HubSpotObjectType, Map<string, PropertyDefinition>>;
+  /** Outcome label (lowercase) → GUID. */
+  outcomes: Map<string, string>;
+}
+
 /**
- * Creates what the connector writes in HubSpot when it is missing (a property group on contacts and calls, the
- * unique E.164 contact property, the call properties), and keeps enumeration options ahead of the values written.
+ * Keeps the portal ready for the current mapping: creates what the connector owns when it is missing (a property
+ * group, the unique E.164 contact property, the call properties), checks every property the admin mapped against
+ * the portal (exists, type fits, static enumeration values are options), resolves configured call outcomes, and
+ * keeps enumeration options ahead of the values written.
  */
 export class HubSpotProvisioner {
   /** Known options of enumeration properties, `objectType.name` → values. */
   private readonly options = new Map<string, Set<string>>();
-  private provisioned = false;
+  private readyFor: ConnectorSettings | null = null;
+  private outcomes = new Map<string, string>();
 
   constructor(
     private readonly hubspot: HubSpotPort,
-    private readonly names: ConnectorPropertyNames,
     private readonly logger: AppLogger,
   ) {}
 
   get isProvisioned(): boolean {
-    return this.provisioned;
+    return this.readyFor !== null;
   }
 
-  async provision(): Promise<ProvisioningReport> {
+  /** Portal outcome labels (lowercase) → GUIDs, as of the last provisioning. */
+  get outcomeIds(): Map<string, string> {
+    return this.outcomes;
+  }
+
+  /** Provisions and checks, once per mapping (again after a reload). Throws `ProvisioningError` on problems. */
+  async ensureReady(settings: ConnectorSettings): Promise<void> {
+    if (this.readyFor === settings) return;
+    await this.provision(settings);
+  }
+
+  async provision(settings: ConnectorSettings): Promise<ProvisioningReport> {
+    const names = connectorPropertyNames(settings);
     const report: ProvisioningReport = { created: [], existing: [], problems: [] };
-    await this.provisionObject('contacts', contactPropertyDefinitions(this.names), report);
-    await this.provisionObject('calls', callPropertyDefinitions(this.names), report);
+    const view = await this.readPortal();
+    await this.provisionObject('contacts', contactPropertyDefinitions(names), view, report, names.group);
+    await this.provisionObject('calls', callPropertyDefinitions(names, settings), view, report, names.group);
+    report.problems.push(...checkMapping(settings, view));
     if (report.problems.length > 0) throw new ProvisioningError(report.problems);
-    this.provisioned = true;
+    this.outcomes = view.outcomes;
+    this.readyFor = settings;
     if (report.created.length > 0) this.logger.info({ created: report.created }, 'HubSpot properties created');
     return report;
+  }
+
+  /** Read-only: would the portal take this mapping? (Connector-owned properties may be missing: they are created.) */
+  async check(settings: ConnectorSettings): Promise<string[]> {
+    const view = await this.readPortal();
+    const names = connectorPropertyNames(settings);
+    const problems: string[] = [];
+    for (const [objectType, definitions] of [
+      ['contacts', contactPropertyDefinitions(names)],
+      ['calls', callPropertyDefinitions(names, settings)],
+    ] as const) {
+      for (const definition of definitions) {
+        const found = view.properties[objectType].get(definition.name);
+        const problem = found ? mismatch(definition, found) : null;
+        if (problem) problems.push(`${objectType}.${definition.name} ${problem}`);
+      }
+    }
+    return [...problems, ...checkMapping(settings, view)];
   }
 
   /** Adds the values that are not yet options of an enumeration property, before they are written. */
   async ensureOptions(objectType: HubSpotObjectType, name: string, values: Iterable<string>): Promise<void> {
     const key = `${objectType}.${name}`;
-    const known = this.options.get(key) ?? new Set<string>();
+    const known = this.options.get(key);
+    if (!known) return; // not an enumeration the connector owns
     const missing = [...new Set(values)].filter((value) => !known.has(value));
     if (missing.length === 0) return;
     // Re-read first: PATCH replaces the whole list, and someone may have added options since.
@@ -66,14 +112,33 @@ export class HubSpotProvisioner {
     this.options.set(key, new Set([...existingValues, ...missing]));
   }
 
-  private async provisionObject(objectType: HubSpotObjectType, wanted: PropertyDefinition[], report: ProvisioningReport): Promise<void> {
-    await this.hubspot.ensurePropertyGroup(objectType, this.names.group, 'AI calls');
-    const existing = new Map((await this.hubspot.listProperties(objectType)).map((property) => [property.name, property]));
+  private async readPortal(): Promise<PortalView> {
+    const [contacts, calls, outcomes] = await Promise.all([
+      this.hubspot.listProperties('contacts'),
+      this.hubspot.listProperties('calls'),
+      this.hubspot.listCallDispositions(),
+    ]);
+    return {
+      properties: { contacts: new Map(contacts.map((p) => [p.name, p])), calls: new Map(calls.map((p) => [p.name, p])) },
+      outcomes: new Map(outcomes.map((outcome) => [outcome.label.toLowerCase(), outcome.id])),
+    };
+  }
+
+  private async provisionObject(
+    objectType: HubSpotObjectType,
+    wanted: PropertyDefinition[],
+    view: PortalView,
+    report: ProvisioningReport,
+    group: string,
+  ): Promise<void> {
+    const existing = view.properties[objectType];
+    if (wanted.some((definition) => !existing.has(definition.name))) await this.hubspot.ensurePropertyGroup(objectType, group, 'AI calls');
     for (const definition of wanted) {
       const name = `${objectType}.${definition.name}`;
       const found = existing.get(definition.name);
       if (!found) {
         await this.hubspot.createProperty(objectType, definition);
+        existing.set(definition.name, definition);
         report.created.push(name);
         if (definition.type === 'enumeration') this.options.set(name, new Set());
         continue;
@@ -93,4 +158,47 @@ function mismatch(wanted: PropertyDefinition, found: PropertyDefinition): string
   }
   if (wanted.hasUniqueValue && !found.hasUniqueValue) return 'does not require unique values; the connector needs a unique property';
   return null;
+}
+
+/** The admin's mappings against the portal: each named property exists, fits its values, and static values are options. */
+function checkMapping(settings: ConnectorSettings, view: PortalView): string[] {
+  const problems: string[] = [];
+  const property = (objectType: HubSpotObjectType, name: string, where: string): PropertyDefinition | null => {
+    const found = view.properties[objectType].get(name);
+    if (!found) problems.push(`${where}: HubSpot has no ${objectType === 'contacts' ? 'contact' : 'call'} property "${name}"`);
+    return found ?? null;
+  };
+  for (const mapping of settings.contact.properties) {
+    const found = property('contacts', mapping.property, `${mapping.origin}.property`);
+    if (found && mapping.source) problems.push(...fits(found, sourceKind(mapping.source), `${mapping.origin}.property`));
+  }
+  for (const mapping of settings.call.properties) {
+    const found = property('calls', mapping.property, `${mapping.origin}.property`);
+    if (found && mapping.source) problems.push(...fits(found, sourceKind(mapping.source), `${mapping.origin}.property`));
+  }
+  for (const answer of settings.answers) property(answer.to === 'contact' ? 'contacts' : 'calls', answer.property, `${answer.origin}.property`);
+  if (settings.contact.lifecycleStage) {
+    const stage = view.properties.contacts.get('lifecyclestage');
+    if (stage && !(stage.options ?? []).some((option) => option.value === settings.contact.lifecycleStage)) {
+      problems.push(`contact.lifecycleStage: "${settings.contact.lifecycleStage}" is not a lifecycle stage of this portal (${(stage.options ?? []).map((option) => option.value).join(', ')})`);
+    }
+  }
+  for (const [vendor, vendorSettings] of Object.entries(settings.vendors)) {
+    for (const [code, entry] of Object.entries(vendorSettings.intentions)) {
+      if (entry.outcome && !resolveOutcome(entry.outcome, view.outcomes)) {
+        const known = [...Object.keys(DEFAULT_OUTCOMES), ...[...view.outcomes.keys()].map((label) => `"${label}"`)];
+        problems.push(`vendors.${vendor}.intentions.${code}.outcome: "${entry.outcome}" is not a call outcome of this portal (${known.join(', ')})`);
+      }
+    }
+  }
+  return problems;
+}
+
+function fits(found: PropertyDefinition, kind: string, where: string): string[] {
+  if (kind === 'number' && !['number', 'string'].includes(found.type)) return [`${where}: "${found.name}" is of type ${found.type}; a number field needs a number or text property`];
+  if (kind === 'datetime' && !['datetime', 'date', 'string'].includes(found.type)) return [`${where}: "${found.name}" is of type ${found.type}; a time needs a date, datetime or text property`];
+  if ((kind === 'text' || kind === 'list') && ['number', 'datetime', 'date', 'bool'].includes(found.type)) {
+    return [`${where}: "${found.name}" is of type ${found.type}; a text field needs a text or enumeration property`];
+  }
+  return [];
 }

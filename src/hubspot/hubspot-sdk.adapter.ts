@@ -260,6 +260,29 @@ export class HubSpotSdkAdapter implements HubSpotPort {
     return found;
   }
 
+  async readObjects(objectType: HubSpotObjectType, ids: string[], properties: string[]): Promise<Map<string, Record<string, string | null>>> {
+    const found = new Map<string, Record<string, string | null>>();
+    const api = objectType === 'contacts' ? this.client.crm.contacts.batchApi : this.client.crm.objects.calls.batchApi;
+    for (const part of chunks([...new Set(ids)], 100)) {
+      const response = await this.request('burst', `${objectType}.read`, () =>
+        api.read({ inputs: part.map((id) => ({ id })), properties, propertiesWithHistory: [] }, false, USE_CLIENT_MIDDLEWARE),
+      );
+      for (const result of response.results) found.set(result.id, result.properties);
+    }
+    return found;
+  }
+
+  async listCallDispositions(): Promise<Array<{ id: string; label: string }>> {
+    const response = await this.request('burst', 'calling.dispositions', () =>
+      this.client.apiRequest({ method: 'GET', path: '/calling/v1/dispositions' }),
+    );
+    if (!response.ok) {
+      throw classify({ code: response.status, body: await response.json().catch(() => ({})), headers: Object.fromEntries(response.headers.entries()) }).failure;
+    }
+    const body = (await response.json()) as Array<{ id: string; label: string; deleted?: boolean }>;
+    return body.filter((outcome) => !outcome.deleted).map(({ id, label }) => ({ id, label }));
+  }
+
   async probe(): Promise<void> {
     await this.request('burst', 'probe', () => this.client.crm.contacts.basicApi.getPage(1, undefined, undefined, undefined, undefined, undefined, USE_CLIENT_MIDDLEWARE), 1);
   }

@@ -1,21 +1,20 @@
-import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { dirname, join } from 'node:path';
 import { CLOCK, type Clock } from '../common/clock.js';
-import { APP_ENV, CONNECTOR_SETTINGS } from '../config/config.module.js';
-import type { ConnectorSettings } from '../config/connector-settings.js';
+import { APP_ENV } from '../config/config.tokens.js';
+import { ConnectorConfig } from '../config/connector-config.service.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { HubSpotEmulator } from '../hubspot-emulator/hubspot-emulator.js';
 import { AppLogger } from '../logging/app-logger.js';
-import { connectorPropertyNames, type ConnectorPropertyNames } from '../mapping/connector-properties.js';
 import { LedgerRepository } from '../store/ledger.repository.js';
 import { HubSpotSyncService } from '../sync/hubspot-sync.service.js';
+import { HubSpotError } from './hubspot-errors.js';
 import { HubSpotProvisioner } from './hubspot-provisioner.js';
 import { HubSpotSdkAdapter } from './hubspot-sdk.adapter.js';
 import { HubSpotStatus } from './hubspot-status.js';
 import { HUBSPOT_PORT } from './hubspot.port.js';
 
 export const HUBSPOT_CONNECTION = Symbol('HUBSPOT_CONNECTION');
-export const PROPERTY_NAMES = Symbol('PROPERTY_NAMES');
 
 /** Where the connector's HubSpot is: the real one (a token), or the built-in emulator (sandbox mode). */
 export interface HubSpotConnection {
@@ -34,6 +33,26 @@ class HubSpotConnectionLifecycle implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.connection.emulator?.close();
+  }
+}
+
+/** A reloaded mapping is checked against the portal before it goes live; where HubSpot cannot be asked, it is not. */
+@Injectable()
+class PortalCheckRegistration implements OnModuleInit {
+  constructor(
+    private readonly config: ConnectorConfig,
+    private readonly provisioner: HubSpotProvisioner,
+  ) {}
+
+  onModuleInit(): void {
+    this.config.setPortalCheck(async (settings) => {
+      try {
+        return await this.provisioner.check(settings);
+      } catch (error) {
+        if (error instanceof HubSpotError) return null;
+        throw error;
+      }
+    });
   }
 }
 
@@ -61,12 +80,6 @@ class HubSpotConnectionLifecycle implements OnApplicationShutdown {
     HubSpotStatus,
     LedgerRepository,
     {
-      provide: PROPERTY_NAMES,
-      inject: [CONNECTOR_SETTINGS],
-      useFactory: (settings: ConnectorSettings): ConnectorPropertyNames =>
-        connectorPropertyNames(settings.hubspot.propertyGroup, settings.hubspot.uniquePhoneProperty),
-    },
-    {
       provide: HUBSPOT_PORT,
       inject: [HUBSPOT_CONNECTION, APP_ENV, AppLogger],
       useFactory: (connection: HubSpotConnection, env: AppEnv, logger: AppLogger) =>
@@ -74,25 +87,17 @@ class HubSpotConnectionLifecycle implements OnApplicationShutdown {
     },
     {
       provide: HubSpotProvisioner,
-      inject: [HUBSPOT_PORT, PROPERTY_NAMES, AppLogger],
-      useFactory: (port: HubSpotSdkAdapter, names: ConnectorPropertyNames, logger: AppLogger) => new HubSpotProvisioner(port, names, logger),
+      inject: [HUBSPOT_PORT, AppLogger],
+      useFactory: (port: HubSpotSdkAdapter, logger: AppLogger) => new HubSpotProvisioner(port, logger),
     },
     {
       provide: HubSpotSyncService,
-      inject: [HUBSPOT_PORT, HubSpotProvisioner, LedgerRepository, PROPERTY_NAMES, CONNECTOR_SETTINGS, APP_ENV, AppLogger, CLOCK],
-      useFactory: (
-        port: HubSpotSdkAdapter,
-        provisioner: HubSpotProvisioner,
-        ledger: LedgerRepository,
-        names: ConnectorPropertyNames,
-        settings: ConnectorSettings,
-        env: AppEnv,
-        logger: AppLogger,
-        clock: Clock,
-      ) =>
-        new HubSpotSyncService(port, provisioner, ledger, names, { callsWithoutPhone: settings.hubspot.callsWithoutPhone, searchLagMs: env.hubspot.searchLagMs }, logger, () => clock.now()),
+      inject: [HUBSPOT_PORT, HubSpotProvisioner, LedgerRepository, APP_ENV, AppLogger, CLOCK],
+      useFactory: (port: HubSpotSdkAdapter, provisioner: HubSpotProvisioner, ledger: LedgerRepository, env: AppEnv, logger: AppLogger, clock: Clock) =>
+        new HubSpotSyncService(port, provisioner, ledger, { searchLagMs: env.hubspot.searchLagMs }, logger, () => clock.now()),
     },
+    PortalCheckRegistration,
   ],
-  exports: [HUBSPOT_CONNECTION, HUBSPOT_PORT, HubSpotStatus, HubSpotProvisioner, HubSpotSyncService, LedgerRepository, PROPERTY_NAMES],
+  exports: [HUBSPOT_CONNECTION, HUBSPOT_PORT, HubSpotStatus, HubSpotProvisioner, HubSpotSyncService, LedgerRepository],
 })
 export class HubSpotModule {}

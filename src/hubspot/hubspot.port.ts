@@ -90,6 +90,11 @@ export interface HubSpotPort {
    */
   searchCallsByKey(keyProperty: string, keys: string[]): Promise<Map<string, string>>;
 
+  /** Current values of some properties of contacts or calls, by id (batch read, ≤ 100 per request). */
+  readObjects(objectType: HubSpotObjectType, ids: string[], properties: string[]): Promise<Map<string, Record<string, string | null>>>;
+  /** The portal's call outcomes (`hs_call_disposition` values): GUID and label. */
+  listCallDispositions(): Promise<Array<{ id: string; label: string }>>;
+
   /** A cheap authenticated request: tells whether HubSpot takes requests again (token fixed, day reset). */
   probe(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { ConnectorSettings } from '../config/connector-settings.js';
 import type { PropertyDefinition } from '../hubspot/hubspot.port.js';
 
 /** Names of what the connector writes in HubSpot; the group and the unique phone property come from config. */
@@ -15,14 +16,14 @@ export interface ConnectorPropertyNames {
   rounds: string;
 }
 
-export function connectorPropertyNames(group: string, uniquePhone: string): ConnectorPropertyNames {
+export function connectorPropertyNames(settings: ConnectorSettings): ConnectorPropertyNames {
   return {
-    group,
-    uniquePhone,
+    group: settings.hubspot.propertyGroup,
+    uniquePhone: settings.hubspot.uniquePhoneProperty,
     callKey: 'ai_call_key',
     vendor: 'ai_call_vendor',
-    intention: 'ai_call_intention',
-    tags: 'ai_call_tags',
+    intention: settings.call.intention.property,
+    tags: settings.call.tags.property,
     answers: 'ai_call_answers',
     summary: 'ai_call_summary',
     campaign: 'ai_call_campaign',
@@ -46,7 +47,7 @@ export function contactPropertyDefinitions(names: ConnectorPropertyNames): Prope
   ];
 }
 
-export function callPropertyDefinitions(names: ConnectorPropertyNames): PropertyDefinition[] {
+export function callPropertyDefinitions(names: ConnectorPropertyNames, settings: ConnectorSettings): PropertyDefinition[] {
   const text = (name: string, label: string, description: string, fieldType: 'text' | 'textarea' = 'text'): PropertyDefinition => ({
     name,
     label,
@@ -58,8 +59,12 @@ export function callPropertyDefinitions(names: ConnectorPropertyNames): Property
   return [
     text(names.callKey, 'AI call key', 'vendor:call id. One HubSpot call per vendor call.'),
     text(names.vendor, 'AI call vendor', 'The voice-AI platform that made the call.'),
-    { name: names.intention, label: 'AI intention level', type: 'enumeration', fieldType: 'select', groupName: names.group, options: [], description: 'The intention level the AI judged.' },
-    { name: names.tags, label: 'AI call tags', type: 'enumeration', fieldType: 'checkbox', groupName: names.group, options: [], description: 'Tags the AI gave the call.' },
+    settings.call.intention.as === 'select'
+      ? { name: names.intention, label: 'AI intention level', type: 'enumeration', fieldType: 'select', groupName: names.group, options: [], description: 'The intention level the AI judged.' }
+      : text(names.intention, 'AI intention level', 'The intention level the AI judged.'),
+    settings.call.tags.as === 'multi-select'
+      ? { name: names.tags, label: 'AI call tags', type: 'enumeration', fieldType: 'checkbox', groupName: names.group, options: [], description: 'Tags the AI gave the call.' }
+      : text(names.tags, 'AI call tags', 'Tags the AI gave the call.', 'textarea'),
     text(names.answers, 'AI collected answers', 'Questions the AI asked and the answers it collected.', 'textarea'),
     text(names.summary, 'AI call summary', 'The AI\'s summary of the conversation.', 'textarea'),
     text(names.campaign, 'AI call campaign', 'The vendor\'s task or campaign.'),

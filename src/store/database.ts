@@ -41,6 +41,8 @@ export interface ContactLedgerTable {
   /** How the connector came to know the contact: `created` or `matched` by the upsert, `adopted` through search. */
   origin: string;
   updated_at: string;
+  /** JSON list of mapped properties known to hold a value (fill-if-empty skips them without reading). */
+  filled: string | null;
 }
 
 export interface CallLedgerTable {
@@ -50,9 +52,10 @@ export interface CallLedgerTable {
   contact_id: string | null;
   /**
    * `creating`: a create was sent (or about to be) and its answer not recorded: before creating again, the call
-   * is looked up by its key in HubSpot. `synced`: `call_id` is the call.
+   * is looked up by its key in HubSpot. `synced`: `call_id` is the call. `deferred`: only events configured to
+   * update have come; their data waits in `record` for an event that creates the call.
    */
-  state: 'creating' | 'synced';
+  state: 'creating' | 'synced' | 'deferred';
   intent_at: string | null;
   /** JSON of the call as last written: later events of the call are merged into it. */
   record: string | null;

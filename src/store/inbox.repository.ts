@@ -18,7 +18,8 @@ export interface StoreDeliveryResult {
 }
 
 export type EventOutcome =
-  | { status: 'synced'; records: unknown[]; contactId: string | null; callId: string | null }
+  /** `warning`: the call is in HubSpot, but some contact values were refused (kept as `last_error`). */
+  | { status: 'synced'; records: unknown[]; contactId: string | null; callId: string | null; warning?: string }
   | { status: 'retrying'; records?: unknown[]; error: string; nextAttemptAt: Date }
   | { status: 'skipped'; error: string }
   | { status: 'dead'; records?: unknown[]; error: string };
@@ -155,7 +156,7 @@ export class InboxRepository {
       .set({
         status: outcome.status,
         records,
-        last_error: outcome.status === 'synced' ? null : outcome.error,
+        last_error: outcome.status === 'synced' ? outcome.warning ?? null : outcome.error,
         next_attempt_at: outcome.status === 'retrying' ? outcome.nextAttemptAt.toISOString() : null,
         hubspot_contact_id: outcome.status === 'synced' ? outcome.contactId : null,
         hubspot_call_id: outcome.status === 'synced' ? outcome.callId : null,

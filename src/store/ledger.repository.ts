@@ -16,24 +16,26 @@ const IN_CHUNK = 500;
 export class LedgerRepository {
   constructor(@Inject(STORE_DB) private readonly db: StoreDb) {}
 
-  async contactIds(e164s: string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
+  /** Known contacts: id, and the mapped properties known to hold a value. */
+  async contacts(e164s: string[]): Promise<Map<string, { contactId: string; filled: Set<string> }>> {
+    const found = new Map<string, { contactId: string; filled: Set<string> }>();
     for (const part of chunk(e164s)) {
-      const rows = await this.db.selectFrom('contact_ledger').select(['e164', 'contact_id']).where('e164', 'in', part).execute();
-      for (const row of rows) found.set(row.e164, row.contact_id);
+      const rows = await this.db.selectFrom('contact_ledger').select(['e164', 'contact_id', 'filled']).where('e164', 'in', part).execute();
+      for (const row of rows) found.set(row.e164, { contactId: row.contact_id, filled: new Set(row.filled ? (JSON.parse(row.filled) as string[]) : []) });
     }
     return found;
   }
 
-  async saveContacts(entries: Array<{ e164: string; contactId: string; origin: string }>, now: Date): Promise<void> {
+  async saveContacts(entries: Array<{ e164: string; contactId: string; origin: string; filled: Set<string> }>, now: Date): Promise<void> {
     if (entries.length === 0) return;
     const at = now.toISOString();
     await this.db.transaction().execute(async (trx) => {
       for (const entry of entries) {
+        const values = { contact_id: entry.contactId, origin: entry.origin, filled: JSON.stringify([...entry.filled].sort()), updated_at: at };
         await trx
           .insertInto('contact_ledger')
-          .values({ e164: entry.e164, contact_id: entry.contactId, origin: entry.origin, updated_at: at })
-          .onConflict((conflict) => conflict.column('e164').doUpdateSet({ contact_id: entry.contactId, origin: entry.origin, updated_at: at }))
+          .values({ e164: entry.e164, ...values })
+          .onConflict((conflict) => conflict.column('e164').doUpdateSet(values))
           .execute();
       }
     });
@@ -57,7 +59,8 @@ export class LedgerRepository {
         await trx
           .insertInto('call_ledger')
           .values({ call_key: key, call_id: null, contact_id: null, state: 'creating', intent_at: at, record: null, updated_at: at })
-          .onConflict((conflict) => conflict.column('call_key').doNothing())
+          // A deferred call (data kept from update-only events) becomes one being created; others stay as they are.
+          .onConflict((conflict) => conflict.column('call_key').doUpdateSet({ state: 'creating', intent_at: at, updated_at: at }).where('call_ledger.state', '=', 'deferred'))
           .execute();
       }
     });
@@ -78,9 +81,26 @@ export class LedgerRepository {
     });
   }
 
+  /** Data of a call that no event so far may create: kept for merging into the call when one does. */
+  async saveDeferred(entries: Array<{ key: string; record: unknown }>, now: Date): Promise<void> {
+    if (entries.length === 0) return;
+    const at = now.toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      for (const entry of entries) {
+        await trx
+          .insertInto('call_ledger')
+          .values({ call_key: entry.key, call_id: null, contact_id: null, state: 'deferred', intent_at: null, record: JSON.stringify(entry.record), updated_at: at })
+          .onConflict((conflict) => conflict.column('call_key').doUpdateSet({ record: JSON.stringify(entry.record), updated_at: at }).where('call_ledger.state', '=', 'deferred'))
+          .execute();
+      }
+    });
+  }
+
   /** HubSpot definitely did not create these calls (it refused them): the next attempt may create without a lookup. */
   async clearIntents(keys: string[]): Promise<void> {
     for (const part of chunk(keys)) {
+      // Deferred data that the failed create was carrying stays for the next attempt.
+      await this.db.updateTable('call_ledger').set({ state: 'deferred', intent_at: null }).where('call_key', 'in', part).where('state', '=', 'creating').where('record', 'is not', null).execute();
       await this.db.deleteFrom('call_ledger').where('call_key', 'in', part).where('state', '=', 'creating').execute();
     }
   }

@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_ENV } from '../config/config.module.js';
+import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { openSqliteStore, type StoreDb } from './database.js';
 import { InboxRepository, STORE_DB } from './inbox.repository.js';

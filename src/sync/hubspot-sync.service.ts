@@ -1,20 +1,12 @@
-import {
-  HubSpotAuthError,
-  HubSpotDailyLimitError,
-  HubSpotRetryableError,
-} from '../hubspot/hubspot-errors.js';
+import type { ConnectorSettings, VendorId } from '../config/connector-settings.js';
+import { HubSpotAuthError, HubSpotDailyLimitError, HubSpotRetryableError } from '../hubspot/hubspot-errors.js';
 import type { HubSpotProvisioner } from '../hubspot/hubspot-provisioner.js';
-import type { HubSpotPort, InputFailure, ObjectUpdateInput, Properties } from '../hubspot/hubspot.port.js';
+import type { HubSpotPort, InputFailure, ObjectUpdateInput } from '../hubspot/hubspot.port.js';
 import type { AppLogger } from '../logging/app-logger.js';
 import { mergeCallRecords } from '../mapping/call-record-merge.js';
-import type { ConnectorPropertyNames } from '../mapping/connector-properties.js';
-import {
-  callProperties,
-  contactCreateProperties,
-  intentionOptionValue,
-  tagOptionValues,
-  vendorCallKey,
-} from '../mapping/hubspot-call-mapping.js';
+import { connectorPropertyNames, type ConnectorPropertyNames } from '../mapping/connector-properties.js';
+import { vendorCallKey } from '../mapping/hubspot-call-mapping.js';
+import { callWrite, contactPlan, intentionValue, tagValues, type ContactPlan } from '../mapping/hubspot-write-plan.js';
 import type { LedgerRepository } from '../store/ledger.repository.js';
 import type { CallRecord } from '../vendors/call-record.js';
 import { ContactResolver } from './contact-resolver.js';
@@ -28,13 +20,12 @@ export interface SyncItem {
 }
 
 export type SyncResult =
-  | { kind: 'synced'; contactId: string | null; callId: string }
+  | { kind: 'synced'; contactId: string | null; callId: string; warning?: string }
+  | { kind: 'skipped'; reason: string }
   | { kind: 'retry'; reason: string; notBefore?: Date }
   | { kind: 'dead'; reason: string };
 
 export interface SyncOptions {
-  /** Calls without a valid customer phone: logged without a contact, or dead-lettered (the default). */
-  callsWithoutPhone: 'dead-letter' | 'log-without-contact';
   /**
    * How long HubSpot's search may lag behind a write. A call whose create was sent but whose answer was never
    * recorded (a crash, a time-out) is looked up by its key before being created again; a miss is trusted only
@@ -48,15 +39,19 @@ const BATCH = 100;
 interface CallGroup {
   key: string;
   refs: number[];
+  records: CallRecord[];
   record: CallRecord;
   receivedAt: string;
+  /** Some event of the group may create the call (per `vendors.<v>.events`). */
+  mayCreate: boolean;
 }
 
 /**
- * Writes a batch of call records to HubSpot: contacts by phone (see `ContactResolver`), then one call engagement per
- * vendor call (batch create, associated to the contact, or batch update of the call the ledger knows). Input-level
- * failures become per-record results; failures of HubSpot as a whole (daily limit, auth, outage) are thrown for the
- * worker to pause on, after which the same records are simply tried again: every step is idempotent.
+ * Writes a batch of call records to HubSpot under the current mapping: contacts by phone (see `ContactResolver`),
+ * then one call engagement per vendor call (batch create, associated to the contact, or batch update of the call
+ * the ledger knows). Input-level failures become per-record results; failures of HubSpot as a whole (daily limit,
+ * auth, outage) are thrown for the worker to pause on, after which the same records are simply tried again: every
+ * step is idempotent.
  */
 export class HubSpotSyncService {
   private readonly contacts: ContactResolver;
@@ -65,46 +60,61 @@ export class HubSpotSyncService {
     private readonly hubspot: HubSpotPort,
     private readonly provisioner: HubSpotProvisioner,
     private readonly ledger: LedgerRepository,
-    private readonly names: ConnectorPropertyNames,
     private readonly options: SyncOptions,
     private readonly logger: AppLogger,
     private readonly now: () => Date,
   ) {
-    this.contacts = new ContactResolver(hubspot, ledger, names, logger, now);
+    this.contacts = new ContactResolver(hubspot, ledger, logger, now);
   }
 
-  async sync(items: SyncItem[]): Promise<Map<number, SyncResult>> {
+  async sync(items: SyncItem[], settings: ConnectorSettings): Promise<Map<number, SyncResult>> {
     const results = new Map<number, SyncResult>();
     if (items.length === 0) return results;
-    if (!this.provisioner.isProvisioned) await this.provisioner.provision();
+    await this.provisioner.ensureReady(settings);
+    const names = connectorPropertyNames(settings);
 
-    // One write per vendor call: events of the same call in this batch are folded together, onto what the ledger holds.
-    const groups = await this.groupByCall(items);
-    const withPhone = groups.filter((group) => group.record.customer.phone.e164 !== null);
-    const withoutPhone = groups.filter((group) => group.record.customer.phone.e164 === null);
-    if (this.options.callsWithoutPhone === 'dead-letter') {
+    const syncable = items.filter((item) => {
+      const events = settings.vendors[item.record.vendor as VendorId]?.events;
+      const listed = events && (events.create.includes(item.record.eventName) || events.update.includes(item.record.eventName));
+      if (!listed) results.set(item.ref, { kind: 'skipped', reason: `${item.record.eventName} is not configured to create or update calls` });
+      return listed;
+    });
+    const groups = await this.groupByCall(syncable, settings);
+    const ledger = await this.ledger.calls(groups.map((group) => group.key));
+
+    // Update-only events of a call that does not exist yet: keep their data for the event that creates it.
+    const deferred = groups.filter((group) => !group.mayCreate && ledger.get(group.key)?.state !== 'synced');
+    await this.ledger.saveDeferred(deferred.map((group) => ({ key: group.key, record: group.record })), this.now());
+    for (const group of deferred) this.settle(results, group, { kind: 'skipped', reason: 'kept for the event that creates the call (this event only updates)' });
+    const active = groups.filter((group) => !deferred.includes(group));
+
+    const withoutPhone = active.filter((group) => group.record.customer.phone.e164 === null);
+    if (settings.hubspot.callsWithoutPhone === 'dead-letter') {
       for (const group of withoutPhone) this.settle(results, group, { kind: 'dead', reason: 'the call has no valid customer phone number, so no contact to log it on' });
     }
-    const writable = this.options.callsWithoutPhone === 'dead-letter' ? withPhone : groups;
+    const writable = settings.hubspot.callsWithoutPhone === 'dead-letter' ? active.filter((group) => !withoutPhone.includes(group)) : active;
 
-    const needs = new Map<string, Properties>();
-    for (const group of withPhone) {
-      const e164 = group.record.customer.phone.e164!;
-      needs.set(e164, { ...needs.get(e164), ...contactCreateProperties(group.record, this.names) });
+    const plans = new Map<string, ContactPlan>();
+    const recordsByNumber = new Map<string, CallRecord[]>();
+    for (const group of writable) {
+      const e164 = group.record.customer.phone.e164;
+      if (e164) recordsByNumber.set(e164, [...(recordsByNumber.get(e164) ?? []), ...group.records]);
     }
-    const contacts = await this.contacts.resolve(needs);
+    for (const [e164, records] of recordsByNumber) plans.set(e164, contactPlan(records, settings, names));
+    const contacts = await this.contacts.resolve(plans, names, settings.contact.create);
 
-    await this.provisioner.ensureOptions('calls', this.names.intention, writable.map((group) => intentionOptionValue(group.record)).filter((value): value is string => value !== null));
-    await this.provisioner.ensureOptions('calls', this.names.tags, writable.flatMap((group) => tagOptionValues(group.record)));
+    if (settings.call.intention.as === 'select') {
+      await this.provisioner.ensureOptions('calls', names.intention, writable.map((group) => intentionValue(group.record)).filter((value): value is string => value !== null));
+    }
+    if (settings.call.tags.as === 'multi-select') await this.provisioner.ensureOptions('calls', names.tags, writable.flatMap((group) => tagValues(group.record)));
 
-    const ledger = await this.ledger.calls(writable.map((group) => group.key));
     const creates: CallGroup[] = [];
     const updates: Array<CallGroup & { callId: string }> = [];
     const unconfirmed: CallGroup[] = [];
     for (const group of writable) {
       const e164 = group.record.customer.phone.e164;
       const contactFailure = e164 ? contacts.failures.get(e164) : undefined;
-      if (contactFailure || (e164 && !contacts.ids.has(e164))) {
+      if (contactFailure) {
         this.settle(results, group, failureResult('contact', contactFailure));
         continue;
       }
@@ -116,7 +126,7 @@ export class HubSpotSyncService {
 
     // Creates sent before whose answer was never recorded: HubSpot may hold the call already.
     if (unconfirmed.length > 0) {
-      const found = await this.hubspot.searchCallsByKey(this.names.callKey, unconfirmed.map((group) => group.key));
+      const found = await this.hubspot.searchCallsByKey(names.callKey, unconfirmed.map((group) => group.key));
       for (const group of unconfirmed) {
         const callId = found.get(group.key.toLowerCase());
         const intentAt = Date.parse(ledger.get(group.key)?.intent_at ?? '') || 0;
@@ -126,21 +136,30 @@ export class HubSpotSyncService {
       }
     }
 
-    await this.createCalls(creates, contacts.ids, results);
-    await this.updateCalls(updates, contacts.ids, results);
+    await this.createCalls(creates, contacts.ids, settings, names, results);
+    await this.updateCalls(updates, contacts.ids, settings, names, results);
+    for (const [ref, result] of results) {
+      const e164 = items.find((item) => item.ref === ref)?.record.customer.phone.e164;
+      const warning = e164 ? contacts.warnings.get(e164) : undefined;
+      if (result.kind === 'synced' && warning) results.set(ref, { ...result, warning });
+    }
     return results;
   }
 
-  private async groupByCall(items: SyncItem[]): Promise<CallGroup[]> {
+  private async groupByCall(items: SyncItem[], settings: ConnectorSettings): Promise<CallGroup[]> {
     const groups = new Map<string, CallGroup>();
     for (const item of items) {
       const key = vendorCallKey(item.record);
+      const mayCreate = settings.vendors[item.record.vendor as VendorId]!.events.create.includes(item.record.eventName);
       const group = groups.get(key);
       if (group) {
         group.refs.push(item.ref);
+        group.records.push(item.record);
         group.record = mergeCallRecords(group.record, item.record);
-      } else groups.set(key, { key, refs: [item.ref], record: item.record, receivedAt: item.receivedAt });
+        group.mayCreate ||= mayCreate;
+      } else groups.set(key, { key, refs: [item.ref], records: [item.record], record: item.record, receivedAt: item.receivedAt, mayCreate });
     }
+    // One write per vendor call: merged onto what the ledger holds from earlier events.
     const ledger = await this.ledger.calls([...groups.keys()]);
     for (const group of groups.values()) {
       const known = ledger.get(group.key)?.record;
@@ -149,7 +168,13 @@ export class HubSpotSyncService {
     return [...groups.values()];
   }
 
-  private async createCalls(groups: CallGroup[], contactIds: Map<string, string>, results: Map<number, SyncResult>): Promise<void> {
+  private async createCalls(
+    groups: CallGroup[],
+    contactIds: Map<string, string>,
+    settings: ConnectorSettings,
+    names: ConnectorPropertyNames,
+    results: Map<number, SyncResult>,
+  ): Promise<void> {
     for (let index = 0; index < groups.length; index += BATCH) {
       const part = groups.slice(index, index + BATCH);
       const keys = part.map((group) => group.key);
@@ -158,12 +183,8 @@ export class HubSpotSyncService {
       let outcome;
       try {
         outcome = await this.hubspot.createCalls(
-          this.names.callKey,
-          part.map((group) => ({
-            key: group.key,
-            properties: callProperties(group.record, this.names, group.receivedAt),
-            contactId: this.contactOf(group, contactIds),
-          })),
+          names.callKey,
+          part.map((group) => ({ key: group.key, properties: this.callProperties(group, settings, names, null), contactId: this.contactOf(group, contactIds) })),
         );
       } catch (error) {
         // These answers mean HubSpot created nothing; anything else (a time-out, a 5xx) leaves it unknown.
@@ -184,10 +205,22 @@ export class HubSpotSyncService {
     }
   }
 
-  private async updateCalls(groups: Array<CallGroup & { callId: string }>, contactIds: Map<string, string>, results: Map<number, SyncResult>): Promise<void> {
+  private async updateCalls(
+    groups: Array<CallGroup & { callId: string }>,
+    contactIds: Map<string, string>,
+    settings: ConnectorSettings,
+    names: ConnectorPropertyNames,
+    results: Map<number, SyncResult>,
+  ): Promise<void> {
+    // fill-if-empty on calls means: not over what is there now (a salesperson may have edited the call).
+    const fillProperties = [
+      ...settings.call.properties.filter((mapping) => mapping.mode === 'fill-if-empty').map((mapping) => mapping.property),
+      ...settings.answers.filter((answer) => answer.to === 'call' && answer.mode === 'fill-if-empty').map((answer) => answer.property),
+    ];
+    const current = fillProperties.length > 0 && groups.length > 0 ? await this.hubspot.readObjects('calls', groups.map((group) => group.callId), fillProperties) : new Map<string, Record<string, string | null>>();
     for (let index = 0; index < groups.length; index += BATCH) {
       const part = groups.slice(index, index + BATCH);
-      const inputs: ObjectUpdateInput[] = part.map((group) => ({ key: group.key, id: group.callId, properties: callProperties(group.record, this.names, group.receivedAt) }));
+      const inputs: ObjectUpdateInput[] = part.map((group) => ({ key: group.key, id: group.callId, properties: this.callProperties(group, settings, names, current.get(group.callId) ?? {}) }));
       const outcome = await this.hubspot.updateCalls(inputs);
       await this.ledger.saveCalls(
         part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: group.callId, contactId: this.contactOf(group, contactIds), record: group.record })),
@@ -198,6 +231,10 @@ export class HubSpotSyncService {
         else this.settle(results, group, failureResult('call', outcome.failed.get(group.key)));
       }
     }
+  }
+
+  private callProperties(group: CallGroup, settings: ConnectorSettings, names: ConnectorPropertyNames, current: Record<string, string | null> | null) {
+    return callWrite(group.record, settings, names, { fallbackTimestamp: group.receivedAt, outcomeIds: this.provisioner.outcomeIds, current }).properties;
   }
 
   private contactOf(group: CallGroup, contactIds: Map<string, string>): string | null {

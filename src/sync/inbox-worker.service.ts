@@ -2,7 +2,9 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import { errorSummary } from '../common/app-exception.filter.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { PayloadValidationError } from '../common/payload-validation.js';
-import { APP_ENV } from '../config/config.module.js';
+import { APP_ENV } from '../config/config.tokens.js';
+import { ConnectorConfig } from '../config/connector-config.service.js';
+import type { ConnectorSettings } from '../config/connector-settings.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { HubSpotAuthError, HubSpotDailyLimitError, HubSpotRetryableError } from '../hubspot/hubspot-errors.js';
 import { ProvisioningError } from '../hubspot/hubspot-provisioner.js';
@@ -41,6 +43,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly vendors: VendorRegistry,
     private readonly signal: InboxSignal,
     private readonly sync: HubSpotSyncService,
+    private readonly config: ConnectorConfig,
     private readonly status: HubSpotStatus,
     private readonly logger: AppLogger,
     @Inject(HUBSPOT_PORT) private readonly hubspot: HubSpotPort,
@@ -78,9 +81,11 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
   async processBatch(): Promise<number> {
     const rows = await this.inbox.claim(this.env.workerBatchSize, LEASE_MS, this.clock.now());
     if (rows.length === 0) return 0;
+    // One mapping per batch: a reload takes effect between batches, never inside one.
+    const settings = this.config.current();
     const mapped: Mapped[] = [];
     for (const row of rows) {
-      const result = this.map(row);
+      const result = this.map(row, settings);
       if ('status' in result) await this.inbox.complete(row.id, row.revision, result, this.clock.now());
       else mapped.push(result);
     }
@@ -89,7 +94,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     const items: SyncItem[] = mapped.flatMap(({ row, records }) => records.map((record) => ({ ref: row.id, record, receivedAt: row.received_at })));
     let results: Map<number, SyncResult>;
     try {
-      results = await this.sync.sync(items);
+      results = await this.sync.sync(items, settings);
     } catch (error) {
       await this.inbox.release(mapped.map(({ row }) => row.id), this.clock.now());
       await this.pauseFor(error);
@@ -101,9 +106,9 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     return rows.length;
   }
 
-  private map(row: InboxEventRow): Mapped | EventOutcome {
+  private map(row: InboxEventRow, settings: ConnectorSettings): Mapped | EventOutcome {
     const log = { vendor: row.vendor, eventId: row.id, correlationId: row.correlation_id, event: row.event_name };
-    const vendor = this.vendors.find(row.vendor);
+    const vendor = this.vendors.find(row.vendor, settings);
     if (!vendor) return { status: 'dead', error: `no mapper for vendor ${row.vendor}` };
     try {
       const result = vendor.mapper.map({ eventName: row.event_name, payload: JSON.parse(row.payload) }, vendor.mappingContext);
@@ -124,8 +129,12 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     const log = { vendor: row.vendor, eventId: row.id, correlationId: row.correlation_id, event: row.event_name };
     const now = this.clock.now();
     if (result?.kind === 'synced') {
-      await this.inbox.complete(row.id, row.revision, { status: 'synced', records, contactId: result.contactId, callId: result.callId }, now);
-      this.logger.info({ ...log, contactId: result.contactId, callId: result.callId }, 'call synced to HubSpot');
+      await this.inbox.complete(row.id, row.revision, { status: 'synced', records, contactId: result.contactId, callId: result.callId, ...(result.warning ? { warning: result.warning } : {}) }, now);
+      this.logger.info({ ...log, contactId: result.contactId, callId: result.callId, contactWarning: result.warning ? true : undefined }, 'call synced to HubSpot');
+      return;
+    }
+    if (result?.kind === 'skipped') {
+      await this.inbox.complete(row.id, row.revision, { status: 'skipped', error: result.reason }, now);
       return;
     }
     const reason = result?.reason ?? 'no sync result for this event';

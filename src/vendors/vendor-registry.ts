@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../common/clock.js';
-import { CONNECTOR_SETTINGS } from '../config/config.module.js';
-import { VENDOR_IDS, type ConnectorSettings, type VendorId, type VendorSettings } from '../config/connector-settings.js';
+import { ConnectorConfig } from '../config/connector-config.service.js';
+import { intentionLabels, VENDOR_IDS, type ConnectorSettings, type VendorId, type VendorSettings } from '../config/connector-settings.js';
 import type { MappingContext, VendorMapper } from './vendor-mapper.js';
 import type { VendorWebhook } from './vendor-webhook.js';
 import { VoiceFoxMapper } from './voicefox/voicefox.mapper.js';
@@ -23,31 +23,42 @@ const VENDOR_PARTS: Record<VendorId, { webhook: VendorWebhook; mapper: VendorMap
   yunfu: { webhook: new YunfuWebhook(), mapper: new YunfuMapper() },
 };
 
+/** The vendors under the mapping in force: their settings follow a reload. */
 @Injectable()
 export class VendorRegistry {
-  private readonly vendors: Map<string, Vendor>;
+  private readonly built = new WeakMap<ConnectorSettings, Map<string, Vendor>>();
 
-  constructor(@Inject(CONNECTOR_SETTINGS) settings: ConnectorSettings, @Inject(CLOCK) clock: Clock) {
-    this.vendors = new Map(
-      VENDOR_IDS.map((id) => {
-        const vendorSettings = settings.vendors[id];
-        const mappingContext: MappingContext = {
-          timeZone: vendorSettings.timeZone,
-          defaultRegion: vendorSettings.defaultRegion,
-          intentionLabels: vendorSettings.intentions,
-          now: () => clock.now(),
-        };
-        return [id, { id, ...VENDOR_PARTS[id], settings: vendorSettings, mappingContext }];
-      }),
-    );
-  }
+  constructor(
+    private readonly config: ConnectorConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   /** The vendor by id, whether enabled or not. */
-  find(id: string): Vendor | undefined {
-    return this.vendors.get(id);
+  find(id: string, settings: ConnectorSettings = this.config.current()): Vendor | undefined {
+    return this.vendors(settings).get(id);
   }
 
-  all(): Vendor[] {
-    return [...this.vendors.values()];
+  all(settings: ConnectorSettings = this.config.current()): Vendor[] {
+    return [...this.vendors(settings).values()];
+  }
+
+  private vendors(settings: ConnectorSettings): Map<string, Vendor> {
+    let vendors = this.built.get(settings);
+    if (!vendors) {
+      vendors = new Map(
+        VENDOR_IDS.map((id) => {
+          const vendorSettings = settings.vendors[id];
+          const mappingContext: MappingContext = {
+            timeZone: vendorSettings.timeZone,
+            defaultRegion: vendorSettings.defaultRegion,
+            intentionLabels: intentionLabels(vendorSettings),
+            now: () => this.clock.now(),
+          };
+          return [id, { id, ...VENDOR_PARTS[id], settings: vendorSettings, mappingContext }];
+        }),
+      );
+      this.built.set(settings, vendors);
+    }
+    return vendors;
   }
 }

@@ -12,10 +12,9 @@ export interface DeliveryOutcome {
   duplicates: number;
 }
 
-/** The ingest side of a vendor: how a delivery splits into inbox events, and what the vendor gets back. */
+/** The ingest side of a vendor: how a delivery splits into inbox events. (The reply body is configured per vendor.) */
 export interface VendorWebhook {
   readonly vendor: string;
   /** Validates the delivery's shape (throws `PayloadValidationError` naming the field) and splits it into events. */
   split(body: unknown): InboxItem[];
-  reply(outcome: DeliveryOutcome): Record<string, unknown>;
 }

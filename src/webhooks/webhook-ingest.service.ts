@@ -3,13 +3,14 @@ import type { Request } from 'express';
 import type { BlockList } from 'node:net';
 import { SourceForbiddenError, UnknownVendorError, WebhookUnauthorizedError } from '../common/app-error.js';
 import { CLOCK, type Clock } from '../common/clock.js';
-import { APP_ENV } from '../config/config.module.js';
-import { buildAllowList, type VendorId } from '../config/connector-settings.js';
+import { APP_ENV } from '../config/config.tokens.js';
+import { buildAllowList, type VendorId, type VendorSettings } from '../config/connector-settings.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { AppLogger } from '../logging/app-logger.js';
 import { InboxRepository } from '../store/inbox.repository.js';
 import { InboxSignal } from '../store/inbox-signal.js';
 import { VendorRegistry, type Vendor } from '../vendors/vendor-registry.js';
+import type { DeliveryOutcome } from '../vendors/vendor-webhook.js';
 import { parseJsonBody, readBody } from './request-body.reader.js';
 import { secretMatches } from './webhook-auth.js';
 
@@ -28,7 +29,7 @@ export interface IngestRequest {
 @Injectable()
 export class WebhookIngestService {
   private readonly secrets: Record<VendorId, string | null>;
-  private readonly allowLists = new Map<string, BlockList | null>();
+  private readonly allowLists = new WeakMap<VendorSettings, BlockList | null>();
 
   constructor(
     private readonly vendors: VendorRegistry,
@@ -39,7 +40,6 @@ export class WebhookIngestService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.secrets = { voicefox: env.voicefoxWebhookSecret, yunfu: env.yunfuWebhookSecret };
-    for (const vendor of vendors.all()) this.allowLists.set(vendor.id, buildAllowList(vendor.settings.allowedIps));
   }
 
   async ingest({ vendorId, pathSecret, request, correlationId }: IngestRequest): Promise<Record<string, unknown>> {
@@ -56,7 +56,7 @@ export class WebhookIngestService {
       { vendor: vendor.id, correlationId, events: items.length, ...result },
       result.duplicates === items.length ? 'webhook repeated: nothing new stored' : 'webhook stored',
     );
-    return vendor.webhook.reply({ received: items.length, stored: result.stored + result.revised, duplicates: result.duplicates });
+    return replyBody(vendor.settings.reply, { received: items.length, stored: result.stored + result.revised, duplicates: result.duplicates });
   }
 
   /** A vendor whose secret is not configured is closed: every request is refused. */
@@ -75,13 +75,32 @@ export class WebhookIngestService {
   }
 
   private checkSender(vendor: Vendor, request: Request): void {
-    const allowList = this.allowLists.get(vendor.id);
+    let allowList = this.allowLists.get(vendor.settings);
+    if (allowList === undefined) {
+      allowList = buildAllowList(vendor.settings.allowedIps);
+      this.allowLists.set(vendor.settings, allowList);
+    }
     if (!allowList) return;
     const address = (this.env.trustProxy ? request.ip : request.socket.remoteAddress) ?? '';
     const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
     const family = plain.includes(':') ? 'ipv6' : 'ipv4';
     if (!plain || !allowList.check(plain, family)) throw new SourceForbiddenError();
   }
+}
+
+/** The configured reply; a string value that is exactly {{received}}, {{stored}} or {{duplicates}} becomes that count. */
+function replyBody(template: Record<string, unknown>, counts: DeliveryOutcome): Record<string, unknown> {
+  const fill = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      const exact = /^\{\{\s*(received|stored|duplicates)\s*\}\}$/.exec(value);
+      if (exact) return counts[exact[1] as keyof DeliveryOutcome];
+      return value.replace(/\{\{\s*(received|stored|duplicates)\s*\}\}/g, (_match, key: keyof DeliveryOutcome) => String(counts[key]));
+    }
+    if (Array.isArray(value)) return value.map(fill);
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, fill(inner)]));
+    return value;
+  };
+  return fill(template) as Record<string, unknown>;
 }
 
 function header(request: Request, name: string): string | undefined {

@@ -2,11 +2,13 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { StoreDb } from '../database.js';
 import { inboxMigration } from './0001-inbox.js';
 import { syncMigration } from './0002-sync.js';
+import { contactKnowledgeMigration } from './0003-contact-knowledge.js';
 
 /** Migrations live in code (not a folder scan) so that the compiled app and the tests run the same list. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-inbox': inboxMigration,
   '0002-sync': syncMigration,
+  '0003-contact-knowledge': contactKnowledgeMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -27,9 +27,4 @@ export class VoiceFoxWebhook implements VendorWebhook {
         : `${eventName}:${contentDigest(envelope.event_data)}`;
     return [{ eventKey: key, eventName, payload: body }];
   }
-
-  /** VoiceFox's document: "200 OK, no fields". */
-  reply(): Record<string, unknown> {
-    return {};
-  }
 }

@@ -1,6 +1,6 @@
 import { PayloadValidationError, validatePayload } from '../../common/payload-validation.js';
 import { contentDigest } from '../../store/content-digest.js';
-import type { DeliveryOutcome, InboxItem, VendorWebhook } from '../vendor-webhook.js';
+import type { InboxItem, VendorWebhook } from '../vendor-webhook.js';
 import { YunfuCall, YunfuCallback } from './yunfu.payload.js';
 
 export const YUNFU_EVENT_NAME = 'call.success';
@@ -30,11 +30,6 @@ export class YunfuWebhook implements VendorWebhook {
     });
     if (firstProblem && items.every((item) => !isValidCall(item.payload))) throw firstProblem;
     return items;
-  }
-
-  /** Yunfu publishes no reply format; a small JSON body with the counts helps whoever reads their callback log. */
-  reply(outcome: DeliveryOutcome): Record<string, unknown> {
-    return { code: 0, message: 'ok', ...outcome };
   }
 }
 

@@ -1,0 +1,85 @@
+import type { CallRecord } from '../vendors/call-record.js';
+
+/**
+ * The fields of a call an admin can map or use in a template: paths into `CallRecord`, plus a few computed ones.
+ * Anything under `extras.` is the vendor's own data and is accepted as text.
+ */
+export type SourceKind = 'text' | 'number' | 'datetime' | 'list';
+
+const VENDOR_NAMES: Record<string, string> = { voicefox: 'VoiceFox', yunfu: 'Yunfu' };
+const SUMMARY_TITLE = /摘要|总结|summary/i;
+
+export const SOURCE_FIELDS: Record<string, SourceKind> = {
+  vendor: 'text',
+  vendorName: 'text',
+  vendorCallId: 'text',
+  eventKind: 'text',
+  eventName: 'text',
+  direction: 'text',
+  'customer.phone.e164': 'text',
+  'customer.phone.raw': 'text',
+  'customer.name': 'text',
+  'customer.email': 'text',
+  'customer.company': 'text',
+  'linePhone.e164': 'text',
+  'linePhone.raw': 'text',
+  startedAt: 'datetime',
+  answeredAt: 'datetime',
+  endedAt: 'datetime',
+  durationSeconds: 'number',
+  talkSeconds: 'number',
+  ringSeconds: 'number',
+  outcome: 'text',
+  'hangup.side': 'text',
+  'hangup.reason': 'text',
+  recordingUrl: 'text',
+  'intention.code': 'text',
+  'intention.label': 'text',
+  tags: 'list',
+  answers: 'list',
+  analysis: 'list',
+  summary: 'text',
+  'campaign.id': 'text',
+  'campaign.name': 'text',
+  'script.id': 'text',
+  'script.name': 'text',
+  'account.id': 'text',
+  'account.name': 'text',
+  'location.province': 'text',
+  'location.city': 'text',
+  'location.operator': 'text',
+  score: 'number',
+  rounds: 'number',
+};
+
+/** Fields of the items of each list, for `{{#each}}` blocks. */
+export const LIST_ITEM_FIELDS: Record<string, string[]> = {
+  answers: ['questionId', 'question', 'answer', 'hit', 'note'],
+  analysis: ['title', 'result'],
+  tags: ['.'],
+};
+
+export function isKnownSource(path: string): boolean {
+  return path in SOURCE_FIELDS || /^extras\.[\w.-]+$/.test(path);
+}
+
+export function sourceKind(path: string): SourceKind {
+  return SOURCE_FIELDS[path] ?? 'text';
+}
+
+export type SourceValue = string | number | boolean | unknown[] | null;
+
+/** The value of a source field on a call; null when the call does not have it. */
+export function readSource(record: CallRecord, path: string): SourceValue {
+  if (path === 'vendorName') return VENDOR_NAMES[record.vendor] ?? record.vendor;
+  if (path === 'summary') return record.analysis.find((item) => item.title && SUMMARY_TITLE.test(item.title))?.result ?? null;
+  let value: unknown = record;
+  for (const segment of path.split('.')) {
+    if (value === null || typeof value !== 'object') return null;
+    value = (value as Record<string, unknown>)[segment];
+  }
+  if (value === undefined || value === null) return null;
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  return JSON.stringify(value);
+}
