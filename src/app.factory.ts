@@ -32,7 +32,8 @@ export async function createApp(options: CreateAppOptions): Promise<INestApplica
   app.set('trust proxy', env.trustProxy);
   app.disable('x-powered-by');
   app.use(requestLog(options.logger));
-  app.enableShutdownHooks();
+  // SIGHUP is not a shutdown here: it reloads config/mapping.yaml (see ConnectorConfig).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   return app;
 }
 

@@ -1,7 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { AdminController } from './admin/admin.controller.js';
 import { AppExceptionFilter } from './common/app-exception.filter.js';
+import { HubSpotProvisioner } from './hubspot/hubspot-provisioner.js';
+import { HUBSPOT_PORT, type HubSpotPort } from './hubspot/hubspot.port.js';
+import { MappingPreview } from './mapping/mapping-preview.js';
+import { LedgerRepository } from './store/ledger.repository.js';
 import { AppConfigModule, type AppConfigOptions } from './config/config.module.js';
 import { HealthController } from './health/health.controller.js';
 import { HubSpotModule } from './hubspot/hubspot.module.js';
@@ -23,12 +28,22 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [LoggingModule.forRoot(options.logger), AppConfigModule.forRoot(options), StoreModule, HubSpotModule, TerminusModule.forRoot({ logger: false })],
-      controllers: [WebhooksController, HealthController],
+      controllers: [WebhooksController, HealthController, AdminController],
       providers: [
         { provide: APP_FILTER, useClass: AppExceptionFilter },
         VendorRegistry,
         WebhookIngestService,
         InboxWorker,
+        {
+          provide: MappingPreview,
+          inject: [LedgerRepository, HUBSPOT_PORT, HubSpotProvisioner],
+          useFactory: (ledger: LedgerRepository, hubspot: HubSpotPort, provisioner: HubSpotProvisioner) =>
+            new MappingPreview(ledger, hubspot, async () => {
+              if (provisioner.isProvisioned) return provisioner.outcomeIds;
+              const outcomes = await hubspot.listCallDispositions();
+              return new Map(outcomes.map((outcome) => [outcome.label.toLowerCase(), outcome.id]));
+            }),
+        },
       ],
     };
   }

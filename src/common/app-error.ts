@@ -19,7 +19,7 @@ export class UnknownVendorError extends AppError {
   }
 }
 
-export class WebhookUnauthorizedError extends AppError {
+export class UnauthorizedError extends AppError {
   constructor(reason: string) {
     super('unauthorized', 401, reason);
   }

@@ -22,6 +22,7 @@ export interface EmulatorControls {
   faultsReport(): FaultStatusReport;
   setAuth(settings: AuthSettings): AuthReport;
   seedObject(objectType: string, properties: Record<string, unknown>): Record<string, unknown>;
+  addCallDisposition(label: string, id?: string): string;
   flushSearchIndex(): void;
 }
 
@@ -106,6 +107,16 @@ export function controlRoutes(controls: EmulatorControls): ControlRoute[] {
         const properties = isObject(body) && isObject(body.properties) ? body.properties : undefined;
         if (!properties) throw new InvalidControlInput('seed: expected {"properties": {...}}');
         return { status: 201, body: controls.seedObject(params.objectType ?? '', properties) };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/_emulator/dispositions',
+      handle: ({ body }) => {
+        const label = isObject(body) && typeof body.label === 'string' && body.label.trim() !== '' ? body.label.trim() : undefined;
+        if (!label) throw new InvalidControlInput('dispositions: expected {"label": "Interested", "id"?: "<guid>"}');
+        const id = isObject(body) && typeof body.id === 'string' ? body.id : undefined;
+        return { status: 201, body: { id: controls.addCallDisposition(label, id), label } };
       },
     },
     {

@@ -72,6 +72,17 @@ export class PropertyRegistry {
     return names;
   }
 
+  /**
+   * Adds a call outcome, as an admin does in HubSpot's calling settings (the API cannot change the HubSpot-defined
+   * `hs_call_disposition`); the outcome becomes one of its options and is listed by `/calling/v1/dispositions`.
+   */
+  addCallDisposition(label: string, id: string): void {
+    const definition = this.definitionsOf('calls').get('hs_call_disposition');
+    if (!definition) throw new Error('hs_call_disposition is missing');
+    if (definition.options.some((option) => option.value === id)) return;
+    definition.options.push({ label, value: id, description: '', displayOrder: definition.options.length, hidden: false });
+  }
+
   create(objectType: CrmObjectType, input: unknown): PropertyDefinition {
     if (!isObject(input)) throw HubSpotApiError.validation('Invalid input JSON: expected a property definition object.');
     const name = requireString(input, 'name');

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * A stateful HubSpot API emulator for tests, benchmarks and sandbox mode. It keeps a portal (properties,
  * contacts, calls, associations) and answers the `/crm/v3/...` endpoints the connector uses the way HubSpot
@@ -251,6 +252,12 @@ export class HubSpotEmulator implements EmulatorControls {
     if (!type) throw new InvalidControlInput(`seed: unknown object type "${objectType}"`);
     const object = this.parts.store.seed(type, properties);
     return presentObject(type, object.id, object.properties, 'all');
+  }
+
+  /** Adds a portal call outcome (as HubSpot's calling settings do); answers its id. */
+  addCallDisposition(label: string, id: string = randomUUID()): string {
+    this.parts.registry.addCallDisposition(label, id);
+    return id;
   }
 
   /** Makes every pending write visible to search now, whatever the lag. */

@@ -180,7 +180,7 @@ export function nationalVariants(e164: string): string[] {
   return national ? [national, `0${national}`] : [];
 }
 
-function holdsNumber(contact: HubSpotObject, e164: string, keyProperty: string): boolean {
+export function holdsNumber(contact: HubSpotObject, e164: string, keyProperty: string): boolean {
   if (contact.properties[keyProperty] === e164) return true;
   const region = parsePhoneNumberFromString(e164)?.country;
   return ['phone', 'mobilephone'].some((property) => {

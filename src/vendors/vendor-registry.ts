@@ -45,20 +45,25 @@ export class VendorRegistry {
   private vendors(settings: ConnectorSettings): Map<string, Vendor> {
     let vendors = this.built.get(settings);
     if (!vendors) {
-      vendors = new Map(
-        VENDOR_IDS.map((id) => {
-          const vendorSettings = settings.vendors[id];
-          const mappingContext: MappingContext = {
-            timeZone: vendorSettings.timeZone,
-            defaultRegion: vendorSettings.defaultRegion,
-            intentionLabels: intentionLabels(vendorSettings),
-            now: () => this.clock.now(),
-          };
-          return [id, { id, ...VENDOR_PARTS[id], settings: vendorSettings, mappingContext }];
-        }),
-      );
+      vendors = buildVendors(settings, () => this.clock.now());
       this.built.set(settings, vendors);
     }
     return vendors;
   }
+}
+
+/** The vendors under a given mapping (also for tools that run without the application). */
+export function buildVendors(settings: ConnectorSettings, now: () => Date): Map<string, Vendor> {
+  return new Map(
+    VENDOR_IDS.map((id) => {
+      const vendorSettings = settings.vendors[id];
+      const mappingContext: MappingContext = {
+        timeZone: vendorSettings.timeZone,
+        defaultRegion: vendorSettings.defaultRegion,
+        intentionLabels: intentionLabels(vendorSettings),
+        now,
+      };
+      return [id, { id, ...VENDOR_PARTS[id], settings: vendorSettings, mappingContext }];
+    }),
+  );
 }

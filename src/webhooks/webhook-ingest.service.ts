@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import type { BlockList } from 'node:net';
-import { SourceForbiddenError, UnknownVendorError, WebhookUnauthorizedError } from '../common/app-error.js';
+import { SourceForbiddenError, UnknownVendorError, UnauthorizedError } from '../common/app-error.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { APP_ENV } from '../config/config.tokens.js';
 import { buildAllowList, type VendorId, type VendorSettings } from '../config/connector-settings.js';
@@ -62,7 +62,7 @@ export class WebhookIngestService {
   /** A vendor whose secret is not configured is closed: every request is refused. */
   private authenticate(vendor: Vendor, request: Request, pathSecret: string | undefined): void {
     const expected = this.secrets[vendor.id];
-    if (expected === null) throw new WebhookUnauthorizedError(`webhooks for ${vendor.id} are closed: no secret is configured`);
+    if (expected === null) throw new UnauthorizedError(`webhooks for ${vendor.id} are closed: no secret is configured`);
     const presented =
       vendor.id === 'yunfu'
         ? [pathSecret, header(request, 'authorization'), header(request, 'x-webhook-secret')]
@@ -70,7 +70,7 @@ export class WebhookIngestService {
     // Every candidate is compared, so that timing does not tell which one was tried.
     const matches = presented.map((candidate) => secretMatches(candidate, expected));
     if (!matches.includes(true)) {
-      throw new WebhookUnauthorizedError(presented.every((candidate) => candidate === undefined) ? 'missing webhook secret' : 'wrong webhook secret');
+      throw new UnauthorizedError(presented.every((candidate) => candidate === undefined) ? 'missing webhook secret' : 'wrong webhook secret');
     }
   }
 

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubSpotEmulator } from '../../src/hubspot-emulator/hubspot-emulator.js';
@@ -101,5 +103,67 @@ describe('npm run replay -- --dead', () => {
     const result = await runCli('replay-cli.js', [], {});
     expect(result.code).toBe(2);
     expect(result.output).toContain('Usage: npm run replay -- --dead');
+  });
+});
+
+describe('npm run config:check', () => {
+  it('passes the shipped mapping, and checks it against HubSpot when there is a token', async () => {
+    const offline = await runCli('config-check-cli.js', [], {});
+    expect(offline).toMatchObject({ code: 0 });
+    expect(offline.output).toContain('mapping.yaml: valid. (Not checked against HubSpot: HUBSPOT_ACCESS_TOKEN is not set.)');
+    const emulator = await HubSpotEmulator.start();
+    emulators.push(emulator);
+    const online = await runCli('config-check-cli.js', [], { HUBSPOT_ACCESS_TOKEN: 'pat-test', HUBSPOT_BASE_URL: emulator.url });
+    expect(online.code).toBe(0);
+    expect(online.output).toContain(`mapping.yaml: valid, and checked against HubSpot at ${emulator.url}.`);
+  });
+
+  it('exits 1 naming file, line and setting of each problem', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-check-'));
+    try {
+      writeFileSync(join(dir, 'mapping.yaml'), 'contact:\n  properties:\n    - { source: customer.name, property: firstname, mode: sometimes }\ncall:\n  title: "{{nope}}"\n');
+      const result = await runCli('config-check-cli.js', [], { CONFIG_DIR: dir });
+      expect(result.code).toBe(1);
+      expect(result.output).toContain('mapping.yaml:3 contact.properties[0].mode: must be one of overwrite, fill-if-empty, never');
+      expect(result.output).toContain('mapping.yaml:5 call.title: unknown field "nope"');
+      expect(result.output).toContain('2 problem(s): the connector would refuse this mapping.');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 when the portal lacks a mapped property', async () => {
+    const emulator = await HubSpotEmulator.start();
+    emulators.push(emulator);
+    const dir = mkdtempSync(join(tmpdir(), 'config-check-'));
+    try {
+      writeFileSync(join(dir, 'mapping.yaml'), 'answers:\n  - { questionId: q1, to: contact, property: budget_band }\n');
+      const result = await runCli('config-check-cli.js', [], { CONFIG_DIR: dir, HUBSPOT_ACCESS_TOKEN: 'pat-test', HUBSPOT_BASE_URL: emulator.url });
+      expect(result.code).toBe(1);
+      expect(result.output).toMatch(/mapping\.yaml:2 answers\[0\]\.property: HubSpot has no contact property "budget_band"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('npm run config:preview', () => {
+  it('prints what a payload would write, without writing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-preview-'));
+    try {
+      const result = await runCli('config-preview-cli.js', [join(REPO_DIR, 'test/fixtures/yunfu/seed-inbound-success.json'), '--vendor', 'yunfu'], { DATABASE_URL: `sqlite:${join(dir, 'store.sqlite')}` });
+      expect(result.code).toBe(0);
+      const preview = JSON.parse(result.output) as { calls: Array<{ contact: { action: string; properties: Record<string, string> }; call: { properties: Record<string, string> } }> };
+      expect(preview.calls[0]!.contact).toMatchObject({ action: 'create', properties: { ai_call_phone_e164: '+8617534989887', city: '晋中' } });
+      expect(preview.calls[0]!.call.properties).toMatchObject({ hs_call_duration: '43000', ai_call_intention: 'A', hs_call_title: 'AI call (Yunfu, inbound) · intention A' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says how to use it', async () => {
+    const result = await runCli('config-preview-cli.js', [], {});
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('Usage: npm run config:preview -- <payload.json> --vendor voicefox|yunfu');
   });
 });

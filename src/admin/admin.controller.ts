@@ -1,0 +1,54 @@
+import { Controller, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { AppError, UnauthorizedError } from '../common/app-error.js';
+import { ConnectorConfig } from '../config/connector-config.service.js';
+import { APP_ENV } from '../config/config.tokens.js';
+import type { AppEnv } from '../config/env.schema.js';
+import { MappingPreview } from '../mapping/mapping-preview.js';
+import { parseJsonBody, readBody } from '../webhooks/request-body.reader.js';
+import { secretMatches } from '../webhooks/webhook-auth.js';
+
+class MissingVendorError extends AppError {
+  constructor() {
+    super('invalid_request', 400, 'vendor: give the vendor as ?vendor=voicefox or ?vendor=yunfu');
+  }
+}
+
+/**
+ * Admin endpoints, closed unless `ADMIN_TOKEN` is set; the token goes in `Authorization: Bearer <token>`.
+ *  - `POST /admin/mapping/preview?vendor=voicefox` with a vendor payload: what it would write to HubSpot.
+ *  - `POST /admin/mapping/reload`: reload `config/mapping.yaml` now (as a file save or SIGHUP would).
+ */
+@Controller('admin')
+export class AdminController {
+  constructor(
+    private readonly preview: MappingPreview,
+    private readonly config: ConnectorConfig,
+    @Inject(APP_ENV) private readonly env: AppEnv,
+  ) {}
+
+  @Post('mapping/preview')
+  @HttpCode(200)
+  async previewMapping(@Query('vendor') vendor: string | undefined, @Req() request: Request) {
+    this.authorize(request);
+    if (!vendor) throw new MissingVendorError();
+    const payload = parseJsonBody(request.headers['content-type'], await readBody(request, this.env.webhookMaxBodyBytes));
+    return this.preview.preview(vendor, payload, this.config.current());
+  }
+
+  @Post('mapping/reload')
+  @HttpCode(200)
+  async reload(@Req() request: Request) {
+    this.authorize(request);
+    const result = await this.config.reload('admin request');
+    return { ...result, inForceSince: this.config.reloadStatus().loadedAt };
+  }
+
+  private authorize(request: Request): void {
+    if (this.env.adminToken === null) throw new UnauthorizedError('admin endpoints are closed: ADMIN_TOKEN is not set');
+    const presented = request.headers['authorization'];
+    if (!secretMatches(typeof presented === 'string' ? presented : undefined, this.env.adminToken)) {
+      throw new UnauthorizedError(presented ? 'wrong admin token' : 'missing admin token');
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { AppError } from '../common/app-error.js';
+import { ConfigFileError, loadConnectorSettings, VENDOR_IDS } from '../config/connector-settings.js';
+import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
+import { HubSpotSdkAdapter } from '../hubspot/hubspot-sdk.adapter.js';
+import { AppLogger, createPinoLogger } from '../logging/app-logger.js';
+import { MappingPreview } from '../mapping/mapping-preview.js';
+import { openSqliteStore } from '../store/database.js';
+import { LedgerRepository } from '../store/ledger.repository.js';
+import { migrateToLatest } from '../store/migrations/migrations.js';
+import { parseJsonBody } from '../webhooks/request-body.reader.js';
+
+const USAGE = `Usage: npm run config:preview -- <payload.json> --vendor ${VENDOR_IDS.join('|')}
+
+Prints the HubSpot contact and call properties the payload would write under config/mapping.yaml, without writing.
+With HUBSPOT_ACCESS_TOKEN, write modes are applied against the contact and call HubSpot holds now.`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { vendor: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help || positionals.length !== 1 || !values.vendor) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  let text: Buffer;
+  try {
+    text = readFileSync(positionals[0]!);
+  } catch {
+    process.stderr.write(`cannot read ${positionals[0]}\n`);
+    return 2;
+  }
+  const env = envFromProcess();
+  const settings = loadConnectorSettings(env.configDir);
+  const logger = new AppLogger(createPinoLogger('silent'));
+  const hubspot = env.hubspotAccessToken
+    ? new HubSpotSdkAdapter({ accessToken: env.hubspotAccessToken, baseUrl: env.hubspotBaseUrl, ...env.hubspot, maxAttempts: 2, logger })
+    : null;
+  const db = openSqliteStore(env.database.file);
+  try {
+    await migrateToLatest(db);
+    const preview = new MappingPreview(new LedgerRepository(db), hubspot, async () => {
+      const outcomes = await hubspot!.listCallDispositions();
+      return new Map(outcomes.map((outcome) => [outcome.label.toLowerCase(), outcome.id]));
+    });
+    const result = await preview.preview(values.vendor, parseJsonBody('application/json', text), settings);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  } finally {
+    await db.destroy();
+  }
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    if (error instanceof ConfigFileError) for (const problem of error.problems) process.stderr.write(`  - ${problem}\n`);
+    else if (error instanceof AppError || error instanceof EnvValidationError) process.stderr.write(`${error.message}\n`);
+    else process.stderr.write(`config:preview: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,143 @@
+import { PayloadValidationError } from '../common/payload-validation.js';
+import { UnknownVendorError } from '../common/app-error.js';
+import type { ConnectorSettings } from '../config/connector-settings.js';
+import { HubSpotError } from '../hubspot/hubspot-errors.js';
+import type { HubSpotPort, Properties } from '../hubspot/hubspot.port.js';
+import type { LedgerRepository } from '../store/ledger.repository.js';
+import { holdsNumber, nationalVariants } from '../sync/contact-resolver.js';
+import type { CallRecord } from '../vendors/call-record.js';
+import { buildVendors } from '../vendors/vendor-registry.js';
+import { mergeCallRecords } from './call-record-merge.js';
+import { connectorPropertyNames } from './connector-properties.js';
+import { vendorCallKey } from './hubspot-call-mapping.js';
+import { callWrite, contactPlan, contactWrite } from './hubspot-write-plan.js';
+
+export interface CallPreview {
+  callKey: string;
+  event: string;
+  record: CallRecord;
+  contact:
+    | { action: 'none'; reason: string }
+    | { action: 'create' | 'update'; id: string | null; properties: Properties; skipped: Array<{ property: string; reason: string }> };
+  call: { action: 'create' | 'update' | 'wait'; id: string | null; properties: Properties; skipped: Array<{ property: string; reason: string }>; reason?: string };
+}
+
+export interface MappingPreviewResult {
+  vendor: string;
+  hubspotChecked: boolean;
+  notes: string[];
+  calls: CallPreview[];
+}
+
+/**
+ * What a payload would write to HubSpot under a mapping, without writing anything: the same planning functions the
+ * sync uses, against what the ledger and (where reachable) HubSpot hold now for the contact and the call.
+ */
+export class MappingPreview {
+  constructor(
+    private readonly ledger: LedgerRepository | null,
+    private readonly hubspot: HubSpotPort | null,
+    private readonly outcomeIds: () => Promise<Map<string, string>>,
+  ) {}
+
+  async preview(vendorId: string, payload: unknown, settings: ConnectorSettings, now: Date = new Date()): Promise<MappingPreviewResult> {
+    const vendor = buildVendors(settings, () => now).get(vendorId);
+    if (!vendor) throw new UnknownVendorError();
+    const names = connectorPropertyNames(settings);
+    const result: MappingPreviewResult = { vendor: vendorId, hubspotChecked: false, notes: [], calls: [] };
+    // The payload is checked before HubSpot is asked anything: a bad one costs no request.
+    const items = vendor.webhook.split(payload);
+    let reachable = this.hubspot !== null;
+    let outcomes = new Map<string, string>();
+    if (reachable) {
+      try {
+        outcomes = await this.outcomeIds();
+      } catch (error) {
+        if (!(error instanceof HubSpotError)) throw error;
+        reachable = false;
+      }
+    }
+    result.hubspotChecked = reachable;
+    if (!reachable) result.notes.push('HubSpot was not asked: contacts are shown as new, write modes as for a new contact');
+
+    for (const item of items) {
+      let mapped;
+      try {
+        mapped = vendor.mapper.map({ eventName: item.eventName, payload: item.payload }, vendor.mappingContext);
+      } catch (error) {
+        if (error instanceof PayloadValidationError) {
+          result.notes.push(`${item.eventKey}: would be dead-lettered: invalid payload: ${error.message}`);
+          continue;
+        }
+        throw error;
+      }
+      if (mapped.kind === 'skipped') {
+        result.notes.push(`${item.eventKey}: stored and skipped: ${mapped.reason}`);
+        continue;
+      }
+      for (const record of mapped.records) result.calls.push(await this.previewCall(record, settings, names, reachable, outcomes, now));
+    }
+    return result;
+  }
+
+  private async previewCall(
+    incoming: CallRecord,
+    settings: ConnectorSettings,
+    names: ReturnType<typeof connectorPropertyNames>,
+    reachable: boolean,
+    outcomeIds: Map<string, string>,
+    now: Date,
+  ): Promise<CallPreview> {
+    const key = vendorCallKey(incoming);
+    const knownCall = (await this.ledger?.calls([key]))?.get(key);
+    const record = knownCall?.record ? mergeCallRecords(JSON.parse(knownCall.record) as CallRecord, incoming) : incoming;
+    const events = settings.vendors[record.vendor as keyof ConnectorSettings['vendors']].events;
+    const e164 = record.customer.phone.e164;
+
+    let contact: CallPreview['contact'];
+    if (!e164) contact = { action: 'none', reason: settings.hubspot.callsWithoutPhone === 'dead-letter' ? 'no valid phone number: the call would be dead-lettered' : 'no valid phone number: the call is logged without a contact' };
+    else {
+      const plan = contactPlan([record], settings, names);
+      const found = await this.findContact(e164, Object.keys(plan.fillIfEmpty), names.uniquePhone, reachable);
+      if (!found && !settings.contact.create) contact = { action: 'none', reason: 'unknown number and contact.create is false: the call is logged without a contact' };
+      else {
+        const write = contactWrite(plan, { created: !found, current: found?.current ?? {} });
+        const properties = found ? write.properties : { [names.uniquePhone]: e164, ...write.properties };
+        contact = { action: found ? 'update' : 'create', id: found?.id ?? null, properties, skipped: write.skipped };
+      }
+    }
+
+    const callId = knownCall?.state === 'synced' ? knownCall.call_id : null;
+    let current: Record<string, string | null> | null = null;
+    if (callId && reachable && this.hubspot) {
+      const fill = [...settings.call.properties, ...settings.answers.filter((answer) => answer.to === 'call')].filter((mapping) => mapping.mode === 'fill-if-empty').map((mapping) => mapping.property);
+      if (fill.length > 0) current = (await this.hubspot.readObjects('calls', [callId], fill)).get(callId) ?? {};
+    }
+    const write = callWrite(record, settings, names, { fallbackTimestamp: now.toISOString(), outcomeIds, current });
+    const mayCreate = events.create.includes(record.eventName) || (knownCall?.state === 'deferred' && events.create.includes(incoming.eventName));
+    const action = callId ? 'update' : mayCreate ? 'create' : 'wait';
+    return {
+      callKey: key,
+      event: incoming.eventName,
+      record,
+      contact,
+      call: { action, id: callId, properties: write.properties, skipped: write.skipped, ...(action === 'wait' ? { reason: 'this event only updates; its data waits for an event that creates the call' } : {}) },
+    };
+  }
+
+  /** The contact the number maps to now: the ledger's, or one HubSpot holds (by our key or its phone). */
+  private async findContact(e164: string, fillProperties: string[], keyProperty: string, reachable: boolean): Promise<{ id: string; current: Record<string, string | null> } | null> {
+    const known = (await this.ledger?.contacts([e164]))?.get(e164);
+    if (!reachable || !this.hubspot) return known ? { id: known.contactId, current: Object.fromEntries([...known.filled].map((property) => [property, 'set'])) } : null;
+    let id = known?.contactId ?? null;
+    if (!id) {
+      const matches = (await this.hubspot.searchContactsByNationalNumber(nationalVariants(e164), [keyProperty, 'phone', 'mobilephone'])).filter((contact) =>
+        holdsNumber(contact, e164, keyProperty),
+      );
+      id = matches.find((contact) => contact.properties[keyProperty] === e164)?.id ?? matches[0]?.id ?? null;
+    }
+    if (!id) return null;
+    const current = (await this.hubspot.readObjects('contacts', [id], fillProperties.length > 0 ? fillProperties : ['phone'])).get(id) ?? {};
+    return { id, current };
+  }
+}
