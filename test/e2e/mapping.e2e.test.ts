@@ -242,3 +242,47 @@ describe('events that only update', () => {
     expect(call.properties['ai_call_answers']).toContain('感兴趣');
   });
 });
+
+describe('contact creation policy, call-bound answers and text tags', () => {
+  it('gives new contacts the default name, lifecycle stage and non-marketing status; logs calls of unknown numbers without a contact when creation is off', async () => {
+    const app = await start({
+      mappingYaml: SHIPPED.replace('defaultName: null ', 'defaultName: AI call lead ').replace('lifecycleStage: null ', 'lifecycleStage: lead '),
+    });
+    await postYunfu(app, fixture('yunfu', 'seed-inbound-success'));
+    await app.settled();
+    expect(contactWith(app, '+8617534989887')!.properties).toMatchObject({ firstname: 'AI call lead', lifecyclestage: 'lead', hs_marketable_status: 'false' });
+
+    const noCreate = await startTestApp({ mappingYaml: SHIPPED.replace('  create: true ', '  create: false ') });
+    try {
+      await postYunfu(noCreate, fixture('yunfu', 'seed-inbound-success'));
+      await noCreate.settled();
+      expect(noCreate.emulator.listObjects('contacts')).toHaveLength(0);
+      const [call] = noCreate.emulator.listObjects('calls');
+      expect(call!.associations.contacts ?? []).toEqual([]);
+      expect(await noCreate.inbox.countByStatus()).toMatchObject({ synced: 1, dead: 0 });
+    } finally {
+      await noCreate.close();
+    }
+  });
+
+  it('writes an answer to a call property, and tags as text when configured', async () => {
+    const app = await start({
+      mappingYaml: SHIPPED.replace('answers: []', 'answers:\n  - { questionId: q-interest-01, to: call, property: ai_call_summary, mode: overwrite }\n').replace('tags: { property: ai_call_tags, as: multi-select }', 'tags: { property: ai_call_tag_text, as: text }'),
+    });
+    await postVoiceFox(app, fixture('voicefox', 'callin-collect'));
+    await app.settled();
+    const call = callWithKey(app, 'voicefox:vf-5f1c2a9e-0b7d-4c1e-9a53-2d8e6f4b7c10')!;
+    expect(call.properties['ai_call_summary']).toBe('感兴趣');
+    expect(call.properties['ai_call_tag_text']).toBe('价格咨询, 回电');
+  });
+
+  it('previews the VoiceFox document sample (placeholders, no phone) as dead-lettered, and it is', async () => {
+    const app = await start();
+    const previewed = (await (await preview(app, 'voicefox', fixtureText('voicefox', 'seed-callin-collect'))).json()) as { calls: Array<{ contact: { action: string; reason: string } }> };
+    expect(previewed.calls[0]!.contact).toEqual({ action: 'none', reason: 'no valid phone number: the call would be dead-lettered' });
+    await postVoiceFox(app, fixtureText('voicefox', 'seed-callin-collect'));
+    await app.settled();
+    expect((await app.inbox.findByKey('voicefox', '通话ID:callin.collect'))?.status).toBe('dead');
+    expect(app.emulator.listObjects('calls')).toHaveLength(0);
+  });
+});
