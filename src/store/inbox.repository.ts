@@ -135,6 +135,19 @@ export class InboxRepository {
       .execute();
   }
 
+  /**
+   * Hands back every event marked in flight. Only at start: with the embedded store one connector owns the file,
+   * so events in flight then were left by a process that died (killed, crashed), and need not wait for their lease.
+   */
+  async releaseOrphans(now: Date): Promise<number> {
+    const result = await this.db
+      .updateTable('inbox_events')
+      .set({ status: 'pending', lease_until: null, updated_at: now.toISOString() })
+      .where('status', '=', 'processing')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   /** Sends dead events through again (after the cause was fixed). Answers how many. */
   async replayDead(filter: { vendor?: string; ids?: number[] }, now: Date): Promise<number> {
     let query = this.db

@@ -53,7 +53,10 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
 
   onApplicationBootstrap(): void {
     this.running = true;
-    this.loop = this.run();
+    this.loop = this.inbox.releaseOrphans(this.clock.now()).then((released) => {
+      if (released > 0) this.logger.info({ released }, 'events left in flight by a previous process handed back');
+      return this.run();
+    });
   }
 
   /** Stops claiming and lets the batch in flight finish (its events are then either settled or released). */

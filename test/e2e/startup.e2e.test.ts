@@ -1,38 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../support/fixtures.js';
-import { REPO_DIR, postJson, waitFor } from '../support/test-app.js';
-
-/** The built entry point, as `npm start` runs it (`npm test` builds first). */
-const MAIN = join(REPO_DIR, 'dist', 'main.js');
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+import { connectorDir, MAIN, startConnectorProcess, type ConnectorProcess } from '../support/connector-process.js';
+import { postJson, waitFor } from '../support/test-app.js';
 
 const running: ChildProcess[] = [];
 const dirs: string[] = [];
 
 /** Runs the connector in a fresh folder holding only a copy of `config/`, with exactly the given environment. */
-function startConnector(env: Record<string, string>, mappingYaml?: string): Started & { dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'connector-start-'));
+function startConnector(env: Record<string, string>, mappingYaml?: string): ConnectorProcess {
+  const dir = connectorDir(mappingYaml);
   dirs.push(dir);
-  cpSync(join(REPO_DIR, 'config'), join(dir, 'config'), { recursive: true });
-  if (mappingYaml !== undefined) writeFileSync(join(dir, 'config', 'mapping.yaml'), mappingYaml);
-  const child = spawn(process.execPath, [MAIN], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, dir, output: () => output, exit };
+  const started = startConnectorProcess(dir, env);
+  running.push(started.child);
+  return started;
 }
 
 beforeAll(() => {
