@@ -17,7 +17,11 @@ export class AppExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const { status, body } = this.describe(exception);
     if (response.headersSent) return;
-    if (status === 413) response.setHeader('Connection', 'close');
+    if (status === 413) {
+      // The rest of an oversized body is not read: the connection closes once the answer is out.
+      response.setHeader('Connection', 'close');
+      response.on('finish', () => response.socket?.destroy());
+    }
     response.status(status).json(body);
   }
 

@@ -287,6 +287,14 @@ export class HubSpotSdkAdapter implements HubSpotPort {
     await this.request('burst', 'probe', () => this.client.crm.contacts.basicApi.getPage(1, undefined, undefined, undefined, undefined, undefined, USE_CLIENT_MIDDLEWARE), 1);
   }
 
+  private slowSearch(): void {
+    const limiter = this.limiters.search;
+    const slower = Math.max(1, Math.floor(limiter.currentLimit / 2));
+    if (slower === limiter.currentLimit) return;
+    limiter.setLimit(slower);
+    this.options.logger.warn({ searchesPerSecond: slower }, 'HubSpot search limit reached: searching more slowly');
+  }
+
   /**
    * Sends a batch write; if HubSpot refuses the whole batch for one bad input (a 400 or 409 for the request), the
    * batch is split in halves until the bad inputs stand alone, so that they alone fail.
@@ -346,7 +354,12 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       } finally {
         release();
       }
-      if (failure.status === 429) this.stats.rateLimited++;
+      if (failure.status === 429) {
+        this.stats.rateLimited++;
+        // Search answers carry no limit headers to learn from: a SECONDLY 429 means the account's search budget is
+        // smaller than assumed (other apps share it), so halve this client's pace.
+        if (limit === 'search') this.slowSearch();
+      }
       if (!(failure instanceof HubSpotRetryableError) || attempt >= maxAttempts) throw failure;
 
       const backoff = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (attempt - 1));

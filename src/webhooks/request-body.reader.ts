@@ -28,7 +28,7 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
       size += chunk.length;
       if (size > limitBytes) {
         cleanup();
-        request.resume(); // drain what is in flight without keeping it
+        request.pause(); // read no more; the connection is closed after the 413
         reject(new PayloadTooLargeError(limitBytes));
         return;
       }

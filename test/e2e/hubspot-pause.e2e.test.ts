@@ -34,7 +34,9 @@ describe('sync pauses when HubSpot refuses as a whole, and resumes', () => {
     expect((await t.inbox.list())[0]!.attempts).toBe(0);
 
     t.emulator.setAuth({ revoked: false, missingScopes: false });
+    const fixed = Date.now();
     await t.settled();
+    process.stdout.write(`[reliability] ${_name}: health ${paused.details.hubspot.state}, 0 dead, resumed ${Date.now() - fixed} ms after the fix\n`);
     expect((await t.inbox.countByStatus()).synced).toBe(1);
     expect((await health(t)).details.hubspot.state).toBe('ok');
   });
@@ -49,8 +51,10 @@ describe('sync pauses when HubSpot refuses as a whole, and resumes', () => {
     expect((await t.inbox.findByKey('yunfu', 'day-2'))).toMatchObject({ attempts: 0 });
     expect((await t.inbox.countByStatus()).dead).toBe(0);
 
+    const dayReset = Date.now();
     t.emulator.resetDay();
     await t.settled();
+    process.stdout.write(`[reliability] daily limit: paused (health paused-daily-limit), 0 attempts charged, resumed ${Date.now() - dayReset} ms after the day reset\n`);
     expect((await t.inbox.findByKey('yunfu', 'day-2'))?.status).toBe('synced');
     expect((await health(t)).details.hubspot.state).toBe('ok');
   });

@@ -104,6 +104,7 @@ describe('HubSpot sync, against the emulator over HTTP with the real SDK', () =>
     await postVoiceFox(t, voicefoxEvent(order[1], session));
     await t.settled();
     const calls = callsWithKey(t, `voicefox:${session}`);
+    process.stdout.write(`[reliability] out-of-order events (${_name}): ${calls.length} call in HubSpot, carrying answers and hangup data\n`);
     expect(calls).toHaveLength(1);
     // From collect: answers, intention, summary. From hangup (and collect): timings, recording, hangup side.
     expect(calls[0]!.properties).toMatchObject({ ai_call_intention: 'A', hs_call_duration: '43000', ai_call_summary: '客户对产品感兴趣，希望销售回电介绍价格。' });
