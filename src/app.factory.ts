@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
@@ -17,6 +17,7 @@ export interface CreateAppOptions {
   /** Settings instead of the process environment (tests). */
   env?: Record<string, string | undefined>;
   clock?: Clock;
+  controllers?: Array<Type<unknown>>;
 }
 
 /** Builds the configured application (not yet listening): shared by `main.ts` and the end-to-end tests. */

@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AdminController } from './admin/admin.controller.js';
@@ -20,6 +20,8 @@ import { WebhooksController } from './webhooks/webhooks.controller.js';
 
 export interface AppModuleOptions extends AppConfigOptions {
   logger: AppLogger;
+  /** More controllers in the same application (the benchmarks' bare route). */
+  controllers?: Array<Type<unknown>>;
 }
 
 @Module({})
@@ -28,7 +30,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [LoggingModule.forRoot(options.logger), AppConfigModule.forRoot(options), StoreModule, HubSpotModule, TerminusModule.forRoot({ logger: false })],
-      controllers: [WebhooksController, HealthController, AdminController],
+      controllers: [WebhooksController, HealthController, AdminController, ...(options.controllers ?? [])],
       providers: [
         { provide: APP_FILTER, useClass: AppExceptionFilter },
         VendorRegistry,

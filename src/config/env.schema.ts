@@ -32,6 +32,8 @@ export interface AppEnv {
     emulatorPort: number;
   };
   sync: {
+    /** False: this instance only takes webhooks into the store (another one syncs). */
+    enabled: boolean;
     /** A partial batch waits this long for company before it is sent, so that bursts share requests. */
     lingerMs: number;
     /** First wait before a failed record is tried again; doubles per attempt. */
@@ -138,6 +140,7 @@ export function validateEnv(raw: RawEnv): AppEnv {
       emulatorPort: integer('HUBSPOT_EMULATOR_PORT', 4010, 0, 65535),
     },
     sync: {
+      enabled: text('SYNC_ENABLED') === null ? true : bool('SYNC_ENABLED'),
       lingerMs: integer('SYNC_LINGER_MS', 500, 0, 10_000),
       retryBaseMs: integer('SYNC_RETRY_BASE_MS', 5_000, 1, 3_600_000),
       maxAttempts: integer('SYNC_MAX_ATTEMPTS', 10, 1, 1000),

@@ -52,6 +52,10 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.env.sync.enabled) {
+      this.logger.warn({}, 'SYNC_ENABLED=false: this instance stores webhooks and does not sync them');
+      return;
+    }
     this.running = true;
     this.loop = this.inbox.releaseOrphans(this.clock.now()).then((released) => {
       if (released > 0) this.logger.info({ released }, 'events left in flight by a previous process handed back');

@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const VOICEFOX_SECRET = 'bench-voicefox-secret-0123456789';
+export const YUNFU_SECRET = 'bench-yunfu-secret-0123456789';
+
+export interface BenchProcess {
+  url: string;
+  child: ChildProcess;
+  dir: string;
+  /** Peak resident set size so far (Linux VmHWM), in MiB. */
+  peakRssMiB(): number;
+  rssMiB(): number;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts the connector (or the bench app) as its own process, in a fresh folder with a copy of config/. */
+export async function startProcess(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<BenchProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'connector-bench-'));
+  cpSync(join(REPO_DIR, 'config'), join(dir, 'config'), { recursive: true });
+  const child = spawn(process.execPath, [...nodeArgs, script], {
+    cwd: dir,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      VOICEFOX_WEBHOOK_SECRET: VOICEFOX_SECRET,
+      YUNFU_WEBHOOK_SECRET: YUNFU_SECRET,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error(`no start within 30 s:\n${output.slice(-2000)}`)), 30_000);
+    const check = setInterval(() => {
+      const match = /"(?:benchApp|url)":"(http:\/\/[^"]+)"/.exec(output);
+      if (match) {
+        clearInterval(check);
+        clearTimeout(deadline);
+        resolve(match[1]!);
+      } else if (child.exitCode !== null) {
+        clearInterval(check);
+        clearTimeout(deadline);
+        reject(new Error(`exited:\n${output.slice(-2000)}`));
+      }
+    }, 20);
+  });
+  const status = (field: string): number => {
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  };
+  return {
+    url,
+    child,
+    dir,
+    peakRssMiB: () => status('VmHWM'),
+    rssMiB: () => status('VmRSS'),
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null) {
+        child.kill(signal);
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+export function chinaMobile(index: number): string {
+  return `138${String(index).padStart(8, '0')}`;
+}
+
+/** A Yunfu call item like the seed, with its own id, number and level. */
+export function yunfuCall(callid: string, number: string, intention: number): Record<string, unknown> {
+  return {
+    calldate: '2025-09-25 21:39:55',
+    answerdate: '2025-09-25 21:39:55',
+    bill: 43,
+    duration: 43,
+    callid,
+    intention_results: intention,
+    rounds: 2,
+    score: 0,
+    number_data: { number, hangupdate: '2025-09-25 21:40:38', province: '山西', city: '晋中', operator: '联通' },
+    task: { id: 'cb4a91c2-09c0-4c71-8e67-3887f593bd4d', name: 'cky呼入任务测试' },
+    tags: [{ tag_id: 't1', name: '打出来的是什么号码' }],
+    customer_data: { name: '未知', email: null, company: null, extra: null },
+    voice_url: 'hw.test-saas.our.top/api/agent-api/download-voice?key=Um5tQ1dGWXdlVGJYVUF1TDB',
+  };
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<number> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  await response.arrayBuffer();
+  return response.status;
+}
