@@ -15,32 +15,50 @@ export interface BenchProcess {
   /** Peak resident set size so far (Linux VmHWM), in MiB. */
   peakRssMiB(): number;
   rssMiB(): number;
-  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops the process; its folder (store, config) is removed unless `keepDir`. */
+  stop(signal?: NodeJS.Signals, keepDir?: boolean): Promise<void>;
 }
 
+const children = new Set<ChildProcess>();
+/** Whatever happens to the benchmark, no process it started outlives it. */
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
 /** Starts the connector (or the bench app) as its own process, in a fresh folder with a copy of config/. */
-export async function startProcess(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<BenchProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'connector-bench-'));
-  cpSync(join(REPO_DIR, 'config'), join(dir, 'config'), { recursive: true });
+export async function startProcess(script: string, env: Record<string, string>, nodeArgs: string[] = [], reuseDir?: string): Promise<BenchProcess> {
+  const dir = reuseDir ?? mkdtempSync(join(tmpdir(), 'connector-bench-'));
+  if (!reuseDir) cpSync(join(REPO_DIR, 'config'), join(dir, 'config'), { recursive: true });
   const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd: dir,
     env: {
       PATH: process.env['PATH'] ?? '',
       PORT: '0',
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+      // The connector's default; it also prints the "connector listening" line this function waits for.
+      LOG_LEVEL: 'info',
       VOICEFOX_WEBHOOK_SECRET: VOICEFOX_SECRET,
       YUNFU_WEBHOOK_SECRET: YUNFU_SECRET,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // Only the recent output is kept: a process logging every request must not grow the benchmark's own memory.
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-64 * 1024);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const url = await new Promise<string>((resolve, reject) => {
-    const deadline = setTimeout(() => reject(new Error(`no start within 30 s:\n${output.slice(-2000)}`)), 30_000);
-    const check = setInterval(() => {
+    const deadline = setTimeout(() => {
+      clearInterval(check);
+      child.kill('SIGKILL');
+      reject(new Error(`no start within 30 s:\n${output.slice(-2000)}`));
+    }, 30_000);
+    const check: NodeJS.Timeout = setInterval(() => {
       const match = /"(?:benchApp|url)":"(http:\/\/[^"]+)"/.exec(output);
       if (match) {
         clearInterval(check);
@@ -63,12 +81,12 @@ export async function startProcess(script: string, env: Record<string, string>, 
     dir,
     peakRssMiB: () => status('VmHWM'),
     rssMiB: () => status('VmRSS'),
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+    async stop(signal: NodeJS.Signals = 'SIGTERM', keepDir = false) {
       if (child.exitCode === null) {
         child.kill(signal);
         await new Promise((resolve) => child.once('exit', resolve));
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -50,6 +50,8 @@ function requestLog(logger: AppLogger) {
         status: response.statusCode,
         ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
         correlationId: response.getHeader('X-Correlation-Id'),
+        // What the handler had to say about this request (a webhook: vendor, events stored and repeated).
+        ...(response.locals['log'] as Record<string, unknown> | undefined),
       };
       if (route.startsWith('/health')) logger.pino.debug(fields, 'http request');
       else logger.info(fields, 'http request');

@@ -141,7 +141,7 @@ export function validateEnv(raw: RawEnv): AppEnv {
     },
     sync: {
       enabled: text('SYNC_ENABLED') === null ? true : bool('SYNC_ENABLED'),
-      lingerMs: integer('SYNC_LINGER_MS', 500, 0, 10_000),
+      lingerMs: integer('SYNC_LINGER_MS', 250, 0, 10_000),
       retryBaseMs: integer('SYNC_RETRY_BASE_MS', 5_000, 1, 3_600_000),
       maxAttempts: integer('SYNC_MAX_ATTEMPTS', 10, 1, 1000),
     },

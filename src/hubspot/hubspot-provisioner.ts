@@ -132,12 +132,14 @@ export class HubSpotProvisioner {
     group: string,
   ): Promise<void> {
     const existing = view.properties[objectType];
-    if (wanted.some((definition) => !existing.has(definition.name))) await this.hubspot.ensurePropertyGroup(objectType, group, 'AI calls');
+    const missing = wanted.filter((definition) => !existing.has(definition.name));
+    if (missing.length > 0) await this.hubspot.ensurePropertyGroup(objectType, group, 'AI calls');
+    // Independent creates: sent together (the limiter still paces them).
+    await Promise.all(missing.map((definition) => this.hubspot.createProperty(objectType, definition)));
     for (const definition of wanted) {
       const name = `${objectType}.${definition.name}`;
       const found = existing.get(definition.name);
       if (!found) {
-        await this.hubspot.createProperty(objectType, definition);
         existing.set(definition.name, definition);
         report.created.push(name);
         if (definition.type === 'enumeration') this.options.set(name, new Set());

@@ -36,7 +36,7 @@ export function contactPlan(records: CallRecord[], settings: ConnectorSettings, 
   };
   // Later events of the batch win over earlier ones.
   for (const record of records) {
-    for (const mapping of settings.contact.properties) put(mapping.mode, mapping.property, mappedValue(record, mapping, 'text'));
+    for (const mapping of settings.contact.properties) put(mapping.mode, mapping.property, mappedValue(record, mapping));
     for (const answer of settings.answers) if (answer.to === 'contact') put(answer.mode, answer.property, answerValue(record, answer));
   }
   const e164 = records.find((record) => record.customer.phone.e164)?.customer.phone.e164;
@@ -125,7 +125,7 @@ export function callWrite(
     }
     properties[property] = value;
   };
-  for (const mapping of settings.call.properties) apply(mapping.mode, mapping.property, mappedValue(record, mapping, 'text'));
+  for (const mapping of settings.call.properties) apply(mapping.mode, mapping.property, mappedValue(record, mapping));
   for (const answer of settings.answers) if (answer.to === 'call') apply(answer.mode, answer.property, answerValue(record, answer));
   return { properties, skipped };
 }
@@ -146,7 +146,7 @@ export function resolveOutcome(outcome: string, portalOutcomes: Map<string, stri
   return portalOutcomes.get(outcome.toLowerCase()) ?? null;
 }
 
-function mappedValue(record: CallRecord, mapping: PropertyMapping, _as: 'text'): string | null {
+function mappedValue(record: CallRecord, mapping: PropertyMapping): string | null {
   if (mapping.template) return renderTemplate(mapping.template, record).trim() || null;
   return valueText(readSource(record, mapping.source!), sourceKind(mapping.source!));
 }

@@ -34,3 +34,11 @@ describe('normalisePhone', () => {
     expect(normalisePhone(null, 'CN')).toEqual({ e164: null, raw: null });
   });
 });
+
+describe('nationalVariants (what HubSpot search is asked for)', async () => {
+  const { nationalVariants } = await import('../sync/contact-resolver.js');
+  it('asks for a mobile number once, and a landline with and without its trunk 0', () => {
+    expect(nationalVariants('+8617534989887')).toEqual(['17534989887']);
+    expect(nationalVariants('+862161234567')).toEqual(['2161234567', '02161234567']);
+  });
+});

@@ -6,7 +6,6 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { APP_ENV } from '../config/config.tokens.js';
 import { buildAllowList, type VendorId, type VendorSettings } from '../config/connector-settings.js';
 import type { AppEnv } from '../config/env.schema.js';
-import { AppLogger } from '../logging/app-logger.js';
 import { InboxRepository } from '../store/inbox.repository.js';
 import { InboxSignal } from '../store/inbox-signal.js';
 import { VendorRegistry, type Vendor } from '../vendors/vendor-registry.js';
@@ -35,7 +34,6 @@ export class WebhookIngestService {
     private readonly vendors: VendorRegistry,
     private readonly inbox: InboxRepository,
     private readonly signal: InboxSignal,
-    private readonly logger: AppLogger,
     @Inject(APP_ENV) private readonly env: AppEnv,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
@@ -52,10 +50,8 @@ export class WebhookIngestService {
     const items = vendor.webhook.split(body);
     const result = await this.inbox.storeDelivery(vendor.id, items, correlationId, this.clock.now());
     if (result.stored + result.revised > 0) this.signal.notify();
-    this.logger.info(
-      { vendor: vendor.id, correlationId, events: items.length, ...result },
-      result.duplicates === items.length ? 'webhook repeated: nothing new stored' : 'webhook stored',
-    );
+    // One log line per webhook: these fields join the request's own line (see the request log in app.factory.ts).
+    if (request.res) request.res.locals['log'] = { vendor: vendor.id, events: items.length, ...result };
     return replyBody(vendor.settings.reply, { received: items.length, stored: result.stored + result.revised, duplicates: result.duplicates });
   }
 

@@ -188,7 +188,8 @@ describe('health', () => {
 describe('logs', () => {
   it('carry no phone number, email, name, secret or payload text', () => {
     const text = JSON.stringify(t.logs);
-    expect(t.logs.some((line) => line['msg'] === 'webhook stored')).toBe(true);
+    // One line per webhook, with what was stored.
+    expect(t.logs.some((line) => line['msg'] === 'http request' && line['vendor'] === 'yunfu' && line['stored'] === 1 && typeof line['correlationId'] === 'string')).toBe(true);
     expect(t.logs.some((line) => line['msg'] === 'call synced to HubSpot')).toBe(true);
     for (const secretOrPersonal of [
       VOICEFOX_SECRET,

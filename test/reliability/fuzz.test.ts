@@ -83,7 +83,7 @@ const bodies = fc.oneof(
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 2_000 }).map((bytes) => Buffer.from(bytes)) },
 );
 const contentTypes = fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/xml', 'application/x-www-form-urlencoded', '');
-const targets = fc.constantFrom(
+const targets = fc.constantFrom<{ path: string; headers: Record<string, string> }>(
   { path: '/webhooks/voicefox', headers: { authorization: `Bearer ${VOICEFOX_SECRET}` } },
   { path: `/webhooks/yunfu/${YUNFU_SECRET}`, headers: {} },
   { path: '/webhooks/yunfu', headers: { 'x-webhook-secret': YUNFU_SECRET } },

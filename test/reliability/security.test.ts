@@ -53,7 +53,8 @@ describe('security', () => {
   });
 
   it('refuses admin endpoints without the admin token', async () => {
-    for (const headers of [{}, { authorization: 'Bearer nope-nope-nope-nope' }, { authorization: `Bearer ${VOICEFOX_SECRET}` }]) {
+    const attempts: Array<Record<string, string>> = [{}, { authorization: 'Bearer nope-nope-nope-nope' }, { authorization: `Bearer ${VOICEFOX_SECRET}` }];
+    for (const headers of attempts) {
       expect((await fetch(`${t.url}/admin/mapping/reload`, { method: 'POST', headers })).status).toBe(401);
       expect((await fetch(`${t.url}/admin/mapping/preview?vendor=yunfu`, { method: 'POST', headers, body: '{}' })).status).toBe(401);
     }
