@@ -240,7 +240,28 @@ async function memory(): Promise<void> {
   }
 }
 
+/** `npm run bench -- sync-profile`: a CPU profile of the sync loop draining a stored 2,000-call backlog. */
+async function syncProfile(): Promise<void> {
+  const emulator = await HubSpotEmulator.start();
+  const receiver = await startProcess(MAIN, { HUBSPOT_ACCESS_TOKEN: 'pat-bench', HUBSPOT_BASE_URL: emulator.url, SYNC_ENABLED: 'false' });
+  for (let index = 0; index < 100; index++) {
+    const data = Array.from({ length: 20 }, (_, item) => yunfuCall(`bench-profile-${index * 20 + item}`, chinaMobile(800_000 + ((index * 20 + item) % 1_400)), 1));
+    await post(`${receiver.url}/webhooks/yunfu/${YUNFU_SECRET}`, { count: data.length, data });
+  }
+  await receiver.stop('SIGTERM', true);
+  // The bench app is the connector's own application; it exits normally on SIGUSR2, so the profile gets written.
+  const app = await startProcess(BENCH_APP, { HUBSPOT_ACCESS_TOKEN: 'pat-bench', HUBSPOT_BASE_URL: emulator.url }, ['--cpu-prof', `--cpu-prof-dir=${join(REPO_DIR, 'bench', 'profiles')}`], receiver.dir);
+  await waitFor(() => emulator.listObjects('calls').length >= 2_000, 120_000, 25);
+  await app.stop('SIGUSR2');
+  await emulator.close();
+  log('profile written to bench/profiles/ (summary: node dist-bench/bench/profile-summary.js bench/profiles)');
+}
+
 async function main(): Promise<void> {
+  if (only.includes('sync-profile')) {
+    await syncProfile();
+    return;
+  }
   const machine = { cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`, memoryGiB: Math.round(totalmem() / 1024 ** 3), node: process.version, platform: process.platform };
   log(`machine: ${machine.cpus}, ${machine.memoryGiB} GiB, Node ${machine.node}`);
   if (wanted('ingest')) await ingest();
