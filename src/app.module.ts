@@ -3,7 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AdminController } from './admin/admin.controller.js';
 import { AppExceptionFilter } from './common/app-exception.filter.js';
-import { HubSpotProvisioner } from './hubspot/hubspot-provisioner.js';
+import { HubSpotProvisioner, portalOutcomes } from './hubspot/hubspot-provisioner.js';
 import { HUBSPOT_PORT, type HubSpotPort } from './hubspot/hubspot.port.js';
 import { MappingPreview } from './mapping/mapping-preview.js';
 import { LedgerRepository } from './store/ledger.repository.js';
@@ -40,11 +40,7 @@ export class AppModule {
           provide: MappingPreview,
           inject: [LedgerRepository, HUBSPOT_PORT, HubSpotProvisioner],
           useFactory: (ledger: LedgerRepository, hubspot: HubSpotPort, provisioner: HubSpotProvisioner) =>
-            new MappingPreview(ledger, hubspot, async () => {
-              if (provisioner.isProvisioned) return provisioner.outcomeIds;
-              const outcomes = await hubspot.listCallDispositions();
-              return new Map(outcomes.map((outcome) => [outcome.label.toLowerCase(), outcome.id]));
-            }),
+            new MappingPreview(ledger, hubspot, async () => (provisioner.isProvisioned ? provisioner.outcomeIds : portalOutcomes(hubspot))),
         },
       ],
     };

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../common/app-error.js';
 import { ConfigFileError, loadConnectorSettings, VENDOR_IDS } from '../config/connector-settings.js';
 import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
+import { portalOutcomes } from '../hubspot/hubspot-provisioner.js';
 import { HubSpotSdkAdapter } from '../hubspot/hubspot-sdk.adapter.js';
 import { AppLogger, createPinoLogger } from '../logging/app-logger.js';
 import { MappingPreview } from '../mapping/mapping-preview.js';
@@ -38,10 +39,7 @@ async function main(): Promise<number> {
   const db = openSqliteStore(env.database.file);
   try {
     await migrateToLatest(db);
-    const preview = new MappingPreview(new LedgerRepository(db), hubspot, async () => {
-      const outcomes = await hubspot!.listCallDispositions();
-      return new Map(outcomes.map((outcome) => [outcome.label.toLowerCase(), outcome.id]));
-    });
+    const preview = new MappingPreview(new LedgerRepository(db), hubspot, () => portalOutcomes(hubspot!));
     const result = await preview.preview(values.vendor, parseJsonBody('application/json', text), settings);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;

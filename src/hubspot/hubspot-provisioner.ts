@@ -20,6 +20,12 @@ export class ProvisioningError extends Error {
   }
 }
 
+/** The portal's call outcomes, by lowercase label → GUID (how `outcome:` labels in the mapping are resolved). */
+export async function portalOutcomes(hubspot: HubSpotPort): Promise<Map<string, string>> {
+  const outcomes = await hubspot.listCallDispositions();
+  return new Map(outcomes.map((outcome) => [outcome.label.toLowerCase(), outcome.id]));
+}
+
 /** What the portal holds that the mapping depends on. */
 interface PortalView {
   properties: Record<HubSpotObjectType, Map<string, PropertyDefinition>>;
@@ -116,11 +122,11 @@ export class HubSpotProvisioner {
     const [contacts, calls, outcomes] = await Promise.all([
       this.hubspot.listProperties('contacts'),
       this.hubspot.listProperties('calls'),
-      this.hubspot.listCallDispositions(),
+      portalOutcomes(this.hubspot),
     ]);
     return {
       properties: { contacts: new Map(contacts.map((p) => [p.name, p])), calls: new Map(calls.map((p) => [p.name, p])) },
-      outcomes: new Map(outcomes.map((outcome) => [outcome.label.toLowerCase(), outcome.id])),
+      outcomes,
     };
   }
 
