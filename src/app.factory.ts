@@ -11,6 +11,7 @@ import type { AppEnv } from './config/env.schema.js';
 import { HUBSPOT_CONNECTION, type HubSpotConnection } from './hubspot/hubspot.module.js';
 import { HubSpotStatus } from './hubspot/hubspot-status.js';
 import { AppLogger } from './logging/app-logger.js';
+import { HttpMetrics } from './metrics/http-metrics.js';
 
 export interface CreateAppOptions {
   logger: AppLogger;
@@ -32,14 +33,14 @@ export async function createApp(options: CreateAppOptions): Promise<INestApplica
   options.logger.pino.level = env.logLevel;
   app.set('trust proxy', env.trustProxy);
   app.disable('x-powered-by');
-  app.use(requestLog(options.logger));
+  app.use(requestLog(options.logger, app.get(HttpMetrics)));
   // SIGHUP is not a shutdown here: it reloads config/mapping.yaml (see ConnectorConfig).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   return app;
 }
 
 /** One line per request: method, route pattern (never the raw URL, which may hold a secret), status, time. */
-function requestLog(logger: AppLogger) {
+function requestLog(logger: AppLogger, metrics: HttpMetrics) {
   return (request: Request, response: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     response.on('finish', () => {
@@ -53,7 +54,8 @@ function requestLog(logger: AppLogger) {
         // What the handler had to say about this request (a webhook: vendor, events stored and repeated).
         ...(response.locals['log'] as Record<string, unknown> | undefined),
       };
-      if (route.startsWith('/health')) logger.pino.debug(fields, 'http request');
+      metrics.record(route, response.statusCode);
+      if (route.startsWith('/health') || route === '/metrics') logger.pino.debug(fields, 'http request');
       else logger.info(fields, 'http request');
     });
     next();

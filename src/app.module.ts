@@ -6,6 +6,8 @@ import { AppExceptionFilter } from './common/app-exception.filter.js';
 import { HubSpotProvisioner, portalOutcomes } from './hubspot/hubspot-provisioner.js';
 import { HUBSPOT_PORT, type HubSpotPort } from './hubspot/hubspot.port.js';
 import { MappingPreview } from './mapping/mapping-preview.js';
+import { HttpMetrics } from './metrics/http-metrics.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { LedgerRepository } from './store/ledger.repository.js';
 import { AppConfigModule, type AppConfigOptions } from './config/config.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -30,12 +32,13 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [LoggingModule.forRoot(options.logger), AppConfigModule.forRoot(options), StoreModule, HubSpotModule, TerminusModule.forRoot({ logger: false })],
-      controllers: [WebhooksController, HealthController, AdminController, ...(options.controllers ?? [])],
+      controllers: [WebhooksController, HealthController, AdminController, MetricsController, ...(options.controllers ?? [])],
       providers: [
         { provide: APP_FILTER, useClass: AppExceptionFilter },
         VendorRegistry,
         WebhookIngestService,
         InboxWorker,
+        HttpMetrics,
         {
           provide: MappingPreview,
           inject: [LedgerRepository, HUBSPOT_PORT, HubSpotProvisioner],

@@ -185,6 +185,24 @@ describe('health', () => {
   });
 });
 
+describe('metrics', () => {
+  it('serves Prometheus text: requests by route and status, inbox events by status, HubSpot requests and sync state', async () => {
+    await t.settled();
+    const response = await fetch(`${t.url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    const synced = (await t.inbox.countByStatus()).synced;
+    expect(synced).toBeGreaterThan(0);
+    expect(text).toContain(`connector_inbox_events{status="synced"} ${synced}`);
+    expect(text).toMatch(/connector_http_requests_total\{route="\/webhooks\/:vendor\/:secret",status="200"\} \d+/);
+    expect(text).toMatch(/connector_hubspot_requests_total\{operation="calls\.create"\} \d+/);
+    expect(text).toContain('connector_hubspot_sync_state{state="ok"} 1');
+    expect(text).toContain('connector_mapping_reload_failed 0');
+    expect(text).not.toContain(YUNFU_SECRET);
+  });
+});
+
 describe('logs', () => {
   it('carry no phone number, email, name, secret or payload text', () => {
     const text = JSON.stringify(t.logs);
