@@ -1,14 +1,15 @@
+import { DEFAULT_OUTCOMES } from '../config/connector-settings.js';
 import type { CallOutcome, CallRecord } from '../vendors/call-record.js';
+import { summaryItem } from './source-fields.js';
 
-/** HubSpot's default call outcomes (`hs_call_disposition`). A failed call has no default outcome. */
+/** HubSpot's default call outcome (`hs_call_disposition`) for each call outcome. A failed call has none. */
 export const CALL_DISPOSITIONS: Record<CallOutcome, string | null> = {
-  answered: 'f240bbac-87c9-4f6e-bf70-924b57d47db7',
-  no_answer: '73a0d17f-1163-4015-bdd5-ec830791da20',
-  busy: '9d9162e7-6cf3-4944-bf63-4dff82258764',
+  answered: DEFAULT_OUTCOMES['connected']!,
+  no_answer: DEFAULT_OUTCOMES['no-answer']!,
+  busy: DEFAULT_OUTCOMES['busy']!,
   failed: null,
 };
 
-const SUMMARY_TITLE = /摘要|总结|summary/i;
 /** HubSpot's limit for a string property value. */
 const MAX_TEXT = 65_536;
 
@@ -19,7 +20,7 @@ export function vendorCallKey(record: Pick<CallRecord, 'vendor' | 'vendorCallId'
 /** Rich-text body: every vendor text escaped, only `<p>`, `<b>`, `<br>`, `<ul>`, `<li>`, `<a>`. */
 export function callBodyHtml(record: CallRecord): string {
   const blocks: string[] = [];
-  const summary = record.analysis.find((item) => item.title && SUMMARY_TITLE.test(item.title));
+  const summary = summaryItem(record);
   if (summary?.result) blocks.push(`<p>${escapeHtml(summary.result)}</p>`);
   const facts: string[] = [];
   if (record.intention) facts.push(`<b>Intention:</b> ${escapeHtml(record.intention.label)}${record.intention.code !== record.intention.label ? ` (${escapeHtml(record.intention.code)})` : ''}`);
@@ -57,6 +58,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-function clip(text: string): string {
+/** A text cut to what a HubSpot string property holds. */
+export function clip(text: string): string {
   return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
 }

@@ -2,7 +2,7 @@ import { DEFAULT_OUTCOMES, type ConnectorSettings, type PropertyMapping, type Wr
 import type { Properties } from '../hubspot/hubspot.port.js';
 import type { CallRecord } from '../vendors/call-record.js';
 import type { ConnectorPropertyNames } from './connector-properties.js';
-import { CALL_DISPOSITIONS, callBodyHtml, escapeHtml, vendorCallKey } from './hubspot-call-mapping.js';
+import { CALL_DISPOSITIONS, callBodyHtml, clip, escapeHtml, vendorCallKey } from './hubspot-call-mapping.js';
 import { readSource, sourceKind, type SourceValue } from './source-fields.js';
 import { renderTemplate } from './template.js';
 
@@ -12,7 +12,6 @@ import { renderTemplate } from './template.js';
  */
 
 const CALL_STATUS: Record<string, string> = { answered: 'COMPLETED', no_answer: 'NO_ANSWER', busy: 'BUSY', failed: 'FAILED' };
-const MAX_TEXT = 65_536;
 
 /** A contact's wanted values, by write mode, before looking at what the contact holds. */
 export interface ContactPlan {
@@ -167,6 +166,3 @@ function valueText(value: SourceValue, kind: string): string | null {
   return String(value);
 }
 
-function clip(text: string): string {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
-}

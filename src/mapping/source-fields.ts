@@ -67,12 +67,17 @@ export function sourceKind(path: string): SourceKind {
   return SOURCE_FIELDS[path] ?? 'text';
 }
 
+/** The analysis item that holds the AI's summary of the conversation, if any. */
+export function summaryItem(record: CallRecord): CallRecord['analysis'][number] | undefined {
+  return record.analysis.find((item) => item.title && SUMMARY_TITLE.test(item.title));
+}
+
 export type SourceValue = string | number | boolean | unknown[] | null;
 
 /** The value of a source field on a call; null when the call does not have it. */
 export function readSource(record: CallRecord, path: string): SourceValue {
   if (path === 'vendorName') return VENDOR_NAMES[record.vendor] ?? record.vendor;
-  if (path === 'summary') return record.analysis.find((item) => item.title && SUMMARY_TITLE.test(item.title))?.result ?? null;
+  if (path === 'summary') return summaryItem(record)?.result ?? null;
   let value: unknown = record;
   for (const segment of path.split('.')) {
     if (value === null || typeof value !== 'object') return null;

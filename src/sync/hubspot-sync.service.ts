@@ -7,9 +7,9 @@ import { mergeCallRecords } from '../mapping/call-record-merge.js';
 import { connectorPropertyNames, type ConnectorPropertyNames } from '../mapping/connector-properties.js';
 import { vendorCallKey } from '../mapping/hubspot-call-mapping.js';
 import { callWrite, contactPlan, intentionValue, tagValues, type ContactPlan } from '../mapping/hubspot-write-plan.js';
-import type { LedgerRepository } from '../store/ledger.repository.js';
+import type { CallLedgerRow, LedgerRepository } from '../store/ledger.repository.js';
 import type { CallRecord } from '../vendors/call-record.js';
-import { ContactResolver } from './contact-resolver.js';
+import { ContactResolver, type ContactResolution } from './contact-resolver.js';
 
 export interface SyncItem {
   /** The caller's reference (the inbox event id). */
@@ -79,8 +79,7 @@ export class HubSpotSyncService {
       if (!listed) results.set(item.ref, { kind: 'skipped', reason: `${item.record.eventName} is not configured to create or update calls` });
       return listed;
     });
-    const groups = await this.groupByCall(syncable, settings);
-    const ledger = await this.ledger.calls(groups.map((group) => group.key));
+    const { groups, ledger } = await this.groupByCall(syncable, settings);
 
     // Update-only events of a call that does not exist yet: keep their data for the event that creates it.
     const deferred = groups.filter((group) => !group.mayCreate && ledger.get(group.key)?.state !== 'synced');
@@ -136,17 +135,13 @@ export class HubSpotSyncService {
       }
     }
 
-    await this.createCalls(creates, contacts.ids, settings, names, results);
-    await this.updateCalls(updates, contacts.ids, settings, names, results);
-    for (const [ref, result] of results) {
-      const e164 = items.find((item) => item.ref === ref)?.record.customer.phone.e164;
-      const warning = e164 ? contacts.warnings.get(e164) : undefined;
-      if (result.kind === 'synced' && warning) results.set(ref, { ...result, warning });
-    }
+    await this.createCalls(creates, contacts, settings, names, results);
+    await this.updateCalls(updates, contacts, settings, names, results);
     return results;
   }
 
-  private async groupByCall(items: SyncItem[], settings: ConnectorSettings): Promise<CallGroup[]> {
+  /** One group per vendor call, merged onto what the ledger holds; the ledger rows come back for the caller. */
+  private async groupByCall(items: SyncItem[], settings: ConnectorSettings): Promise<{ groups: CallGroup[]; ledger: Map<string, CallLedgerRow> }> {
     const groups = new Map<string, CallGroup>();
     for (const item of items) {
       const key = vendorCallKey(item.record);
@@ -165,12 +160,12 @@ export class HubSpotSyncService {
       const known = ledger.get(group.key)?.record;
       if (known) group.record = mergeCallRecords(JSON.parse(known) as CallRecord, group.record);
     }
-    return [...groups.values()];
+    return { groups: [...groups.values()], ledger };
   }
 
   private async createCalls(
     groups: CallGroup[],
-    contactIds: Map<string, string>,
+    contacts: ContactResolution,
     settings: ConnectorSettings,
     names: ConnectorPropertyNames,
     results: Map<number, SyncResult>,
@@ -184,7 +179,7 @@ export class HubSpotSyncService {
       try {
         outcome = await this.hubspot.createCalls(
           names.callKey,
-          part.map((group) => ({ key: group.key, properties: this.callProperties(group, settings, names, null), contactId: this.contactOf(group, contactIds) })),
+          part.map((group) => ({ key: group.key, properties: this.callProperties(group, settings, names, null), contactId: this.contactOf(group, contacts) })),
         );
       } catch (error) {
         // These answers mean HubSpot created nothing; anything else (a time-out, a 5xx) leaves it unknown.
@@ -193,13 +188,13 @@ export class HubSpotSyncService {
         throw error;
       }
       await this.ledger.saveCalls(
-        part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: outcome.succeeded.get(group.key)!.id, contactId: this.contactOf(group, contactIds), record: group.record })),
+        part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: outcome.succeeded.get(group.key)!.id, contactId: this.contactOf(group, contacts), record: group.record })),
         this.now(),
       );
       await this.ledger.clearIntents([...outcome.failed.keys()]);
       for (const group of part) {
         const created = outcome.succeeded.get(group.key);
-        if (created) this.settle(results, group, { kind: 'synced', contactId: this.contactOf(group, contactIds), callId: created.id });
+        if (created) this.settle(results, group, this.synced(group, contacts, created.id));
         else this.settle(results, group, failureResult('call', outcome.failed.get(group.key)));
       }
     }
@@ -207,7 +202,7 @@ export class HubSpotSyncService {
 
   private async updateCalls(
     groups: Array<CallGroup & { callId: string }>,
-    contactIds: Map<string, string>,
+    contacts: ContactResolution,
     settings: ConnectorSettings,
     names: ConnectorPropertyNames,
     results: Map<number, SyncResult>,
@@ -223,11 +218,11 @@ export class HubSpotSyncService {
       const inputs: ObjectUpdateInput[] = part.map((group) => ({ key: group.key, id: group.callId, properties: this.callProperties(group, settings, names, current.get(group.callId) ?? {}) }));
       const outcome = await this.hubspot.updateCalls(inputs);
       await this.ledger.saveCalls(
-        part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: group.callId, contactId: this.contactOf(group, contactIds), record: group.record })),
+        part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: group.callId, contactId: this.contactOf(group, contacts), record: group.record })),
         this.now(),
       );
       for (const group of part) {
-        if (outcome.succeeded.has(group.key)) this.settle(results, group, { kind: 'synced', contactId: this.contactOf(group, contactIds), callId: group.callId });
+        if (outcome.succeeded.has(group.key)) this.settle(results, group, this.synced(group, contacts, group.callId));
         else this.settle(results, group, failureResult('call', outcome.failed.get(group.key)));
       }
     }
@@ -237,9 +232,16 @@ export class HubSpotSyncService {
     return callWrite(group.record, settings, names, { fallbackTimestamp: group.receivedAt, outcomeIds: this.provisioner.outcomeIds, current }).properties;
   }
 
-  private contactOf(group: CallGroup, contactIds: Map<string, string>): string | null {
+  private contactOf(group: CallGroup, contacts: ContactResolution): string | null {
     const e164 = group.record.customer.phone.e164;
-    return e164 ? contactIds.get(e164) ?? null : null;
+    return e164 ? contacts.ids.get(e164) ?? null : null;
+  }
+
+  /** A synced call, with the warning if HubSpot refused some of its contact's values. */
+  private synced(group: CallGroup, contacts: ContactResolution, callId: string): SyncResult {
+    const e164 = group.record.customer.phone.e164;
+    const warning = e164 ? contacts.warnings.get(e164) : undefined;
+    return { kind: 'synced', contactId: this.contactOf(group, contacts), callId, ...(warning ? { warning } : {}) };
   }
 
   private settle(results: Map<number, SyncResult>, group: CallGroup, result: SyncResult): void {
