@@ -197,20 +197,20 @@ export class InboxRepository {
     return rows.sort((a, b) => a.id - b.id);
   }
 
-  /** How many events wait for the worker now, and when the earliest retry is due. */
-  async backlog(now: Date): Promise<{ ready: number; nextRetryAt: string | null }> {
-    const at = now.toISOString();
-    const ready = await this.db
+  /** How many events wait for the worker now (pending, or retrying and due). */
+  async readyCount(now: Date): Promise<number> {
+    const row = await this.db
       .selectFrom('inbox_events')
       .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'retrying'), eb('next_attempt_at', '<=', at)])]))
+      .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'retrying'), eb('next_attempt_at', '<=', now.toISOString())])]))
       .executeTakeFirstOrThrow();
-    const next = await this.db
-      .selectFrom('inbox_events')
-      .select((eb) => eb.fn.min('next_attempt_at').as('next'))
-      .where('status', '=', 'retrying')
-      .executeTakeFirst();
-    return { ready: Number(ready.count), nextRetryAt: (next?.next as string | null | undefined) ?? null };
+    return Number(row.count);
+  }
+
+  /** When the earliest retry is due, if any event is waiting for one. */
+  async nextRetryAt(): Promise<string | null> {
+    const row = await this.db.selectFrom('inbox_events').select((eb) => eb.fn.min('next_attempt_at').as('next')).where('status', '=', 'retrying').executeTakeFirst();
+    return (row?.next as string | null | undefined) ?? null;
   }
 
   /** Hands claimed events back untouched (HubSpot as a whole is unavailable: not the events' fault, no attempt counted). */

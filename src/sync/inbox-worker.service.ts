@@ -197,13 +197,13 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
   /** With fewer events than a batch waiting, give a burst a moment to arrive, so that its calls share requests. */
   private async lingerIfQuiet(): Promise<void> {
     if (this.env.sync.lingerMs === 0) return;
-    const { ready } = await this.inbox.backlog(this.clock.now());
+    const ready = await this.inbox.readyCount(this.clock.now());
     if (ready > 0 && ready < this.env.workerBatchSize) await this.sleep(this.env.sync.lingerMs);
   }
 
   /** Nothing to do: wait for a new event, the next due retry, or the poll interval. */
   private async idle(): Promise<void> {
-    const { nextRetryAt } = await this.inbox.backlog(this.clock.now());
+    const nextRetryAt = await this.inbox.nextRetryAt();
     const untilRetry = nextRetryAt ? Date.parse(nextRetryAt) - this.clock.now().getTime() : Number.POSITIVE_INFINITY;
     await this.signal.wait(Math.max(10, Math.min(this.env.workerPollIntervalMs, untilRetry)));
   }
