@@ -1,15 +1,18 @@
 /**
- * `/crm/v3/objects/{objectType}/batch/read|create|update|upsert`. Problems with the request as a whole (too
- * many inputs, duplicate ids, a non-unique idProperty) fail it with 400; problems with single inputs are
- * reported per input in a 207 while the other inputs are written. Errors carry the input's
- * `objectWriteTraceId` in their context so clients can match them.
+ * `/crm/v3/objects/{objectType}/batch/read|create|update|upsert` (also `/crm/objects/{version}/...`). Problems
+ * with the request as a whole (too many inputs, duplicate ids, a non-unique idProperty) fail it with 400;
+ * problems with single inputs are reported per input while the other inputs are written: in a 207 on v3 and
+ * 2026-03, folded into the normal 200/201 body on 2026-09. Errors carry the input's `objectWriteTraceId` in
+ * their context so clients can match them.
  */
+import type { ApiVersion } from './emulator-api-versions.js';
 import { HubSpotApiError } from './emulator-error.js';
 import type { ObjectStore, StoredObject } from './emulator-object-store.js';
 import { OBJECT_TYPE_INFO, requireObjectType, type CrmObjectType } from './emulator-object-types.js';
 import { presentObject } from './emulator-object-presenter.js';
 import { objectsRead, objectsWrite, requireBodyObject } from './emulator-object-routes.js';
 import type { Route, RouteResponse } from './emulator-router.js';
+import type { PortalValidationRules } from './emulator-validation-rules.js';
 
 export const MAX_BATCH_INPUTS = 100;
 
@@ -38,7 +41,7 @@ class BatchCollector {
     this.errors.push(error.toBatchError(context));
   }
 
-  respond(successStatus: number): RouteResponse {
+  respond(successStatus: number, apiVersion: ApiVersion): RouteResponse {
     const body: Record<string, unknown> = { status: 'COMPLETE', results: this.results };
     if (this.errors.length > 0) {
       body.numErrors = this.errors.length;
@@ -46,12 +49,15 @@ class BatchCollector {
     }
     body.startedAt = this.startedAt;
     body.completedAt = new Date(this.clock()).toISOString();
-    // Assumption: a batch where every input failed is still a 207, so per-input matching keeps working.
-    return { status: this.errors.length > 0 ? 207 : successStatus, body };
+    if (this.errors.length === 0) return { status: successStatus, body };
+    // hubspot.md, "Batch answers on 2026-09": the 2026-09 spec folds errors/numErrors into the normal 200/201 body
+    // and no longer lists 207 (whether HubSpot still sends 207 there is unconfirmed; the emulator follows the
+    // spec). v3 and 2026-03 answer 207. Assumption: a batch where every input failed answers the same way.
+    return { status: apiVersion === '2026-09' ? successStatus : 207, body };
   }
 }
 
-export function batchRoutes(store: ObjectStore, clock: () => number): Route[] {
+export function batchRoutes(store: ObjectStore, rules: PortalValidationRules, clock: () => number): Route[] {
   const present = (objectType: CrmObjectType, object: StoredObject, input: BatchInput, extra: JsonObject = {}) => ({
     ...presentObject(objectType, object.id, object.properties, 'all', { objectWriteTraceId: input.traceId }),
     ...extra,
@@ -63,19 +69,20 @@ export function batchRoutes(store: ObjectStore, clock: () => number): Route[] {
       pattern: '/crm/v3/objects/:objectType/batch/create',
       limitClass: 'standard',
       scope: objectsWrite,
-      handle: ({ params, body }) => {
+      handle: ({ params, body, apiVersion }) => {
         const objectType = requireObjectType(params.objectType);
         const inputs = parseInputs(body);
+        const requiredProperties = rules.requiredOnCreate(objectType, apiVersion);
         const batch = new BatchCollector(clock);
         for (const input of inputs) {
           try {
-            const object = store.create(objectType, input.raw.properties ?? {}, input.raw.associations);
+            const object = store.create(objectType, input.raw.properties ?? {}, input.raw.associations, { requiredProperties });
             batch.results.push(present(objectType, object, input));
           } catch (error) {
             batch.fail(error, input);
           }
         }
-        return batch.respond(201);
+        return batch.respond(201, apiVersion);
       },
     },
     {
@@ -83,7 +90,7 @@ export function batchRoutes(store: ObjectStore, clock: () => number): Route[] {
       pattern: '/crm/v3/objects/:objectType/batch/update',
       limitClass: 'standard',
       scope: objectsWrite,
-      handle: ({ params, body }) => {
+      handle: ({ params, body, apiVersion }) => {
         const objectType = requireObjectType(params.objectType);
         const inputs = parseInputs(body, { requireId: true });
         for (const input of inputs) assertIdProperty(store, objectType, input.raw.idProperty);
@@ -99,7 +106,7 @@ export function batchRoutes(store: ObjectStore, clock: () => number): Route[] {
             batch.fail(error, input, [input.id ?? '']);
           }
         }
-        return batch.respond(200);
+        return batch.respond(200, apiVersion);
       },
     },
     {
@@ -107,7 +114,7 @@ export function batchRoutes(store: ObjectStore, clock: () => number): Route[] {
       pattern: '/crm/v3/objects/:objectType/batch/upsert',
       limitClass: 'standard',
       scope: objectsWrite,
-      handle: ({ params, body }) => {
+      handle: ({ params, body, apiVersion }) => {
         const objectType = requireObjectType(params.objectType);
         const inputs = parseInputs(body, { requireId: true });
         for (const input of inputs) {
@@ -126,6 +133,7 @@ export function batchRoutes(store: ObjectStore, clock: () => number): Route[] {
           }),
           inputs,
         );
+        const requiredProperties = rules.requiredOnCreate(objectType, apiVersion);
         const batch = new BatchCollector(clock);
         for (const input of inputs) {
           try {
@@ -137,14 +145,16 @@ export function batchRoutes(store: ObjectStore, clock: () => number): Route[] {
               const object = store.update(objectType, id, input.raw.properties ?? {});
               batch.results.push(present(objectType, object, input, { new: false }));
             } else {
-              const { object, created } = store.upsert(objectType, idProperty, id, input.raw.properties ?? {});
+              const { object, created } = store.upsert(objectType, idProperty, id, input.raw.properties ?? {}, {
+                requiredProperties,
+              });
               batch.results.push(present(objectType, object, input, { new: created }));
             }
           } catch (error) {
             batch.fail(error, input, [input.id ?? '']);
           }
         }
-        return batch.respond(200);
+        return batch.respond(200, apiVersion);
       },
     },
     {
@@ -152,7 +162,7 @@ export function batchRoutes(store: ObjectStore, clock: () => number): Route[] {
       pattern: '/crm/v3/objects/:objectType/batch/read',
       limitClass: 'standard',
       scope: objectsRead,
-      handle: ({ params, body }) => {
+      handle: ({ params, body, apiVersion }) => {
         const objectType = requireObjectType(params.objectType);
         const request = requireBodyObject(body);
         const inputs = parseInputs(body, { requireId: true });
@@ -171,7 +181,7 @@ export function batchRoutes(store: ObjectStore, clock: () => number): Route[] {
         }
         // HubSpot reports all missing ids of a batch read in one error.
         if (missing.length > 0) batch.fail(notFoundInBatch(objectType), undefined, missing);
-        return batch.respond(200);
+        return batch.respond(200, apiVersion);
       },
     },
   ];

@@ -94,7 +94,8 @@ const CONTACT_PROPERTIES: readonly BuiltInPropertySpec[] = [
     options: LIFECYCLE_STAGES,
   },
   {
-    // Marketing contacts are billed; the API may set the status on create (true/false).
+    // Marketing contacts are billed. HubSpot KB: the status cannot be modified through the API (hubspot.md, "Hard
+    // limits"); what a write of it gets is EmulatorLimits.marketableStatusWrites (see the value validator).
     name: 'hs_marketable_status',
     label: 'Marketing contact status',
     type: 'enumeration',
@@ -104,6 +105,7 @@ const CONTACT_PROPERTIES: readonly BuiltInPropertySpec[] = [
       ['true', 'Marketing contact'],
       ['false', 'Non-marketing contact'],
     ],
+    readOnlyValue: true,
   },
   {
     name: 'hs_lead_status',
@@ -135,6 +137,17 @@ const CONTACT_PROPERTIES: readonly BuiltInPropertySpec[] = [
     label: 'Mobile Phone Number (searchable)',
     type: 'string',
     fieldType: 'phonenumber',
+    groupName: 'contactinformation',
+    calculated: true,
+    ...SYSTEM,
+  },
+  {
+    // hubspot.md, "When the portal changes under the connector": a merge leaves the merged-away ids here,
+    // `;`-separated. HubSpot shows it as a multi-select; the emulator keeps the text (CONTAINS_TOKEN finds one id).
+    name: 'hs_merged_object_ids',
+    label: 'Merged record IDs',
+    type: 'string',
+    fieldType: 'text',
     groupName: 'contactinformation',
     calculated: true,
     ...SYSTEM,

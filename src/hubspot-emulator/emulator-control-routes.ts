@@ -8,7 +8,8 @@ import type { FaultConfig, FaultStatusReport } from './emulator-faults.js';
 import type { EmulatorLimits, RateLimitUsage } from './emulator-rate-limiter.js';
 import type { RequestLogEntry } from './emulator-request-log.js';
 import type { RoutePattern } from './emulator-router.js';
-import type { EmulatorStateSnapshot } from './emulator-state-snapshot.js';
+import type { EmulatorStateSnapshot, SnapshotObject } from './emulator-state-snapshot.js';
+import type { ValidationRulesReport } from './emulator-validation-rules.js';
 
 export interface EmulatorControls {
   reset(options?: { keepProperties?: boolean }): void;
@@ -24,6 +25,9 @@ export interface EmulatorControls {
   seedObject(objectType: string, properties: Record<string, unknown>): Record<string, unknown>;
   addCallDisposition(label: string, id?: string): string;
   flushSearchIndex(): void;
+  setValidationRules(rules: unknown): ValidationRulesReport;
+  validationRules(): ValidationRulesReport;
+  mergeContacts(primaryId: string, mergedId: string): SnapshotObject;
 }
 
 export interface ControlRoute extends RoutePattern {
@@ -37,7 +41,11 @@ const LIMIT_KEYS = [
   'daily',
   'searchLagMs',
   'countRejectedRequests',
+  'customPropertiesPerObject',
+  'marketableStatusWrites',
 ] as const satisfies readonly (keyof EmulatorLimits)[];
+
+type NumericLimitKey = Exclude<(typeof LIMIT_KEYS)[number], 'countRejectedRequests' | 'marketableStatusWrites'>;
 
 export function controlRoutes(controls: EmulatorControls): ControlRoute[] {
   return [
@@ -120,6 +128,28 @@ export function controlRoutes(controls: EmulatorControls): ControlRoute[] {
       },
     },
     {
+      method: 'GET',
+      pattern: '/_emulator/validation-rules',
+      handle: () => ({ status: 200, body: controls.validationRules() }),
+    },
+    {
+      method: 'PUT',
+      pattern: '/_emulator/validation-rules',
+      handle: ({ body }) => ({ status: 200, body: controls.setValidationRules(body) }),
+    },
+    {
+      method: 'POST',
+      pattern: '/_emulator/merge/contacts',
+      handle: ({ body }) => {
+        const primaryId = isObject(body) ? idOf(body.primaryId) : undefined;
+        const mergedId = isObject(body) ? idOf(body.mergedId) : undefined;
+        if (primaryId === undefined || mergedId === undefined) {
+          throw new InvalidControlInput('merge: expected {"primaryId": "<contact id>", "mergedId": "<contact id>"}');
+        }
+        return { status: 200, body: controls.mergeContacts(primaryId, mergedId) };
+      },
+    },
+    {
       method: 'POST',
       pattern: '/_emulator/search-index/flush',
       handle: () => {
@@ -143,15 +173,30 @@ export function parseLimits(input: unknown): Partial<EmulatorLimits> {
       limits.countRejectedRequests = value;
       continue;
     }
+    if (key === 'marketableStatusWrites') {
+      if (value !== 'refuse' && value !== 'ignore') {
+        throw new InvalidControlInput('limits.marketableStatusWrites must be "refuse" or "ignore"');
+      }
+      limits.marketableStatusWrites = value;
+      continue;
+    }
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new InvalidControlInput(`limits.${key} must be a non-negative number`);
     }
     if (key === 'burstWindowMs' && value === 0) {
       throw new InvalidControlInput(`limits.${key} must be greater than 0`);
     }
-    limits[key as Exclude<(typeof LIMIT_KEYS)[number], 'countRejectedRequests'>] = value;
+    if (key === 'customPropertiesPerObject' && !Number.isInteger(value)) {
+      throw new InvalidControlInput(`limits.${key} must be an integer`);
+    }
+    limits[key as NumericLimitKey] = value;
   }
   return limits;
+}
+
+function idOf(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isInteger(value)) return String(value);
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -58,14 +58,18 @@ export class HubSpotApiError extends Error {
     return new HubSpotApiError(409, 'CONFLICT', message);
   }
 
-  /** HubSpot puts the per-property problems as JSON inside the message; `errors[]` repeats them for batch matching. */
-  static invalidPropertyValues(problems: PropertyValueProblem[]): HubSpotApiError {
+  /**
+   * HubSpot puts the per-property problems as JSON inside the message; `errors[]` repeats them for batch matching.
+   * `context` (e.g. `{propertyName: [...]}` for validation-rule refusals) is added to the error's own context.
+   */
+  static invalidPropertyValues(problems: PropertyValueProblem[], context?: Record<string, string[]>): HubSpotApiError {
     return HubSpotApiError.validation(`Property values were not valid: ${JSON.stringify(problems)}`, {
       errors: problems.map((problem) => ({
         message: problem.message,
         code: problem.error,
         context: { propertyName: [problem.name] },
       })),
+      ...(context ? { context } : {}),
     });
   }
 

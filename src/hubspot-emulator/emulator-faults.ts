@@ -1,19 +1,34 @@
 /** Fault injection: HubSpot outages, errors and slowness on demand, for the next N requests or until a time. */
 import { HubSpotApiError, InvalidControlInput } from './emulator-error.js';
 
-export type FaultMode = 'none' | 'status' | 'hang' | 'latency';
+/**
+ * - `status`: answer `status` (default 503) without handling the request;
+ * - `hang`: hold the request unhandled (see below);
+ * - `latency`: wait `latencyMs`, then handle it normally;
+ * - `apply-then-status`: handle the request normally (its writes are applied), then answer `status` (default 502)
+ *   with HubSpot's error body instead of the real answer: the client cannot tell whether its write happened
+ *   (hubspot.md, "What an emulator must reproduce": "apply the request, then answer 5xx");
+ * - `apply-then-hang`: handle and apply it, then never answer ("apply it, then never answer"), see below.
+ */
+export type FaultMode = 'none' | 'status' | 'hang' | 'latency' | 'apply-then-status' | 'apply-then-hang';
 export type FaultStatus = 500 | 502 | 503 | 504 | 423;
 
 export const FAULT_STATUSES: readonly FaultStatus[] = [500, 502, 503, 504, 423];
+export const FAULT_MODES: readonly FaultMode[] = ['none', 'status', 'hang', 'latency', 'apply-then-status', 'apply-then-hang'];
+
+/** The modes that hold requests without answering them. */
+export type HoldingFaultMode = 'hang' | 'apply-then-hang';
 
 /**
- * A hung request stays unanswered until the fault is replaced or cleared (it is then handled normally, if the
- * client is still waiting), its `until` passes, or the emulator resets or closes (the connection is dropped);
- * `count` only limits how many requests get caught.
+ * A request held by `hang` stays unanswered until the hang fault is replaced by another mode or cleared (it is
+ * then handled normally, if the client is still waiting), its `until` passes (handled normally too), or the
+ * emulator resets or closes (the connection is dropped). A request held by `apply-then-hang` has already been
+ * handled: when that fault is replaced by another mode, cleared or its `until` passes, or on reset or close, its
+ * connection is dropped without an answer. `count` only limits how many requests get caught.
  */
 export interface FaultConfig {
   mode: FaultMode;
-  /** For mode "status"; default 503. */
+  /** For modes "status" (default 503) and "apply-then-status" (default 502). */
   status?: FaultStatus;
   /** For mode "latency": delay before the request is handled normally. */
   latencyMs?: number;
@@ -21,14 +36,16 @@ export interface FaultConfig {
   count?: number;
   /** Epoch ms after which the fault no longer applies. */
   until?: number;
-  /** Regular expression tested against the request path (without query); all HubSpot paths when absent. */
+  /** Regular expression tested against the request path as sent (without query); all HubSpot paths when absent. */
   paths?: string;
 }
 
 export type ActiveFault =
   | { mode: 'status'; status: FaultStatus }
   | { mode: 'hang' }
-  | { mode: 'latency'; latencyMs: number };
+  | { mode: 'latency'; latencyMs: number }
+  | { mode: 'apply-then-status'; status: FaultStatus }
+  | { mode: 'apply-then-hang' };
 
 export interface FaultStatusReport {
   config: FaultConfig;
@@ -64,9 +81,9 @@ export class FaultInjector {
     return { config: { ...this.config }, remaining: this.remaining ?? null, applied: this.applied };
   }
 
-  /** Whether hung requests should keep waiting (the hang fault is installed and has not expired). */
-  isHanging(): boolean {
-    return this.config.mode === 'hang' && !this.expiredByTime();
+  /** Whether requests held by `mode` should stay held (that fault is installed and has not expired). */
+  holds(mode: HoldingFaultMode): boolean {
+    return this.config.mode === mode && !this.expiredByTime();
   }
 
   /** The fault for this request, if any; consumes one of `count`. */
@@ -84,6 +101,10 @@ export class FaultInjector {
         return { mode: 'hang' };
       case 'latency':
         return { mode: 'latency', latencyMs: config.latencyMs ?? 0 };
+      case 'apply-then-status':
+        return { mode: 'apply-then-status', status: config.status ?? 502 };
+      case 'apply-then-hang':
+        return { mode: 'apply-then-hang' };
     }
   }
 
@@ -114,10 +135,10 @@ function parseFaultConfig(input: unknown): FaultConfig {
   }
   const raw = input as Record<string, unknown>;
   const mode = raw.mode;
-  if (mode !== 'none' && mode !== 'status' && mode !== 'hang' && mode !== 'latency') {
-    throw new InvalidControlInput('faults.mode must be one of none, status, hang, latency');
+  if (typeof mode !== 'string' || !(FAULT_MODES as readonly string[]).includes(mode)) {
+    throw new InvalidControlInput(`faults.mode must be one of ${FAULT_MODES.join(', ')}`);
   }
-  const config: FaultConfig = { mode };
+  const config: FaultConfig = { mode: mode as FaultMode };
   if (raw.status !== undefined) {
     if (!FAULT_STATUSES.includes(raw.status as FaultStatus)) {
       throw new InvalidControlInput(`faults.status must be one of ${FAULT_STATUSES.join(', ')}`);

@@ -1,18 +1,19 @@
 /**
  * The emulator's HTTP front: for every HubSpot-shaped request it applies, in order, injected faults, bearer
- * auth, routing, scopes, rate limits, then the route; it answers in HubSpot's shapes and logs the outcome.
- * `/_emulator/` requests skip all of that.
+ * auth, routing (dated paths are routed as their legacy twins), scopes, rate limits, raw-body checks, then the
+ * route; it answers in HubSpot's shapes and logs the outcome. `/_emulator/` requests skip all of that.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { resolveApiPath, type ResolvedApiPath } from './emulator-api-versions.js';
 import type { EmulatorAuth } from './emulator-auth.js';
 import type { ControlRoute } from './emulator-control-routes.js';
 import { HubSpotApiError, InvalidControlInput, rateLimitBody, type RateLimitPolicy } from './emulator-error.js';
-import { faultError, type ActiveFault, type FaultInjector } from './emulator-faults.js';
+import { faultError, type ActiveFault, type FaultInjector, type HoldingFaultMode } from './emulator-faults.js';
 import type { EmulatorRateLimiter } from './emulator-rate-limiter.js';
-import type { RequestLog } from './emulator-request-log.js';
-import type { Route, Router } from './emulator-router.js';
+import type { RequestLog, RequestLogEntry } from './emulator-request-log.js';
+import type { Route, RouteMatch, Router } from './emulator-router.js';
 
 export interface EmulatorHttpServerParts {
   routes: Router<Route>;
@@ -24,14 +25,30 @@ export interface EmulatorHttpServerParts {
   clock: () => number;
 }
 
+interface ConnectionInfo {
+  id: number;
+  requests: number;
+}
+
 interface RequestContext {
   req: IncomingMessage;
   res: ServerResponse;
   url: URL;
+  apiPath: ResolvedApiPath;
+  match: RouteMatch<Route> | undefined;
   correlationId: string;
   startedAt: number;
   endpoint: string;
-  fault: ActiveFault['mode'] | undefined;
+  connectionId: number;
+  requestOnConnection: number;
+  fault: ActiveFault | undefined;
+  /** While set (apply-then-* faults), answers are computed but not sent; the status is kept here. */
+  withholding: boolean;
+  withheldStatus?: number;
+  /** Set while the request is held by a hang or apply-then-hang fault. */
+  heldBy?: HoldingFaultMode;
+  /** Each request is logged once, however its answer (or the lack of one) came about. */
+  recorded: boolean;
 }
 
 interface Outcome {
@@ -45,14 +62,20 @@ const CONTROL_PREFIX = '/_emulator';
 
 export class EmulatorHttpServer {
   private readonly server: Server;
-  /** Requests held by the "hang" fault, answered once it clears, dropped on close. */
+  /** Requests held by a hang or apply-then-hang fault; released or dropped once it no longer applies. */
   private readonly parked = new Set<RequestContext>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly connections = new WeakMap<Socket, ConnectionInfo>();
+  private nextConnectionId = 1;
   private closing = false;
 
   constructor(private readonly parts: EmulatorHttpServerParts) {
     this.server = createServer((req, res) => {
       void this.handle(req, res);
+    });
+    this.server.on('connection', (socket: Socket) => {
+      this.connections.set(socket, { id: this.nextConnectionId, requests: 0 });
+      this.nextConnectionId += 1;
     });
   }
 
@@ -70,23 +93,29 @@ export class EmulatorHttpServer {
     return this.parked.size;
   }
 
-  /** Lets hung requests go on (handled normally) once the hang fault no longer applies. */
+  /**
+   * Once the fault that holds them no longer applies: requests held by `hang` go on (handled normally), requests
+   * held by `apply-then-hang` (already handled) have their connection dropped without an answer.
+   */
   releaseParked(): void {
-    if (this.parts.faults.isHanging()) return;
     for (const context of [...this.parked]) {
+      const heldBy = context.heldBy;
+      if (heldBy === undefined || this.parts.faults.holds(heldBy)) continue;
       this.parked.delete(context);
-      if (!context.res.destroyed) void this.process(context);
+      context.heldBy = undefined;
+      if (heldBy === 'apply-then-hang') this.drop(context);
+      else if (!context.res.destroyed) void this.process(context);
     }
   }
 
-  /** Cuts hung requests off (the client sees the connection drop), e.g. on reset. */
+  /** Cuts held requests off (the client sees the connection drop), e.g. on reset. */
   dropParked(): void {
     const contexts = [...this.parked];
     this.parked.clear();
-    for (const context of contexts) context.res.destroy();
+    for (const context of contexts) this.drop(context);
   }
 
-  /** For a hang fault with `until`: release its requests when that time comes. */
+  /** For a holding fault with `until`: release its requests when that time comes. */
   scheduleRelease(atEpochMs: number): void {
     const timer = setTimeout(
       () => {
@@ -103,8 +132,7 @@ export class EmulatorHttpServer {
     this.closing = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    for (const context of this.parked) context.res.destroy();
-    this.parked.clear();
+    this.dropParked();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       // Also ends idle keep-alive sockets and ones held by latency faults.
@@ -113,69 +141,113 @@ export class EmulatorHttpServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const connection = this.connectionOf(req.socket);
+    // Control requests count too: the ordinal says how often the socket was used, whatever for.
+    connection.requests += 1;
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
     if (url.pathname === CONTROL_PREFIX || url.pathname.startsWith(`${CONTROL_PREFIX}/`)) {
       await this.handleControl(req, res, url);
       return;
     }
-    const match = this.parts.routes.match(req.method ?? 'GET', url.pathname);
+    const apiPath = resolveApiPath(url.pathname);
+    const found =
+      apiPath.unsupportedVersion === undefined ? this.parts.routes.match(req.method ?? 'GET', apiPath.routePath) : undefined;
+    const match = found && 'route' in found ? found : undefined;
     const context: RequestContext = {
       req,
       res,
       url,
+      apiPath,
+      match,
       correlationId: randomUUID(),
       startedAt: this.parts.clock(),
-      endpoint: 'route' in match ? match.endpoint : 'unrouted',
+      endpoint: match ? endpointAsRequested(match.endpoint, apiPath) : 'unrouted',
+      connectionId: connection.id,
+      requestOnConnection: connection.requests,
       fault: undefined,
+      withholding: false,
+      recorded: false,
     };
     const fault = this.parts.faults.take(url.pathname);
-    context.fault = fault?.mode;
-    if (fault?.mode === 'status') {
-      req.resume();
-      const error = faultError(fault.status);
-      this.send(context, error.status, error.toResponseBody(context.correlationId));
-      this.record(context, { status: error.status });
-      return;
-    }
-    if (fault?.mode === 'hang') {
-      this.park(context);
-      return;
-    }
-    if (fault?.mode === 'latency') {
-      await this.delay(fault.latencyMs);
-      if (this.closing || res.destroyed) return;
+    context.fault = fault;
+    switch (fault?.mode) {
+      case 'status': {
+        req.resume();
+        const error = faultError(fault.status);
+        this.send(context, error.status, error.toResponseBody(context.correlationId));
+        this.record(context, { status: error.status });
+        return;
+      }
+      case 'hang':
+        this.park(context, 'hang');
+        return;
+      case 'latency':
+        await this.delay(fault.latencyMs);
+        if (this.closing || res.destroyed) return;
+        break;
+      case 'apply-then-status':
+      case 'apply-then-hang':
+        await this.applyThenWithhold(context, fault);
+        return;
+      case undefined:
+        break;
     }
     await this.process(context);
   }
 
-  private park(context: RequestContext): void {
+  /** Handles the request for real (writes happen), then answers the fault instead, or never answers. */
+  private async applyThenWithhold(
+    context: RequestContext,
+    fault: Extract<ActiveFault, { mode: 'apply-then-status' | 'apply-then-hang' }>,
+  ): Promise<void> {
+    context.withholding = true;
+    const outcome = await this.respond(context);
+    context.withholding = false;
+    context.withheldStatus = outcome.status;
+    if (fault.mode === 'apply-then-status') {
+      const error = faultError(fault.status);
+      this.send(context, error.status, error.toResponseBody(context.correlationId));
+      this.record(context, { status: context.res.destroyed && !context.res.writableEnded ? 0 : error.status });
+      return;
+    }
+    if (context.res.destroyed || this.closing) {
+      this.drop(context);
+      return;
+    }
+    this.park(context, 'apply-then-hang');
+  }
+
+  private park(context: RequestContext, heldBy: HoldingFaultMode): void {
+    context.heldBy = heldBy;
     this.parked.add(context);
     context.res.once('close', () => {
-      // The client gave up (or close() ended it) before the fault cleared.
+      // The client gave up while the request was held.
       if (this.parked.delete(context) || !context.res.writableEnded) this.record(context, { status: 0 });
     });
   }
 
-  private async process(context: RequestContext): Promise<void> {
-    const outcome = await this.respond(context);
-    if (outcome) this.record(context, outcome);
+  /** Ends a request's connection without an answer; logged at once, before the client can see the drop. */
+  private drop(context: RequestContext): void {
+    this.record(context, { status: 0 });
+    context.res.destroy();
   }
 
-  private async respond(context: RequestContext): Promise<Outcome | undefined> {
-    const { req, url, correlationId } = context;
-    const { auth, limiter, routes } = this.parts;
+  private async process(context: RequestContext): Promise<void> {
+    const outcome = await this.respond(context);
+    this.record(context, outcome);
+  }
+
+  private async respond(context: RequestContext): Promise<Outcome> {
+    const { req, url, correlationId, apiPath, match } = context;
+    const { auth, limiter } = this.parts;
     let headers: Record<string, string> = {};
     try {
       const token = auth.authenticate(req.headers.authorization);
       if (token instanceof HubSpotApiError) throw token;
 
-      const match = routes.match(req.method ?? 'GET', url.pathname);
-      if (!('route' in match)) {
-        throw match.methodMismatch
-          ? new HubSpotApiError(405, 'VALIDATION_ERROR', `Method ${req.method ?? ''} is not allowed on ${url.pathname}`)
-          : HubSpotApiError.notFound(`Unable to route ${req.method ?? ''} ${url.pathname}`);
-      }
-      const scopeError = auth.authorize(match.route.scope(match.params));
+      if (!match) throw this.routingError(context);
+      const scope = match.route.scope(match.params);
+      const scopeError = scope === undefined ? undefined : auth.authorize(scope);
       if (scopeError) throw scopeError;
 
       const decision = limiter.admit(match.route.limitClass, token);
@@ -186,13 +258,16 @@ export class EmulatorHttpServer {
         return { status: 429, policy: decision.policy };
       }
 
-      const body = await readJsonBody(req);
+      const text = await readBodyText(req);
       if (context.res.destroyed) return { status: 0 };
+      match.route.checkRawBody?.(text);
       const result = match.route.handle({
         params: match.params,
         query: url.searchParams,
-        body,
+        body: parseJsonBody(text),
         origin: `http://${req.headers.host ?? 'localhost'}`,
+        path: url.pathname,
+        apiVersion: apiPath.apiVersion,
       });
       this.send(context, result.status, result.body, headers);
       return { status: result.status };
@@ -205,6 +280,21 @@ export class EmulatorHttpServer {
       this.send(context, apiError.status, apiError.toResponseBody(correlationId), headers);
       return { status: apiError.status };
     }
+  }
+
+  private routingError(context: RequestContext): HubSpotApiError {
+    const { req, url, apiPath } = context;
+    const method = req.method ?? '';
+    if (apiPath.unsupportedVersion !== undefined) {
+      // hubspot.md, "Versions and auth": HubSpot serves 2026-03 and 2026-09; another date routes nowhere.
+      return HubSpotApiError.notFound(
+        `Unable to route ${method} ${url.pathname}: API version ${apiPath.unsupportedVersion} does not exist (supported: 2026-03, 2026-09).`,
+      );
+    }
+    const other = this.parts.routes.match(method, apiPath.routePath);
+    return 'methodMismatch' in other && other.methodMismatch
+      ? new HubSpotApiError(405, 'VALIDATION_ERROR', `Method ${method} is not allowed on ${url.pathname}`)
+      : HubSpotApiError.notFound(`Unable to route ${method} ${url.pathname}`);
   }
 
   private async handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -220,7 +310,7 @@ export class EmulatorHttpServer {
         reply(404, { error: `No emulator control ${req.method ?? ''} ${url.pathname}` });
         return;
       }
-      const body = await readJsonBody(req);
+      const body = parseJsonBody(await readBodyText(req));
       const result = match.route.handle({ params: match.params, query: url.searchParams, body });
       reply(result.status, result.body);
     } catch (error) {
@@ -232,6 +322,7 @@ export class EmulatorHttpServer {
   }
 
   private send(context: RequestContext, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (context.withholding) return;
     const { res } = context;
     if (res.destroyed || res.headersSent) return;
     const common = { 'x-hubspot-correlation-id': context.correlationId, ...headers };
@@ -250,18 +341,34 @@ export class EmulatorHttpServer {
   }
 
   private record(context: RequestContext, outcome: Outcome): void {
-    const entry = {
+    if (context.recorded) return;
+    context.recorded = true;
+    const entry: RequestLogEntry = {
       time: context.startedAt,
       method: context.req.method ?? 'GET',
       path: context.url.pathname,
       endpoint: context.endpoint,
+      apiVersion: context.apiPath.apiVersion,
+      connectionId: context.connectionId,
+      requestOnConnection: context.requestOnConnection,
       status: outcome.status,
       durationMs: this.parts.clock() - context.startedAt,
       correlationId: context.correlationId,
       ...(outcome.policy ? { policy: outcome.policy } : {}),
-      ...(context.fault ? { fault: context.fault } : {}),
+      ...(context.fault ? { fault: context.fault.mode } : {}),
+      ...(context.withheldStatus !== undefined ? { withheldStatus: context.withheldStatus } : {}),
     };
     this.parts.log.record(entry);
+  }
+
+  private connectionOf(socket: Socket): ConnectionInfo {
+    let connection = this.connections.get(socket);
+    if (!connection) {
+      connection = { id: this.nextConnectionId, requests: 0 };
+      this.nextConnectionId += 1;
+      this.connections.set(socket, connection);
+    }
+    return connection;
   }
 
   private delay(ms: number): Promise<void> {
@@ -275,7 +382,13 @@ export class EmulatorHttpServer {
   }
 }
 
-async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+/** "POST /crm/v3/objects/contacts/search" → "POST /crm/objects/2026-09/contacts/search" for a dated request. */
+function endpointAsRequested(endpoint: string, apiPath: ResolvedApiPath): string {
+  const space = endpoint.indexOf(' ');
+  return `${endpoint.slice(0, space)} ${apiPath.asRequested(endpoint.slice(space + 1))}`;
+}
+
+async function readBodyText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -285,8 +398,10 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
     }
     chunks.push(chunk);
   }
-  if (size === 0) return undefined;
-  const text = Buffer.concat(chunks).toString('utf8');
+  return size === 0 ? '' : Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJsonBody(text: string): unknown {
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;

@@ -1,11 +1,15 @@
-/** `/crm/v3/objects/{objectType}` single-object endpoints and search. */
+/**
+ * `/crm/v3/objects/{objectType}` single-object endpoints and search (also served at
+ * `/crm/objects/{version}/{objectType}`).
+ */
 import { HubSpotApiError } from './emulator-error.js';
 import type { ObjectStore } from './emulator-object-store.js';
 import { requireObjectType } from './emulator-object-types.js';
 import { listQueryParameter, presentAssociations, presentObject } from './emulator-object-presenter.js';
 import type { PropertyRegistry } from './emulator-property-registry.js';
 import type { Route } from './emulator-router.js';
-import { parseSearchRequest, runSearch } from './emulator-search.js';
+import { assertSearchBodySize, parseSearchRequest, runSearch } from './emulator-search.js';
+import type { PortalValidationRules } from './emulator-validation-rules.js';
 
 const LIST_DEFAULT_LIMIT = 10;
 const LIST_MAX_LIMIT = 100;
@@ -14,13 +18,19 @@ const LIST_MAX_LIMIT = 100;
 export const objectsRead = (): string => 'crm.objects.contacts.read';
 export const objectsWrite = (): string => 'crm.objects.contacts.write';
 
-export function objectRoutes(registry: PropertyRegistry, store: ObjectStore, clock: () => number): Route[] {
+export function objectRoutes(
+  registry: PropertyRegistry,
+  store: ObjectStore,
+  rules: PortalValidationRules,
+  clock: () => number,
+): Route[] {
   return [
     {
       method: 'POST',
       pattern: '/crm/v3/objects/:objectType/search',
       limitClass: 'search',
       scope: objectsRead,
+      checkRawBody: assertSearchBodySize,
       handle: ({ params, body }) => {
         const objectType = requireObjectType(params.objectType);
         const request = parseSearchRequest(registry, objectType, body);
@@ -40,7 +50,7 @@ export function objectRoutes(registry: PropertyRegistry, store: ObjectStore, clo
       pattern: '/crm/v3/objects/:objectType',
       limitClass: 'standard',
       scope: objectsRead,
-      handle: ({ params, query, origin }) => {
+      handle: ({ params, query, origin, path }) => {
         const objectType = requireObjectType(params.objectType);
         const limit = parseListLimit(query.get('limit'));
         const properties = listQueryParameter(query, 'properties');
@@ -56,7 +66,7 @@ export function objectRoutes(registry: PropertyRegistry, store: ObjectStore, clo
           ),
         };
         if (page.nextAfter !== undefined) {
-          const link = new URL(`/crm/v3/objects/${params.objectType}`, origin);
+          const link = new URL(path, origin);
           link.searchParams.set('after', page.nextAfter);
           link.searchParams.set('limit', String(limit));
           response.paging = { next: { after: page.nextAfter, link: link.toString() } };
@@ -69,10 +79,12 @@ export function objectRoutes(registry: PropertyRegistry, store: ObjectStore, clo
       pattern: '/crm/v3/objects/:objectType',
       limitClass: 'standard',
       scope: objectsWrite,
-      handle: ({ params, body }) => {
+      handle: ({ params, body, apiVersion }) => {
         const objectType = requireObjectType(params.objectType);
         const input = requireBodyObject(body);
-        const object = store.create(objectType, input.properties ?? {}, input.associations);
+        const object = store.create(objectType, input.properties ?? {}, input.associations, {
+          requiredProperties: rules.requiredOnCreate(objectType, apiVersion),
+        });
         return { status: 201, body: presentObject(objectType, object.id, object.properties, 'all') };
       },
     },

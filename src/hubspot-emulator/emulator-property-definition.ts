@@ -52,6 +52,13 @@ export interface PropertyGroupDefinition {
 
 export const MAX_CUSTOM_UNIQUE_PROPERTIES = 10;
 export const MAX_STRING_LENGTH = 65_536;
+/**
+ * HubSpot KB, property field types (https://knowledge.hubspot.com/properties/property-field-types-in-hubspot;
+ * hubspot.md, "Hard limits"): a select or checkbox property "stores up to 5000 options" and "each option has a
+ * maximum of 3,000 characters, including its label, value, and description".
+ */
+export const MAX_ENUMERATION_OPTIONS = 5_000;
+export const MAX_OPTION_CHARACTERS = 3_000;
 
 /** A property as `GET /crm/v3/properties/{objectType}/{name}` returns it. */
 export function presentProperty(definition: PropertyDefinition): Record<string, unknown> {

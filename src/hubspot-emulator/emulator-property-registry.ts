@@ -5,6 +5,8 @@ import { CRM_OBJECT_TYPES, type CrmObjectType } from './emulator-object-types.js
 import {
   FIELD_TYPES_BY_TYPE,
   MAX_CUSTOM_UNIQUE_PROPERTIES,
+  MAX_ENUMERATION_OPTIONS,
+  MAX_OPTION_CHARACTERS,
   PROPERTY_TYPES,
   type PropertyDefinition,
   type PropertyGroupDefinition,
@@ -15,6 +17,17 @@ import {
 export interface SavedPropertyRegistry {
   properties: Record<string, PropertyDefinition[]>;
   groups: Record<string, PropertyGroupDefinition[]>;
+}
+
+/** How a property write is checked beyond the rules that hold on every path. */
+export interface PropertyWriteOptions {
+  /**
+   * Refuse options without `displayOrder`: required in the 2026-09 properties spec (hubspot.md, "Versions and
+   * auth"); v3 and 2026-03 default it to the option's position.
+   */
+  requireOptionDisplayOrder?: boolean;
+  /** The portal's cap on custom properties per object (EmulatorLimits.customPropertiesPerObject); none when absent. */
+  maxCustomProperties?: number;
 }
 
 const NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
@@ -83,7 +96,7 @@ export class PropertyRegistry {
     definition.options.push({ label, value: id, description: '', displayOrder: definition.options.length, hidden: false });
   }
 
-  create(objectType: CrmObjectType, input: unknown): PropertyDefinition {
+  create(objectType: CrmObjectType, input: unknown, options: PropertyWriteOptions = {}): PropertyDefinition {
     if (!isObject(input)) throw HubSpotApiError.validation('Invalid input JSON: expected a property definition object.');
     const name = requireString(input, 'name');
     const label = requireString(input, 'label');
@@ -107,6 +120,10 @@ export class PropertyRegistry {
 
     const hasUniqueValue = optionalBoolean(input, 'hasUniqueValue') ?? false;
     if (hasUniqueValue) this.assertUniqueAllowed(objectType, type, fieldType);
+    const parsedOptions = parseOptions(input.options, type, fieldType, name, options);
+    if (options.maxCustomProperties !== undefined) {
+      this.assertCustomPropertyRoom(objectType, name, options.maxCustomProperties);
+    }
 
     const now = new Date(this.clock()).toISOString();
     const definition: PropertyDefinition = {
@@ -116,7 +133,7 @@ export class PropertyRegistry {
       fieldType,
       groupName,
       description: optionalString(input, 'description') ?? '',
-      options: parseOptions(input.options, type, fieldType),
+      options: parsedOptions,
       displayOrder: optionalNumber(input, 'displayOrder') ?? -1,
       hasUniqueValue,
       hidden: optionalBoolean(input, 'hidden') ?? false,
@@ -134,7 +151,7 @@ export class PropertyRegistry {
     return definition;
   }
 
-  update(objectType: CrmObjectType, name: string, input: unknown): PropertyDefinition {
+  update(objectType: CrmObjectType, name: string, input: unknown, options: PropertyWriteOptions = {}): PropertyDefinition {
     if (!isObject(input)) throw HubSpotApiError.validation('Invalid input JSON: expected a property update object.');
     const current = this.get(objectType, name);
     if (!current) throw HubSpotApiError.notFound(`Unable to find property ${name}`);
@@ -158,7 +175,7 @@ export class PropertyRegistry {
       fieldType,
       groupName,
       // HubSpot replaces the option list as a whole on PATCH.
-      options: input.options === undefined ? current.options : parseOptions(input.options, type, fieldType),
+      options: input.options === undefined ? current.options : parseOptions(input.options, type, fieldType, name, options),
       displayOrder: optionalNumber(input, 'displayOrder') ?? current.displayOrder,
       hidden: optionalBoolean(input, 'hidden') ?? current.hidden,
       formField: optionalBoolean(input, 'formField') ?? current.formField,
@@ -216,6 +233,25 @@ export class PropertyRegistry {
   private assertGroupExists(objectType: CrmObjectType, groupName: string): void {
     if (!this.groupsOf(objectType).has(groupName)) {
       throw HubSpotApiError.validation(`Property group ${groupName} does not exist for ${objectType}.`);
+    }
+  }
+
+  /** Custom (non-HubSpot-defined) properties of an object type, as the limits-tracking API counts them. */
+  customPropertyCount(objectType: CrmObjectType): number {
+    return this.list(objectType).filter((definition) => !definition.hubspotDefined).length;
+  }
+
+  /**
+   * Limits-tracking guide (hubspot.md, "Hard limits";
+   * https://developers.hubspot.com/docs/api-reference/2026-03/crm/limits-tracking/get-custom-properties): custom
+   * properties are capped per object, by subscription. HubSpot's wording of the refusal is not documented.
+   */
+  private assertCustomPropertyRoom(objectType: CrmObjectType, name: string, limit: number): void {
+    const usage = this.customPropertyCount(objectType);
+    if (usage >= limit) {
+      throw HubSpotApiError.validation(
+        `Unable to create property ${name}: ${objectType} has reached its limit of ${limit} custom properties (${usage} in use).`,
+      );
     }
   }
 
@@ -299,7 +335,13 @@ function assertFieldTypeFits(type: PropertyType, fieldType: string): void {
   }
 }
 
-function parseOptions(raw: unknown, type: PropertyType, fieldType: string): PropertyOption[] {
+function parseOptions(
+  raw: unknown,
+  type: PropertyType,
+  fieldType: string,
+  propertyName: string,
+  writeOptions: PropertyWriteOptions,
+): PropertyOption[] {
   const isBoolean = type === 'bool' || fieldType === 'booleancheckbox';
   if (raw === undefined || raw === null || (Array.isArray(raw) && raw.length === 0 && isBoolean)) {
     return isBoolean ? booleanOptions() : [];
@@ -309,6 +351,12 @@ function parseOptions(raw: unknown, type: PropertyType, fieldType: string): Prop
     throw HubSpotApiError.validation(`Options are only allowed on enumeration properties (type is ${type}).`);
   }
   if (!Array.isArray(raw)) throw HubSpotApiError.validation('Invalid input: "options" must be an array.');
+  // KB, property field types: at most 5,000 options (see MAX_ENUMERATION_OPTIONS).
+  if (raw.length > MAX_ENUMERATION_OPTIONS) {
+    throw HubSpotApiError.validation(
+      `Property ${propertyName} has ${raw.length} options; an enumeration property may have at most ${MAX_ENUMERATION_OPTIONS} options.`,
+    );
+  }
   const seen = new Set<string>();
   return raw.map((option: unknown, index): PropertyOption => {
     if (!isObject(option) || typeof option.label !== 'string' || typeof option.value !== 'string') {
@@ -323,10 +371,24 @@ function parseOptions(raw: unknown, type: PropertyType, fieldType: string): Prop
     }
     if (seen.has(option.value)) throw HubSpotApiError.validation(`Duplicate option value "${option.value}".`);
     seen.add(option.value);
+    const description = typeof option.description === 'string' ? option.description : '';
+    // KB: "each option has a maximum of 3,000 characters, including its label, value, and description". The
+    // emulator reads that as the three together (the stricter reading, which also caps each one).
+    const characters = option.label.length + option.value.length + description.length;
+    if (characters > MAX_OPTION_CHARACTERS) {
+      throw HubSpotApiError.validation(
+        `Option "${option.value}" (index ${index}) of property ${propertyName} has ${characters} characters in its label, value and description; an option may have at most ${MAX_OPTION_CHARACTERS}.`,
+      );
+    }
+    if (writeOptions.requireOptionDisplayOrder && typeof option.displayOrder !== 'number') {
+      throw HubSpotApiError.validation(
+        `Option "${option.value}" (index ${index}) of property ${propertyName} has no displayOrder; it is required on every option.`,
+      );
+    }
     return {
       label: option.label,
       value: option.value,
-      description: typeof option.description === 'string' ? option.description : '',
+      description,
       displayOrder: typeof option.displayOrder === 'number' ? option.displayOrder : index,
       hidden: option.hidden === true,
     };

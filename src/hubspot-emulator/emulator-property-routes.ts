@@ -1,14 +1,29 @@
-/** `/crm/v3/properties/{objectType}` endpoints: property definitions and property groups. */
+/**
+ * `/crm/v3/properties/{objectType}` endpoints (also served at `/crm/properties/{version}/{objectType}`): property
+ * definitions and property groups.
+ */
+import type { ApiVersion } from './emulator-api-versions.js';
 import { HubSpotApiError } from './emulator-error.js';
 import { requireObjectType } from './emulator-object-types.js';
 import { presentGroup, presentProperty } from './emulator-property-definition.js';
-import type { PropertyRegistry } from './emulator-property-registry.js';
+import type { PropertyRegistry, PropertyWriteOptions } from './emulator-property-registry.js';
+import type { EmulatorRateLimiter } from './emulator-rate-limiter.js';
 import type { Route } from './emulator-router.js';
 
 const schemasRead = (): string => 'crm.schemas.contacts.read';
 const schemasWrite = (): string => 'crm.schemas.contacts.write';
 
-export function propertyRoutes(registry: PropertyRegistry, onChange: () => void): Route[] {
+export function propertyRoutes(
+  registry: PropertyRegistry,
+  limits: Pick<EmulatorRateLimiter, 'limit'>,
+  onChange: () => void,
+): Route[] {
+  const writeOptions = (apiVersion: ApiVersion): PropertyWriteOptions => ({
+    // hubspot.md, "Versions and auth": in the 2026-09 properties spec each option's displayOrder is required.
+    requireOptionDisplayOrder: apiVersion === '2026-09',
+    maxCustomProperties: limits.limit('customPropertiesPerObject'),
+  });
+
   // Group routes come first: "groups" would otherwise match the {propertyName} pattern.
   return [
     {
@@ -58,8 +73,8 @@ export function propertyRoutes(registry: PropertyRegistry, onChange: () => void)
       pattern: '/crm/v3/properties/:objectType',
       limitClass: 'standard',
       scope: schemasWrite,
-      handle: ({ params, body }) => {
-        const definition = registry.create(requireObjectType(params.objectType), body);
+      handle: ({ params, body, apiVersion }) => {
+        const definition = registry.create(requireObjectType(params.objectType), body, writeOptions(apiVersion));
         onChange();
         return { status: 201, body: presentProperty(definition) };
       },
@@ -80,8 +95,13 @@ export function propertyRoutes(registry: PropertyRegistry, onChange: () => void)
       pattern: '/crm/v3/properties/:objectType/:propertyName',
       limitClass: 'standard',
       scope: schemasWrite,
-      handle: ({ params, body }) => {
-        const definition = registry.update(requireObjectType(params.objectType), params.propertyName ?? '', body);
+      handle: ({ params, body, apiVersion }) => {
+        const definition = registry.update(
+          requireObjectType(params.objectType),
+          params.propertyName ?? '',
+          body,
+          writeOptions(apiVersion),
+        );
         onChange();
         return { status: 200, body: presentProperty(definition) };
       },

@@ -6,6 +6,7 @@ import { HubSpotApiError, type PropertyValueProblem } from './emulator-error.js'
 import type { CrmObjectType } from './emulator-object-types.js';
 import { MAX_STRING_LENGTH, type PropertyDefinition } from './emulator-property-definition.js';
 import type { PropertyRegistry } from './emulator-property-registry.js';
+import type { MarketableStatusWrites } from './emulator-rate-limiter.js';
 
 /** `null` means: clear the property (HubSpot clears on an empty string). */
 export type PropertyChanges = Map<string, string | null>;
@@ -21,11 +22,19 @@ const EPOCH_MS_PATTERN = /^-?\d+$/;
 const DATE_ONLY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 const EDGE_WHITESPACE = /^[\s\u200B-\u200D\u2060]|[\s\u200B-\u200D\u2060]$/u;
 
+export const MARKETABLE_STATUS_PROPERTY = 'hs_marketable_status';
+
+export interface PropertyWritePolicy {
+  /** See EmulatorLimits.marketableStatusWrites; default 'refuse'. */
+  marketableStatusWrites?: MarketableStatusWrites;
+}
+
 export function validatePropertyValues(
   registry: PropertyRegistry,
   objectType: CrmObjectType,
   input: unknown,
   existing: Readonly<Record<string, string>> | undefined,
+  policy: PropertyWritePolicy = {},
 ): ValidatedPropertyWrite {
   if (input === undefined || input === null) return { changes: new Map(), problems: [] };
   if (typeof input !== 'object' || Array.isArray(input)) {
@@ -37,6 +46,20 @@ export function validatePropertyValues(
     const definition = registry.get(objectType, name);
     if (!definition) {
       problems.push(problem(name, 'PROPERTY_DOESNT_EXIST', `Property "${name}" does not exist`));
+      continue;
+    }
+    if (objectType === 'contacts' && name === MARKETABLE_STATUS_PROPERTY) {
+      // HubSpot KB (marketing contacts for integrations; hubspot.md, "Hard limits"): the status cannot be modified
+      // through the API. Refused or ignored is unconfirmed; EmulatorLimits.marketableStatusWrites picks the reading.
+      if ((policy.marketableStatusWrites ?? 'refuse') === 'refuse') {
+        problems.push(
+          problem(
+            name,
+            'READ_ONLY_VALUE',
+            `"${name}" cannot be modified through the API; a contact's marketing status is set in HubSpot.`,
+          ),
+        );
+      }
       continue;
     }
     const outcome = normaliseValue(definition, raw, existing?.[name]);

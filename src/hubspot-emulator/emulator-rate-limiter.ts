@@ -1,6 +1,8 @@
 /**
- * HubSpot's three limits: a rolling burst window per token (non-search requests), a per-second limit on search
- * requests, and a daily limit for the whole account.
+ * HubSpot's three rate limits: a rolling burst window per token (non-search requests), a per-second limit on
+ * search requests, and a daily limit for the whole account. `EmulatorLimits` also carries the portal's other
+ * configurable limits and settings (search lag, custom property cap, hs_marketable_status writes), so that all of
+ * them are set the same way (`limits` start option, `PUT /_emulator/limits`).
  */
 import type { RateLimitPolicy } from './emulator-error.js';
 
@@ -21,7 +23,23 @@ export interface EmulatorLimits {
    * backs off for a whole window.
    */
   countRejectedRequests: boolean;
+  /**
+   * Custom (non-HubSpot-defined) properties allowed per object type. HubSpot's cap depends on the subscription
+   * and is read with `GET /crm/v3/limits/custom-properties` (hubspot.md, "Hard limits", limits-tracking guide:
+   * https://developers.hubspot.com/docs/api-reference/2026-03/crm/limits-tracking/get-custom-properties); the
+   * default of 1000 is a stand-in, not a documented figure.
+   */
+  customPropertiesPerObject: number;
+  /**
+   * What a write that sets `hs_marketable_status` gets. HubSpot's knowledge base says the status cannot be
+   * modified through the API (hubspot.md, "Hard limits", marketing contacts for integrations) but not whether such
+   * a write is refused or ignored (unconfirmed): `'refuse'` answers a 400 property-values error for that property
+   * (per input in batches), `'ignore'` accepts the write and does not store the value.
+   */
+  marketableStatusWrites: MarketableStatusWrites;
 }
+
+export type MarketableStatusWrites = 'refuse' | 'ignore';
 
 export const DEFAULT_LIMITS: EmulatorLimits = {
   burstPer10s: 100,
@@ -30,6 +48,8 @@ export const DEFAULT_LIMITS: EmulatorLimits = {
   daily: 1_000_000,
   searchLagMs: 0,
   countRejectedRequests: true,
+  customPropertiesPerObject: 1000,
+  marketableStatusWrites: 'refuse',
 };
 
 export type LimitClass = 'standard' | 'search';
@@ -114,6 +134,11 @@ export class EmulatorRateLimiter {
 
   get current(): EmulatorLimits {
     return { ...this.limits };
+  }
+
+  /** One limit or setting, without copying them all (read on every write). */
+  limit<K extends keyof EmulatorLimits>(key: K): EmulatorLimits[K] {
+    return this.limits[key];
   }
 
   configure(limits: EmulatorLimits): void {

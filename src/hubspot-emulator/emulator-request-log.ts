@@ -1,4 +1,5 @@
 /** What the emulator answered: a bounded ring buffer of recent requests plus counters that never roll over. */
+import type { ApiVersion } from './emulator-api-versions.js';
 import type { RateLimitPolicy } from './emulator-error.js';
 
 export interface RequestLogEntry {
@@ -6,15 +7,27 @@ export interface RequestLogEntry {
   time: number;
   method: string;
   path: string;
-  /** The route pattern, e.g. "POST /crm/v3/objects/contacts/batch/upsert"; "unrouted" when none matched. */
+  /**
+   * The route pattern in the form the client used, e.g. "POST /crm/v3/objects/contacts/batch/upsert" or
+   * "POST /crm/objects/2026-09/contacts/batch/upsert"; "unrouted" when none matched.
+   */
   endpoint: string;
+  /** "v3", "v4", "v1", "2026-03", "2026-09", an unsupported date as sent, or "unversioned". */
+  apiVersion: ApiVersion;
+  /** Numbers the TCP connections the emulator accepted (1, 2, …), so tests can tell connections apart. */
+  connectionId: number;
+  /** 1 for the first request on its connection, 2+ when a kept-alive connection was reused. */
+  requestOnConnection: number;
+  /** 0 when no answer was sent (the client gave up, or a hang fault dropped the connection). */
   status: number;
   durationMs: number;
   correlationId: string;
   /** Set when the request was refused by a rate limit. */
   policy?: RateLimitPolicy;
-  /** Set when an injected fault shaped the answer. */
+  /** Set when an injected fault shaped the answer (its mode, e.g. "apply-then-status"). */
   fault?: string;
+  /** For apply-then-* faults: the status of the real answer, which the emulator computed and did not send. */
+  withheldStatus?: number;
 }
 
 export interface RequestCounters {

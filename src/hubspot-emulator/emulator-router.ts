@@ -1,4 +1,5 @@
 /** A minimal method + path-pattern router (`/crm/v3/objects/:objectType/:id`), enough for HubSpot's paths. */
+import type { ApiVersion } from './emulator-api-versions.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -8,6 +9,10 @@ export interface RouteRequest {
   body: unknown;
   /** `http://host:port` as the client addressed the emulator, for paging links. */
   origin: string;
+  /** The path as the client sent it (dated or legacy), for paging links. */
+  path: string;
+  /** The version the path carries; routes apply the rules that differ per version. */
+  apiVersion: ApiVersion;
 }
 
 export interface RouteResponse {
@@ -23,8 +28,10 @@ export interface RoutePattern {
 export interface Route extends RoutePattern {
   /** Search endpoints have their own per-second limit and answer without rate-limit headers. */
   limitClass: 'standard' | 'search';
-  /** The scope HubSpot requires, given the matched parameters. */
-  scope: (params: Record<string, string>) => string;
+  /** The scope HubSpot requires, given the matched parameters; undefined when any valid token will do. */
+  scope: (params: Record<string, string>) => string | undefined;
+  /** Checks on the raw body text, run before it is parsed (HubSpot's search body size limit). */
+  checkRawBody?: (text: string) => void;
   handle: (request: RouteRequest) => RouteResponse;
 }
 

@@ -1,6 +1,6 @@
 /**
- * The CRM search engine: parses a `POST /crm/v3/objects/{type}/search` body with HubSpot's limits and runs it
- * against the (lagged) search index. Filters in a group AND, groups OR.
+ * The CRM search engine: parses a `POST /crm/v3/objects/{type}/search` (or dated) body with HubSpot's limits and
+ * runs it against the (lagged) search index. Filters in a group AND, groups OR.
  */
 import { HubSpotApiError } from './emulator-error.js';
 import type { CrmObjectType } from './emulator-object-types.js';
@@ -12,13 +12,34 @@ import type { SearchIndex } from './emulator-search-index.js';
 
 type Properties = Readonly<Record<string, string>>;
 
-/** hubspot.md: stay within 3 groups × 3 filters to be safe across HubSpot's documented limits. */
-export const MAX_FILTER_GROUPS = 3;
-export const MAX_FILTERS_PER_GROUP = 3;
+/*
+ * HubSpot search guide, Limitations (https://developers.hubspot.com/docs/api-reference/2026-09/crm/search-the-crm;
+ * hubspot.md, "Hard limits"): at most 5 filterGroups, 6 filters per group and 18 filters in all (a 2024
+ * changelog said 5 / 10 / 25; the stricter documented reading is emulated), one sort rule, `limit` up to 200,
+ * results pageable up to the first 10,000, and a request body of at most 3,000 characters.
+ */
+export const MAX_FILTER_GROUPS = 5;
+export const MAX_FILTERS_PER_GROUP = 6;
+export const MAX_FILTERS_TOTAL = 18;
+export const MAX_SORTS = 1;
+export const MAX_SEARCH_BODY_CHARS = 3_000;
 const MAX_LIMIT = 200;
 const DEFAULT_LIMIT = 10;
-/** HubSpot refuses to page a search beyond its first 10,000 results. */
 const MAX_RESULT_WINDOW = 10_000;
+const AFTER_PATTERN = /^\d+$/;
+
+/**
+ * "If the body of your request exceeds 3,000 characters, a 400 error will be returned" (search guide). Checked on
+ * the JSON text as sent, before it is parsed, so it comes before every other check of the body. Characters are
+ * counted as UTF-16 code units (JavaScript's and Java's string length; the same as bytes for ASCII bodies).
+ */
+export function assertSearchBodySize(text: string): void {
+  if (text.length > MAX_SEARCH_BODY_CHARS) {
+    throw HubSpotApiError.validation(
+      `The search request body is ${text.length} characters long; it may be at most ${MAX_SEARCH_BODY_CHARS} characters.`,
+    );
+  }
+}
 
 const OPERATORS = [
   'EQ',
@@ -81,7 +102,7 @@ export function parseSearchRequest(registry: PropertyRegistry, objectType: CrmOb
       `Too many filter groups: ${rawGroups.length}. A search may have at most ${MAX_FILTER_GROUPS} filterGroups.`,
     );
   }
-  const groups = rawGroups.map((group: unknown, groupIndex) => {
+  const filterLists = rawGroups.map((group: unknown, groupIndex): unknown[] => {
     const filters = isObject(group) ? group.filters : undefined;
     if (!Array.isArray(filters)) {
       throw HubSpotApiError.validation(`Invalid input: filterGroups[${groupIndex}].filters must be an array.`);
@@ -91,8 +112,15 @@ export function parseSearchRequest(registry: PropertyRegistry, objectType: CrmOb
         `Too many filters in filterGroups[${groupIndex}]: ${filters.length}. A group may have at most ${MAX_FILTERS_PER_GROUP} filters.`,
       );
     }
-    return filters.map((filter: unknown) => compileFilter(registry, objectType, filter));
+    return filters;
   });
+  const filterCount = filterLists.reduce((sum, filters) => sum + filters.length, 0);
+  if (filterCount > MAX_FILTERS_TOTAL) {
+    throw HubSpotApiError.validation(
+      `Too many filters: ${filterCount}. A search may have at most ${MAX_FILTERS_TOTAL} filters across all filterGroups.`,
+    );
+  }
+  const groups = filterLists.map((filters) => filters.map((filter) => compileFilter(registry, objectType, filter)));
 
   const limit = body.limit === undefined || body.limit === null ? DEFAULT_LIMIT : body.limit;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0 || limit > MAX_LIMIT) {
@@ -100,6 +128,7 @@ export function parseSearchRequest(registry: PropertyRegistry, objectType: CrmOb
   }
   const offset = parseAfter(body.after);
   if (offset + limit > MAX_RESULT_WINDOW) {
+    // Search guide, Limitations: a search can page through its first 10,000 results only; beyond is a 400.
     throw HubSpotApiError.validation(`Search results can only be paged up to ${MAX_RESULT_WINDOW} results.`);
   }
 
@@ -113,6 +142,9 @@ export function parseSearchRequest(registry: PropertyRegistry, objectType: CrmOb
 
   const rawSorts = body.sorts ?? [];
   if (!Array.isArray(rawSorts)) throw HubSpotApiError.validation('Invalid input: "sorts" must be an array.');
+  if (rawSorts.length > MAX_SORTS) {
+    throw HubSpotApiError.validation(`Too many sorts: ${rawSorts.length}. A search may have at most ${MAX_SORTS} sort rule.`);
+  }
   const sorts = rawSorts.map((sort: unknown) => parseSort(registry, objectType, sort));
 
   const query = typeof body.query === 'string' && body.query.trim() !== '' ? body.query.trim().toLowerCase() : undefined;
@@ -337,11 +369,14 @@ function requireValues(raw: JsonObject, name: string, op: string): string[] {
   return values.map((value) => String(value));
 }
 
+/** `after` is the integer string a previous page returned (search guide); a JSON number is taken as its string. */
 function parseAfter(after: unknown): number {
   if (after === undefined || after === null || after === '') return 0;
-  const offset = Number(after);
-  if (!Number.isInteger(offset) || offset < 0) throw HubSpotApiError.validation(`Invalid input: "after" ${String(after)} is not valid.`);
-  return offset;
+  const text = typeof after === 'number' ? String(after) : after;
+  if (typeof text !== 'string' || !AFTER_PATTERN.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw HubSpotApiError.validation(`Invalid input: "after" ${JSON.stringify(after)} is not valid; it must be an integer string.`);
+  }
+  return Number(text);
 }
 
 function parseSort(registry: PropertyRegistry, objectType: CrmObjectType, raw: unknown): SortSpec {

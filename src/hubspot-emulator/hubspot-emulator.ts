@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 /**
  * A stateful HubSpot API emulator for tests, benchmarks and sandbox mode. It keeps a portal (properties,
- * contacts, calls, associations) and answers the `/crm/v3/...` endpoints the connector uses the way HubSpot
- * does, including its limits, its index lag and its errors; `/_emulator/` endpoints (and the methods of this
- * class) read its state and inject faults.
+ * contacts, calls, associations, validation rules) and answers the endpoints the connector uses the way HubSpot
+ * does, on the legacy `/crm/v3/...` paths and the dated `/crm/objects/2026-09/...` ones, including its limits,
+ * its index lag and its errors; `/_emulator/` endpoints (and the methods of this class) read its state, change
+ * the portal behind the connector's back and inject faults.
  */
+import { DEFAULT_PORTAL_ID, accountRoutes } from './emulator-account-routes.js';
 import { EmulatorAuth, type AuthReport, type AuthSettings } from './emulator-auth.js';
 import { associationRoutes } from './emulator-association-routes.js';
 import { batchRoutes } from './emulator-batch-routes.js';
@@ -23,6 +25,7 @@ import { DEFAULT_LIMITS, EmulatorRateLimiter, type EmulatorLimits, type RateLimi
 import { DEFAULT_REQUEST_LOG_CAPACITY, RequestLog, type RequestCounters, type RequestLogEntry } from './emulator-request-log.js';
 import { Router, type Route } from './emulator-router.js';
 import { EmulatorStateFile, type PersistedEmulatorState } from './emulator-state-file.js';
+import { PortalValidationRules, type ValidationRulesReport } from './emulator-validation-rules.js';
 import {
   buildStateSnapshot,
   snapshotObject,
@@ -47,6 +50,8 @@ export interface HubSpotEmulatorOptions {
   saveDebounceMs?: number;
   /** Time source for timestamps, limits and index lag; tests may pass a controllable one. */
   clock?: () => number;
+  /** The account's id, as `GET /account-info/{version}/details` reports it (default 12345678). */
+  portalId?: number;
 }
 
 interface EmulatorParts {
@@ -56,6 +61,7 @@ interface EmulatorParts {
   initialLimits: EmulatorLimits;
   registry: PropertyRegistry;
   store: ObjectStore;
+  rules: PortalValidationRules;
   limiter: EmulatorRateLimiter;
   faults: FaultInjector;
   auth: EmulatorAuth;
@@ -78,10 +84,18 @@ export class HubSpotEmulator implements EmulatorControls {
   static async start(options: HubSpotEmulatorOptions = {}): Promise<HubSpotEmulator> {
     const clock = options.clock ?? Date.now;
     const initialLimits: EmulatorLimits = { ...DEFAULT_LIMITS, ...parseLimits(options.limits ?? {}) };
+    const portalId = options.portalId ?? DEFAULT_PORTAL_ID;
+    if (!Number.isSafeInteger(portalId) || portalId <= 0) {
+      throw new InvalidControlInput(`portalId must be a positive integer (got ${String(options.portalId)})`);
+    }
     const registry = new PropertyRegistry(clock);
+    const limiter = new EmulatorRateLimiter(initialLimits, clock);
     let stateFile: EmulatorStateFile | undefined;
     const markDirty = (): void => stateFile?.markDirty();
-    const store = new ObjectStore(registry, clock, initialLimits.searchLagMs, markDirty);
+    const store = new ObjectStore(registry, clock, initialLimits.searchLagMs, markDirty, () => ({
+      marketableStatusWrites: limiter.limit('marketableStatusWrites'),
+    }));
+    const rules = new PortalValidationRules(registry);
 
     if (options.stateFile) {
       const saved = EmulatorStateFile.load(options.stateFile);
@@ -101,16 +115,16 @@ export class HubSpotEmulator implements EmulatorControls {
       );
     }
 
-    const limiter = new EmulatorRateLimiter(initialLimits, clock);
     const faults = new FaultInjector(clock);
     const auth = new EmulatorAuth(options.tokens);
     const log = new RequestLog(options.requestLogCapacity ?? DEFAULT_REQUEST_LOG_CAPACITY);
     const routes = new Router<Route>().add([
-      ...propertyRoutes(registry, markDirty),
-      ...batchRoutes(store, clock),
-      ...objectRoutes(registry, store, clock),
+      ...propertyRoutes(registry, limiter, markDirty),
+      ...batchRoutes(store, rules, clock),
+      ...objectRoutes(registry, store, rules, clock),
       ...associationRoutes(store, clock),
       ...callingRoutes(registry),
+      ...accountRoutes(portalId, registry, limiter),
     ]);
     // Control routes need the emulator itself; they are bound once it exists.
     const controls = new Router<ControlRoute>();
@@ -125,6 +139,7 @@ export class HubSpotEmulator implements EmulatorControls {
       initialLimits,
       registry,
       store,
+      rules,
       limiter,
       faults,
       auth,
@@ -191,14 +206,15 @@ export class HubSpotEmulator implements EmulatorControls {
   }
 
   /**
-   * Back to a fresh portal: objects, associations, request log, rate-limit usage, faults and auth changes are
-   * cleared and the start-time limits restored. Custom properties and groups are dropped unless
-   * `keepProperties`. Hung requests are cut off rather than answered into the new state.
+   * Back to a fresh portal: objects, associations, validation rules, request log, rate-limit usage, faults and
+   * auth changes are cleared and the start-time limits restored. Custom properties and groups are dropped unless
+   * `keepProperties`. Held requests are cut off rather than answered into the new state.
    */
   reset(options: { keepProperties?: boolean } = {}): void {
-    const { store, registry, limiter, faults, auth, log, server, initialLimits, stateFile } = this.parts;
+    const { store, registry, rules, limiter, faults, auth, log, server, initialLimits, stateFile } = this.parts;
     server.dropParked();
     store.clear();
+    rules.clear();
     if (!options.keepProperties) registry.resetToBuiltIns();
     limiter.configure(initialLimits);
     limiter.resetUsage();
@@ -229,7 +245,8 @@ export class HubSpotEmulator implements EmulatorControls {
     const { faults, server } = this.parts;
     const installed = faults.set(config);
     server.releaseParked();
-    if (installed.mode === 'hang' && installed.until !== undefined) server.scheduleRelease(installed.until);
+    const holds = installed.mode === 'hang' || installed.mode === 'apply-then-hang';
+    if (holds && installed.until !== undefined) server.scheduleRelease(installed.until);
     return faults.report();
   }
 
@@ -258,6 +275,32 @@ export class HubSpotEmulator implements EmulatorControls {
   addCallDisposition(label: string, id: string = randomUUID()): string {
     this.parts.registry.addCallDisposition(label, id);
     return id;
+  }
+
+  /**
+   * Replaces the portal's validation rules, e.g. `{"contacts":{"required":["lead_source"]}}`: creates on 2026-09
+   * paths without those properties are refused (see PortalValidationRules). Named properties must exist.
+   */
+  setValidationRules(rules: unknown): ValidationRulesReport {
+    return this.parts.rules.set(rules);
+  }
+
+  validationRules(): ValidationRulesReport {
+    return this.parts.rules.report();
+  }
+
+  /**
+   * Merges contact `mergedId` into `primaryId` as a HubSpot user would (see ObjectStore.merge) and answers the
+   * primary as stored. Both must exist and differ.
+   */
+  mergeContacts(primaryId: string, mergedId: string): SnapshotObject {
+    const { store } = this.parts;
+    for (const id of [primaryId, mergedId]) {
+      if (!store.get('contacts', id)) throw new InvalidControlInput(`merge: contact ${id} does not exist`);
+    }
+    if (primaryId === mergedId) throw new InvalidControlInput('merge: primaryId and mergedId must differ');
+    const primary = store.merge('contacts', primaryId, mergedId);
+    return snapshotObject(store, 'contacts', primary);
   }
 
   /** Makes every pending write visible to search now, whatever the lag. */

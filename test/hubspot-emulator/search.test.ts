@@ -129,16 +129,97 @@ describe('HubSpot emulator: contact search', () => {
     expect(new Set(ids).size).toBe(7);
   });
 
-  it('refuses more than 3 filter groups or 3 filters in a group', async () => {
-    const filter = { propertyName: 'firstname', operator: Operator.Eq, value: 'x' };
-    const tooManyGroups = await sdkError(
-      harness.client.crm.contacts.searchApi.doSearch({ filterGroups: Array.from({ length: 4 }, () => ({ filters: [filter] })) }),
+  // HubSpot search guide, Limitations: ≤ 5 filterGroups, ≤ 6 filters per group, ≤ 18 filters in all (replaces
+  // the emulator's former 3 × 3, which the docs contradict).
+  it('accepts 5 filter groups, 6 filters in a group and 18 filters in all, and refuses one more of each', async () => {
+    const filter = { propertyName: 'firstname', operator: 'EQ', value: 'x' };
+    const search = (filterGroups: unknown[]) =>
+      harness.request('/crm/v3/objects/contacts/search', { method: 'POST', body: { filterGroups, limit: 1 } });
+    const groups = (...sizes: number[]) => sizes.map((size) => ({ filters: Array.from({ length: size }, () => filter) }));
+
+    expect((await search(groups(1, 1, 1, 1, 1))).status).toBe(200);
+    expect((await search(groups(6))).status).toBe(200);
+    expect((await search(groups(6, 6, 6))).status).toBe(200);
+
+    const tooManyGroups = await search(groups(1, 1, 1, 1, 1, 1));
+    expect(tooManyGroups.status).toBe(400);
+    expect(tooManyGroups.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR' });
+    expect(String((tooManyGroups.body as { message: string }).message)).toContain('at most 5 filterGroups');
+
+    const tooManyInGroup = await search(groups(7));
+    expect(tooManyInGroup.status).toBe(400);
+    expect(String((tooManyInGroup.body as { message: string }).message)).toContain('at most 6 filters');
+
+    const tooManyInAll = await search(groups(6, 6, 6, 1));
+    expect(tooManyInAll.status).toBe(400);
+    expect(String((tooManyInAll.body as { message: string }).message)).toContain('at most 18 filters');
+
+    // Through the SDK too: the refusal is an ApiException with HubSpot's body.
+    const viaSdk = await sdkError(
+      harness.client.crm.contacts.searchApi.doSearch({
+        filterGroups: Array.from({ length: 6 }, () => ({ filters: [{ propertyName: 'firstname', operator: Operator.Eq, value: 'x' }] })),
+      }),
     );
-    expect(tooManyGroups.code).toBe(400);
-    expect(tooManyGroups.body.category).toBe('VALIDATION_ERROR');
-    const tooManyFilters = await sdkError(
-      harness.client.crm.contacts.searchApi.doSearch({ filterGroups: [{ filters: [filter, filter, filter, filter] }] }),
+    expect(viaSdk.code).toBe(400);
+    expect(viaSdk.body.category).toBe('VALIDATION_ERROR');
+  });
+
+  it('allows one sort rule and refuses two', async () => {
+    harness.emulator.seedObject('contacts', { firstname: 'B' });
+    harness.emulator.seedObject('contacts', { firstname: 'A' });
+    const one = await harness.client.crm.contacts.searchApi.doSearch({ sorts: ['-firstname'], properties: ['firstname'] });
+    expect(one.results.map((result) => result.properties.firstname)).toEqual(['B', 'A']);
+
+    const two = await sdkError(harness.client.crm.contacts.searchApi.doSearch({ sorts: ['firstname', 'lastname'] }));
+    expect(two.code).toBe(400);
+    expect(two.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR' });
+    expect(String(two.body.message)).toContain('at most 1 sort');
+  });
+
+  it('refuses a search body over 3,000 characters before looking at anything else in it', async () => {
+    const raw = (text: string) =>
+      fetch(`${harness.emulator.url}/crm/v3/objects/contacts/search`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer pat-test', 'content-type': 'application/json' },
+        body: text,
+      }).then(async (response) => ({ status: response.status, body: (await response.json()) as Record<string, unknown> }));
+    const padded = (length: number) => {
+      const base = JSON.stringify({ query: '', limit: 1 });
+      const text = JSON.stringify({ query: ' '.repeat(length - base.length), limit: 1 });
+      expect(text.length).toBe(length);
+      return text;
+    };
+
+    expect((await raw(padded(3_000))).status).toBe(200);
+    const tooLong = await raw(padded(3_001));
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', correlationId: expect.any(String) });
+    expect(String(tooLong.body.message)).toContain('3001 characters');
+    expect(String(tooLong.body.message)).toContain('at most 3000 characters');
+
+    // Invalid JSON and too many groups would each be a 400 of their own; the size refusal comes first.
+    const invalidJson = await raw(`{"filterGroups": [${'x'.repeat(3_100)}`);
+    expect(String(invalidJson.body.message)).toContain('at most 3000 characters');
+    const tooManyGroupsAndLong = await raw(
+      JSON.stringify({ filterGroups: Array.from({ length: 60 }, () => ({ filters: [{ propertyName: 'firstname', operator: 'EQ', value: 'x' }] })) }),
     );
-    expect(tooManyFilters.code).toBe(400);
+    expect(tooManyGroupsAndLong.status).toBe(400);
+    expect(String(tooManyGroupsAndLong.body.message)).toContain('at most 3000 characters');
+  });
+
+  it('checks limit, the integer-string after, and the 10,000-result paging window', async () => {
+    const search = (body: Record<string, unknown>) => harness.request('/crm/v3/objects/contacts/search', { method: 'POST', body });
+    expect((await search({ limit: 200 })).status).toBe(200);
+    expect((await search({ limit: 201 })).status).toBe(400);
+    expect((await search({ after: '5', limit: 10 })).status).toBe(200);
+    for (const after of ['abc', '1.5', '-1', '0x10', '1e3', ' 5']) {
+      const refused = await search({ after, limit: 10 });
+      expect(refused.status, `after ${after}`).toBe(400);
+      expect(refused.body).toMatchObject({ category: 'VALIDATION_ERROR' });
+    }
+    expect((await search({ after: '9990', limit: 10 })).status).toBe(200);
+    const beyond = await search({ after: '9995', limit: 10 });
+    expect(beyond.status).toBe(400);
+    expect(String((beyond.body as { message: string }).message)).toContain('10000');
   });
 });
