@@ -5,10 +5,19 @@ import { HubSpotProvisioner, ProvisioningError } from '../hubspot/hubspot-provis
 import { HubSpotSdkAdapter } from '../hubspot/hubspot-sdk.adapter.js';
 import { AppLogger, createPinoLogger } from '../logging/app-logger.js';
 
+/** What each scope the connector needs is for, as `hubspot:setup` explains a missing one. */
+const SCOPE_USES: Record<string, string> = {
+  'crm.objects.contacts.read': 'find contacts by phone and calls by key',
+  'crm.objects.contacts.write': 'create contacts and calls',
+  'crm.schemas.contacts.read': 'read the properties the mapping writes',
+  'crm.schemas.contacts.write': 'create the connector\'s properties and add intention and tag options',
+};
+
 /**
- * `npm run hubspot:setup`: creates in the HubSpot portal what the connector writes (the property group, the unique
- * E.164 contact property, the call properties), and reports existing properties of the wrong type by name. The
- * connector does the same at start; this lets an admin do it, and see the result, before going live.
+ * `npm run hubspot:setup`: checks the token and each scope the connector needs, then creates in the HubSpot portal
+ * what the connector writes (the property group, the unique E.164 contact property, the call properties), and
+ * reports existing properties of the wrong type by name. The connector does the same at start; this lets an admin
+ * do it, and see the result, before going live.
  */
 async function main(): Promise<number> {
   const env = envFromProcess();
@@ -19,8 +28,16 @@ async function main(): Promise<number> {
   const settings = loadConnectorSettings(env.configDir);
   const logger = new AppLogger(createPinoLogger('warn'));
   const adapter = new HubSpotSdkAdapter({ accessToken: env.hubspotAccessToken, baseUrl: env.hubspotBaseUrl, ...env.hubspot, logger });
-  process.stdout.write(`HubSpot: ${env.hubspotBaseUrl}\n`);
+  process.stdout.write(`HubSpot: ${env.hubspotBaseUrl} (API version ${env.hubspot.apiVersion})\n`);
   try {
+    const access = await adapter.checkAccess();
+    process.stdout.write(`  portal    ${access.portalId ?? '(unknown)'}\n`);
+    if (access.missingScopes.length > 0) {
+      for (const scope of access.missingScopes) process.stdout.write(`  MISSING SCOPE   ${scope} (to ${SCOPE_USES[scope] ?? 'sync calls'})\n`);
+      process.stdout.write('Not ready: add these scopes to the service key (Development › Keys › Service keys) or private app, then run this again.\n');
+      return 1;
+    }
+    process.stdout.write('  token     every needed scope is granted\n');
     const report = await new HubSpotProvisioner(adapter, logger).provision(settings);
     for (const name of report.created) process.stdout.write(`  created   ${name}\n`);
     for (const name of report.existing) process.stdout.write(`  exists    ${name}\n`);

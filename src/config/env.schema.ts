@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { DEFAULT_API_VERSION, isApiVersion } from '../hubspot/hubspot-api-paths.js';
 
 /** The validated environment. Built once at start-up; nothing else reads `process.env`. */
 export interface AppEnv {
@@ -18,6 +19,8 @@ export interface AppEnv {
   workerPollIntervalMs: number;
   trustProxy: boolean;
   hubspot: {
+    /** `HUBSPOT_API_VERSION`: the dated HubSpot API version every path uses (or `v3`, the legacy paths). */
+    apiVersion: string;
     burstPer10s: number;
     searchPerSecond: number;
     requestTimeoutMs: number;
@@ -129,6 +132,7 @@ export function validateEnv(raw: RawEnv): AppEnv {
     workerPollIntervalMs: integer('WORKER_POLL_INTERVAL_MS', 500, 10, 60_000),
     trustProxy: bool('TRUST_PROXY'),
     hubspot: {
+      apiVersion: apiVersion(text('HUBSPOT_API_VERSION'), problems),
       burstPer10s: integer('HUBSPOT_RATE_LIMIT_PER_10S', 100, 1, 10_000),
       searchPerSecond: integer('HUBSPOT_SEARCH_LIMIT_PER_S', 5, 1, 100),
       requestTimeoutMs: integer('HUBSPOT_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
@@ -148,6 +152,13 @@ export function validateEnv(raw: RawEnv): AppEnv {
   };
   if (problems.length > 0) throw new EnvValidationError(problems);
   return env;
+}
+
+function apiVersion(value: string | null, problems: string[]): string {
+  if (value === null) return DEFAULT_API_VERSION;
+  if (isApiVersion(value)) return value;
+  problems.push(`HUBSPOT_API_VERSION must be a dated HubSpot API version such as ${DEFAULT_API_VERSION} (YYYY-03 or YYYY-09), or v3`);
+  return DEFAULT_API_VERSION;
 }
 
 function isHttpUrl(value: string): boolean {

@@ -42,9 +42,9 @@ export class HealthController {
       },
       () => {
         const hubspot = this.indicators.check('hubspot');
-        const { state, since, reason, nextProbeAt, mode } = this.hubspot.get();
-        const details = { state, mode, since, ...(reason ? { reason } : {}), ...(nextProbeAt ? { nextProbeAt } : {}) };
-        return state === 'ok' || state === 'starting' ? hubspot.up(details) : hubspot.degraded(details);
+        const { state, since, reason, nextProbeAt, mode, warnings } = this.hubspot.get();
+        const details = { state, mode, since, ...(reason ? { reason } : {}), ...(nextProbeAt ? { nextProbeAt } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
+        return (state === 'ok' || state === 'starting') && warnings.length === 0 ? hubspot.up(details) : hubspot.degraded(details);
       },
       () => {
         const config = this.indicators.check('config');

@@ -8,16 +8,40 @@ export abstract class HubSpotError extends Error {
     readonly status: number | null,
     readonly category: string | null,
     readonly correlationId: string | null,
+    /** What HubSpot's answer names: properties, error codes, ids, missing scopes (see `errorDetails`). */
+    readonly details: HubSpotErrorDetails = NO_DETAILS,
   ) {
     super(message);
     this.name = new.target.name;
   }
 }
 
+/** The parts of a HubSpot error body the connector acts on. */
+export interface HubSpotErrorDetails {
+  /** Property names the error is about (`context.propertyName`, the JSON inside "Property values were not valid"). */
+  properties: string[];
+  /** Error codes: `INVALID_OPTION`, `PROPERTY_DOESNT_EXIST`, `READ_ONLY_VALUE`, `REQUIRED_PROPERTY`, … */
+  codes: string[];
+  /** Object ids the error names (`context.ids`, `context.invalidIds`). */
+  ids: string[];
+  /** `objectWriteTraceId`s the error names (batch inputs). */
+  traceIds: string[];
+  /** Scopes a 403 says are missing (`requiredGranularScopes`). */
+  scopes: string[];
+}
+
+export const NO_DETAILS: HubSpotErrorDetails = Object.freeze({ properties: [], codes: [], ids: [], traceIds: [], scopes: [] }) as HubSpotErrorDetails;
+
 /** 429 (burst or search limit), 5xx, 423, network errors and time-outs that outlasted the adapter's own retries. */
 export class HubSpotRetryableError extends HubSpotError {}
 
-/** 400, 404, 409 and the like: the same request will fail again. */
+/**
+ * A write that is not idempotent (a create) failed in a way that does not say whether HubSpot applied it: a 5xx,
+ * a time-out or a dropped connection. It is never sent again blindly: the caller looks for what it wrote first.
+ */
+export class HubSpotOutcomeUnknownError extends HubSpotRetryableError {}
+
+/** 400, 404, 409 and the like: a deterministic refusal; the same request will fail again. Never an outage. */
 export class HubSpotPermanentError extends HubSpotError {}
 
 /** 429 with policy DAILY: the account's daily quota is spent; sync pauses until it resets. */

@@ -1,15 +1,26 @@
 import { DEFAULT_OUTCOMES, type ConnectorSettings } from '../config/connector-settings.js';
 import type { AppLogger } from '../logging/app-logger.js';
-import { callPropertyDefinitions, connectorPropertyNames, contactPropertyDefinitions } from '../mapping/connector-properties.js';
+import { callPropertyDefinitions, connectorPropertyNames, contactPropertyDefinitions, optionalCallProperties } from '../mapping/connector-properties.js';
 import { resolveOutcome } from '../mapping/hubspot-write-plan.js';
 import { sourceKind } from '../mapping/source-fields.js';
+import { HubSpotPermanentError } from './hubspot-errors.js';
 import type { HubSpotObjectType, HubSpotPort, PropertyDefinition, PropertyOption } from './hubspot.port.js';
+
+/**
+ * HubSpot's limit on the options of one enumeration property (knowledge base, "Property field types": up to 5,000
+ * options; hubspot.md "Hard limits"). Values beyond it are written as text (see `callWrite`'s `unlisted`).
+ */
+export const MAX_ENUMERATION_OPTIONS = 5_000;
+/** After HubSpot refused to create an optional property, how long before asking again. */
+const RETRY_REFUSED_PROPERTIES_MS = 10 * 60_000;
 
 export interface ProvisioningReport {
   created: string[];
   existing: string[];
-  /** Properties that exist with the wrong type or flags: reported, never overwritten. */
+  /** Properties that exist with the wrong type or flags, or that HubSpot refused to create: reported by name. */
   problems: string[];
+  /** Optional properties HubSpot refused to create: calls are written without them. */
+  skipped: string[];
 }
 
 /** The portal cannot take what the mapping would write: a property is missing or of the wrong type. */
@@ -43,7 +54,14 @@ export class HubSpotProvisioner {
   /** Known options of enumeration properties, `objectType.name` → values. */
   private readonly options = new Map<string, Set<string>>();
   private readyFor: ConnectorSettings | null = null;
+  private readyUntil = Number.POSITIVE_INFINITY;
   private outcomes = new Map<string, string>();
+  /** Values that are not options and could not become ones (limit, refusal), per property: no request for them again. */
+  private readonly unlistedValues = new Map<string, Set<string>>();
+  /** `objectType.name` of optional properties HubSpot refused to create: left out of every write. */
+  private readonly missing = new Set<string>();
+  /** What an admin should know although sync goes on (an option limit reached, a property HubSpot refused). */
+  readonly warnings = new Map<string, string>();
 
   constructor(
     private readonly hubspot: HubSpotPort,
@@ -59,22 +77,60 @@ export class HubSpotProvisioner {
     return this.outcomes;
   }
 
-  /** Provisions and checks, once per mapping (again after a reload). Throws `ProvisioningError` on problems. */
-  async ensureReady(settings: ConnectorSettings): Promise<void> {
-    if (this.readyFor === settings) return;
-    await this.provision(settings);
+  /**
+   * Provisions and checks, once per mapping (again after a reload, after `invalidate()`, and a while after HubSpot
+   * refused an optional property). Throws `ProvisioningError` on problems.
+   */
+  async ensureReady(settings: ConnectorSettings, now = Date.now()): Promise<void> {
+    if (this.readyFor === settings && now < this.readyUntil) return;
+    await this.provision(settings, now);
   }
 
-  async provision(settings: ConnectorSettings): Promise<ProvisioningReport> {
+  /** The portal changed under the connector (a property deleted): provision again before the next write. */
+  invalidate(): void {
+    this.readyFor = null;
+  }
+
+  /** The options of an enumeration were changed by someone else (one removed): read them again before relying on them. */
+  forgetOptions(): void {
+    this.options.clear();
+    this.unlistedValues.clear();
+    this.invalidate();
+  }
+
+  /** The properties of a write that exist: optional ones HubSpot refused to create are left out. */
+  writable(objectType: HubSpotObjectType, properties: Record<string, string>): Record<string, string> {
+    if (this.missing.size === 0) return properties;
+    return Object.fromEntries(Object.entries(properties).filter(([name]) => !this.missing.has(`${objectType}.${name}`)));
+  }
+
+  async provision(settings: ConnectorSettings, now = Date.now()): Promise<ProvisioningReport> {
+    try {
+      return await this.provisionOnce(settings, now);
+    } catch (error) {
+      // A deterministic refusal of a read or of the group: the portal does not take this set-up. Reported by name
+      // (health `misconfigured`), and looked at again on the next probe, never taken for an outage.
+      if (error instanceof HubSpotPermanentError) throw new ProvisioningError([`HubSpot refused a set-up request: ${error.message}${error.category ? ` (${error.category})` : ''}`]);
+      throw error;
+    }
+  }
+
+  private async provisionOnce(settings: ConnectorSettings, now: number): Promise<ProvisioningReport> {
     const names = connectorPropertyNames(settings);
-    const report: ProvisioningReport = { created: [], existing: [], problems: [] };
+    const report: ProvisioningReport = { created: [], existing: [], problems: [], skipped: [] };
     const view = await this.readPortal();
-    await this.provisionObject('contacts', contactPropertyDefinitions(names), view, report, names.group);
-    await this.provisionObject('calls', callPropertyDefinitions(names, settings), view, report, names.group);
+    const optional = new Set([...optionalCallProperties(names)].map((name) => `calls.${name}`));
+    this.missing.clear();
+    this.unlistedValues.clear();
+    // Warnings are found again: a limit still reached is reported again by the next write that meets it.
+    this.warnings.clear();
+    await this.provisionObject('contacts', contactPropertyDefinitions(names), view, report, names.group, optional);
+    await this.provisionObject('calls', callPropertyDefinitions(names, settings), view, report, names.group, optional);
     report.problems.push(...checkMapping(settings, view));
     if (report.problems.length > 0) throw new ProvisioningError(report.problems);
     this.outcomes = view.outcomes;
     this.readyFor = settings;
+    this.readyUntil = report.skipped.length > 0 ? now + RETRY_REFUSED_PROPERTIES_MS : Number.POSITIVE_INFINITY;
     if (report.created.length > 0) this.logger.info({ created: report.created }, 'HubSpot properties created');
     return report;
   }
@@ -97,25 +153,52 @@ export class HubSpotProvisioner {
     return [...problems, ...checkMapping(settings, view)];
   }
 
-  /** Adds the values that are not yet options of an enumeration property, before they are written. */
-  async ensureOptions(objectType: HubSpotObjectType, name: string, values: Iterable<string>): Promise<void> {
+  /**
+   * Adds the values that are not yet options of an enumeration property the connector owns, before they are
+   * written. Answers the values that are not options and cannot become ones: beyond HubSpot's 5,000 options, or
+   * refused by HubSpot. The caller writes those as text; a refusal never stops the calls that carry them.
+   */
+  async ensureOptions(objectType: HubSpotObjectType, name: string, values: Iterable<string>): Promise<Set<string>> {
     const key = `${objectType}.${name}`;
     const known = this.options.get(key);
-    if (!known) return; // not an enumeration the connector owns
-    const missing = [...new Set(values)].filter((value) => !known.has(value));
-    if (missing.length === 0) return;
-    // Re-read first: PATCH replaces the whole list, and someone may have added options since.
+    if (!known || this.missing.has(key)) return new Set(); // not an enumeration the connector writes
+    const remembered = this.unlistedValues.get(key) ?? new Set<string>();
+    const unique = [...new Set(values)];
+    const missing = unique.filter((value) => !known.has(value) && !remembered.has(value));
+    if (missing.length === 0) return new Set(unique.filter((value) => remembered.has(value)));
+    // Re-read first: PATCH replaces the whole list, and someone may have added or removed options since.
     const current = (await this.hubspot.listProperties(objectType)).find((property) => property.name === name);
     const existing = current?.options ?? [];
     const existingValues = new Set(existing.map((option) => option.value));
-    const added: PropertyOption[] = missing
-      .filter((value) => !existingValues.has(value))
-      .map((value, index) => ({ label: value, value, displayOrder: existing.length + index, hidden: false }));
+    const wanted = missing.filter((value) => !existingValues.has(value));
+    const room = Math.max(0, MAX_ENUMERATION_OPTIONS - existing.length);
+    const added: PropertyOption[] = wanted.slice(0, room).map((value, index) => ({ label: value, value, displayOrder: existing.length + index, hidden: false }));
+    const unlisted = new Set(wanted.slice(room));
     if (added.length > 0) {
-      await this.hubspot.updatePropertyOptions(objectType, name, [...existing, ...added]);
-      this.logger.info({ property: key, added: added.length }, 'HubSpot enumeration options added');
+      try {
+        await this.hubspot.updatePropertyOptions(objectType, name, [...existing, ...added]);
+        this.logger.info({ property: key, added: added.length }, 'HubSpot enumeration options added');
+      } catch (error) {
+        if (!(error instanceof HubSpotPermanentError)) throw error;
+        for (const option of added) unlisted.add(option.value);
+        this.warnings.set(`options:${key}`, `HubSpot refused new options for ${key} (${error.message}); ${unlisted.size} value(s) were written to the unlisted-values property instead`);
+        this.logger.warn({ property: key, status: error.status, category: error.category, values: unlisted.size }, 'HubSpot refused new enumeration options; values written as text');
+      }
     }
-    this.options.set(key, new Set([...existingValues, ...missing]));
+    if (unlisted.size > 0 && room < wanted.length) {
+      this.warnings.set(
+        `options:${key}`,
+        `${key} has reached HubSpot's limit of ${MAX_ENUMERATION_OPTIONS} options; new values are written to the unlisted-values property (remove unused options in HubSpot to make room)`,
+      );
+      this.logger.warn({ property: key, limit: MAX_ENUMERATION_OPTIONS, values: unlisted.size }, 'HubSpot option limit reached; values written as text');
+    }
+    this.options.set(key, new Set([...existingValues, ...missing.filter((value) => !unlisted.has(value))]));
+    if (unlisted.size > 0) {
+      this.unlistedValues.set(key, new Set([...remembered, ...unlisted]));
+      // Look again in a while: an admin may free options, or HubSpot take them.
+      this.readyUntil = Math.min(this.readyUntil, Date.now() + RETRY_REFUSED_PROPERTIES_MS);
+    }
+    return new Set([...unlisted, ...unique.filter((value) => remembered.has(value))]);
   }
 
   private async readPortal(): Promise<PortalView> {
@@ -136,15 +219,40 @@ export class HubSpotProvisioner {
     view: PortalView,
     report: ProvisioningReport,
     group: string,
+    optional: Set<string>,
   ): Promise<void> {
     const existing = view.properties[objectType];
     const missing = wanted.filter((definition) => !existing.has(definition.name));
     if (missing.length > 0) await this.hubspot.ensurePropertyGroup(objectType, group, 'AI calls');
-    // Independent creates: sent together (the limiter still paces them).
-    await Promise.all(missing.map((definition) => this.hubspot.createProperty(objectType, definition)));
+    // Independent creates: sent together (the limiter still paces them). A refusal (the portal's custom-property
+    // cap, its ten unique-value properties) is about that property alone.
+    const refusals = new Map<string, HubSpotPermanentError>();
+    await Promise.all(
+      missing.map(async (definition) => {
+        try {
+          await this.hubspot.createProperty(objectType, definition);
+        } catch (error) {
+          if (!(error instanceof HubSpotPermanentError)) throw error;
+          refusals.set(definition.name, error);
+        }
+      }),
+    );
     for (const definition of wanted) {
       const name = `${objectType}.${definition.name}`;
       const found = existing.get(definition.name);
+      const refused = refusals.get(definition.name);
+      if (refused) {
+        const reason = `HubSpot refused to create ${name}: ${refused.message}`;
+        if (optional.has(name)) {
+          this.missing.add(name);
+          report.skipped.push(name);
+          this.warnings.set(`property:${name}`, `${reason}; calls are written without it`);
+          this.logger.warn({ property: name, status: refused.status, category: refused.category }, 'HubSpot refused an optional property; calls are written without it');
+        } else {
+          report.problems.push(`${reason}${definition.hasUniqueValue ? ' (a portal has at most 10 unique-value properties per object: free one, or set hubspot.uniquePhoneProperty to an existing unique property)' : ' (the connector cannot write calls without it)'}`);
+        }
+        continue;
+      }
       if (!found) {
         existing.set(definition.name, definition);
         report.created.push(name);

@@ -1,16 +1,19 @@
-import { Agent as HttpAgent, type AgentOptions } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import type { Socket } from 'node:net';
 import { Client } from '@hubspot/api-client';
 import type { AppLogger } from '../logging/app-logger.js';
+import { HubSpotApiPaths } from './hubspot-api-paths.js';
+import { errorDetails } from './hubspot-error-details.js';
 import {
   HubSpotAuthError,
   HubSpotDailyLimitError,
+  HubSpotOutcomeUnknownError,
   HubSpotPermanentError,
   HubSpotRetryableError,
+  NO_DETAILS,
   type HubSpotError,
 } from './hubspot-errors.js';
+import { HubSpotTransport, HubSpotTransportError, type HubSpotHttpRequest, type HubSpotHttpResponse } from './hubspot-transport.js';
 import type {
+  AccessReport,
   BatchOutcome,
   CallCreateInput,
   ContactUpsertInput,
@@ -21,13 +24,14 @@ import type {
   ObjectUpdateInput,
   PropertyDefinition,
   PropertyOption,
-  Properties,
 } from './hubspot.port.js';
 import { RollingWindowLimiter } from './rolling-window-limiter.js';
 
 export interface HubSpotAdapterOptions {
   accessToken: string;
   baseUrl: string;
+  /** `HUBSPOT_API_VERSION`: a dated version such as `2026-09`, or `v3`. */
+  apiVersion: string;
   /** HubSpot's burst limit for this app (requests per rolling 10 s). */
   burstPer10s: number;
   searchPerSecond: number;
@@ -45,81 +49,81 @@ export interface HubSpotRequestStats {
   searches: number;
   rateLimited: number;
   retries: number;
+  /** Requests HubSpot refused with a 4xx other than 429 (deterministic refusals). */
+  refused: number;
+  /** The longest search body sent, in characters (HubSpot refuses more than 3,000). */
+  largestSearchBody: number;
   byOperation: Record<string, number>;
 }
 
 type Limit = 'burst' | 'search';
 
 /**
- * @hubspot/api-client 13.5 applies the client's configured middleware (its User-Agent, `httpAgent`, and custom
- * middleware) only when a call passes options of its own: with none, the generated code starts from an empty
- * middleware list. These options ask it to use the configured chain, which carries the time-out agent and the
- * rate-limit header reader; every SDK call here passes them.
+ * HubSpot's limits for one search (search guide, "Limitations",
+ * https://developers.hubspot.com/docs/api-reference/2026-09/crm/search-the-crm; hubspot.md "Hard limits"): a body of
+ * at most 3,000 characters ("If the body of your request exceeds 3,000 characters, a 400 error will be returned"),
+ * at most 5 filter groups of at most 6 filters (18 in all), one sort, and pages of at most 200 results.
  */
-const USE_CLIENT_MIDDLEWARE = { middleware: [], middlewareMergeStrategy: 'append' } as never;
+export const SEARCH_BODY_LIMIT = 3_000;
+const SEARCH_PAGE = 200;
+/** Room kept in every search body for the `"after":"…"` of later pages. */
+const PAGING_RESERVE = 24;
+/** A search keeps at least this much of its body for values: properties beyond it are left out, not the values. */
+const VALUE_ROOM = 1_500;
+/** Batch endpoints take at most 100 inputs (hubspot.md "Hard limits"). */
+const BATCH_LIMIT = 100;
+/** Sub-requests spent isolating the inputs of a batch refused as a whole (enough to find one bad input in 100). */
+const ISOLATION_BUDGET = 14;
 
 const CALL_TO_CONTACT = 194;
-const SEARCH_PAGE = 200;
-/** Values per `IN` filter. */
-const SEARCH_CHUNK = 100;
 
-/** A thrown `ApiException` of the SDK, as far as this adapter reads it. */
-interface SdkException {
-  code: number;
-  body?: { message?: string; category?: string; correlationId?: string } | string;
-  headers?: Record<string, string>;
+/** The scopes the connector needs, each with a cheap request that HubSpot answers 403 `MISSING_SCOPES` without. */
+const NEEDED_SCOPES = ['crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.read', 'crm.schemas.contacts.write'] as const;
+
+interface BatchError {
+  status?: string;
+  category?: string;
+  message?: string;
+  context?: Record<string, unknown>;
+  errors?: unknown[];
+}
+
+interface BatchAnswer<T> {
+  results?: Array<{ id: string; objectWriteTraceId?: string; properties?: Record<string, string | null>; new?: boolean } & T>;
+  errors?: BatchError[];
 }
 
 /**
- * The HubSpot port on `@hubspot/api-client`. It owns rate limiting and retries (the SDK's own are off): rolling
- * windows for the burst and search limits, backoff with jitter on 429/5xx/network errors (honouring Retry-After),
- * and the sorting of failures into retryable, permanent, daily-limit and authentication errors.
+ * The HubSpot port, on `@hubspot/api-client`'s request builder with a real per-request deadline (see
+ * `HubSpotTransport`). It owns the paths (one version setting), rate limiting and retries: rolling windows for the
+ * burst and search limits, backoff with jitter on 429/5xx/network errors (honouring Retry-After), no blind resend of
+ * a create whose outcome is unknown, and the sorting of failures into retryable, permanent, daily-limit and
+ * authentication errors.
  */
 export class HubSpotSdkAdapter implements HubSpotPort {
-  readonly stats: HubSpotRequestStats = { requests: 0, searches: 0, rateLimited: 0, retries: 0, byOperation: {} };
-  private readonly client: Client;
+  readonly stats: HubSpotRequestStats = { requests: 0, searches: 0, rateLimited: 0, retries: 0, refused: 0, largestSearchBody: 0, byOperation: {} };
+  readonly paths: HubSpotApiPaths;
+  private readonly transport: HubSpotTransport;
   private readonly limiters: Record<Limit, RollingWindowLimiter>;
 
   constructor(private readonly options: HubSpotAdapterOptions) {
+    this.paths = new HubSpotApiPaths(options.apiVersion);
     this.limiters = {
       burst: new RollingWindowLimiter(options.burstPer10s, 10_000),
       search: new RollingWindowLimiter(options.searchPerSecond, 1_000),
     };
-    this.client = new Client({
-      accessToken: options.accessToken,
-      basePath: options.baseUrl,
-      numberOfApiCallRetries: 0,
-      httpAgent: timeoutAgent(options.baseUrl, options.requestTimeoutMs),
-      middleware: [{ pre: (context: unknown) => context, post: (context: unknown) => this.followAnnouncedLimit(context) }],
-    });
-  }
-
-  /**
-   * Non-search answers carry `X-HubSpot-RateLimit-Max` for the 10-second window: the app's real burst limit
-   * (100, 190, 250 or 110 depending on the account). Following it means a wrong `HUBSPOT_RATE_LIMIT_PER_10S`
-   * costs at most the first few requests.
-   */
-  private followAnnouncedLimit(context: unknown): unknown {
-    const headers = (context as { headers?: Record<string, string> }).headers ?? {};
-    const max = Number(headers['x-hubspot-ratelimit-max']);
-    const interval = Number(headers['x-hubspot-ratelimit-interval-milliseconds']);
-    const burst = this.limiters.burst;
-    if (interval === 10_000 && Number.isInteger(max) && max > 0 && max !== burst.currentLimit) {
-      this.options.logger.info({ previous: burst.currentLimit, announced: max }, 'following HubSpot\'s announced burst limit');
-      burst.setLimit(max);
-    }
-    return context;
+    const client = new Client({ accessToken: options.accessToken, basePath: options.baseUrl, numberOfApiCallRetries: 0 });
+    this.transport = new HubSpotTransport(client, options.requestTimeoutMs);
   }
 
   async listProperties(objectType: HubSpotObjectType): Promise<PropertyDefinition[]> {
-    const response = await this.request('burst', `properties.list.${objectType}`, () =>
-      this.client.crm.properties.coreApi.getAll(objectType, undefined, undefined, USE_CLIENT_MIDDLEWARE),
-    );
-    return response.results.map((property) => ({
+    const response = await this.call('burst', `properties.list.${objectType}`, { method: 'GET', path: this.paths.properties(objectType) });
+    const body = response.body as { results?: Array<PropertyDefinition & { options?: PropertyOption[] }> };
+    return (body.results ?? []).map((property) => ({
       name: property.name,
       label: property.label,
-      type: property.type as PropertyDefinition['type'],
-      fieldType: property.fieldType as PropertyDefinition['fieldType'],
+      type: property.type,
+      fieldType: property.fieldType,
       groupName: property.groupName,
       hasUniqueValue: property.hasUniqueValue ?? false,
       options: (property.options ?? []).map((option) => ({ label: option.label, value: option.value, displayOrder: option.displayOrder, hidden: option.hidden })),
@@ -128,9 +132,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
 
   async ensurePropertyGroup(objectType: HubSpotObjectType, name: string, label: string): Promise<void> {
     try {
-      await this.request('burst', `properties.group.${objectType}`, () =>
-        this.client.crm.properties.groupsApi.create(objectType, { name, label, displayOrder: -1 }, USE_CLIENT_MIDDLEWARE),
-      );
+      await this.call('burst', `properties.group.${objectType}`, { method: 'POST', path: this.paths.properties(objectType, '/groups'), body: { name, label, displayOrder: -1 } });
     } catch (error) {
       if (error instanceof HubSpotPermanentError && error.status === 409) return;
       throw error;
@@ -138,153 +140,223 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   }
 
   async createProperty(objectType: HubSpotObjectType, definition: PropertyDefinition): Promise<void> {
-    await this.request('burst', `properties.create.${objectType}`, () =>
-      this.client.crm.properties.coreApi.create(objectType, definition as never, USE_CLIENT_MIDDLEWARE),
-    );
+    try {
+      await this.call('burst', `properties.create.${objectType}`, { method: 'POST', path: this.paths.properties(objectType), body: withDisplayOrders(definition) });
+    } catch (error) {
+      // A repeat of a create that went through (its answer lost) finds the property there: that is success.
+      if (error instanceof HubSpotPermanentError && error.status === 409) return;
+      throw error;
+    }
   }
 
   async updatePropertyOptions(objectType: HubSpotObjectType, name: string, options: PropertyOption[]): Promise<void> {
-    await this.request('burst', `properties.update.${objectType}`, () =>
-      this.client.crm.properties.coreApi.update(objectType, name, { options } as never, USE_CLIENT_MIDDLEWARE),
-    );
+    // The 2026-09 properties spec requires each option's displayOrder (hubspot.md "Versions and auth").
+    const body = { options: options.map((option, index) => ({ ...option, displayOrder: option.displayOrder ?? index, hidden: option.hidden ?? false })) };
+    await this.call('burst', `properties.update.${objectType}`, { method: 'PATCH', path: this.paths.properties(objectType, `/${encodeURIComponent(name)}`), body });
   }
 
   async searchContactsByNationalNumber(nationalNumbers: string[], properties: string[]): Promise<HubSpotObject[]> {
     const found = new Map<string, HubSpotObject>();
-    for (const values of chunks([...new Set(nationalNumbers)], SEARCH_CHUNK)) {
-      let after: string | undefined;
-      do {
-        const page = await this.request('search', 'contacts.search', () =>
-          this.client.crm.contacts.searchApi.doSearch({
-            filterGroups: [
-              { filters: [{ propertyName: 'hs_searchable_calculated_phone_number', operator: 'IN' as never, values }] },
-              { filters: [{ propertyName: 'hs_searchable_calculated_mobile_number', operator: 'IN' as never, values }] },
-            ],
-            properties,
-            limit: SEARCH_PAGE,
-            ...(after ? { after } : {}),
-          }, USE_CLIENT_MIDDLEWARE),
-        );
-        for (const contact of page.results) found.set(contact.id, { id: contact.id, properties: contact.properties });
-        after = page.paging?.next?.after;
-      } while (after);
+    const values = [...new Set(nationalNumbers)];
+    const body = (part: string[], asked: string[]) => ({
+      filterGroups: [
+        { filters: [{ propertyName: 'hs_searchable_calculated_phone_number', operator: 'IN', values: part }] },
+        { filters: [{ propertyName: 'hs_searchable_calculated_mobile_number', operator: 'IN', values: part }] },
+      ],
+      properties: asked,
+      limit: SEARCH_PAGE,
+    });
+    const asked = fittingProperties(properties, (list) => body([], list));
+    for (const part of searchChunks(values, (chunk) => body(chunk, asked))) {
+      for (const contact of await this.searchAll('contacts.search', 'contacts', body(part, asked))) {
+        found.set(contact.id, { id: contact.id, properties: Object.fromEntries(asked.map((name) => [name, contact.properties?.[name] ?? null])) });
+      }
     }
     return [...found.values()];
   }
 
   upsertContacts(idProperty: string, inputs: ContactUpsertInput[]): Promise<BatchOutcome<{ id: string; created: boolean }>> {
     return this.batch('contacts.upsert', inputs, async (part) => {
-      const response = await this.client.crm.contacts.batchApi.upsert({
-        inputs: part.map((input) => ({ idProperty, id: input.id, objectWriteTraceId: input.key, properties: input.properties })),
-      }, USE_CLIENT_MIDDLEWARE);
-      const byId = new Map(part.map((input) => [input.id, input.key]));
-      const succeeded = new Map<string, { id: string; created: boolean }>();
-      for (const result of response.results) {
-        const key = result.objectWriteTraceId ?? byId.get(result.properties?.[idProperty] ?? '');
-        if (key !== undefined) succeeded.set(key, { id: result.id, created: result._new });
-      }
-      return { succeeded, errors: 'errors' in response ? response.errors ?? [] : [] };
+      const answer = await this.batchRequest<{ new?: boolean }>('contacts.upsert', this.paths.objects('contacts', '/batch/upsert'), {
+        inputs: part.map((input, index) => ({ idProperty, id: input.id, objectWriteTraceId: String(index), properties: input.properties })),
+      });
+      return matchResults(part, answer, (result) => ({ id: result.id, created: result.new === true }), (input, result) => result.properties?.[idProperty] === input.id);
     });
   }
 
   updateContacts(inputs: ObjectUpdateInput[]): Promise<BatchOutcome<{ id: string }>> {
-    return this.updateBatch('contacts.update', inputs, (batch) => this.client.crm.contacts.batchApi.update(batch, USE_CLIENT_MIDDLEWARE));
+    return this.updateBatch('contacts', inputs);
   }
 
   createCalls(keyProperty: string, inputs: CallCreateInput[]): Promise<BatchOutcome<{ id: string }>> {
     return this.batch('calls.create', inputs, async (part) => {
-      const response = await this.client.crm.objects.calls.batchApi.create({
-        inputs: part.map((input) => ({
+      const answer = await this.batchRequest('calls.create', this.paths.objects('calls', '/batch/create'), {
+        inputs: part.map((input, index) => ({
+          // A distinct trace id per input: HubSpot names the inputs it refuses, so one bad call costs no bisection.
+          objectWriteTraceId: String(index),
           properties: { ...input.properties, [keyProperty]: input.key },
+          // The spec marks associations required on create: [] when there is no contact.
           associations: input.contactId
-            ? [{ to: { id: input.contactId }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: CALL_TO_CONTACT }] }]
+            ? [{ to: { id: input.contactId }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: CALL_TO_CONTACT }] }]
             : [],
         })),
-      }, USE_CLIENT_MIDDLEWARE);
-      // Calls have no write trace ids in the SDK: results are matched through the key property we wrote.
-      const keys = new Set(part.map((input) => input.key));
-      const succeeded = new Map<string, { id: string }>();
-      for (const result of response.results) {
-        const key = result.properties?.[keyProperty];
-        if (key && keys.has(key)) succeeded.set(key, { id: result.id });
-      }
-      return { succeeded, errors: 'errors' in response ? response.errors ?? [] : [] };
+      }, false);
+      return matchResults(part, answer, (result) => ({ id: result.id }), (input, result) => result.properties?.[keyProperty] === input.key);
     });
   }
 
   updateCalls(inputs: ObjectUpdateInput[]): Promise<BatchOutcome<{ id: string }>> {
-    return this.updateBatch('calls.update', inputs, (batch) => this.client.crm.objects.calls.batchApi.update(batch, USE_CLIENT_MIDDLEWARE));
+    return this.updateBatch('calls', inputs);
   }
 
-  /** Batch update by id (contacts and calls alike); results are matched to inputs by id. */
-  private updateBatch(
-    operation: string,
-    inputs: ObjectUpdateInput[],
-    send: (batch: { inputs: Array<{ id: string; properties: Properties }> }) => Promise<{ results: Array<{ id: string }>; errors?: SdkStandardError[] }>,
-  ): Promise<BatchOutcome<{ id: string }>> {
+  /** Batch update by id (contacts and calls alike). */
+  private updateBatch(objectType: HubSpotObjectType, inputs: ObjectUpdateInput[]): Promise<BatchOutcome<{ id: string }>> {
+    const operation = `${objectType}.update`;
     return this.batch(operation, inputs, async (part) => {
-      const response = await send({ inputs: part.map((input) => ({ id: input.id, properties: input.properties })) });
-      const byId = new Map(part.map((input) => [input.id, input.key]));
-      const succeeded = new Map<string, { id: string }>();
-      for (const result of response.results) {
-        const key = byId.get(result.id);
-        if (key !== undefined) succeeded.set(key, { id: result.id });
-      }
-      return { succeeded, errors: response.errors ?? [] };
+      const answer = await this.batchRequest(operation, this.paths.objects(objectType, '/batch/update'), {
+        inputs: part.map((input, index) => ({ id: input.id, objectWriteTraceId: String(index), properties: input.properties })),
+      });
+      return matchResults(part, answer, (result) => ({ id: result.id }), (input, result) => result.id === input.id);
     });
   }
 
   async searchCallsByKey(keyProperty: string, keys: string[]): Promise<Map<string, string>> {
     // HubSpot's IN filter wants lowercase values on strings and compares without case; so are the answer's keys.
     const found = new Map<string, string>();
-    for (const values of chunks([...new Set(keys.map((key) => key.toLowerCase()))], SEARCH_CHUNK)) {
-      let after: string | undefined;
-      do {
-        const page = await this.request('search', 'calls.search', () =>
-          this.client.crm.objects.calls.searchApi.doSearch({
-            filterGroups: [{ filters: [{ propertyName: keyProperty, operator: 'IN' as never, values }] }],
-            properties: [keyProperty],
-            // The oldest call wins if a key somehow exists twice.
-            sorts: ['hs_createdate'],
-            limit: SEARCH_PAGE,
-            ...(after ? { after } : {}),
-          }, USE_CLIENT_MIDDLEWARE),
-        );
-        for (const call of page.results) {
-          const key = call.properties[keyProperty]?.toLowerCase();
-          if (key && !found.has(key)) found.set(key, call.id);
-        }
-        after = page.paging?.next?.after;
-      } while (after);
+    const body = (values: string[]) => ({
+      filterGroups: [{ filters: [{ propertyName: keyProperty, operator: 'IN', values }] }],
+      properties: [keyProperty],
+      // One sort rule, the most HubSpot takes: the oldest call wins if a key somehow exists twice.
+      sorts: [{ propertyName: 'hs_createdate', direction: 'ASCENDING' }],
+      limit: SEARCH_PAGE,
+    });
+    for (const part of searchChunks([...new Set(keys.map((key) => key.toLowerCase()))], body)) {
+      for (const call of await this.searchAll('calls.search', 'calls', body(part))) {
+        const key = call.properties?.[keyProperty]?.toLowerCase();
+        if (key && !found.has(key)) found.set(key, call.id);
+      }
     }
     return found;
   }
 
   async readObjects(objectType: HubSpotObjectType, ids: string[], properties: string[]): Promise<Map<string, Record<string, string | null>>> {
     const found = new Map<string, Record<string, string | null>>();
-    const api = objectType === 'contacts' ? this.client.crm.contacts.batchApi : this.client.crm.objects.calls.batchApi;
-    for (const part of chunks([...new Set(ids)], 100)) {
-      const response = await this.request('burst', `${objectType}.read`, () =>
-        api.read({ inputs: part.map((id) => ({ id })), properties, propertiesWithHistory: [] }, false, USE_CLIENT_MIDDLEWARE),
-      );
-      for (const result of response.results) found.set(result.id, result.properties);
+    for (const part of chunks([...new Set(ids)], BATCH_LIMIT)) {
+      // Ids that no longer exist come back as errors of a 207 (or a 200 with errors): they are simply not found.
+      const answer = await this.batchRequest(`${objectType}.read`, this.paths.objects(objectType, '/batch/read'), {
+        inputs: part.map((id) => ({ id })),
+        properties,
+        propertiesWithHistory: [],
+      });
+      for (const result of answer.results ?? []) found.set(result.id, result.properties ?? {});
     }
     return found;
   }
 
   async listCallDispositions(): Promise<Array<{ id: string; label: string }>> {
-    const response = await this.request('burst', 'calling.dispositions', () =>
-      this.client.apiRequest({ method: 'GET', path: '/calling/v1/dispositions' }),
-    );
-    if (!response.ok) {
-      throw classify({ code: response.status, body: await response.json().catch(() => ({})), headers: Object.fromEntries(response.headers.entries()) }).failure;
-    }
-    const body = (await response.json()) as Array<{ id: string; label: string; deleted?: boolean }>;
+    const response = await this.call('burst', 'calling.dispositions', { method: 'GET', path: this.paths.callDispositions() });
+    const body = Array.isArray(response.body) ? (response.body as Array<{ id: string; label: string; deleted?: boolean }>) : [];
     return body.filter((outcome) => !outcome.deleted).map(({ id, label }) => ({ id, label }));
   }
 
   async probe(): Promise<void> {
-    await this.request('burst', 'probe', () => this.client.crm.contacts.basicApi.getPage(1, undefined, undefined, undefined, undefined, undefined, USE_CLIENT_MIDDLEWARE), 1);
+    await this.call('burst', 'probe', { method: 'GET', path: this.paths.objects('contacts'), qs: { limit: '1' } }, { maxAttempts: 1 });
+  }
+
+  /**
+   * The token's portal (`GET /account-info/{version}/details`), then one cheap request per needed scope: HubSpot
+   * answers 403 `MISSING_SCOPES` before it looks at the request, so a 2xx or a 400 means the scope is granted.
+   * (HubSpot documents no way to list a key's scopes; hubspot.md "Versions and auth".) A 401 is thrown.
+   */
+  async checkAccess(): Promise<AccessReport> {
+    const details = await this.call('burst', 'account.details', { method: 'GET', path: this.paths.accountDetails() });
+    const account = (details.body ?? {}) as { portalId?: number | string; timeZone?: string };
+    const probes: Record<(typeof NEEDED_SCOPES)[number], HubSpotHttpRequest> = {
+      'crm.objects.contacts.read': { method: 'GET', path: this.paths.objects('contacts'), qs: { limit: '1' } },
+      'crm.objects.contacts.write': { method: 'POST', path: this.paths.objects('contacts', '/batch/update'), body: { inputs: [] } },
+      'crm.schemas.contacts.read': { method: 'GET', path: this.paths.properties('contacts', '/groups') },
+      // An empty group is refused (400) after the scope check: nothing is created.
+      'crm.schemas.contacts.write': { method: 'POST', path: this.paths.properties('contacts', '/groups'), body: {} },
+    };
+    const missing: string[] = [];
+    for (const scope of NEEDED_SCOPES) {
+      try {
+        await this.call('burst', 'access.scope', probes[scope]);
+      } catch (error) {
+        if (error instanceof HubSpotAuthError && error.status === 403) missing.push(scope);
+        else if (!(error instanceof HubSpotPermanentError)) throw error;
+      }
+    }
+    return { portalId: account.portalId === undefined ? null : String(account.portalId), timeZone: account.timeZone ?? null, missingScopes: missing };
+  }
+
+  /** Every page of a search, each body sized by the caller to HubSpot's limit (paging adds `after`, kept in reserve). */
+  private async searchAll(operation: string, objectType: HubSpotObjectType, body: Record<string, unknown>): Promise<Array<{ id: string; properties?: Record<string, string | null> }>> {
+    const results: Array<{ id: string; properties?: Record<string, string | null> }> = [];
+    let after: string | undefined;
+    do {
+      const page = { ...body, ...(after ? { after } : {}) };
+      const size = JSON.stringify(page).length;
+      if (size > SEARCH_BODY_LIMIT) throw new Error(`a ${operation} body of ${size} characters would exceed HubSpot's ${SEARCH_BODY_LIMIT}`);
+      this.stats.largestSearchBody = Math.max(this.stats.largestSearchBody, size);
+      const response = await this.call('search', operation, { method: 'POST', path: this.paths.objects(objectType, '/search'), body: page });
+      const answer = response.body as { results?: Array<{ id: string; properties?: Record<string, string | null> }>; paging?: { next?: { after?: string } } };
+      results.push(...(answer.results ?? []));
+      after = answer.paging?.next?.after;
+    } while (after);
+    return results;
+  }
+
+  /** A batch request; 2026-09 answers 200/201 with `errors`, earlier versions 207: both are read the same way. */
+  private async batchRequest<T = object>(operation: string, path: string, body: unknown, idempotent = true): Promise<BatchAnswer<T>> {
+    const response = await this.call('burst', operation, { method: 'POST', path, body }, { idempotent });
+    return (response.body ?? {}) as BatchAnswer<T>;
+  }
+
+  /**
+   * A batch write, per input. Inputs HubSpot names in `errors` fail alone. If HubSpot refuses the whole batch (a
+   * deterministic 4xx naming no input), it is split in halves until the refused inputs stand alone, within a budget
+   * of sub-requests; inputs still unresolved then fail with HubSpot's message (retryable: they count an attempt).
+   */
+  private async batch<I extends { key: string }, T>(
+    operation: string,
+    inputs: I[],
+    send: (part: I[]) => Promise<BatchOutcome<T>>,
+  ): Promise<BatchOutcome<T>> {
+    const outcome: BatchOutcome<T> = { succeeded: new Map(), failed: new Map() };
+    const budget = { left: ISOLATION_BUDGET };
+    for (const part of chunks(inputs, BATCH_LIMIT)) await this.isolate(operation, part, send, outcome, budget);
+    return outcome;
+  }
+
+  private async isolate<I extends { key: string }, T>(
+    operation: string,
+    inputs: I[],
+    send: (part: I[]) => Promise<BatchOutcome<T>>,
+    outcome: BatchOutcome<T>,
+    budget: { left: number },
+  ): Promise<void> {
+    try {
+      const part = await send(inputs);
+      for (const [key, value] of part.succeeded) outcome.succeeded.set(key, value);
+      for (const [key, value] of part.failed) outcome.failed.set(key, value);
+    } catch (error) {
+      if (!(error instanceof HubSpotPermanentError)) throw error;
+      const failure = (retryable: boolean): InputFailure => ({ ...errorFailure(error), retryable });
+      if (inputs.length === 1) {
+        outcome.failed.set(inputs[0]!.key, failure(false));
+        return;
+      }
+      if (budget.left < 2) {
+        this.options.logger.warn({ operation, inputs: inputs.length, status: error.status, category: error.category }, 'HubSpot refused a batch as a whole; its inputs are tried again later');
+        for (const input of inputs) outcome.failed.set(input.key, failure(true));
+        return;
+      }
+      budget.left -= 2;
+      const middle = Math.ceil(inputs.length / 2);
+      await this.isolate(operation, inputs.slice(0, middle), send, outcome, budget);
+      await this.isolate(operation, inputs.slice(middle), send, outcome, budget);
+    }
   }
 
   private slowSearch(): void {
@@ -296,61 +368,50 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   }
 
   /**
-   * Sends a batch write; if HubSpot refuses the whole batch for one bad input (a 400 or 409 for the request), the
-   * batch is split in halves until the bad inputs stand alone, so that they alone fail.
+   * Non-search answers carry `X-HubSpot-RateLimit-Max` for the 10-second window: the app's real burst limit
+   * (100, 190, 250 or 110 depending on the account). Following it means a wrong `HUBSPOT_RATE_LIMIT_PER_10S`
+   * costs at most the first few requests.
    */
-  private async batch<I extends { key: string }, T>(
-    operation: string,
-    inputs: I[],
-    send: (part: I[]) => Promise<{ succeeded: Map<string, T>; errors: SdkStandardError[] }>,
-  ): Promise<BatchOutcome<T>> {
-    const outcome: BatchOutcome<T> = { succeeded: new Map(), failed: new Map() };
-    if (inputs.length === 0) return outcome;
-    try {
-      const { succeeded, errors } = await this.request('burst', operation, () => send(inputs));
-      for (const [key, value] of succeeded) outcome.succeeded.set(key, value);
-      const unmatched = inputs.filter((input) => !succeeded.has(input.key));
-      for (const error of errors) {
-        const failure = standardErrorFailure(error);
-        const keys = errorInputKeys(error, unmatched);
-        for (const key of keys) outcome.failed.set(key, failure);
-      }
-      for (const input of unmatched) {
-        if (!outcome.failed.has(input.key)) {
-          outcome.failed.set(input.key, { retryable: true, status: null, category: null, message: 'HubSpot returned no result for this input', correlationId: null });
-        }
-      }
-      return outcome;
-    } catch (error) {
-      const isolatable = error instanceof HubSpotPermanentError && (error.status === 400 || error.status === 409);
-      if (!isolatable) throw error;
-      if (inputs.length === 1) {
-        outcome.failed.set(inputs[0]!.key, { retryable: false, status: error.status, category: error.category, message: error.message, correlationId: error.correlationId });
-        return outcome;
-      }
-      const middle = Math.ceil(inputs.length / 2);
-      for (const half of [inputs.slice(0, middle), inputs.slice(middle)]) {
-        const part = await this.batch(operation, half, send);
-        for (const [key, value] of part.succeeded) outcome.succeeded.set(key, value);
-        for (const [key, value] of part.failed) outcome.failed.set(key, value);
-      }
-      return outcome;
+  private followAnnouncedLimit(headers: Headers): void {
+    const max = Number(headers.get('x-hubspot-ratelimit-max'));
+    const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds'));
+    const burst = this.limiters.burst;
+    if (interval === 10_000 && Number.isInteger(max) && max > 0 && max !== burst.currentLimit) {
+      this.options.logger.info({ previous: burst.currentLimit, announced: max }, 'following HubSpot\'s announced burst limit');
+      burst.setLimit(max);
     }
   }
 
-  /** One logical request: waits for the limiter, retries what is worth retrying, translates the rest. */
-  private async request<T>(limit: Limit, operation: string, send: () => Promise<T>, maxAttempts = this.options.maxAttempts): Promise<T> {
+  /**
+   * One logical request: waits for the limiter, retries what is worth retrying, translates the rest. A request that
+   * is not idempotent is retried only when HubSpot surely did not apply it (a 429, a 423, a connection that was
+   * never made); any other failure leaves its outcome unknown and is thrown as `HubSpotOutcomeUnknownError`.
+   */
+  private async call(
+    limit: Limit,
+    operation: string,
+    request: HubSpotHttpRequest,
+    { idempotent = true, maxAttempts = this.options.maxAttempts }: { idempotent?: boolean; maxAttempts?: number } = {},
+  ): Promise<HubSpotHttpResponse> {
     for (let attempt = 1; ; attempt++) {
       const release = await this.limiters[limit].acquire();
       this.stats.requests++;
       if (limit === 'search') this.stats.searches++;
       this.stats.byOperation[operation] = (this.stats.byOperation[operation] ?? 0) + 1;
       let failure: HubSpotError;
-      let retryAfterMs: number | null;
+      let retryAfterMs: number | null = null;
+      let applied: boolean;
       try {
-        return await send();
+        const response = await this.transport.send(request);
+        this.followAnnouncedLimit(response.headers);
+        if (response.status >= 200 && response.status < 300) return response;
+        ({ failure, retryAfterMs } = classifyResponse(response));
+        applied = !(response.status === 429 || response.status === 423);
       } catch (error) {
-        ({ failure, retryAfterMs } = classify(error));
+        if (!(error instanceof HubSpotTransportError)) throw error;
+        // Network errors and time-outs: the request may not have reached HubSpot, or its answer did not reach us.
+        failure = new HubSpotRetryableError(`HubSpot could not be reached: ${error.message}`, null, 'NETWORK', null);
+        applied = error.sent;
       } finally {
         release();
       }
@@ -359,6 +420,10 @@ export class HubSpotSdkAdapter implements HubSpotPort {
         // Search answers carry no limit headers to learn from: a SECONDLY 429 means the account's search budget is
         // smaller than assumed (other apps share it), so halve this client's pace.
         if (limit === 'search') this.slowSearch();
+      }
+      if (failure instanceof HubSpotPermanentError) this.stats.refused++;
+      if (failure instanceof HubSpotRetryableError && !idempotent && applied) {
+        throw new HubSpotOutcomeUnknownError(`HubSpot may or may not have applied ${operation}: ${failure.message}`, failure.status, failure.category, failure.correlationId);
       }
       if (!(failure instanceof HubSpotRetryableError) || attempt >= maxAttempts) throw failure;
 
@@ -375,80 +440,116 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   }
 }
 
-interface SdkStandardError {
-  status?: string;
-  category?: string;
-  message?: string;
-  context?: Record<string, string[]>;
-}
-
-/** Errors of a 207 name their inputs in `context` (trace ids or ids), when HubSpot says which. */
-function errorInputKeys(error: SdkStandardError, unmatched: Array<{ key: string; id?: string }>): string[] {
-  const named = new Set(Object.values(error.context ?? {}).flat());
-  const keys = unmatched.filter((input) => named.has(input.key) || (input.id !== undefined && named.has(input.id))).map((input) => input.key);
-  // An error that names no input of ours applies to those left without a result.
-  return keys.length > 0 ? keys : named.size === 0 ? unmatched.map((input) => input.key) : [];
-}
-
-function standardErrorFailure(error: SdkStandardError): InputFailure {
-  const category = error.category ?? null;
-  const retryable = category === 'RATE_LIMITS' || category === 'INTERNAL_ERROR' || category === 'LOCKED';
-  return { retryable, status: null, category, message: error.message ?? 'HubSpot refused this input', correlationId: null };
-}
-
-function classify(error: unknown): { failure: HubSpotError; retryAfterMs: number | null } {
-  if (!isSdkException(error)) {
-    const reason = error instanceof Error ? error.message : String(error);
-    // Network errors and time-outs: the request may not have reached HubSpot, or its answer did not reach us.
-    return { failure: new HubSpotRetryableError(`HubSpot could not be reached: ${reason}`, null, 'NETWORK', null), retryAfterMs: null };
+/** Results and errors of one batch answer, matched to the inputs by trace id (the input's index), else by `same`. */
+function matchResults<I extends { key: string }, R extends { id: string; objectWriteTraceId?: string }, T>(
+  part: I[],
+  answer: { results?: R[]; errors?: BatchError[] },
+  value: (result: R) => T,
+  same: (input: I, result: R) => boolean,
+): BatchOutcome<T> {
+  const outcome: BatchOutcome<T> = { succeeded: new Map(), failed: new Map() };
+  for (const result of answer.results ?? []) {
+    const index = Number(result.objectWriteTraceId);
+    const input = Number.isInteger(index) && part[index] ? part[index] : part.find((candidate) => same(candidate, result));
+    if (input) outcome.succeeded.set(input.key, value(result));
   }
-  const status = error.code;
-  const body = typeof error.body === 'object' && error.body !== null ? error.body : {};
-  const headers = lowerCaseKeys(error.headers ?? {});
-  const message = body.message ?? (typeof error.body === 'string' ? error.body.slice(0, 200) : `HTTP ${status}`);
-  const category = body.category ?? null;
-  const correlationId = body.correlationId ?? null;
-  const retryAfterSeconds = Number(headers['retry-after']);
+  const unmatched = part.filter((input) => !outcome.succeeded.has(input.key));
+  for (const error of answer.errors ?? []) {
+    const failure = batchErrorFailure(error);
+    for (const input of errorInputs(failure, part, unmatched)) if (!outcome.succeeded.has(input.key)) outcome.failed.set(input.key, failure);
+  }
+  for (const input of unmatched) {
+    if (!outcome.failed.has(input.key)) {
+      outcome.failed.set(input.key, { retryable: true, status: null, category: null, message: 'HubSpot returned no result for this input', correlationId: null, details: NO_DETAILS });
+    }
+  }
+  return outcome;
+}
+
+/** The inputs a batch error names (by trace id, else by id); an error naming none applies to those without a result. */
+function errorInputs<I extends { key: string }>(failure: InputFailure, part: I[], unmatched: I[]): I[] {
+  const byTrace = failure.details.traceIds.map((trace) => part[Number(trace)]).filter((input): input is I => input !== undefined);
+  if (byTrace.length > 0) return byTrace;
+  const ids = new Set(failure.details.ids);
+  const byId = unmatched.filter((input) => ids.has((input as { id?: string }).id ?? '\u0000'));
+  if (byId.length > 0) return byId;
+  return failure.details.traceIds.length === 0 && ids.size === 0 ? unmatched : [];
+}
+
+function batchErrorFailure(error: BatchError): InputFailure {
+  const category = error.category ?? null;
+  // Per-input errors of a write that HubSpot retries itself are rare; treat these categories as passing.
+  const retryable = category === 'RATE_LIMITS' || category === 'INTERNAL_ERROR' || category === 'LOCKED';
+  return { retryable, status: null, category, message: error.message ?? 'HubSpot refused this input', correlationId: null, details: errorDetails(error) };
+}
+
+function errorFailure(error: HubSpotError): InputFailure {
+  return { retryable: false, status: error.status, category: error.category, message: error.message, correlationId: error.correlationId, details: error.details };
+}
+
+function classifyResponse(response: HubSpotHttpResponse): { failure: HubSpotError; retryAfterMs: number | null } {
+  const { status, headers } = response;
+  const body = typeof response.body === 'object' && response.body !== null ? (response.body as Record<string, unknown>) : {};
+  const text = typeof response.body === 'string' ? response.body.slice(0, 200) : null;
+  const message = typeof body['message'] === 'string' ? body['message'] : text ?? `HTTP ${status}`;
+  const category = typeof body['category'] === 'string' ? body['category'] : null;
+  const correlationId = typeof body['correlationId'] === 'string' ? body['correlationId'] : headers.get('x-hubspot-correlation-id');
+  const details = errorDetails(body);
+  const retryAfterSeconds = Number(headers.get('retry-after') ?? Number.NaN);
   const retryAfterMs = Number.isFinite(retryAfterSeconds) && retryAfterSeconds >= 0 ? retryAfterSeconds * 1000 : null;
 
   if (status === 429) {
-    // The SDK's error model drops `policyName`; a DAILY 429 is told by its message or the daily-remaining header.
-    if ((body as { policyName?: string }).policyName === 'DAILY' || /daily/i.test(message) || headers['x-hubspot-ratelimit-daily-remaining'] === '0') {
-      return { failure: new HubSpotDailyLimitError(`HubSpot daily limit reached: ${message}`, status, category ?? 'RATE_LIMITS', correlationId), retryAfterMs };
-    }
+    const daily = body['policyName'] === 'DAILY' || /daily/i.test(message) || headers.get('x-hubspot-ratelimit-daily-remaining') === '0';
+    if (daily) return { failure: new HubSpotDailyLimitError(`HubSpot daily limit reached: ${message}`, status, category ?? 'RATE_LIMITS', correlationId), retryAfterMs };
     return { failure: new HubSpotRetryableError(message, status, category ?? 'RATE_LIMITS', correlationId), retryAfterMs };
   }
-  if (status === 401 || status === 403) return { failure: new HubSpotAuthError(message, status, category, correlationId), retryAfterMs: null };
-  if (status >= 500 || status === 423 || status === 408) return { failure: new HubSpotRetryableError(message, status, category, correlationId), retryAfterMs };
-  return { failure: new HubSpotPermanentError(message, status, category, correlationId), retryAfterMs: null };
+  if (status === 401) return { failure: new HubSpotAuthError(`HubSpot refused the token (401): ${message}`, status, category, correlationId, details), retryAfterMs: null };
+  if (status === 403) {
+    const scopes = details.scopes.length > 0 ? ` (missing scope ${details.scopes.join(', ')})` : '';
+    return { failure: new HubSpotAuthError(`HubSpot refused the request (403)${scopes}: ${message}`, status, category, correlationId, details), retryAfterMs: null };
+  }
+  if (status >= 500 || status === 423 || status === 408) return { failure: new HubSpotRetryableError(message, status, category, correlationId, details), retryAfterMs };
+  return { failure: new HubSpotPermanentError(message, status, category, correlationId, details), retryAfterMs: null };
 }
 
-function isSdkException(error: unknown): error is SdkException {
-  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number' && 'body' in error;
+/**
+ * Values split into searches whose bodies stay within HubSpot's 3,000 characters, each leaving room for paging.
+ * A value that cannot fit even alone is an error of the caller (keys and phone numbers are far shorter).
+ */
+export function searchChunks(values: string[], body: (values: string[]) => unknown): string[][] {
+  const limit = SEARCH_BODY_LIMIT - PAGING_RESERVE;
+  const result: string[][] = [];
+  let current: string[] = [];
+  for (const value of values) {
+    const candidate = [...current, value];
+    if (JSON.stringify(body(candidate)).length <= limit) {
+      current = candidate;
+      continue;
+    }
+    if (current.length === 0) throw new Error(`a search value of ${value.length} characters cannot fit HubSpot's ${SEARCH_BODY_LIMIT}-character search body`);
+    result.push(current);
+    current = [value];
+    if (JSON.stringify(body(current)).length > limit) throw new Error(`a search value of ${value.length} characters cannot fit HubSpot's ${SEARCH_BODY_LIMIT}-character search body`);
+  }
+  if (current.length > 0) result.push(current);
+  return result;
 }
 
-function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([key, value]) => [key.toLowerCase(), value]));
+/** The properties to ask a search for: all that leave `VALUE_ROOM` characters for values, in the caller's order. */
+function fittingProperties(properties: string[], body: (properties: string[]) => unknown): string[] {
+  const unique = [...new Set(properties)];
+  let count = unique.length;
+  while (count > 1 && JSON.stringify(body(unique.slice(0, count))).length > SEARCH_BODY_LIMIT - PAGING_RESERVE - VALUE_ROOM) count--;
+  return unique.slice(0, count);
+}
+
+function withDisplayOrders(definition: PropertyDefinition): PropertyDefinition {
+  if (!definition.options) return definition;
+  return { ...definition, options: definition.options.map((option, index) => ({ ...option, displayOrder: option.displayOrder ?? index, hidden: option.hidden ?? false })) };
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
   const result: T[][] = [];
   for (let index = 0; index < items.length; index += size) result.push(items.slice(index, index + size));
   return result;
-}
-
-/**
- * The SDK's fetch has no time-out; a socket idle for `timeoutMs` is destroyed instead, which fails the request
- * (a HubSpot that accepts the connection and never answers must not hold sync forever).
- */
-function timeoutAgent(baseUrl: string, timeoutMs: number): HttpAgent {
-  const options: AgentOptions = { keepAlive: true, maxSockets: 16 };
-  const agent = baseUrl.startsWith('https:') ? new HttpsAgent(options) : new HttpAgent(options);
-  const create = (agent as unknown as { createConnection: (...args: unknown[]) => Socket }).createConnection.bind(agent);
-  (agent as unknown as { createConnection: (...args: unknown[]) => Socket }).createConnection = (...args: unknown[]) => {
-    const socket = create(...args);
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    return socket;
-  };
-  return agent;
 }

@@ -11,7 +11,10 @@ export type HubSpotSyncState =
   | 'auth-failed'
   /** HubSpot failed whole requests (5xx, time-outs, network) beyond the adapter's retries: backing off. */
   | 'unavailable'
-  /** The portal has a property the connector needs, of the wrong type: an admin must fix it. */
+  /**
+   * The portal does not take what the mapping writes: a needed property of the wrong type or missing, one HubSpot
+   * refused to create (a portal limit), a refused set-up request. The reason names it; an admin must fix it.
+   */
   | 'misconfigured';
 
 export interface HubSpotStatusView {
@@ -20,11 +23,13 @@ export interface HubSpotStatusView {
   reason: string | null;
   nextProbeAt: string | null;
   mode: 'hubspot' | 'sandbox';
+  /** What an admin should know while sync goes on: an option limit reached, a property HubSpot refused to create. */
+  warnings: string[];
 }
 
 @Injectable()
 export class HubSpotStatus {
-  private view: HubSpotStatusView = { state: 'starting', since: new Date().toISOString(), reason: null, nextProbeAt: null, mode: 'hubspot' };
+  private view: HubSpotStatusView = { state: 'starting', since: new Date().toISOString(), reason: null, nextProbeAt: null, mode: 'hubspot', warnings: [] };
 
   setMode(mode: 'hubspot' | 'sandbox'): void {
     this.view = { ...this.view, mode };
@@ -33,6 +38,10 @@ export class HubSpotStatus {
   set(state: HubSpotSyncState, reason: string | null = null, nextProbeAt: Date | null = null): void {
     const since = state === this.view.state ? this.view.since : new Date().toISOString();
     this.view = { ...this.view, state, since, reason, nextProbeAt: nextProbeAt?.toISOString() ?? null };
+  }
+
+  setWarnings(warnings: string[]): void {
+    this.view = { ...this.view, warnings };
   }
 
   get(): HubSpotStatusView {

@@ -2,6 +2,8 @@
  * Everything the connector asks of HubSpot. Only the SDK adapter implements it (and only it imports
  * `@hubspot/api-client`); the sync logic and its unit tests see nothing but this interface.
  */
+import type { HubSpotErrorDetails } from './hubspot-errors.js';
+
 export const HUBSPOT_PORT = Symbol('HUBSPOT_PORT');
 
 export type HubSpotObjectType = 'contacts' | 'calls';
@@ -28,6 +30,7 @@ export type Properties = Record<string, string>;
 
 export interface HubSpotObject {
   id: string;
+  /** Values of the properties asked for (null: empty). A property the search could not ask for is absent. */
   properties: Record<string, string | null>;
 }
 
@@ -38,6 +41,16 @@ export interface InputFailure {
   category: string | null;
   message: string;
   correlationId: string | null;
+  /** What HubSpot's answer names (properties, codes, ids), for healing a stale cache and for messages. */
+  details: HubSpotErrorDetails;
+}
+
+/** What the token may do in the portal (see `HubSpotPort.checkAccess`). */
+export interface AccessReport {
+  portalId: string | null;
+  timeZone: string | null;
+  /** Scopes the connector needs that HubSpot says the token lacks. */
+  missingScopes: string[];
 }
 
 /** Per-input outcome of a batch write, keyed by the caller's key for each input. */
@@ -75,13 +88,20 @@ export interface HubSpotPort {
   /** Replaces the options of an enumeration property (HubSpot replaces the list as a whole). */
   updatePropertyOptions(objectType: HubSpotObjectType, name: string, options: PropertyOption[]): Promise<void>;
 
-  /** Contacts whose calculated phone or mobile number equals one of the national numbers (digits, no country code). */
+  /**
+   * Contacts whose calculated phone or mobile number equals one of the national numbers (digits, no country code).
+   * `properties` in order of need: when a search body would not fit HubSpot's size limit with all of them, the last
+   * ones are left out (absent from the results), never the numbers.
+   */
   searchContactsByNationalNumber(nationalNumbers: string[], properties: string[]): Promise<HubSpotObject[]>;
   /** Batch upsert (≤ 100 inputs, distinct ids) on a unique property. Result per input: the contact id and whether it is new. */
   upsertContacts(idProperty: string, inputs: ContactUpsertInput[]): Promise<BatchOutcome<{ id: string; created: boolean }>>;
   updateContacts(inputs: ObjectUpdateInput[]): Promise<BatchOutcome<{ id: string }>>;
 
-  /** Batch create (≤ 100), each associated to its contact. Results are matched through `keyProperty`. */
+  /**
+   * Batch create (≤ 100), each associated to its contact. Not idempotent: a failure that leaves HubSpot's outcome
+   * unknown (5xx, time-out, dropped connection) is thrown as `HubSpotOutcomeUnknownError`, never sent again here.
+   */
   createCalls(keyProperty: string, inputs: CallCreateInput[]): Promise<BatchOutcome<{ id: string }>>;
   updateCalls(inputs: ObjectUpdateInput[]): Promise<BatchOutcome<{ id: string }>>;
   /**
@@ -97,4 +117,6 @@ export interface HubSpotPort {
 
   /** A cheap authenticated request: tells whether HubSpot takes requests again (token fixed, day reset). */
   probe(): Promise<void>;
+  /** The token's portal, and which of the scopes the connector needs it lacks (one cheap request per scope). */
+  checkAccess(): Promise<AccessReport>;
 }

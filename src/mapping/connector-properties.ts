@@ -14,6 +14,8 @@ export interface ConnectorPropertyNames {
   campaign: string;
   score: string;
   rounds: string;
+  /** Intention levels and tags that could not become options of their select property (see `callWrite`). */
+  unlisted: string;
 }
 
 export function connectorPropertyNames(settings: ConnectorSettings): ConnectorPropertyNames {
@@ -29,6 +31,7 @@ export function connectorPropertyNames(settings: ConnectorSettings): ConnectorPr
     campaign: 'ai_call_campaign',
     score: 'ai_call_score',
     rounds: 'ai_call_rounds',
+    unlisted: 'ai_call_unlisted_values',
   };
 }
 
@@ -70,5 +73,23 @@ export function callPropertyDefinitions(names: ConnectorPropertyNames, settings:
     text(names.campaign, 'AI call campaign', 'The vendor\'s task or campaign.'),
     { name: names.score, label: 'AI call score', type: 'number', fieldType: 'number', groupName: names.group, description: 'The vendor\'s score for the call.' },
     { name: names.rounds, label: 'AI dialogue rounds', type: 'number', fieldType: 'number', groupName: names.group, description: 'Turns in the conversation.' },
+    ...(settings.call.intention.as === 'select' || settings.call.tags.as === 'multi-select'
+      ? [
+          text(
+            names.unlisted,
+            'AI values beyond option limits',
+            'Intention levels and tags that could not be added as options of their select property (HubSpot allows 5,000 options per property).',
+            'textarea',
+          ),
+        ]
+      : []),
   ];
+}
+
+/**
+ * Connector properties a call can be written without: if the portal refuses to create one (its custom-property
+ * cap, say), calls are still logged, without it. The key property is not among them: exactly-once depends on it.
+ */
+export function optionalCallProperties(names: ConnectorPropertyNames): Set<string> {
+  return new Set([names.vendor, names.intention, names.tags, names.answers, names.summary, names.campaign, names.score, names.rounds, names.unlisted]);
 }

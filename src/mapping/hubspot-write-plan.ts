@@ -70,7 +70,16 @@ export function callWrite(
   record: CallRecord,
   settings: ConnectorSettings,
   names: ConnectorPropertyNames,
-  options: { fallbackTimestamp: string; outcomeIds: Map<string, string>; current: Record<string, string | null | undefined> | null },
+  options: {
+    fallbackTimestamp: string;
+    outcomeIds: Map<string, string>;
+    current: Record<string, string | null | undefined> | null;
+    /**
+     * Intention and tag values that are not options of their select property and cannot become ones (HubSpot's
+     * 5,000-option limit, a refused option update): written as text to the `unlisted` property instead.
+     */
+    unlisted?: ReadonlySet<string>;
+  },
 ): PlannedWrite {
   const customer = record.customer.phone.e164 ?? record.customer.phone.raw;
   const line = record.linePhone.e164 ?? record.linePhone.raw;
@@ -101,10 +110,18 @@ export function callWrite(
   if (to) properties['hs_call_to_number'] = to;
   if (record.recordingUrl?.startsWith('https://')) properties['hs_call_recording_url'] = record.recordingUrl;
 
+  const unlisted = options.unlisted ?? new Set<string>();
+  const overflow: string[] = [];
   const intention = intentionValue(record);
-  if (intention) properties[settings.call.intention.property] = intention;
+  if (intention && settings.call.intention.as === 'select' && unlisted.has(intention)) overflow.push(`Intention: ${intention}`);
+  else if (intention) properties[settings.call.intention.property] = intention;
   const tags = tagValues(record);
-  if (tags.length > 0) properties[settings.call.tags.property] = settings.call.tags.as === 'multi-select' ? tags.join(';') : tags.join(', ');
+  if (settings.call.tags.as === 'multi-select') {
+    const listed = tags.filter((tag) => !unlisted.has(tag));
+    if (listed.length > 0) properties[settings.call.tags.property] = listed.join(';');
+    if (listed.length < tags.length) overflow.push(`Tags: ${tags.filter((tag) => unlisted.has(tag)).join(', ')}`);
+  } else if (tags.length > 0) properties[settings.call.tags.property] = tags.join(', ');
+  if (overflow.length > 0) properties[names.unlisted] = clip(overflow.join('\n'));
   if (record.answers.length > 0) properties[names.answers] = clip(record.answers.map((answer) => `${answer.question ?? answer.questionId ?? '?'}: ${answer.answer ?? '—'}`).join('\n'));
   const summary = readSource(record, 'summary');
   if (typeof summary === 'string' && summary) properties[names.summary] = clip(summary);

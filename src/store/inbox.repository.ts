@@ -43,7 +43,8 @@ interface PendingDelivery {
 export type EventOutcome =
   /** `warning`: the call is in HubSpot, but some contact values were refused (kept as `last_error`). */
   | { status: 'synced'; records: unknown[]; contactId: string | null; callId: string | null; warning?: string }
-  | { status: 'retrying'; records?: unknown[]; error: string; nextAttemptAt: Date }
+  /** `countAttempt: false`: not the event's fault (HubSpot's search catching up); its attempts stay as they are. */
+  | { status: 'retrying'; records?: unknown[]; error: string; nextAttemptAt: Date; countAttempt?: boolean }
   | { status: 'skipped'; error: string }
   | { status: 'dead'; records?: unknown[]; error: string };
 
@@ -213,12 +214,15 @@ export class InboxRepository {
     return (row?.next as string | null | undefined) ?? null;
   }
 
-  /** Hands claimed events back untouched (HubSpot as a whole is unavailable: not the events' fault, no attempt counted). */
-  async release(ids: number[], now: Date): Promise<void> {
+  /**
+   * Hands claimed events back untouched (HubSpot as a whole is unavailable: not the events' fault, no attempt
+   * counted). With `notBefore` they wait until then, so that newer events are claimed ahead of them meanwhile.
+   */
+  async release(ids: number[], now: Date, notBefore?: Date): Promise<void> {
     if (ids.length === 0) return;
     await this.db
       .updateTable('inbox_events')
-      .set({ status: 'pending', lease_until: null, updated_at: now.toISOString() })
+      .set(notBefore ? { status: 'retrying', next_attempt_at: notBefore.toISOString(), lease_until: null, updated_at: now.toISOString() } : { status: 'pending', lease_until: null, updated_at: now.toISOString() })
       .where('id', 'in', ids)
       .where('status', '=', 'processing')
       .execute();
@@ -252,7 +256,7 @@ export class InboxRepository {
   /** Records an event's outcome, unless a newer revision arrived meanwhile (that one is processed next). */
   async complete(id: number, revision: number, outcome: EventOutcome, now: Date): Promise<boolean> {
     const records = 'records' in outcome && outcome.records ? JSON.stringify(outcome.records) : null;
-    const failed = outcome.status === 'retrying' || outcome.status === 'dead';
+    const failed = (outcome.status === 'retrying' && outcome.countAttempt !== false) || outcome.status === 'dead';
     const result = await this.db
       .updateTable('inbox_events')
       .set({

@@ -41,6 +41,11 @@ export class LedgerRepository {
     });
   }
 
+  /** HubSpot no longer has these numbers' contacts (deleted, merged away): the next call resolves them again. */
+  async forgetContacts(e164s: string[]): Promise<void> {
+    for (const part of chunk(e164s)) await this.db.deleteFrom('contact_ledger').where('e164', 'in', part).execute();
+  }
+
   async calls(keys: string[]): Promise<Map<string, CallLedgerRow>> {
     const found = new Map<string, CallLedgerRow>();
     for (const part of chunk(keys)) {
@@ -48,6 +53,11 @@ export class LedgerRepository {
       for (const row of rows) found.set(row.call_key, row);
     }
     return found;
+  }
+
+  /** HubSpot no longer has these calls (deleted there): the next event of each creates it again. */
+  async forgetCalls(keys: string[]): Promise<void> {
+    for (const part of chunk(keys)) await this.db.deleteFrom('call_ledger').where('call_key', 'in', part).execute();
   }
 
   /** Records that creates are about to be sent, durably, before they are: the crash-recovery marker. */

@@ -1,15 +1,15 @@
 import type { ConnectorSettings, VendorId } from '../config/connector-settings.js';
-import { HubSpotAuthError, HubSpotDailyLimitError, HubSpotRetryableError } from '../hubspot/hubspot-errors.js';
+import { HubSpotPermanentError } from '../hubspot/hubspot-errors.js';
 import type { HubSpotProvisioner } from '../hubspot/hubspot-provisioner.js';
 import type { HubSpotPort, InputFailure, ObjectUpdateInput } from '../hubspot/hubspot.port.js';
 import type { AppLogger } from '../logging/app-logger.js';
 import { mergeCallRecords } from '../mapping/call-record-merge.js';
-import { connectorPropertyNames, type ConnectorPropertyNames } from '../mapping/connector-properties.js';
+import { callPropertyDefinitions, connectorPropertyNames, type ConnectorPropertyNames } from '../mapping/connector-properties.js';
 import { vendorCallKey } from '../mapping/hubspot-call-mapping.js';
 import { callWrite, contactPlan, intentionValue, tagValues, type ContactPlan } from '../mapping/hubspot-write-plan.js';
 import type { CallLedgerRow, LedgerRepository } from '../store/ledger.repository.js';
 import type { CallRecord } from '../vendors/call-record.js';
-import { ContactResolver, type ContactResolution } from './contact-resolver.js';
+import { ContactResolver, explainRefusal, isRequiredFailure, type ContactResolution } from './contact-resolver.js';
 
 export interface SyncItem {
   /** The caller's reference (the inbox event id). */
@@ -22,14 +22,26 @@ export interface SyncItem {
 export type SyncResult =
   | { kind: 'synced'; contactId: string | null; callId: string; warning?: string }
   | { kind: 'skipped'; reason: string }
+  /** Failed this time: tried again later, counting an attempt (dead once attempts run out). */
   | { kind: 'retry'; reason: string; notBefore?: Date }
+  /** Not the call's fault (HubSpot's search must catch up first): tried again at `notBefore`, no attempt counted. */
+  | { kind: 'wait'; reason: string; notBefore: Date }
   | { kind: 'dead'; reason: string };
+
+/**
+ * What a sync did. `interruption`: HubSpot as a whole stopped answering or refused (outage, daily limit, auth, a
+ * portal the mapping does not fit) part-way; items without a result were not written and go back unchanged.
+ */
+export interface SyncOutcome {
+  results: Map<number, SyncResult>;
+  interruption: unknown;
+}
 
 export interface SyncOptions {
   /**
    * How long HubSpot's search may lag behind a write. A call whose create was sent but whose answer was never
-   * recorded (a crash, a time-out) is looked up by its key before being created again; a miss is trusted only
-   * once the create is older than this.
+   * recorded (a crash, a time-out, a 5xx) is looked up by its key before being created again; a miss is trusted
+   * only once the create is older than this.
    */
   searchLagMs: number;
 }
@@ -46,12 +58,29 @@ interface CallGroup {
   mayCreate: boolean;
 }
 
+type CallUpdate = CallGroup & { callId: string };
+
+/** What one sync pass shares between its steps. */
+interface Pass {
+  settings: ConnectorSettings;
+  names: ConnectorPropertyNames;
+  plans: Map<string, ContactPlan>;
+  contacts: ContactResolution;
+  /** Intention and tag values that are not options and cannot become ones: written as text. */
+  unlisted: Set<string>;
+  book: ResultBook;
+}
+
+/** A failed write that a fresh look at the portal may fix: a contact gone, an option removed, a property deleted. */
+type Heal = 'contact' | 'options' | 'properties' | 'call-gone';
+
 /**
  * Writes a batch of call records to HubSpot under the current mapping: contacts by phone (see `ContactResolver`),
  * then one call engagement per vendor call (batch create, associated to the contact, or batch update of the call
- * the ledger knows). Input-level failures become per-record results; failures of HubSpot as a whole (daily limit,
- * auth, outage) are thrown for the worker to pause on, after which the same records are simply tried again: every
- * step is idempotent.
+ * the ledger knows). Input-level failures become per-record results, and so do deterministic refusals of whole
+ * requests (each fails only the calls it concerns); failures of HubSpot as a whole (daily limit, auth, outage) end
+ * the pass with the records not yet written handed back, to be tried again unchanged: every step is idempotent,
+ * and a create whose outcome is unknown is looked up before it is ever sent again.
  */
 export class HubSpotSyncService {
   private readonly contacts: ContactResolver;
@@ -67,54 +96,65 @@ export class HubSpotSyncService {
     this.contacts = new ContactResolver(hubspot, ledger, logger, now);
   }
 
-  async sync(items: SyncItem[], settings: ConnectorSettings): Promise<Map<number, SyncResult>> {
-    const results = new Map<number, SyncResult>();
-    if (items.length === 0) return results;
-    await this.provisioner.ensureReady(settings);
+  /** What an admin should know while sync goes on (an option limit reached, a property HubSpot refused). */
+  warnings(): string[] {
+    return [...this.provisioner.warnings.values()];
+  }
+
+  async sync(items: SyncItem[], settings: ConnectorSettings): Promise<SyncOutcome> {
+    const book = new ResultBook();
+    try {
+      await this.run(items, settings, book);
+      return { results: book.results(), interruption: null };
+    } catch (error) {
+      return { results: book.results(), interruption: error };
+    }
+  }
+
+  private async run(items: SyncItem[], settings: ConnectorSettings, book: ResultBook): Promise<void> {
+    if (items.length === 0) return;
+    await this.provisioner.ensureReady(settings, this.now().getTime());
     const names = connectorPropertyNames(settings);
 
     const syncable = items.filter((item) => {
       const events = settings.vendors[item.record.vendor as VendorId]?.events;
       const listed = events && (events.create.includes(item.record.eventName) || events.update.includes(item.record.eventName));
-      if (!listed) results.set(item.ref, { kind: 'skipped', reason: `${item.record.eventName} is not configured to create or update calls` });
+      if (!listed) book.settleRef(item.ref, { kind: 'skipped', reason: `${item.record.eventName} is not configured to create or update calls` });
       return listed;
     });
     const { groups, ledger } = await this.groupByCall(syncable, settings);
+    for (const group of groups) book.expect(group.refs);
 
     // Update-only events of a call that does not exist yet: keep their data for the event that creates it.
     const deferred = groups.filter((group) => !group.mayCreate && ledger.get(group.key)?.state !== 'synced');
     await this.ledger.saveDeferred(deferred.map((group) => ({ key: group.key, record: group.record })), this.now());
-    for (const group of deferred) this.settle(results, group, { kind: 'skipped', reason: 'kept for the event that creates the call (this event only updates)' });
+    for (const group of deferred) book.settle(group.refs, { kind: 'skipped', reason: 'kept for the event that creates the call (this event only updates)' });
     const active = groups.filter((group) => !deferred.includes(group));
 
     const withoutPhone = active.filter((group) => group.record.customer.phone.e164 === null);
     if (settings.hubspot.callsWithoutPhone === 'dead-letter') {
-      for (const group of withoutPhone) this.settle(results, group, { kind: 'dead', reason: 'the call has no valid customer phone number, so no contact to log it on' });
+      for (const group of withoutPhone) book.settle(group.refs, { kind: 'dead', reason: 'the call has no valid customer phone number, so no contact to log it on' });
     }
     const writable = settings.hubspot.callsWithoutPhone === 'dead-letter' ? active.filter((group) => !withoutPhone.includes(group)) : active;
 
-    const plans = new Map<string, ContactPlan>();
     const recordsByNumber = new Map<string, CallRecord[]>();
     for (const group of writable) {
       const e164 = group.record.customer.phone.e164;
       if (e164) recordsByNumber.set(e164, [...(recordsByNumber.get(e164) ?? []), ...group.records]);
     }
+    const plans = new Map<string, ContactPlan>();
     for (const [e164, records] of recordsByNumber) plans.set(e164, contactPlan(records, settings, names));
     const contacts = await this.contacts.resolve(plans, names, settings.contact.create);
-
-    if (settings.call.intention.as === 'select') {
-      await this.provisioner.ensureOptions('calls', names.intention, writable.map((group) => intentionValue(group.record)).filter((value): value is string => value !== null));
-    }
-    if (settings.call.tags.as === 'multi-select') await this.provisioner.ensureOptions('calls', names.tags, writable.flatMap((group) => tagValues(group.record)));
+    const pass: Pass = { settings, names, plans, contacts, unlisted: await this.ensureOptions(writable, settings, names), book };
 
     const creates: CallGroup[] = [];
-    const updates: Array<CallGroup & { callId: string }> = [];
+    const updates: CallUpdate[] = [];
     const unconfirmed: CallGroup[] = [];
     for (const group of writable) {
       const e164 = group.record.customer.phone.e164;
       const contactFailure = e164 ? contacts.failures.get(e164) : undefined;
       if (contactFailure) {
-        this.settle(results, group, failureResult('contact', contactFailure));
+        book.settle(group.refs, failureResult('contact', contactFailure));
         continue;
       }
       const known = ledger.get(group.key);
@@ -122,22 +162,12 @@ export class HubSpotSyncService {
       else if (known?.state === 'creating') unconfirmed.push(group);
       else creates.push(group);
     }
+    await this.recoverUnconfirmed(unconfirmed, ledger, pass, creates, updates);
 
-    // Creates sent before whose answer was never recorded: HubSpot may hold the call already.
-    if (unconfirmed.length > 0) {
-      const found = await this.hubspot.searchCallsByKey(names.callKey, unconfirmed.map((group) => group.key));
-      for (const group of unconfirmed) {
-        const callId = found.get(group.key.toLowerCase());
-        const intentAt = Date.parse(ledger.get(group.key)?.intent_at ?? '') || 0;
-        if (callId) updates.push({ ...group, callId });
-        else if (this.now().getTime() - intentAt >= this.options.searchLagMs) creates.push(group);
-        else this.settle(results, group, { kind: 'retry', reason: 'an earlier create of this call is unconfirmed; waiting for HubSpot search to catch up', notBefore: new Date(intentAt + this.options.searchLagMs) });
-      }
-    }
-
-    await this.createCalls(creates, contacts, settings, names, results);
-    await this.updateCalls(updates, contacts, settings, names, results);
-    return results;
+    const failures = new Map<CallGroup, InputFailure>();
+    await this.createCalls(creates, pass, failures);
+    await this.updateCalls(updates, pass, failures);
+    await this.healAndRetry(failures, pass);
   }
 
   /** One group per vendor call, merged onto what the ledger holds; the ledger rows come back for the caller. */
@@ -163,94 +193,248 @@ export class HubSpotSyncService {
     return { groups: [...groups.values()], ledger };
   }
 
-  private async createCalls(
-    groups: CallGroup[],
-    contacts: ContactResolution,
-    settings: ConnectorSettings,
-    names: ConnectorPropertyNames,
-    results: Map<number, SyncResult>,
-  ): Promise<void> {
+  /**
+   * Options for the intention and tag values about to be written (connector-owned enumerations only). Answers the
+   * values that are not options and cannot become ones; a refusal here never stops a call (its values go as text).
+   */
+  private async ensureOptions(groups: CallGroup[], settings: ConnectorSettings, names: ConnectorPropertyNames): Promise<Set<string>> {
+    const unlisted = new Set<string>();
+    const wanted: Array<[string, string[]]> = [];
+    if (settings.call.intention.as === 'select') wanted.push([names.intention, groups.map((group) => intentionValue(group.record)).filter((value): value is string => value !== null)]);
+    if (settings.call.tags.as === 'multi-select') wanted.push([names.tags, groups.flatMap((group) => tagValues(group.record))]);
+    for (const [property, values] of wanted) {
+      try {
+        for (const value of await this.provisioner.ensureOptions('calls', property, values)) unlisted.add(value);
+      } catch (error) {
+        if (!(error instanceof HubSpotPermanentError)) throw error;
+        this.logger.warn({ property, status: error.status, category: error.category }, 'HubSpot refused to read or update options; values written as text');
+        for (const value of values) unlisted.add(value);
+      }
+    }
+    return unlisted;
+  }
+
+  /**
+   * Creates sent before whose answer was never recorded: HubSpot may hold the call already. Found ones are
+   * updated; a miss is trusted once the create is older than HubSpot's search lag; until then the call waits.
+   */
+  private async recoverUnconfirmed(unconfirmed: CallGroup[], ledger: Map<string, CallLedgerRow>, pass: Pass, creates: CallGroup[], updates: CallUpdate[]): Promise<void> {
+    if (unconfirmed.length === 0) return;
+    let found: Map<string, string>;
+    try {
+      found = await this.hubspot.searchCallsByKey(pass.names.callKey, unconfirmed.map((group) => group.key));
+    } catch (error) {
+      if (!(error instanceof HubSpotPermanentError)) throw error;
+      // A deterministic refusal of the search: these calls count an attempt; the rest of the batch goes on.
+      for (const group of unconfirmed) pass.book.settle(group.refs, { kind: 'retry', reason: `HubSpot refused the search for an unconfirmed create: ${error.message}` });
+      return;
+    }
+    for (const group of unconfirmed) {
+      const callId = found.get(group.key.toLowerCase());
+      const intentAt = Date.parse(ledger.get(group.key)?.intent_at ?? '') || 0;
+      if (callId) updates.push({ ...group, callId });
+      else if (this.now().getTime() - intentAt >= this.options.searchLagMs) creates.push(group);
+      else pass.book.settle(group.refs, { kind: 'wait', reason: 'an earlier create of this call is unconfirmed; waiting for HubSpot search to catch up', notBefore: new Date(intentAt + this.options.searchLagMs) });
+    }
+  }
+
+  private async createCalls(groups: CallGroup[], pass: Pass, failures: Map<CallGroup, InputFailure>): Promise<void> {
     for (let index = 0; index < groups.length; index += BATCH) {
       const part = groups.slice(index, index + BATCH);
       const keys = part.map((group) => group.key);
       // Durably note the creates before sending them: if the answer is lost, the next attempt looks before creating.
+      // A create whose outcome is unknown (5xx, time-out) is thrown by the adapter with the intents left in place.
       await this.ledger.markCreating(keys, this.now());
-      let outcome;
-      try {
-        outcome = await this.hubspot.createCalls(
-          names.callKey,
-          part.map((group) => ({ key: group.key, properties: this.callProperties(group, settings, names, null), contactId: this.contactOf(group, contacts) })),
-        );
-      } catch (error) {
-        // These answers mean HubSpot created nothing; anything else (a time-out, a 5xx) leaves it unknown.
-        const nothingCreated = error instanceof HubSpotDailyLimitError || error instanceof HubSpotAuthError || (error instanceof HubSpotRetryableError && error.status === 429);
-        if (nothingCreated) await this.ledger.clearIntents(keys);
-        throw error;
-      }
+      const outcome = await this.hubspot.createCalls(
+        pass.names.callKey,
+        part.map((group) => ({ key: group.key, properties: this.callProperties(group, pass, null), contactId: this.contactOf(group, pass) })),
+      );
       await this.ledger.saveCalls(
-        part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: outcome.succeeded.get(group.key)!.id, contactId: this.contactOf(group, contacts), record: group.record })),
+        part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: outcome.succeeded.get(group.key)!.id, contactId: this.contactOf(group, pass), record: group.record })),
         this.now(),
       );
+      // Refused inputs were not created: the next attempt may create without a lookup.
       await this.ledger.clearIntents([...outcome.failed.keys()]);
       for (const group of part) {
         const created = outcome.succeeded.get(group.key);
-        if (created) this.settle(results, group, this.synced(group, contacts, created.id));
-        else this.settle(results, group, failureResult('call', outcome.failed.get(group.key)));
+        if (created) pass.book.settle(group.refs, this.synced(group, pass, created.id));
+        else failures.set(group, outcome.failed.get(group.key) ?? noResult());
       }
     }
   }
 
-  private async updateCalls(
-    groups: Array<CallGroup & { callId: string }>,
-    contacts: ContactResolution,
-    settings: ConnectorSettings,
-    names: ConnectorPropertyNames,
-    results: Map<number, SyncResult>,
-  ): Promise<void> {
+  private async updateCalls(groups: CallUpdate[], pass: Pass, failures: Map<CallGroup, InputFailure>): Promise<void> {
+    if (groups.length === 0) return;
+    const { settings } = pass;
     // fill-if-empty on calls means: not over what is there now (a salesperson may have edited the call).
     const fillProperties = [
       ...settings.call.properties.filter((mapping) => mapping.mode === 'fill-if-empty').map((mapping) => mapping.property),
       ...settings.answers.filter((answer) => answer.to === 'call' && answer.mode === 'fill-if-empty').map((answer) => answer.property),
     ];
-    const current = fillProperties.length > 0 && groups.length > 0 ? await this.hubspot.readObjects('calls', groups.map((group) => group.callId), fillProperties) : new Map<string, Record<string, string | null>>();
+    let current = new Map<string, Record<string, string | null>>();
+    if (fillProperties.length > 0) {
+      try {
+        current = await this.hubspot.readObjects('calls', groups.map((group) => group.callId), fillProperties);
+      } catch (error) {
+        if (!(error instanceof HubSpotPermanentError)) throw error;
+        // Unknown values count as filled: fill-if-empty must never overwrite what a salesperson wrote.
+        const unknown = Object.fromEntries(fillProperties.map((property) => [property, '(unknown)']));
+        current = new Map(groups.map((group) => [group.callId, unknown]));
+      }
+    }
     for (let index = 0; index < groups.length; index += BATCH) {
       const part = groups.slice(index, index + BATCH);
-      const inputs: ObjectUpdateInput[] = part.map((group) => ({ key: group.key, id: group.callId, properties: this.callProperties(group, settings, names, current.get(group.callId) ?? {}) }));
+      const inputs: ObjectUpdateInput[] = part.map((group) => ({ key: group.key, id: group.callId, properties: this.callProperties(group, pass, current.get(group.callId) ?? {}) }));
       const outcome = await this.hubspot.updateCalls(inputs);
       await this.ledger.saveCalls(
-        part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: group.callId, contactId: this.contactOf(group, contacts), record: group.record })),
+        part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: group.callId, contactId: this.contactOf(group, pass), record: group.record })),
         this.now(),
       );
       for (const group of part) {
-        if (outcome.succeeded.has(group.key)) this.settle(results, group, this.synced(group, contacts, group.callId));
-        else this.settle(results, group, failureResult('call', outcome.failed.get(group.key)));
+        if (outcome.succeeded.has(group.key)) pass.book.settle(group.refs, this.synced(group, pass, group.callId));
+        else failures.set(group, outcome.failed.get(group.key) ?? noResult());
       }
     }
   }
 
-  private callProperties(group: CallGroup, settings: ConnectorSettings, names: ConnectorPropertyNames, current: Record<string, string | null> | null) {
-    return callWrite(group.record, settings, names, { fallbackTimestamp: group.receivedAt, outcomeIds: this.provisioner.outcomeIds, current }).properties;
+  /**
+   * A refusal can come from a cached fact HubSpot no longer holds: a contact deleted or merged, an option an admin
+   * removed, a property deleted, a call deleted. The cache is dropped, the portal looked at again, and those calls
+   * written once more; whatever fails then is final for this attempt.
+   */
+  private async healAndRetry(failures: Map<CallGroup, InputFailure>, pass: Pass): Promise<void> {
+    const healable = new Map<CallGroup, Heal>();
+    for (const [group, failure] of failures) {
+      const heal = failure.retryable ? null : this.healFor(group, failure, pass);
+      if (heal) healable.set(group, heal);
+      else this.settleFailure(group, failure, pass);
+    }
+    if (healable.size === 0) return;
+
+    const kinds = new Set(healable.values());
+    if (kinds.has('properties')) this.provisioner.invalidate();
+    if (kinds.has('options')) this.provisioner.forgetOptions();
+    if (kinds.has('properties') || kinds.has('options')) {
+      await this.provisioner.ensureReady(pass.settings, this.now().getTime());
+      for (const value of await this.ensureOptions([...healable.keys()], pass.settings, pass.names)) pass.unlisted.add(value);
+    }
+    const settled = new Set<CallGroup>();
+    if (kinds.has('contact')) {
+      const groups = [...healable].filter(([, heal]) => heal === 'contact').map(([group]) => group);
+      const byNumber = new Map(groups.map((group) => [group.record.customer.phone.e164!, this.contactOf(group, pass)!]));
+      const healed = await this.contacts.heal(byNumber, pass.plans, pass.names, pass.settings.contact.create);
+      for (const group of groups) {
+        const e164 = group.record.customer.phone.e164!;
+        const id = healed?.ids.get(e164);
+        const failure = healed?.failures.get(e164);
+        if (id) pass.contacts.ids.set(e164, id);
+        if (failure) {
+          pass.book.settle(group.refs, failureResult('contact', failure));
+          settled.add(group);
+        } else if (!id) {
+          // The contact exists: the refusal was about something else.
+          this.settleFailure(group, failures.get(group)!, pass);
+          settled.add(group);
+        }
+      }
+    }
+    const callGone = [...healable].filter(([, heal]) => heal === 'call-gone').map(([group]) => group);
+    if (callGone.length > 0) {
+      this.logger.warn({ calls: callGone.length }, 'HubSpot no longer has calls the ledger named (deleted in HubSpot); logging them again');
+      await this.ledger.forgetCalls(callGone.map((group) => group.key));
+    }
+    const again = [...healable.keys()].filter((group) => !settled.has(group));
+    const retried = new Map<CallGroup, InputFailure>();
+    await this.createCalls(again.filter((group) => !('callId' in group) || healable.get(group) === 'call-gone').map(stripCallId), pass, retried);
+    await this.updateCalls(again.filter((group): group is CallUpdate => 'callId' in group && healable.get(group) !== 'call-gone'), pass, retried);
+    for (const [group, failure] of retried) this.settleFailure(group, failure, pass);
   }
 
-  private contactOf(group: CallGroup, contacts: ContactResolution): string | null {
+  /** Which cached fact a refusal may be about, if any. */
+  private healFor(group: CallGroup, failure: InputFailure, pass: Pass): Heal | null {
+    const codes = failure.details.codes;
+    const named = failure.details.properties;
+    const owned = new Set([...callPropertyDefinitions(pass.names, pass.settings).map((definition) => definition.name)]);
+    if (codes.includes('INVALID_OPTION') && named.some((property) => property === pass.names.intention || property === pass.names.tags)) return 'options';
+    if (codes.includes('PROPERTY_DOESNT_EXIST') && named.some((property) => owned.has(property))) return 'properties';
+    if (codes.includes('INVALID_OPTION') || codes.includes('PROPERTY_DOESNT_EXIST') || isRequiredFailure(failure)) return null;
+    const notFound = failure.category === 'OBJECT_NOT_FOUND' || failure.status === 404 || codes.includes('OBJECT_NOT_FOUND');
+    if ('callId' in group) return notFound ? 'call-gone' : null;
+    // A create refused for any other reason may be about its association: check the contact it names.
+    return this.contactOf(group, pass) ? 'contact' : null;
+  }
+
+  private settleFailure(group: CallGroup, failure: InputFailure, pass: Pass): void {
+    const sent = this.callProperties(group, pass, null);
+    pass.book.settle(group.refs, failureResult('call', explainRefusal(failure, 'calls', sent)));
+  }
+
+  private callProperties(group: CallGroup, pass: Pass, current: Record<string, string | null> | null): Record<string, string> {
+    const { properties } = callWrite(group.record, pass.settings, pass.names, {
+      fallbackTimestamp: group.receivedAt,
+      outcomeIds: this.provisioner.outcomeIds,
+      current,
+      unlisted: pass.unlisted,
+    });
+    return this.provisioner.writable('calls', properties);
+  }
+
+  private contactOf(group: CallGroup, pass: Pass): string | null {
     const e164 = group.record.customer.phone.e164;
-    return e164 ? contacts.ids.get(e164) ?? null : null;
+    return e164 ? pass.contacts.ids.get(e164) ?? null : null;
   }
 
   /** A synced call, with the warning if HubSpot refused some of its contact's values. */
-  private synced(group: CallGroup, contacts: ContactResolution, callId: string): SyncResult {
+  private synced(group: CallGroup, pass: Pass, callId: string): SyncResult {
     const e164 = group.record.customer.phone.e164;
-    const warning = e164 ? contacts.warnings.get(e164) : undefined;
-    return { kind: 'synced', contactId: this.contactOf(group, contacts), callId, ...(warning ? { warning } : {}) };
-  }
-
-  private settle(results: Map<number, SyncResult>, group: CallGroup, result: SyncResult): void {
-    for (const ref of group.refs) results.set(ref, result);
+    const warning = e164 ? pass.contacts.warnings.get(e164) : undefined;
+    return { kind: 'synced', contactId: this.contactOf(group, pass), callId, ...(warning ? { warning } : {}) };
   }
 }
 
-function failureResult(what: 'contact' | 'call', failure: InputFailure | undefined): SyncResult {
-  if (!failure) return { kind: 'retry', reason: `HubSpot gave no result for the ${what}` };
+function stripCallId(group: CallGroup | CallUpdate): CallGroup {
+  if (!('callId' in group)) return group;
+  const { callId: _callId, ...rest } = group;
+  return rest;
+}
+
+/**
+ * Results per inbox event. An event may carry several calls: its result is known once each of them is settled, and
+ * the least final one counts (a call to retry makes the event retry; its synced calls are updates next time).
+ */
+class ResultBook {
+  private readonly settled = new Map<number, SyncResult>();
+  private readonly open = new Map<number, number>();
+
+  expect(refs: number[]): void {
+    for (const ref of refs) this.open.set(ref, (this.open.get(ref) ?? 0) + 1);
+  }
+
+  settle(refs: number[], result: SyncResult): void {
+    for (const ref of refs) {
+      this.open.set(ref, (this.open.get(ref) ?? 1) - 1);
+      this.settleRef(ref, result);
+    }
+  }
+
+  settleRef(ref: number, result: SyncResult): void {
+    const previous = this.settled.get(ref);
+    if (!previous || RANK[result.kind] > RANK[previous.kind]) this.settled.set(ref, result);
+  }
+
+  /** Results of events whose every call is settled. */
+  results(): Map<number, SyncResult> {
+    return new Map([...this.settled].filter(([ref]) => (this.open.get(ref) ?? 0) <= 0));
+  }
+}
+
+const RANK: Record<SyncResult['kind'], number> = { skipped: 0, synced: 1, dead: 2, wait: 3, retry: 4 };
+
+function noResult(): InputFailure {
+  return { retryable: true, status: null, category: null, message: 'HubSpot gave no result', correlationId: null, details: { properties: [], codes: [], ids: [], traceIds: [], scopes: [] } };
+}
+
+function failureResult(what: 'contact' | 'call', failure: InputFailure): SyncResult {
   const detail = [failure.category, failure.correlationId ? `correlation id ${failure.correlationId}` : null].filter(Boolean).join(', ');
   const reason = `HubSpot refused the ${what}: ${failure.message}${detail ? ` (${detail})` : ''}`;
   return failure.retryable ? { kind: 'retry', reason } : { kind: 'dead', reason };

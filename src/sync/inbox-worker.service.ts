@@ -6,7 +6,7 @@ import { APP_ENV } from '../config/config.tokens.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
 import type { ConnectorSettings } from '../config/connector-settings.js';
 import type { AppEnv } from '../config/env.schema.js';
-import { HubSpotAuthError, HubSpotDailyLimitError, HubSpotRetryableError } from '../hubspot/hubspot-errors.js';
+import { HubSpotAuthError, HubSpotDailyLimitError, HubSpotError, HubSpotRetryableError } from '../hubspot/hubspot-errors.js';
 import { ProvisioningError } from '../hubspot/hubspot-provisioner.js';
 import { HubSpotStatus } from '../hubspot/hubspot-status.js';
 import { HUBSPOT_PORT, type HubSpotPort } from '../hubspot/hubspot.port.js';
@@ -19,6 +19,11 @@ import { HubSpotSyncService, type SyncItem, type SyncResult } from './hubspot-sy
 
 /** A claimed batch not finished within this time is taken again by the next claim (the worker died). */
 const LEASE_MS = 5 * 60_000;
+/** Interruptions that are HubSpot's as a whole: the batch goes back untouched and sync pauses. */
+function isOutage(error: unknown): boolean {
+  return error instanceof HubSpotRetryableError || error instanceof HubSpotDailyLimitError || error instanceof HubSpotAuthError || error instanceof ProvisioningError;
+}
+
 /** Backoff while HubSpot as a whole fails (outage, network): from 1 s, doubling, up to a minute. */
 const OUTAGE_BACKOFF_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000];
 /** A retrying record waits at most this long between attempts. */
@@ -57,10 +62,44 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
       return;
     }
     this.running = true;
-    this.loop = this.inbox.releaseOrphans(this.clock.now()).then((released) => {
+    this.loop = this.inbox.releaseOrphans(this.clock.now()).then(async (released) => {
       if (released > 0) this.logger.info({ released }, 'events left in flight by a previous process handed back');
+      await this.untilAccessGranted();
       return this.run();
     });
+  }
+
+  /**
+   * Checks the token and each scope the connector needs, at start and while sync is stopped for auth: a missing
+   * scope is named in health and in the log (not left to surface as a generic 403 mid-sync). Returns once HubSpot
+   * grants everything, or the worker stops.
+   */
+  private async untilAccessGranted(): Promise<void> {
+    while (this.running) {
+      let retryInMs = this.env.hubspot.probeIntervalMs;
+      try {
+        const access = await this.hubspot.checkAccess();
+        if (access.missingScopes.length === 0) {
+          this.logger.info({ portalId: access.portalId, apiVersion: this.env.hubspot.apiVersion }, 'HubSpot token checked: every needed scope is granted');
+          if (this.status.get().state === 'auth-failed') this.status.set('ok');
+          return;
+        }
+        const reason = `the HubSpot token lacks the scope${access.missingScopes.length > 1 ? 's' : ''} ${access.missingScopes.join(', ')}: add ${access.missingScopes.length > 1 ? 'them' : 'it'} to the service key (or private app) and sync resumes by itself`;
+        this.status.set('auth-failed', reason, new Date(this.clock.now().getTime() + retryInMs));
+        this.logger.warn({ missingScopes: access.missingScopes, portalId: access.portalId }, 'HubSpot sync paused: the token lacks needed scopes');
+      } catch (error) {
+        if (error instanceof HubSpotAuthError) {
+          this.status.set('auth-failed', error.message, new Date(this.clock.now().getTime() + retryInMs));
+          this.logger.warn({ status: error.status }, 'HubSpot refused the token; sync paused');
+        } else if (error instanceof HubSpotError) {
+          retryInMs = OUTAGE_BACKOFF_MS[Math.min(this.outageStreak++, OUTAGE_BACKOFF_MS.length - 1)]!;
+          const state = error instanceof HubSpotDailyLimitError ? 'paused-daily-limit' : 'unavailable';
+          this.status.set(state, `checking the token: ${error.message}`, new Date(this.clock.now().getTime() + retryInMs));
+          this.logger.warn({ err: errorSummary(error), retryInMs }, 'HubSpot could not check the token; trying again');
+        } else throw error;
+      }
+      await this.sleep(retryInMs);
+    }
   }
 
   /** Stops claiming and lets the batch in flight finish (its events are then either settled or released). */
@@ -99,18 +138,41 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     if (mapped.length === 0) return rows.length;
 
     const items: SyncItem[] = mapped.flatMap(({ row, records }) => records.map((record) => ({ ref: row.id, record, receivedAt: row.received_at })));
-    let results: Map<number, SyncResult>;
-    try {
-      results = await this.sync.sync(items, settings);
-    } catch (error) {
-      await this.inbox.release(mapped.map(({ row }) => row.id), this.clock.now());
-      await this.pauseFor(error);
+    const { results, interruption } = await this.sync.sync(items, settings);
+    this.status.setWarnings(this.sync.warnings());
+    for (const { row, records } of mapped) {
+      const result = results.get(row.id);
+      if (result) await this.settle(row, records, result);
+    }
+    const unsettled = mapped.filter(({ row }) => !results.has(row.id));
+    if (interruption === null) {
+      this.outageStreak = 0;
+      if (this.status.get().state !== 'ok') this.status.set('ok');
+      for (const { row, records } of unsettled) await this.settle(row, records, undefined);
       return rows.length;
     }
-    this.outageStreak = 0;
-    if (this.status.get().state !== 'ok') this.status.set('ok');
-    for (const { row, records } of mapped) await this.settle(row, records, results.get(row.id));
+    if (isOutage(interruption)) {
+      await this.handBack(unsettled.map(({ row }) => row.id), interruption);
+      await this.pauseFor(interruption);
+    } else {
+      // Not HubSpot as a whole (a refusal that escaped its step, an unexpected error): the events count an attempt
+      // and end dead once attempts run out; they never hold back the events after them.
+      const reason = interruption instanceof HubSpotError ? `HubSpot refused: ${interruption.message}` : `sync failed: ${errorSummary(interruption).message}`;
+      this.logger.error({ err: errorSummary(interruption), events: unsettled.length }, 'sync failed for a batch; its events will be retried');
+      for (const { row, records } of unsettled) await this.settle(row, records, { kind: 'retry', reason });
+    }
     return rows.length;
+  }
+
+  /**
+   * Events HubSpot could not take now go back without an attempt counted. After an outage they wait out twice the
+   * worker's own pause, so that newer events are claimed ahead of them when the worker resumes.
+   */
+  private async handBack(ids: number[], interruption: unknown): Promise<void> {
+    const now = this.clock.now();
+    const paused = interruption instanceof HubSpotDailyLimitError || interruption instanceof HubSpotAuthError || interruption instanceof ProvisioningError;
+    const delay = OUTAGE_BACKOFF_MS[Math.min(this.outageStreak, OUTAGE_BACKOFF_MS.length - 1)]!;
+    await this.inbox.release(ids, now, paused ? undefined : new Date(now.getTime() + 2 * delay));
   }
 
   private map(row: InboxEventRow, settings: ConnectorSettings): Mapped | EventOutcome {
@@ -142,6 +204,11 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     }
     if (result?.kind === 'skipped') {
       await this.inbox.complete(row.id, row.revision, { status: 'skipped', error: result.reason }, now);
+      return;
+    }
+    if (result?.kind === 'wait') {
+      await this.inbox.complete(row.id, row.revision, { status: 'retrying', records, error: result.reason, nextAttemptAt: result.notBefore, countAttempt: false }, now);
+      this.logger.info({ ...log, nextAttemptAt: result.notBefore.toISOString() }, 'call waits for HubSpot');
       return;
     }
     const reason = result?.reason ?? 'no sync result for this event';
@@ -178,6 +245,11 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Probes HubSpot every probe interval until it takes requests again (or the worker stops). */
   private async waitUntilHubSpotAnswers(): Promise<void> {
+    if (this.status.get().state === 'auth-failed') {
+      await this.sleep(this.env.hubspot.probeIntervalMs);
+      await this.untilAccessGranted();
+      return;
+    }
     while (this.running) {
       await this.sleep(this.env.hubspot.probeIntervalMs);
       if (!this.running) return;

@@ -42,10 +42,10 @@ describe('npm run hubspot:setup', () => {
     expect(first.code).toBe(0);
     expect(first.output).toContain('created   contacts.ai_call_phone_e164');
     expect(first.output).toContain('created   calls.ai_call_key');
-    expect(first.output).toMatch(/Ready: 10 created, 0 already there/);
+    expect(first.output).toMatch(/Ready: 11 created, 0 already there/);
     const second = await runCli('hubspot-setup-cli.js', [], env);
     expect(second.code).toBe(0);
-    expect(second.output).toMatch(/Ready: 0 created, 10 already there/);
+    expect(second.output).toMatch(/Ready: 0 created, 11 already there/);
   });
 
   it('reports a property of the wrong type by name and exits non-zero, leaving it as it was', async () => {
@@ -66,6 +66,19 @@ describe('npm run hubspot:setup', () => {
     expect(property.type).toBe('string');
   });
 
+  it('names a scope the token lacks (a service key without crm.schemas.contacts.write), exits non-zero and creates nothing', async () => {
+    const emulator = await HubSpotEmulator.start();
+    emulators.push(emulator);
+    emulator.setAuth({ missingScopes: ['crm.schemas.contacts.write'] });
+    const result = await runCli('hubspot-setup-cli.js', [], { HUBSPOT_ACCESS_TOKEN: 'pat-test', HUBSPOT_BASE_URL: emulator.url });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('(API version 2026-09)');
+    expect(result.output).toContain('MISSING SCOPE   crm.schemas.contacts.write (to create the connector\'s properties and add intention and tag options)');
+    expect(result.output.match(/MISSING SCOPE/g)).toHaveLength(1);
+    const property = await fetch(`${emulator.url}/crm/v3/properties/contacts/ai_call_phone_e164`, { headers: { authorization: 'Bearer admin' } });
+    expect(property.status).toBe(404);
+  });
+
   it('says what to do without a token', async () => {
     const result = await runCli('hubspot-setup-cli.js', [], {});
     expect(result.code).toBe(2);
@@ -75,23 +88,26 @@ describe('npm run hubspot:setup', () => {
 
 describe('npm run replay -- --dead', () => {
   it('sends dead events through again once their cause is fixed', async () => {
-    t = await startTestApp();
-    const database = `sqlite:${join(t.dir, 'connector.sqlite')}`;
-    // Dead: an intention option an admin removed after the connector learned it.
-    await postJson(`${t.url}/webhooks/yunfu/${YUNFU_SECRET}`, yunfuBatch([yunfuCall({ callid: 'learn', number: chinaMobile(1), intention: 'Q' })]));
-    await t.settled();
-    const options = (options: string[]) =>
-      fetch(`${t!.emulator.url}/crm/v3/properties/calls/ai_call_intention`, {
-        method: 'PATCH',
+    // Dead: an admin's own select property (the connector adds no options to it) lacks the call's grade.
+    const emulator = await HubSpotEmulator.start();
+    emulators.push(emulator);
+    const options = (options: string[], method = 'PATCH') =>
+      fetch(`${emulator.url}/crm/v3/properties/calls${method === 'PATCH' ? '/sales_grade' : ''}`, {
+        method,
         headers: { authorization: 'Bearer admin', 'content-type': 'application/json' },
-        body: JSON.stringify({ options: options.map((value, index) => ({ label: value, value, displayOrder: index, hidden: false })) }),
+        body: JSON.stringify({
+          ...(method === 'POST' ? { name: 'sales_grade', label: 'Grade', type: 'enumeration', fieldType: 'select', groupName: 'callinformation' } : {}),
+          options: options.map((value, index) => ({ label: value, value, displayOrder: index, hidden: false })),
+        }),
       });
-    await options(['A']);
+    expect((await options(['A'], 'POST')).status).toBe(201);
+    t = await startTestApp({ emulator, mappingYaml: 'call:\n  properties:\n    - { source: intention.label, property: sales_grade, mode: overwrite }\n' });
+    const database = `sqlite:${join(t.dir, 'connector.sqlite')}`;
     await postJson(`${t.url}/webhooks/yunfu/${YUNFU_SECRET}`, yunfuBatch([yunfuCall({ callid: 'replay-me', number: chinaMobile(2), intention: 'Q' })]));
     await t.settled();
     expect((await t.inbox.findByKey('yunfu', 'replay-me'))?.status).toBe('dead');
 
-    await options(['A', 'Q']);
+    expect((await options(['A', 'Q'])).status).toBe(200);
     const result = await runCli('replay-cli.js', ['--dead'], { DATABASE_URL: database });
     expect(result).toMatchObject({ code: 0, output: '1 dead event(s) queued again.\n' });
     await t.settled();

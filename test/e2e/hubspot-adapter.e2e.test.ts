@@ -11,6 +11,7 @@ function makeAdapter(overrides: Partial<ConstructorParameters<typeof HubSpotSdkA
   return new HubSpotSdkAdapter({
     accessToken: 'pat-test',
     baseUrl: emulator.url,
+    apiVersion: '2026-09',
     burstPer10s: 100,
     searchPerSecond: 5,
     requestTimeoutMs: 2_000,

@@ -166,17 +166,16 @@ describe('HubSpot sync, against the emulator over HTTP with the real SDK', () =>
   });
 
   it('dead-letters a record HubSpot refuses with INVALID_OPTION, with HubSpot\'s message, and syncs the rest of its batch', async () => {
-    const t = await start();
-    // The connector learns about option "Z" by adding it...
-    await postYunfu(t, yunfuBatch([yunfuCall({ callid: 'opt-0', number: chinaMobile(10), intention: 'Z' })]));
-    await t.settled();
-    // ...then an admin removes it in HubSpot, behind the connector's back.
-    const response = await fetch(`${t.emulator.url}/crm/v3/properties/calls/ai_call_intention`, {
-      method: 'PATCH',
+    // An admin's own select property (not one the connector owns, so it adds no options to it), holding grade A only.
+    const emulator = await HubSpotEmulator.start();
+    emulators.push(emulator);
+    const created = await fetch(`${emulator.url}/crm/v3/properties/calls`, {
+      method: 'POST',
       headers: { authorization: 'Bearer admin', 'content-type': 'application/json' },
-      body: JSON.stringify({ options: [{ label: 'A', value: 'A', displayOrder: 0, hidden: false }] }),
+      body: JSON.stringify({ name: 'sales_grade', label: 'Grade', type: 'enumeration', fieldType: 'select', groupName: 'callinformation', options: [{ label: 'A', value: 'A', displayOrder: 0 }] }),
     });
-    expect(response.status).toBe(200);
+    expect(created.status).toBe(201);
+    const t = await start({ emulator, mappingYaml: 'call:\n  properties:\n    - { source: intention.label, property: sales_grade, mode: overwrite }\n' });
     const items = [0, 1, 2, 3, 4].map((index) => yunfuCall({ callid: `opt-${index + 1}`, number: chinaMobile(11 + index), intention: index === 2 ? 'Z' : 'A' }));
     await postYunfu(t, yunfuBatch(items));
     await t.settled();
@@ -185,6 +184,27 @@ describe('HubSpot sync, against the emulator over HTTP with the real SDK', () =>
     expect(dead[0]!.last_error).toMatch(/^HubSpot refused the call: .*Z.*\(VALIDATION_ERROR/);
     for (const key of ['opt-1', 'opt-2', 'opt-4', 'opt-5']) expect(callsWithKey(t, `yunfu:${key}`)).toHaveLength(1);
     expect(callsWithKey(t, 'yunfu:opt-3')).toHaveLength(0);
+  });
+
+  it.each(['ai_call_tags', 'ai_call_intention'])('syncs a call whose option an admin removed from %s since the connector added it, with that value', async (property) => {
+    const t = await start();
+    await postYunfu(t, yunfuBatch([yunfuCall({ callid: 'heal-0', number: chinaMobile(40), intention: 'Z', tags: ['回电'] })]));
+    await t.settled();
+    expect(callsWithKey(t, 'yunfu:heal-0')[0]!.properties).toMatchObject({ ai_call_intention: 'Z', ai_call_tags: '回电' });
+    // An admin removes the option behind the connector's back; the connector still believes it is there.
+    const kept = property === 'ai_call_tags' ? [] : [{ label: 'A', value: 'A', displayOrder: 0, hidden: false }];
+    const response = await fetch(`${t.emulator.url}/crm/v3/properties/calls/${property}`, {
+      method: 'PATCH',
+      headers: { authorization: 'Bearer admin', 'content-type': 'application/json' },
+      body: JSON.stringify({ options: kept }),
+    });
+    expect(response.status).toBe(200);
+    await postYunfu(t, yunfuBatch([yunfuCall({ callid: 'heal-1', number: chinaMobile(41), intention: 'Z', tags: ['回电'] })]));
+    await t.settled();
+    expect(await t.inbox.list({ status: 'dead' })).toEqual([]);
+    expect(callsWithKey(t, 'yunfu:heal-1')).toHaveLength(1);
+    expect(callsWithKey(t, 'yunfu:heal-1')[0]!.properties).toMatchObject({ ai_call_intention: 'Z', ai_call_tags: '回电' });
+    expect(await t.inbox.findByKey('yunfu', 'heal-1')).toMatchObject({ status: 'synced', attempts: 0 });
   });
 
   it('does not create a second call when HubSpot created it but the ledger never heard (crash between answer and ledger)', async () => {

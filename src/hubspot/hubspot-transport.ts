@@ -1,0 +1,85 @@
+import type { Client } from '@hubspot/api-client';
+import { Request as SdkRequest } from '@hubspot/api-client/lib/src/services/http/Request.js';
+
+export interface HubSpotHttpRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: unknown;
+  qs?: Record<string, string>;
+}
+
+export interface HubSpotHttpResponse {
+  status: number;
+  headers: Headers;
+  /** The parsed JSON body, or the text when it is not JSON (an HTML error page from HubSpot's edge). */
+  body: unknown;
+}
+
+/**
+ * The request did not get an answer. `sent: false` when it surely never reached HubSpot (the connection was refused
+ * or the host not found), so a write can be sent again; otherwise HubSpot may have received and applied it.
+ */
+export class HubSpotTransportError extends Error {
+  constructor(
+    message: string,
+    readonly sent: boolean,
+  ) {
+    super(message);
+    this.name = 'HubSpotTransportError';
+  }
+}
+
+/** Connection failures that happen before any byte of the request is sent. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Sends one request to HubSpot with a real deadline. The request is built by the SDK's own `Request` (the bearer
+ * token, its headers and User-Agent, the base URL, the JSON body): exactly what `client.apiRequest` sends. It is not
+ * sent through `apiRequest` because that hands node-fetch only method, headers and body (`Request.getSendData`), so
+ * neither an agent nor an abort signal can reach the socket, and a keep-alive socket that HubSpot accepts but never
+ * answers would hold the caller without bound (Node resets a pooled socket's idle time-out on reuse). Node's fetch
+ * with `AbortSignal.timeout` ends the request at its deadline on a fresh or a reused connection alike, body included.
+ */
+export class HubSpotTransport {
+  constructor(
+    private readonly client: Client,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async send(request: HubSpotHttpRequest): Promise<HubSpotHttpResponse> {
+    const built = new SdkRequest(this.client.config, {
+      method: request.method,
+      path: request.path,
+      ...(request.qs ? { qs: request.qs } : {}),
+      ...(request.body !== undefined ? { body: request.body } : {}),
+    });
+    const { method, headers, body } = built.getSendData() as { method: string; headers: Record<string, string>; body?: string };
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    try {
+      const response = await fetch(built.getUrl(), { method, headers, ...(body !== undefined ? { body } : {}), signal });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: parseBody(text) };
+    } catch (error) {
+      if (signal.aborted) throw new HubSpotTransportError(`no answer within ${this.timeoutMs} ms`, true);
+      const code = causeCode(error);
+      throw new HubSpotTransportError(`${code ?? (error instanceof Error ? error.message : String(error))}`, !(code && NOT_SENT.has(code)));
+    }
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text.slice(0, 500);
+  }
+}
+
+function causeCode(error: unknown): string | null {
+  for (let current = error, depth = 0; current && depth < 4; current = (current as { cause?: unknown }).cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return null;
+}
