@@ -49,6 +49,8 @@ interface RequestContext {
   heldBy?: HoldingFaultMode;
   /** Each request is logged once, however its answer (or the lack of one) came about. */
   recorded: boolean;
+  /** Characters of the request body as received (what HubSpot's 3,000-character search limit counts). */
+  bodyChars?: number;
 }
 
 interface Outcome {
@@ -259,6 +261,7 @@ export class EmulatorHttpServer {
       }
 
       const text = await readBodyText(req);
+      context.bodyChars = text.length;
       if (context.res.destroyed) return { status: 0 };
       match.route.checkRawBody?.(text);
       const result = match.route.handle({
@@ -357,6 +360,7 @@ export class EmulatorHttpServer {
       ...(outcome.policy ? { policy: outcome.policy } : {}),
       ...(context.fault ? { fault: context.fault.mode } : {}),
       ...(context.withheldStatus !== undefined ? { withheldStatus: context.withheldStatus } : {}),
+      ...(context.bodyChars !== undefined ? { bodyChars: context.bodyChars } : {}),
     };
     this.parts.log.record(entry);
   }

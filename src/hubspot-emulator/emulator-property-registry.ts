@@ -185,12 +185,38 @@ export class PropertyRegistry {
     return updated;
   }
 
+  /**
+   * `DELETE /crm/v3/properties/{objectType}/{propertyName}` archives a custom property (properties guide); HubSpot's
+   * own properties cannot be archived. Afterwards writes naming it fail with PROPERTY_DOESNT_EXIST.
+   */
+  archive(objectType: CrmObjectType, name: string): void {
+    const current = this.get(objectType, name);
+    if (!current) throw HubSpotApiError.notFound(`Unable to find property ${name}`);
+    if (current.hubspotDefined) throw HubSpotApiError.validation(`Property ${name} is a HubSpot-defined property and cannot be archived.`);
+    this.definitionsOf(objectType).delete(name);
+    this.uniqueNamesCache.delete(objectType);
+  }
+
   listGroups(objectType: CrmObjectType): PropertyGroupDefinition[] {
     return [...this.groupsOf(objectType).values()];
   }
 
   getGroup(objectType: CrmObjectType, name: string): PropertyGroupDefinition | undefined {
     return this.groupsOf(objectType).get(name);
+  }
+
+  /** `PATCH …/groups/{groupName}`: label and display order; an empty update changes nothing and answers the group. */
+  updateGroup(objectType: CrmObjectType, name: string, input: unknown): PropertyGroupDefinition {
+    if (!isObject(input)) throw HubSpotApiError.validation('Invalid input JSON: expected a property group update object.');
+    const current = this.getGroup(objectType, name);
+    if (!current) throw HubSpotApiError.notFound(`Unable to find property group ${name}`);
+    const updated: PropertyGroupDefinition = {
+      ...current,
+      label: optionalString(input, 'label') ?? current.label,
+      displayOrder: optionalNumber(input, 'displayOrder') ?? current.displayOrder,
+    };
+    this.groupsOf(objectType).set(name, updated);
+    return updated;
   }
 
   createGroup(objectType: CrmObjectType, input: unknown): PropertyGroupDefinition {

@@ -59,6 +59,17 @@ export function propertyRoutes(
       },
     },
     {
+      method: 'PATCH',
+      pattern: '/crm/v3/properties/:objectType/groups/:groupName',
+      limitClass: 'standard',
+      scope: schemasWrite,
+      handle: ({ params, body }) => {
+        const group = registry.updateGroup(requireObjectType(params.objectType), params.groupName ?? '', body ?? {});
+        onChange();
+        return { status: 200, body: presentGroup(group) };
+      },
+    },
+    {
       method: 'GET',
       pattern: '/crm/v3/properties/:objectType',
       limitClass: 'standard',
@@ -104,6 +115,17 @@ export function propertyRoutes(
         );
         onChange();
         return { status: 200, body: presentProperty(definition) };
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: '/crm/v3/properties/:objectType/:propertyName',
+      limitClass: 'standard',
+      scope: schemasWrite,
+      handle: ({ params }) => {
+        registry.archive(requireObjectType(params.objectType), params.propertyName ?? '');
+        onChange();
+        return { status: 204 };
       },
     },
   ];

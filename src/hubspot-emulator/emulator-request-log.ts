@@ -28,6 +28,8 @@ export interface RequestLogEntry {
   fault?: string;
   /** For apply-then-* faults: the status of the real answer, which the emulator computed and did not send. */
   withheldStatus?: number;
+  /** Characters of the request body, when it was read. */
+  bodyChars?: number;
 }
 
 export interface RequestCounters {
@@ -36,6 +38,8 @@ export interface RequestCounters {
   byEndpoint: Record<string, { total: number; byStatus: Record<string, number> }>;
   rateLimited: { total: number } & Record<RateLimitPolicy, number>;
   faultsApplied: number;
+  /** The longest search request body received, in characters (HubSpot refuses more than 3,000). */
+  largestSearchBody: number;
 }
 
 export const DEFAULT_REQUEST_LOG_CAPACITY = 1000;
@@ -71,6 +75,7 @@ export class RequestLog {
       counters.rateLimited[entry.policy] += 1;
     }
     if (entry.fault) counters.faultsApplied += 1;
+    if (entry.bodyChars !== undefined && entry.endpoint.endsWith('/search')) counters.largestSearchBody = Math.max(counters.largestSearchBody, entry.bodyChars);
   }
 
   /** Oldest first; at most `limit` of the most recent entries. */
@@ -104,5 +109,6 @@ function emptyCounters(): RequestCounters {
     byEndpoint: {},
     rateLimited: { total: 0, TEN_SECONDLY_ROLLING: 0, SECONDLY: 0, DAILY: 0 },
     faultsApplied: 0,
+    largestSearchBody: 0,
   };
 }

@@ -9,7 +9,7 @@ import type { HubSpotErrorDetails } from './hubspot-errors.js';
  * is not documented, so every place is read and none is required.
  */
 export function errorDetails(body: unknown): HubSpotErrorDetails {
-  const details: HubSpotErrorDetails = { properties: [], codes: [], ids: [], traceIds: [], scopes: [] };
+  const details: HubSpotErrorDetails = { properties: [], codes: [], ids: [], traceIds: [], scopes: [], problems: [] };
   if (!isRecord(body)) return details;
   const add = (list: string[], values: unknown): void => {
     for (const value of Array.isArray(values) ? values : values === undefined || values === null ? [] : [values]) {
@@ -33,6 +33,8 @@ export function errorDetails(body: unknown): HubSpotErrorDetails {
     if (!isRecord(entry)) continue;
     add(details.codes, entry['code']);
     readContext(entry['context']);
+    const names = isRecord(entry['context']) ? entry['context']['propertyName'] : undefined;
+    if (typeof entry['code'] === 'string') for (const name of Array.isArray(names) ? names : []) addProblem(details, String(name), entry['code']);
     if (typeof entry['message'] === 'string') readMessage(entry['message'], details, add);
   }
   if (typeof body['message'] === 'string') readMessage(body['message'], details, add);
@@ -48,10 +50,15 @@ function readMessage(message: string, details: HubSpotErrorDetails, add: (list: 
       if (!isRecord(problem)) continue;
       add(details.properties, problem['name']);
       add(details.codes, problem['error']);
+      if (typeof problem['name'] === 'string' && typeof problem['error'] === 'string') addProblem(details, problem['name'], problem['error']);
     }
   } catch {
     // Not the JSON list HubSpot embeds: nothing more to read.
   }
+}
+
+function addProblem(details: HubSpotErrorDetails, property: string, code: string): void {
+  if (!details.problems.some((problem) => problem.property === property && problem.code === code)) details.problems.push({ property, code });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

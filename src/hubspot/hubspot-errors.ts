@@ -28,9 +28,11 @@ export interface HubSpotErrorDetails {
   traceIds: string[];
   /** Scopes a 403 says are missing (`requiredGranularScopes`). */
   scopes: string[];
+  /** Each property HubSpot names with the code of its own problem (a write may have several). */
+  problems: Array<{ property: string; code: string }>;
 }
 
-export const NO_DETAILS: HubSpotErrorDetails = Object.freeze({ properties: [], codes: [], ids: [], traceIds: [], scopes: [] }) as HubSpotErrorDetails;
+export const NO_DETAILS: HubSpotErrorDetails = Object.freeze({ properties: [], codes: [], ids: [], traceIds: [], scopes: [], problems: [] }) as HubSpotErrorDetails;
 
 /** 429 (burst or search limit), 5xx, 423, network errors and time-outs that outlasted the adapter's own retries. */
 export class HubSpotRetryableError extends HubSpotError {}

@@ -227,16 +227,18 @@ export class HubSpotProvisioner {
     // Independent creates: sent together (the limiter still paces them). A refusal (the portal's custom-property
     // cap, its ten unique-value properties) is about that property alone.
     const refusals = new Map<string, HubSpotPermanentError>();
-    await Promise.all(
-      missing.map(async (definition) => {
-        try {
-          await this.hubspot.createProperty(objectType, definition);
-        } catch (error) {
-          if (!(error instanceof HubSpotPermanentError)) throw error;
-          refusals.set(definition.name, error);
-        }
-      }),
-    );
+    const create = async (definition: PropertyDefinition): Promise<void> => {
+      try {
+        await this.hubspot.createProperty(objectType, definition);
+      } catch (error) {
+        if (!(error instanceof HubSpotPermanentError)) throw error;
+        refusals.set(definition.name, error);
+      }
+    };
+    // Those the connector cannot work without first, so that a portal near its cap spends its room on them.
+    const isOptional = (definition: PropertyDefinition) => optional.has(`${objectType}.${definition.name}`);
+    for (const definition of missing.filter((candidate) => !isOptional(candidate))) await create(definition);
+    await Promise.all(missing.filter(isOptional).map(create));
     for (const definition of wanted) {
       const name = `${objectType}.${definition.name}`;
       const found = existing.get(definition.name);

@@ -264,8 +264,9 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   }
 
   /**
-   * The token's portal (`GET /account-info/{version}/details`), then one cheap request per needed scope: HubSpot
-   * answers 403 `MISSING_SCOPES` before it looks at the request, so a 2xx or a 400 means the scope is granted.
+   * The token's portal (`GET /account-info/{version}/details`), then one cheap request per needed scope that writes
+   * nothing: HubSpot answers 403 `MISSING_SCOPES` before it looks at the request, so a 2xx, and also a 4xx refusal
+   * of the request itself, means the scope is granted.
    * (HubSpot documents no way to list a key's scopes; hubspot.md "Versions and auth".) A 401 is thrown.
    */
   async checkAccess(): Promise<AccessReport> {
@@ -275,8 +276,8 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       'crm.objects.contacts.read': { method: 'GET', path: this.paths.objects('contacts'), qs: { limit: '1' } },
       'crm.objects.contacts.write': { method: 'POST', path: this.paths.objects('contacts', '/batch/update'), body: { inputs: [] } },
       'crm.schemas.contacts.read': { method: 'GET', path: this.paths.properties('contacts', '/groups') },
-      // An empty group is refused (400) after the scope check: nothing is created.
-      'crm.schemas.contacts.write': { method: 'POST', path: this.paths.properties('contacts', '/groups'), body: {} },
+      // An empty update of HubSpot's own contact group changes nothing.
+      'crm.schemas.contacts.write': { method: 'PATCH', path: this.paths.properties('contacts', '/groups/contactinformation'), body: {} },
     };
     const missing: string[] = [];
     for (const scope of NEEDED_SCOPES) {

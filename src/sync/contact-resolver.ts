@@ -1,5 +1,7 @@
+import { Metadata, type CountryCode } from 'libphonenumber-js/core';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { HubSpotPermanentError } from '../hubspot/hubspot-errors.js';
+import metadata from 'libphonenumber-js/metadata.max.json';
+import { HubSpotPermanentError, NO_DETAILS } from '../hubspot/hubspot-errors.js';
 import type { HubSpotObject, HubSpotPort, InputFailure, Properties } from '../hubspot/hubspot.port.js';
 import type { AppLogger } from '../logging/app-logger.js';
 import type { ConnectorPropertyNames } from '../mapping/connector-properties.js';
@@ -120,7 +122,7 @@ export class ContactResolver {
     await this.ledger.forgetContacts([...gone]);
     if (!allowed) {
       for (const e164 of gone) {
-        into.failures.set(e164, { retryable: true, status: 404, category: 'OBJECT_NOT_FOUND', message: 'the contact was deleted or merged in HubSpot while it was being written', correlationId: null, details: { properties: [], codes: [], ids: [], traceIds: [], scopes: [] } });
+        into.failures.set(e164, { retryable: true, status: 404, category: 'OBJECT_NOT_FOUND', message: 'the contact was deleted or merged in HubSpot while it was being written', correlationId: null, details: NO_DETAILS });
       }
       return;
     }
@@ -314,8 +316,7 @@ export class ContactResolver {
   }
 
   private learnReadOnly(failure: InputFailure): void {
-    if (!failure.details.codes.some((code) => /READ_ONLY/i.test(code)) && !/read[- ]only/i.test(failure.message)) return;
-    for (const property of failure.details.properties) {
+    for (const { property } of failure.details.problems.filter((problem) => /READ_ONLY/i.test(problem.code))) {
       if (this.readOnly.has(property)) continue;
       this.readOnly.add(property);
       this.logger.warn({ property }, 'HubSpot does not let the API write this property; the connector stops sending it');
@@ -329,7 +330,7 @@ export class ContactResolver {
 }
 
 function noResult(): InputFailure {
-  return { retryable: true, status: null, category: null, message: 'HubSpot gave no result', correlationId: null, details: { properties: [], codes: [], ids: [], traceIds: [], scopes: [] } };
+  return { retryable: true, status: null, category: null, message: 'HubSpot gave no result', correlationId: null, details: NO_DETAILS };
 }
 
 function isNotFound(failure: InputFailure): boolean {
@@ -347,7 +348,8 @@ export function isRequiredFailure(failure: InputFailure): boolean {
  */
 export function explainRefusal(failure: InputFailure, objectType: 'contacts' | 'calls', sent: Properties): InputFailure {
   if (!isRequiredFailure(failure)) return failure;
-  const missing = failure.details.properties.filter((property) => !(property in sent));
+  const required = failure.details.problems.filter((problem) => /REQUIRED/i.test(problem.code)).map((problem) => problem.property);
+  const missing = (required.length > 0 ? required : failure.details.properties).filter((property) => !(property in sent));
   if (missing.length === 0) return failure;
   const section = objectType === 'contacts' ? 'contact.properties' : 'call.properties';
   const what = objectType === 'contacts' ? 'new contacts' : 'calls';
@@ -357,15 +359,25 @@ export function explainRefusal(failure: InputFailure, objectType: 'contacts' | '
   return { ...failure, retryable: false, message };
 }
 
+const numbering = new Metadata(metadata);
+
 /**
  * The national number as HubSpot's calculated phone properties hold it; landlines also with the trunk prefix `0`
- * people write before an area code (021…). Mobile numbers are written without one, so one value each: that keeps a
- * burst of new numbers to as few searches as HubSpot's body limit allows.
+ * people write before an area code (021…), in countries that have one. Mobile numbers are written without one, and
+ * +1 numbers have no `0` trunk prefix, so one value each: that keeps a burst of new numbers to as few searches as
+ * HubSpot's body limit allows.
  */
 export function nationalVariants(e164: string): string[] {
   const parsed = parsePhoneNumberFromString(e164);
   if (!parsed) return [];
-  return parsed.getType() === 'MOBILE' ? [parsed.nationalNumber] : [parsed.nationalNumber, `0${parsed.nationalNumber}`];
+  if (parsed.getType() === 'MOBILE' || !parsed.country || trunkPrefix(parsed.country) !== '0') return [parsed.nationalNumber];
+  return [parsed.nationalNumber, `0${parsed.nationalNumber}`];
+}
+
+function trunkPrefix(country: CountryCode): string | undefined {
+  numbering.selectNumberingPlan(country);
+  // The typings leave it out, but libphonenumber's numbering plan has it (CN "0", GB "0", US "1").
+  return (numbering.numberingPlan as unknown as { nationalPrefix(): string | undefined } | undefined)?.nationalPrefix();
 }
 
 export function holdsNumber(contact: HubSpotObject, e164: string, keyProperty: string): boolean {

@@ -1,5 +1,5 @@
 import type { ConnectorSettings, VendorId } from '../config/connector-settings.js';
-import { HubSpotPermanentError } from '../hubspot/hubspot-errors.js';
+import { HubSpotPermanentError, NO_DETAILS } from '../hubspot/hubspot-errors.js';
 import type { HubSpotProvisioner } from '../hubspot/hubspot-provisioner.js';
 import type { HubSpotPort, InputFailure, ObjectUpdateInput } from '../hubspot/hubspot.port.js';
 import type { AppLogger } from '../logging/app-logger.js';
@@ -431,7 +431,7 @@ class ResultBook {
 const RANK: Record<SyncResult['kind'], number> = { skipped: 0, synced: 1, dead: 2, wait: 3, retry: 4 };
 
 function noResult(): InputFailure {
-  return { retryable: true, status: null, category: null, message: 'HubSpot gave no result', correlationId: null, details: { properties: [], codes: [], ids: [], traceIds: [], scopes: [] } };
+  return { retryable: true, status: null, category: null, message: 'HubSpot gave no result', correlationId: null, details: NO_DETAILS };
 }
 
 function failureResult(what: 'contact' | 'call', failure: InputFailure): SyncResult {

@@ -1,6 +1,8 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HubSpotEmulator } from '../../src/hubspot-emulator/hubspot-emulator.js';
-import { HubSpotAuthError, HubSpotDailyLimitError, HubSpotRetryableError } from '../../src/hubspot/hubspot-errors.js';
+import { HubSpotAuthError, HubSpotDailyLimitError, HubSpotOutcomeUnknownError, HubSpotRetryableError } from '../../src/hubspot/hubspot-errors.js';
 import { HubSpotSdkAdapter } from '../../src/hubspot/hubspot-sdk.adapter.js';
 import { AppLogger, createPinoLogger } from '../../src/logging/app-logger.js';
 
@@ -8,7 +10,11 @@ let emulator: HubSpotEmulator;
 let adapter: HubSpotSdkAdapter;
 
 function makeAdapter(overrides: Partial<ConstructorParameters<typeof HubSpotSdkAdapter>[0]> = {}): HubSpotSdkAdapter {
-  return new HubSpotSdkAdapter({
+  return new HubSpotSdkAdapter({ ...makeAdapterOptions(), ...overrides });
+}
+
+function makeAdapterOptions(): ConstructorParameters<typeof HubSpotSdkAdapter>[0] {
+  return {
     accessToken: 'pat-test',
     baseUrl: emulator.url,
     apiVersion: '2026-09',
@@ -19,8 +25,16 @@ function makeAdapter(overrides: Partial<ConstructorParameters<typeof HubSpotSdkA
     retryBaseMs: 10,
     retryMaxMs: 50,
     logger: new AppLogger(createPinoLogger('silent')),
-    ...overrides,
-  });
+  };
+}
+
+/** A loopback port nobody listens on (it was just free). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 beforeEach(async () => {
@@ -97,5 +111,88 @@ describe('HubSpotSdkAdapter (the real SDK over HTTP)', () => {
     const created = await adapter.createCalls('ai_call_key', [{ key: 'voicefox:Session-ABC', properties: { hs_timestamp: '2025-09-25T13:39:55.000Z' }, contactId: null }]);
     const found = await adapter.searchCallsByKey('ai_call_key', ['voicefox:Session-ABC', 'voicefox:unknown']);
     expect(found).toEqual(new Map([['voicefox:session-abc', created.succeeded.get('voicefox:Session-ABC')!.id]]));
+  });
+
+  it('ends a request stalled on a reused keep-alive connection at HUBSPOT_REQUEST_TIMEOUT_MS, and retries it', async () => {
+    const timeoutMs = 400;
+    adapter = makeAdapter({ requestTimeoutMs: timeoutMs, maxAttempts: 3 });
+    await adapter.listProperties('contacts');
+    // Let the socket go back to the keep-alive pool, so that the next request reuses it.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The next request on that (kept-alive) connection is accepted and never answered.
+    emulator.setFaults({ mode: 'hang', count: 1, paths: '/properties/' });
+    const started = Date.now();
+    const properties = await adapter.listProperties('contacts');
+    const elapsed = Date.now() - started;
+    const [first, stalled, retried] = emulator.requestLog.filter((entry) => entry.endpoint.includes('/properties/'));
+    process.stdout.write(
+      `[hubspot-adapter] stalled request on reused connection ${stalled!.connectionId} (request ${stalled!.requestOnConnection} on it) ended after ${stalled!.durationMs} ms ` +
+        `with a ${timeoutMs} ms time-out; retried and answered in ${elapsed} ms in all\n`,
+    );
+    expect(properties.some((property) => property.name === 'email')).toBe(true);
+    expect(stalled).toMatchObject({ fault: 'hang', status: 0, connectionId: first!.connectionId });
+    expect(stalled!.requestOnConnection).toBeGreaterThanOrEqual(2);
+    // A real deadline: the stalled attempt ended at the time-out (plus a small margin), not at some socket idle time.
+    expect(stalled!.durationMs).toBeGreaterThanOrEqual(timeoutMs - 50);
+    expect(stalled!.durationMs).toBeLessThan(timeoutMs + 300);
+    expect(retried).toMatchObject({ status: 200 });
+    expect(adapter.stats.retries).toBe(1);
+  });
+
+  it('never sends a call create again after a 5xx (its outcome is unknown), but does after a 429 and when the connection was refused', async () => {
+    const input = { key: 'k-1', properties: { hs_timestamp: '2025-09-25T13:39:55.000Z' }, contactId: null };
+    emulator.setFaults({ mode: 'status', status: 503, count: 1, paths: '/calls/batch/create$' });
+    await expect(adapter.createCalls('hs_call_title', [input])).rejects.toBeInstanceOf(HubSpotOutcomeUnknownError);
+    expect(adapter.stats.byOperation['calls.create']).toBe(1);
+
+    // One request per 300 ms: right after a probe, HubSpot answers 429 (nothing applied) until its window passes.
+    emulator.setLimits({ burstPer10s: 1, burstWindowMs: 300, countRejectedRequests: false });
+    adapter = makeAdapter({ burstPer10s: 100, retryBaseMs: 10, retryMaxMs: 50, maxAttempts: 20 });
+    await adapter.probe();
+    const created = await adapter.createCalls('hs_call_title', [input]);
+    expect(created.succeeded.has('k-1')).toBe(true);
+    expect(emulator.listObjects('calls')).toHaveLength(1);
+    expect(adapter.stats.rateLimited).toBeGreaterThan(0);
+
+    // Nothing listens on that port: the request never left, so it may be tried again (and fails as an outage).
+    const unreachable = new HubSpotSdkAdapter({ ...makeAdapterOptions(), baseUrl: `http://127.0.0.1:${await closedPort()}`, maxAttempts: 3 });
+    const error = await unreachable.createCalls('hs_call_title', [input]).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HubSpotRetryableError);
+    expect(error).not.toBeInstanceOf(HubSpotOutcomeUnknownError);
+    expect(unreachable.stats.requests).toBe(3);
+  });
+
+  it.each(['2026-09', '2026-03', 'v3'])('reads a batch answer with a refused input the same way on API version %s (200 with errors, or 207)', async (apiVersion) => {
+    adapter = makeAdapter({ apiVersion });
+    const outcome = await adapter.createCalls('hs_call_title', [
+      { key: 'good', properties: { hs_timestamp: '2025-09-25T13:39:55.000Z' }, contactId: null },
+      { key: 'bad', properties: { hs_timestamp: '2025-09-25T13:39:55.000Z', no_such_property: 'x' }, contactId: null },
+    ]);
+    const [request] = emulator.requestLog.filter((entry) => entry.endpoint.endsWith('/calls/batch/create'));
+    expect(request).toMatchObject({ apiVersion, status: apiVersion === '2026-09' ? 201 : 207 });
+    expect([...outcome.succeeded.keys()]).toEqual(['good']);
+    expect(outcome.failed.get('bad')).toMatchObject({ retryable: false, category: 'VALIDATION_ERROR', details: { properties: ['no_such_property'], codes: ['PROPERTY_DOESNT_EXIST'] } });
+    // One request: the refused input was named by its trace id, no bisection needed.
+    expect(adapter.stats.byOperation['calls.create']).toBe(1);
+  });
+
+  it('checks the token and names each missing scope', async () => {
+    expect(await adapter.checkAccess()).toEqual({ portalId: '12345678', timeZone: 'UTC', missingScopes: [] });
+    emulator.setAuth({ missingScopes: ['crm.schemas.contacts.write', 'crm.objects.contacts.write'] });
+    expect((await adapter.checkAccess()).missingScopes).toEqual(['crm.objects.contacts.write', 'crm.schemas.contacts.write']);
+    // It writes nothing while checking.
+    expect(emulator.listObjects('contacts')).toHaveLength(0);
+    emulator.setAuth({ revoked: true });
+    await expect(adapter.checkAccess()).rejects.toMatchObject({ constructor: HubSpotAuthError, status: 401 });
+  });
+
+  it('splits a contact search into bodies of at most 3,000 characters, and finds every number', async () => {
+    const numbers = Array.from({ length: 450 }, (_, index) => `138${String(index).padStart(8, '0')}`);
+    for (const number of numbers) emulator.seedObject('contacts', { mobilephone: number });
+    const found = await adapter.searchContactsByNationalNumber(numbers, ['phone', 'mobilephone', 'firstname']);
+    expect(found).toHaveLength(450);
+    expect(emulator.counters.largestSearchBody).toBeLessThanOrEqual(3_000);
+    // 11-digit numbers in two IN filters: about 94 fit in one body, so 5 searches for 450.
+    expect(adapter.stats.searches).toBe(5);
   });
 });

@@ -119,6 +119,28 @@ describe('HubSpot emulator: properties and groups', () => {
     expect(updated.options.map((option) => option.value)).toEqual(['warm']);
   });
 
+  it('updates a property group (PATCH), needing the schemas write scope; an empty update changes nothing', async () => {
+    const before = await harness.request('/crm/properties/2026-09/contacts/groups/contactinformation');
+    const same = await harness.request('/crm/properties/2026-09/contacts/groups/contactinformation', { method: 'PATCH', body: {} });
+    expect(same).toMatchObject({ status: 200, body: before.body });
+    const renamed = await harness.request('/crm/v3/properties/contacts/groups/contactinformation', { method: 'PATCH', body: { label: 'Contact info' } });
+    expect(renamed.body).toMatchObject({ name: 'contactinformation', label: 'Contact info' });
+    expect((await harness.request('/crm/v3/properties/contacts/groups/no_such_group', { method: 'PATCH', body: {} })).status).toBe(404);
+    harness.emulator.setAuth({ missingScopes: ['crm.schemas.contacts.write'] });
+    expect((await harness.request('/crm/v3/properties/contacts/groups/contactinformation', { method: 'PATCH', body: {} })).status).toBe(403);
+  });
+
+  it('archives a custom property (DELETE), after which a write naming it is refused, and refuses to archive HubSpot\'s own', async () => {
+    await harness.client.crm.properties.coreApi.create('calls', { name: 'ai_note', label: 'Note', type: PropertyType.String, fieldType: FieldType.Text, groupName: 'callinformation' });
+    expect((await harness.request('/crm/properties/2026-09/calls/ai_note', { method: 'DELETE' })).status).toBe(204);
+    expect((await harness.request('/crm/v3/properties/calls/ai_note')).status).toBe(404);
+    const write = await harness.request('/crm/v3/objects/calls', { method: 'POST', body: { properties: { hs_timestamp: '2025-09-25T13:39:55Z', ai_note: 'x' }, associations: [] } });
+    expect(write.status).toBe(400);
+    expect(JSON.stringify(write.body)).toContain('PROPERTY_DOESNT_EXIST');
+    expect((await harness.request('/crm/v3/properties/calls/hs_call_title', { method: 'DELETE' })).status).toBe(400);
+    expect((await harness.request('/crm/v3/properties/calls/no_such_property', { method: 'DELETE' })).status).toBe(404);
+  });
+
   it('seeds the built-in contact and call properties the connector relies on', async () => {
     const contactProperties = await harness.client.crm.properties.coreApi.getAll('contacts');
     const byName = new Map(contactProperties.results.map((property) => [property.name, property]));

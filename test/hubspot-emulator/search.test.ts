@@ -191,6 +191,9 @@ describe('HubSpot emulator: contact search', () => {
     };
 
     expect((await raw(padded(3_000))).status).toBe(200);
+    // The request log keeps each body's size, and the largest search body, for tests that must stay under it.
+    expect(harness.emulator.requestLog.at(-1)).toMatchObject({ bodyChars: 3_000, status: 200 });
+    expect(harness.emulator.counters.largestSearchBody).toBe(3_000);
     const tooLong = await raw(padded(3_001));
     expect(tooLong.status).toBe(400);
     expect(tooLong.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', correlationId: expect.any(String) });
