@@ -1,10 +1,26 @@
 import { Client } from '@hubspot/api-client';
+import { searchChunks } from '../src/hubspot/hubspot-sdk.adapter.js';
 import { RollingWindowLimiter } from '../src/hubspot/rolling-window-limiter.js';
 
+const searchBody = (values: string[]) => ({
+  filterGroups: [
+    { filters: [{ propertyName: 'hs_searchable_calculated_phone_number', operator: 'IN', values }] },
+    { filters: [{ propertyName: 'hs_searchable_calculated_mobile_number', operator: 'IN', values }] },
+  ],
+  properties: ['phone', 'mobilephone'],
+  limit: 200,
+});
+
+/** The fewest searches that find these numbers: as many numbers per search as HubSpot's 3,000-character body takes. */
+export function floorSearches(numbers: string[]): string[][] {
+  return searchChunks([...new Set(numbers)], searchBody);
+}
+
 /**
- * The floor, executed: exactly the fewest requests the work needs (one search per 100 numbers to find existing
- * contacts, one batch create per 100 new contacts and per 100 calls), as fast as HubSpot's limits allow, with
- * everything known in advance. Nothing real can do better; it measures what the limits and round trips cost.
+ * The floor, executed: exactly the fewest requests the work needs (searches as full as HubSpot's body limit allows
+ * to find existing contacts, one batch create per 100 new contacts and per 100 calls), as fast as HubSpot's limits
+ * allow, with everything known in advance. Nothing real can do better; it measures what the limits and round trips
+ * cost.
  */
 export async function floorFlow(
   baseUrl: string,
@@ -26,18 +42,8 @@ export async function floorFlow(
   const started = Date.now();
   const numbers = [...new Set(calls.map((call) => call.number))];
   const contactOf = new Map<string, string>();
-  for (let index = 0; index < numbers.length; index += 100) {
-    const values = numbers.slice(index, index + 100);
-    const page = await send(search, () =>
-      client.crm.contacts.searchApi.doSearch({
-        filterGroups: [
-          { filters: [{ propertyName: 'hs_searchable_calculated_phone_number', operator: 'IN' as never, values }] },
-          { filters: [{ propertyName: 'hs_searchable_calculated_mobile_number', operator: 'IN' as never, values }] },
-        ],
-        properties: ['phone', 'mobilephone'],
-        limit: 200,
-      }),
-    );
+  for (const values of floorSearches(numbers)) {
+    const page = await send(search, () => client.crm.contacts.searchApi.doSearch(searchBody(values) as never));
     for (const contact of page.results) {
       const digits = (contact.properties['phone'] ?? contact.properties['mobilephone'] ?? '').replace(/\D/g, '').slice(-11);
       if (values.includes(digits)) contactOf.set(digits, contact.id);

@@ -155,20 +155,16 @@ export class HubSpotSdkAdapter implements HubSpotPort {
     await this.call('burst', `properties.update.${objectType}`, { method: 'PATCH', path: this.paths.properties(objectType, `/${encodeURIComponent(name)}`), body });
   }
 
+  contactSearchChunks(nationalNumbers: string[], properties: string[]): string[][] {
+    const asked = fittingProperties(properties, (list) => contactSearchBody([], list));
+    return searchChunks([...new Set(nationalNumbers)], (chunk) => contactSearchBody(chunk, asked));
+  }
+
   async searchContactsByNationalNumber(nationalNumbers: string[], properties: string[]): Promise<HubSpotObject[]> {
     const found = new Map<string, HubSpotObject>();
-    const values = [...new Set(nationalNumbers)];
-    const body = (part: string[], asked: string[]) => ({
-      filterGroups: [
-        { filters: [{ propertyName: 'hs_searchable_calculated_phone_number', operator: 'IN', values: part }] },
-        { filters: [{ propertyName: 'hs_searchable_calculated_mobile_number', operator: 'IN', values: part }] },
-      ],
-      properties: asked,
-      limit: SEARCH_PAGE,
-    });
-    const asked = fittingProperties(properties, (list) => body([], list));
-    for (const part of searchChunks(values, (chunk) => body(chunk, asked))) {
-      for (const contact of await this.searchAll('contacts.search', 'contacts', body(part, asked))) {
+    const asked = fittingProperties(properties, (list) => contactSearchBody([], list));
+    for (const part of this.contactSearchChunks(nationalNumbers, properties)) {
+      for (const contact of await this.searchAll('contacts.search', 'contacts', contactSearchBody(part, asked))) {
         found.set(contact.id, { id: contact.id, properties: Object.fromEntries(asked.map((name) => [name, contact.properties?.[name] ?? null])) });
       }
     }
@@ -534,6 +530,18 @@ export function searchChunks(values: string[], body: (values: string[]) => unkno
   }
   if (current.length > 0) result.push(current);
   return result;
+}
+
+/** Contacts whose calculated phone or mobile number is one of `values` (two groups: they OR). */
+function contactSearchBody(values: string[], properties: string[]) {
+  return {
+    filterGroups: [
+      { filters: [{ propertyName: 'hs_searchable_calculated_phone_number', operator: 'IN', values }] },
+      { filters: [{ propertyName: 'hs_searchable_calculated_mobile_number', operator: 'IN', values }] },
+    ],
+    properties,
+    limit: SEARCH_PAGE,
+  };
 }
 
 /** The properties to ask a search for: all that leave `VALUE_ROOM` characters for values, in the caller's order. */

@@ -94,6 +94,8 @@ export interface HubSpotPort {
    * ones are left out (absent from the results), never the numbers.
    */
   searchContactsByNationalNumber(nationalNumbers: string[], properties: string[]): Promise<HubSpotObject[]>;
+  /** How `searchContactsByNationalNumber` would split these values into searches (no request is sent). */
+  contactSearchChunks(nationalNumbers: string[], properties: string[]): string[][];
   /** Batch upsert (≤ 100 inputs, distinct ids) on a unique property. Result per input: the contact id and whether it is new. */
   upsertContacts(idProperty: string, inputs: ContactUpsertInput[]): Promise<BatchOutcome<{ id: string; created: boolean }>>;
   updateContacts(inputs: ObjectUpdateInput[]): Promise<BatchOutcome<{ id: string }>>;

@@ -39,8 +39,11 @@ export class MetricsController {
       metric('connector_hubspot_requests_total', 'counter', 'Requests sent to HubSpot, by operation.', Object.entries(stats.byOperation).map(([operation, value]) => [{ operation }, value]));
       metric('connector_hubspot_rate_limited_total', 'counter', 'HubSpot 429 answers received.', [[{}, stats.rateLimited]]);
       metric('connector_hubspot_retries_total', 'counter', 'HubSpot requests retried after a 429, 5xx or network error.', [[{}, stats.retries]]);
+      metric('connector_hubspot_refused_total', 'counter', 'HubSpot requests refused as a whole with a 4xx other than 429 (deterministic refusals; they fail only the calls they concern).', [[{}, stats.refused]]);
+      metric('connector_hubspot_search_body_max_chars', 'gauge', 'The longest search body sent, in characters (HubSpot refuses more than 3,000).', [[{}, stats.largestSearchBody]]);
     }
-    const state = this.status.get().state;
+    const { state, warnings } = this.status.get();
+    metric('connector_hubspot_warnings', 'gauge', 'Warnings an admin should read in /health/ready (an option limit reached, a property HubSpot refused to create).', [[{}, warnings.length]]);
     metric('connector_hubspot_sync_state', 'gauge', 'HubSpot sync state (1 for the current one).', SYNC_STATES.map((name) => [{ state: name }, name === state ? 1 : 0]));
     const reload = this.config.reloadStatus().lastReload;
     metric('connector_mapping_reload_failed', 'gauge', '1 when the last reload of config/mapping.yaml was refused (the previous mapping is in force).', [[{}, reload && !reload.ok ? 1 : 0]]);

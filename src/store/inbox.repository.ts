@@ -255,9 +255,21 @@ export class InboxRepository {
 
   /** Records an event's outcome, unless a newer revision arrived meanwhile (that one is processed next). */
   async complete(id: number, revision: number, outcome: EventOutcome, now: Date): Promise<boolean> {
+    return this.completeWith(this.db, id, revision, outcome, now);
+  }
+
+  /** The outcomes of a batch in one transaction: one commit for the batch, not one per event. */
+  async completeAll(entries: Array<{ id: number; revision: number; outcome: EventOutcome }>, now: Date): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const entry of entries) await this.completeWith(trx, entry.id, entry.revision, entry.outcome, now);
+    });
+  }
+
+  private async completeWith(db: StoreDb | Transaction<StoreSchema>, id: number, revision: number, outcome: EventOutcome, now: Date): Promise<boolean> {
     const records = 'records' in outcome && outcome.records ? JSON.stringify(outcome.records) : null;
     const failed = (outcome.status === 'retrying' && outcome.countAttempt !== false) || outcome.status === 'dead';
-    const result = await this.db
+    const result = await db
       .updateTable('inbox_events')
       .set({
         status: outcome.status,

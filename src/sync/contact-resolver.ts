@@ -14,6 +14,17 @@ export interface ContactResolution {
   failures: Map<string, InputFailure>;
   /** Contact values HubSpot refused; the contact exists and the call is still logged on it. */
   warnings: Map<string, string>;
+  /** New numbers left for the next batch, to share its contact search (see `ResolveOptions.packSearches`). */
+  deferred: Set<string>;
+}
+
+export interface ResolveOptions {
+  /**
+   * More calls wait behind this batch (a burst): new numbers that would need a search of their own, less than half
+   * full, are left for the next batch to share its search. HubSpot allows 5 searches a second for the whole
+   * account, so full searches are what a burst drains at.
+   */
+  packSearches?: boolean;
 }
 
 interface ContactState {
@@ -58,14 +69,16 @@ export class ContactResolver {
     private readonly now: () => Date,
   ) {}
 
-  async resolve(plans: Map<string, ContactPlan>, names: ConnectorPropertyNames, createUnknown: boolean, healing = true): Promise<ContactResolution> {
-    const resolution: ContactResolution = { ids: new Map(), failures: new Map(), warnings: new Map() };
+  async resolve(plans: Map<string, ContactPlan>, names: ConnectorPropertyNames, createUnknown: boolean, options: ResolveOptions = {}, healing = true): Promise<ContactResolution> {
+    const resolution: ContactResolution = { ids: new Map(), failures: new Map(), warnings: new Map(), deferred: new Set() };
     const fillProperties = [...new Set([...plans.values()].flatMap((plan) => Object.keys(plan.fillIfEmpty)))];
     const states = new Map<string, ContactState>();
     for (const [e164, known] of await this.ledger.contacts([...plans.keys()])) {
       states.set(e164, { id: known.contactId, origin: 'known', current: {}, filled: known.filled, needsKey: false, written: new Set() });
     }
-    const unknown = [...plans.keys()].filter((e164) => !states.has(e164));
+    const unsearched = [...plans.keys()].filter((e164) => !states.has(e164));
+    if (options.packSearches) resolution.deferred = this.partialSearch(unsearched, searchedProperties(names, fillProperties));
+    const unknown = unsearched.filter((e164) => !resolution.deferred.has(e164));
     if (unknown.length > 0) {
       for (const [e164, state] of await this.adopt(unknown, names, fillProperties, resolution)) states.set(e164, state);
       const toCreate = unknown.filter((e164) => !states.has(e164) && !resolution.failures.has(e164));
@@ -105,7 +118,7 @@ export class ContactResolver {
     }
     const gone = new Set([...contacts].filter(([, id]) => !existing.has(id)).map(([e164]) => e164));
     if (gone.size === 0) return null;
-    const resolution: ContactResolution = { ids: new Map(), failures: new Map(), warnings: new Map() };
+    const resolution: ContactResolution = { ids: new Map(), failures: new Map(), warnings: new Map(), deferred: new Set() };
     await this.resolveAgain(gone, plans, names, createUnknown, resolution, true);
     return resolution;
   }
@@ -126,20 +139,29 @@ export class ContactResolver {
       }
       return;
     }
-    const again = await this.resolve(new Map([...gone].map((e164) => [e164, plans.get(e164)!])), names, createUnknown, false);
+    const again = await this.resolve(new Map([...gone].map((e164) => [e164, plans.get(e164)!])), names, createUnknown, {}, false);
     for (const [e164, id] of again.ids) into.ids.set(e164, id);
     for (const [e164, failure] of again.failures) into.failures.set(e164, failure);
     for (const [e164, warning] of again.warnings) into.warnings.set(e164, warning);
   }
 
+  /** The numbers whose search would be the last, and less than half full, of those these numbers need. */
+  private partialSearch(numbers: string[], properties: string[]): Set<string> {
+    const chunks = this.hubspot.contactSearchChunks(numbers.flatMap(nationalVariants), properties);
+    const last = chunks.at(-1);
+    if (chunks.length < 2 || !last || last.length * 2 > Math.max(...chunks.map((chunk) => chunk.length))) return new Set();
+    const lastValues = new Set(last);
+    return new Set(numbers.filter((e164) => nationalVariants(e164).some((value) => lastValues.has(value))));
+  }
+
   /** Contacts created elsewhere with these numbers in any format: found once, keyed, remembered. */
   private async adopt(numbers: string[], names: ConnectorPropertyNames, fillProperties: string[], resolution: ContactResolution): Promise<Map<string, ContactState>> {
-    // Needed to match first, so that a search that cannot ask for everything leaves out fill-if-empty ones.
-    const asked = [...new Set(['phone', 'mobilephone', names.uniquePhone, ...fillProperties])];
+    const asked = searchedProperties(names, fillProperties);
     const found = await this.searchIsolated(numbers, asked, resolution);
+    const byNumber = contactsByNumber(found, numbers, names.uniquePhone);
     const adopted = new Map<string, ContactState>();
     for (const e164 of numbers) {
-      const matches = found.filter((contact) => holdsNumber(contact, e164, names.uniquePhone));
+      const matches = byNumber.get(e164) ?? [];
       if (matches.length === 0) continue;
       const chosen = matches.reduce((best, contact) => (preferred(contact, best, e164, names.uniquePhone) ? contact : best));
       const current = Object.fromEntries(fillProperties.filter((property) => property in chosen.properties).map((property) => [property, chosen.properties[property] ?? null]));
@@ -329,6 +351,11 @@ export class ContactResolver {
   }
 }
 
+/** What an adoption search asks for: what matching needs first, so that a search that cannot ask for everything leaves out fill-if-empty ones. */
+function searchedProperties(names: ConnectorPropertyNames, fillProperties: string[]): string[] {
+  return [...new Set(['phone', 'mobilephone', names.uniquePhone, ...fillProperties])];
+}
+
 function noResult(): InputFailure {
   return { retryable: true, status: null, category: null, message: 'HubSpot gave no result', correlationId: null, details: NO_DETAILS };
 }
@@ -378,6 +405,31 @@ function trunkPrefix(country: CountryCode): string | undefined {
   numbering.selectNumberingPlan(country);
   // The typings leave it out, but libphonenumber's numbering plan has it (CN "0", GB "0", US "1").
   return (numbering.numberingPlan as unknown as { nationalPrefix(): string | undefined } | undefined)?.nationalPrefix();
+}
+
+/**
+ * The found contacts by the E.164 numbers they hold (in our key, or in phone or mobile number read in each wanted
+ * number's region): each contact's numbers are parsed once per region, not once per wanted number.
+ */
+function contactsByNumber(contacts: HubSpotObject[], wanted: string[], keyProperty: string): Map<string, HubSpotObject[]> {
+  const wantedSet = new Set(wanted);
+  const regions = new Set(wanted.map((e164) => parsePhoneNumberFromString(e164)?.country));
+  const result = new Map<string, HubSpotObject[]>();
+  for (const contact of contacts) {
+    const held = new Set<string>();
+    const key = contact.properties[keyProperty];
+    if (key) held.add(key);
+    for (const property of ['phone', 'mobilephone']) {
+      const value = contact.properties[property];
+      if (!value) continue;
+      for (const region of regions) {
+        const number = parsePhoneNumberFromString(value, region)?.number;
+        if (number) held.add(number);
+      }
+    }
+    for (const e164 of held) if (wantedSet.has(e164)) result.set(e164, [...(result.get(e164) ?? []), contact]);
+  }
+  return result;
 }
 
 export function holdsNumber(contact: HubSpotObject, e164: string, keyProperty: string): boolean {

@@ -9,7 +9,7 @@ import { vendorCallKey } from '../mapping/hubspot-call-mapping.js';
 import { callWrite, contactPlan, intentionValue, tagValues, type ContactPlan } from '../mapping/hubspot-write-plan.js';
 import type { CallLedgerRow, LedgerRepository } from '../store/ledger.repository.js';
 import type { CallRecord } from '../vendors/call-record.js';
-import { ContactResolver, explainRefusal, isRequiredFailure, type ContactResolution } from './contact-resolver.js';
+import { ContactResolver, explainRefusal, isRequiredFailure, type ContactResolution, type ResolveOptions } from './contact-resolver.js';
 
 export interface SyncItem {
   /** The caller's reference (the inbox event id). */
@@ -101,17 +101,17 @@ export class HubSpotSyncService {
     return [...this.provisioner.warnings.values()];
   }
 
-  async sync(items: SyncItem[], settings: ConnectorSettings): Promise<SyncOutcome> {
+  async sync(items: SyncItem[], settings: ConnectorSettings, options: ResolveOptions = {}): Promise<SyncOutcome> {
     const book = new ResultBook();
     try {
-      await this.run(items, settings, book);
+      await this.run(items, settings, book, options);
       return { results: book.results(), interruption: null };
     } catch (error) {
       return { results: book.results(), interruption: error };
     }
   }
 
-  private async run(items: SyncItem[], settings: ConnectorSettings, book: ResultBook): Promise<void> {
+  private async run(items: SyncItem[], settings: ConnectorSettings, book: ResultBook, options: ResolveOptions): Promise<void> {
     if (items.length === 0) return;
     await this.provisioner.ensureReady(settings, this.now().getTime());
     const names = connectorPropertyNames(settings);
@@ -144,7 +144,7 @@ export class HubSpotSyncService {
     }
     const plans = new Map<string, ContactPlan>();
     for (const [e164, records] of recordsByNumber) plans.set(e164, contactPlan(records, settings, names));
-    const contacts = await this.contacts.resolve(plans, names, settings.contact.create);
+    const contacts = await this.contacts.resolve(plans, names, settings.contact.create, options);
     const pass: Pass = { settings, names, plans, contacts, unlisted: await this.ensureOptions(writable, settings, names), book };
 
     const creates: CallGroup[] = [];
@@ -152,6 +152,10 @@ export class HubSpotSyncService {
     const unconfirmed: CallGroup[] = [];
     for (const group of writable) {
       const e164 = group.record.customer.phone.e164;
+      if (e164 && contacts.deferred.has(e164)) {
+        book.settle(group.refs, { kind: 'wait', reason: 'left for the next batch, to share its HubSpot contact search', notBefore: this.now() });
+        continue;
+      }
       const contactFailure = e164 ? contacts.failures.get(e164) : undefined;
       if (contactFailure) {
         book.settle(group.refs, failureResult('contact', contactFailure));

@@ -138,17 +138,18 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     if (mapped.length === 0) return rows.length;
 
     const items: SyncItem[] = mapped.flatMap(({ row, records }) => records.map((record) => ({ ref: row.id, record, receivedAt: row.received_at })));
-    const { results, interruption } = await this.sync.sync(items, settings);
+    // A full batch means more events wait: searches can then be packed with theirs.
+    const { results, interruption } = await this.sync.sync(items, settings, { packSearches: rows.length >= this.env.workerBatchSize });
     this.status.setWarnings(this.sync.warnings());
-    for (const { row, records } of mapped) {
-      const result = results.get(row.id);
-      if (result) await this.settle(row, records, result);
-    }
     const unsettled = mapped.filter(({ row }) => !results.has(row.id));
+    await this.settle(
+      mapped
+        .filter(({ row }) => results.has(row.id) || interruption === null)
+        .map(({ row, records }) => ({ row, records, result: results.get(row.id) })),
+    );
     if (interruption === null) {
       this.outageStreak = 0;
       if (this.status.get().state !== 'ok') this.status.set('ok');
-      for (const { row, records } of unsettled) await this.settle(row, records, undefined);
       return rows.length;
     }
     if (isOutage(interruption)) {
@@ -159,7 +160,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
       // and end dead once attempts run out; they never hold back the events after them.
       const reason = interruption instanceof HubSpotError ? `HubSpot refused: ${interruption.message}` : `sync failed: ${errorSummary(interruption).message}`;
       this.logger.error({ err: errorSummary(interruption), events: unsettled.length }, 'sync failed for a batch; its events will be retried');
-      for (const { row, records } of unsettled) await this.settle(row, records, { kind: 'retry', reason });
+      await this.settle(unsettled.map(({ row, records }) => ({ row, records, result: { kind: 'retry', reason } })));
     }
     return rows.length;
   }
@@ -194,35 +195,33 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  private async settle(row: InboxEventRow, records: CallRecord[], result: SyncResult | undefined): Promise<void> {
-    const log = { vendor: row.vendor, eventId: row.id, correlationId: row.correlation_id, event: row.event_name };
+  /** Records the outcomes of a batch's events (one transaction), and logs each. */
+  private async settle(entries: Array<{ row: InboxEventRow; records: CallRecord[]; result: SyncResult | undefined }>): Promise<void> {
     const now = this.clock.now();
+    await this.inbox.completeAll(entries.map(({ row, records, result }) => ({ id: row.id, revision: row.revision, outcome: this.outcomeOf(row, records, result, now) })), now);
+  }
+
+  private outcomeOf(row: InboxEventRow, records: CallRecord[], result: SyncResult | undefined, now: Date): EventOutcome {
+    const log = { vendor: row.vendor, eventId: row.id, correlationId: row.correlation_id, event: row.event_name };
     if (result?.kind === 'synced') {
-      await this.inbox.complete(row.id, row.revision, { status: 'synced', records, contactId: result.contactId, callId: result.callId, ...(result.warning ? { warning: result.warning } : {}) }, now);
       this.logger.info({ ...log, contactId: result.contactId, callId: result.callId, contactWarning: result.warning ? true : undefined }, 'call synced to HubSpot');
-      return;
+      return { status: 'synced', records, contactId: result.contactId, callId: result.callId, ...(result.warning ? { warning: result.warning } : {}) };
     }
-    if (result?.kind === 'skipped') {
-      await this.inbox.complete(row.id, row.revision, { status: 'skipped', error: result.reason }, now);
-      return;
-    }
+    if (result?.kind === 'skipped') return { status: 'skipped', error: result.reason };
     if (result?.kind === 'wait') {
-      await this.inbox.complete(row.id, row.revision, { status: 'retrying', records, error: result.reason, nextAttemptAt: result.notBefore, countAttempt: false }, now);
       this.logger.info({ ...log, nextAttemptAt: result.notBefore.toISOString() }, 'call waits for HubSpot');
-      return;
+      return { status: 'retrying', records, error: result.reason, nextAttemptAt: result.notBefore, countAttempt: false };
     }
     const reason = result?.reason ?? 'no sync result for this event';
     if (result?.kind === 'dead' || row.attempts + 1 >= this.env.sync.maxAttempts) {
-      const error = result?.kind === 'dead' ? reason : `gave up after ${row.attempts + 1} attempts: ${reason}`;
-      await this.inbox.complete(row.id, row.revision, { status: 'dead', records, error }, now);
       this.logger.warn({ ...log }, 'call dead-lettered');
-      return;
+      return { status: 'dead', records, error: result?.kind === 'dead' ? reason : `gave up after ${row.attempts + 1} attempts: ${reason}` };
     }
     const backoff = Math.min(MAX_RECORD_BACKOFF_MS, this.env.sync.retryBaseMs * 2 ** row.attempts);
     const jittered = Math.round(backoff / 2 + Math.random() * (backoff / 2));
     const nextAttemptAt = new Date(Math.max(now.getTime() + jittered, result?.kind === 'retry' ? result.notBefore?.getTime() ?? 0 : 0));
-    await this.inbox.complete(row.id, row.revision, { status: 'retrying', records, error: reason, nextAttemptAt }, now);
     this.logger.info({ ...log, nextAttemptAt: nextAttemptAt.toISOString() }, 'call will be retried');
+    return { status: 'retrying', records, error: reason, nextAttemptAt };
   }
 
   /** HubSpot refused as a whole: say so in health, then wait (probing, for states only a probe can end). */
