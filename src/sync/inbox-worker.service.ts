@@ -19,17 +19,17 @@ import { HubSpotSyncService, type SyncItem, type SyncResult } from './hubspot-sy
 
 /** A claimed batch not finished within this time is taken again by the next claim (the worker died). */
 const LEASE_MS = 5 * 60_000;
-/** Interruptions that are HubSpot's as a whole: the batch goes back untouched and sync pauses. */
-function isOutage(error: unknown): boolean {
-  return error instanceof HubSpotRetryableError || error instanceof HubSpotDailyLimitError || error instanceof HubSpotAuthError || error instanceof ProvisioningError;
-}
-
 /** Backoff while HubSpot as a whole fails (outage, network): from 1 s, doubling, up to a minute. */
 const OUTAGE_BACKOFF_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000];
 /** A retrying record waits at most this long between attempts. */
 const MAX_RECORD_BACKOFF_MS = 15 * 60_000;
 
 type Mapped = { row: InboxEventRow; records: CallRecord[] };
+
+/** Interruptions that are HubSpot's as a whole: the batch goes back untouched and sync pauses. */
+function isOutage(error: unknown): boolean {
+  return error instanceof HubSpotRetryableError || error instanceof HubSpotDailyLimitError || error instanceof HubSpotAuthError || error instanceof ProvisioningError;
+}
 
 /**
  * Claims inbox events in batches (up to `WORKER_BATCH_SIZE`, after a short linger so that bursts share requests),
