@@ -38,10 +38,13 @@ async function main(): Promise<number> {
       return 1;
     }
     process.stdout.write('  token     every needed scope is granted\n');
-    const report = await new HubSpotProvisioner(adapter, logger).provision(settings);
+    const provisioner = new HubSpotProvisioner(adapter, logger);
+    const report = await provisioner.provision(settings);
     for (const name of report.created) process.stdout.write(`  created   ${name}\n`);
     for (const name of report.existing) process.stdout.write(`  exists    ${name}\n`);
-    process.stdout.write(`Ready: ${report.created.length} created, ${report.existing.length} already there (${adapter.stats.requests} requests).\n`);
+    for (const warning of provisioner.warnings.values()) process.stdout.write(`  SKIPPED   ${warning}\n`);
+    const skipped = report.skipped.length > 0 ? `, ${report.skipped.length} refused by HubSpot (calls are written without them)` : '';
+    process.stdout.write(`Ready: ${report.created.length} created, ${report.existing.length} already there${skipped} (${adapter.stats.requests} requests).\n`);
     return 0;
   } catch (error) {
     if (error instanceof ProvisioningError) {

@@ -38,6 +38,11 @@ export interface FaultConfig {
   until?: number;
   /** Regular expression tested against the request path as sent (without query); all HubSpot paths when absent. */
   paths?: string;
+  /**
+   * Mode "status" only: the fault applies only to requests whose body contains this text (a HubSpot that fails one
+   * input every time, say); the request is refused without being applied, once its body has been read.
+   */
+  bodyContains?: string;
 }
 
 export type ActiveFault =
@@ -86,8 +91,20 @@ export class FaultInjector {
     return this.config.mode === mode && !this.expiredByTime();
   }
 
-  /** The fault for this request, if any; consumes one of `count`. */
+  /** The fault for this request, if any; consumes one of `count`. Faults on a body's content wait for `takeForBody`. */
   take(path: string): ActiveFault | undefined {
+    if (this.config.bodyContains !== undefined) return undefined;
+    return this.consume(path);
+  }
+
+  /** For a fault with `bodyContains`: the fault for this request once its body is known, if any. */
+  takeForBody(path: string, body: string): ActiveFault | undefined {
+    const wanted = this.config.bodyContains;
+    if (wanted === undefined || !body.includes(wanted)) return undefined;
+    return this.consume(path);
+  }
+
+  private consume(path: string): ActiveFault | undefined {
     const { config } = this;
     if (config.mode === 'none' || this.expiredByTime()) return undefined;
     if (this.remaining !== undefined && this.remaining <= 0) return undefined;
@@ -156,6 +173,11 @@ function parseFaultConfig(input: unknown): FaultConfig {
       throw new InvalidControlInput(`faults.paths is not a valid regular expression: ${raw.paths}`);
     }
     config.paths = raw.paths;
+  }
+  if (raw.bodyContains !== undefined) {
+    if (typeof raw.bodyContains !== 'string' || raw.bodyContains === '') throw new InvalidControlInput('faults.bodyContains must be a non-empty string');
+    if (mode !== 'status') throw new InvalidControlInput('faults.bodyContains works with mode status only');
+    config.bodyContains = raw.bodyContains;
   }
   if (mode === 'latency' && config.latencyMs === undefined) throw new InvalidControlInput('faults.latencyMs is required for mode latency');
   return config;

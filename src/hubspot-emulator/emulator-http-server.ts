@@ -263,6 +263,11 @@ export class EmulatorHttpServer {
       const text = await readBodyText(req);
       context.bodyChars = text.length;
       if (context.res.destroyed) return { status: 0 };
+      const bodyFault = context.withholding ? undefined : this.parts.faults.takeForBody(url.pathname, text);
+      if (bodyFault?.mode === 'status') {
+        context.fault = bodyFault;
+        throw faultError(bodyFault.status);
+      }
       match.route.checkRawBody?.(text);
       const result = match.route.handle({
         params: match.params,

@@ -66,6 +66,8 @@ type Limit = 'burst' | 'search';
  */
 export const SEARCH_BODY_LIMIT = 3_000;
 const SEARCH_PAGE = 200;
+/** HubSpot refuses to page a search past 10,000 results. */
+const MAX_SEARCH_PAGES = 10_000 / SEARCH_PAGE;
 /** Room kept in every search body for the `"after":"…"` of later pages. */
 const PAGING_RESERVE = 24;
 /** A search keeps at least this much of its body for values: properties beyond it are left out, not the values. */
@@ -266,8 +268,13 @@ export class HubSpotSdkAdapter implements HubSpotPort {
    * (HubSpot documents no way to list a key's scopes; hubspot.md "Versions and auth".) A 401 is thrown.
    */
   async checkAccess(): Promise<AccessReport> {
-    const details = await this.call('burst', 'account.details', { method: 'GET', path: this.paths.accountDetails() });
-    const account = (details.body ?? {}) as { portalId?: number | string; timeZone?: string };
+    let account: { portalId?: number | string; timeZone?: string } = {};
+    try {
+      account = ((await this.call('burst', 'account.details', { method: 'GET', path: this.paths.accountDetails() })).body ?? {}) as typeof account;
+    } catch (error) {
+      // The portal's id is for logs and links: a refusal of this one request (a 401 aside) must not stop sync.
+      if (!(error instanceof HubSpotPermanentError)) throw error;
+    }
     const probes: Record<(typeof NEEDED_SCOPES)[number], HubSpotHttpRequest> = {
       'crm.objects.contacts.read': { method: 'GET', path: this.paths.objects('contacts'), qs: { limit: '1' } },
       'crm.objects.contacts.write': { method: 'POST', path: this.paths.objects('contacts', '/batch/update'), body: { inputs: [] } },
@@ -280,7 +287,10 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       try {
         await this.call('burst', 'access.scope', probes[scope]);
       } catch (error) {
-        if (error instanceof HubSpotAuthError && error.status === 403) missing.push(scope);
+        // A 403 for a missing scope says so (category MISSING_SCOPES, the scopes it requires); any other 403 is not
+        // a scope this check can name, and is reported as HubSpot worded it.
+        const scopeRefusal = error instanceof HubSpotAuthError && error.status === 403 && (error.category === 'MISSING_SCOPES' || error.details.scopes.length > 0);
+        if (scopeRefusal) missing.push(scope);
         else if (!(error instanceof HubSpotPermanentError)) throw error;
       }
     }
@@ -291,7 +301,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   private async searchAll(operation: string, objectType: HubSpotObjectType, body: Record<string, unknown>): Promise<Array<{ id: string; properties?: Record<string, string | null> }>> {
     const results: Array<{ id: string; properties?: Record<string, string | null> }> = [];
     let after: string | undefined;
-    do {
+    for (let pages = 1; ; pages++) {
       const page = { ...body, ...(after ? { after } : {}) };
       const size = JSON.stringify(page).length;
       if (size > SEARCH_BODY_LIMIT) throw new Error(`a ${operation} body of ${size} characters would exceed HubSpot's ${SEARCH_BODY_LIMIT}`);
@@ -299,8 +309,11 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       const response = await this.call('search', operation, { method: 'POST', path: this.paths.objects(objectType, '/search'), body: page });
       const answer = response.body as { results?: Array<{ id: string; properties?: Record<string, string | null> }>; paging?: { next?: { after?: string } } };
       results.push(...(answer.results ?? []));
-      after = answer.paging?.next?.after;
-    } while (after);
+      const next = answer.paging?.next?.after;
+      // HubSpot pages at most 10,000 results (50 pages of 200); a cursor that does not move ends it too.
+      if (!next || next === after || pages >= MAX_SEARCH_PAGES) break;
+      after = next;
+    }
     return results;
   }
 
@@ -344,9 +357,23 @@ export class HubSpotSdkAdapter implements HubSpotPort {
         outcome.failed.set(inputs[0]!.key, failure(false));
         return;
       }
+      // The inputs HubSpot named (by trace id) fail; the others go again, without them.
+      const named = error.details.traceIds.map((trace) => inputs[Number(trace)]).filter((input): input is I => input !== undefined);
+      if (named.length > 0 && named.length < inputs.length && budget.left >= 1) {
+        budget.left -= 1;
+        for (const input of named) outcome.failed.set(input.key, failure(false));
+        await this.isolate(operation, inputs.filter((input) => !named.includes(input)), send, outcome, budget);
+        return;
+      }
+      // A removed option or a deleted property is about the portal, not about one input: every input fails with it,
+      // and the caller heals the portal and sends them again; splitting would only spend requests.
+      if (error.details.codes.some((code) => code === 'INVALID_OPTION' || code === 'PROPERTY_DOESNT_EXIST')) {
+        for (const input of inputs) outcome.failed.set(input.key, failure(false));
+        return;
+      }
       if (budget.left < 2) {
-        this.options.logger.warn({ operation, inputs: inputs.length, status: error.status, category: error.category }, 'HubSpot refused a batch as a whole; its inputs are tried again later');
-        for (const input of inputs) outcome.failed.set(input.key, failure(true));
+        this.options.logger.warn({ operation, inputs: inputs.length, status: error.status, category: error.category }, 'HubSpot refused a batch as a whole; its inputs are sent again later');
+        for (const input of inputs) outcome.failed.set(input.key, { ...failure(true), unresolved: true });
         return;
       }
       budget.left -= 2;
@@ -418,7 +445,8 @@ export class HubSpotSdkAdapter implements HubSpotPort {
         // smaller than assumed (other apps share it), so halve this client's pace.
         if (limit === 'search') this.slowSearch();
       }
-      if (failure instanceof HubSpotPermanentError) this.stats.refused++;
+      // The scope check expects some refusals of its harmless requests: they are not HubSpot refusing the sync.
+      if (failure instanceof HubSpotPermanentError && operation !== 'access.scope' && operation !== 'account.details') this.stats.refused++;
       if (failure instanceof HubSpotRetryableError && !idempotent && applied) {
         throw new HubSpotOutcomeUnknownError(`HubSpot may or may not have applied ${operation}: ${failure.message}`, failure.status, failure.category, failure.correlationId);
       }
@@ -470,7 +498,9 @@ function errorInputs<I extends { key: string }>(failure: InputFailure, part: I[]
   const ids = new Set(failure.details.ids);
   const byId = unmatched.filter((input) => ids.has((input as { id?: string }).id ?? '\u0000'));
   if (byId.length > 0) return byId;
-  return failure.details.traceIds.length === 0 && ids.size === 0 ? unmatched : [];
+  // It names no input of ours (an id of something else, such as an association's contact): it is about those left
+  // without a result.
+  return unmatched;
 }
 
 function batchErrorFailure(error: BatchError): InputFailure {

@@ -43,6 +43,11 @@ export interface InputFailure {
   correlationId: string | null;
   /** What HubSpot's answer names (properties, codes, ids), for healing a stale cache and for messages. */
   details: HubSpotErrorDetails;
+  /**
+   * HubSpot refused the batch as a whole and this input's part in it was not found out (the isolation budget ran
+   * out): it is sent again later, without counting an attempt.
+   */
+  unresolved?: boolean;
 }
 
 /** What the token may do in the portal (see `HubSpotPort.checkAccess`). */

@@ -56,7 +56,10 @@ export interface CallLedgerTable {
    * update have come; their data waits in `record` for an event that creates the call.
    */
   state: 'creating' | 'synced' | 'deferred';
+  /** When the latest create was sent: a key search that misses is trusted only once this is older than the lag. */
   intent_at: string | null;
+  /** Creates sent without a recorded answer (each after a lookup that did not find the call). */
+  create_tries: Generated<number>;
   /** JSON of the call as last written: later events of the call are merged into it. */
   record: string | null;
   updated_at: string;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { CallLedgerTable, StoreDb } from './database.js';
 import { STORE_DB } from './inbox.repository.js';
 
@@ -68,9 +68,16 @@ export class LedgerRepository {
       for (const key of keys) {
         await trx
           .insertInto('call_ledger')
-          .values({ call_key: key, call_id: null, contact_id: null, state: 'creating', intent_at: at, record: null, updated_at: at })
-          // A deferred call (data kept from update-only events) becomes one being created; others stay as they are.
-          .onConflict((conflict) => conflict.column('call_key').doUpdateSet({ state: 'creating', intent_at: at, updated_at: at }).where('call_ledger.state', '=', 'deferred'))
+          .values({ call_key: key, call_id: null, contact_id: null, state: 'creating', intent_at: at, create_tries: 1, record: null, updated_at: at })
+          // A deferred call (data kept from update-only events) becomes one being created. A create sent again (after
+          // a lookup that did not find the earlier one) starts the search-lag wait anew from now: otherwise a second
+          // lost answer would be followed by a create that search could not yet rule out. Synced calls stay as they are.
+          .onConflict((conflict) =>
+            conflict
+              .column('call_key')
+              .doUpdateSet({ state: 'creating', intent_at: at, updated_at: at, create_tries: sql<number>`call_ledger.create_tries + 1` })
+              .where('call_ledger.state', 'in', ['deferred', 'creating']),
+          )
           .execute();
       }
     });
@@ -81,7 +88,7 @@ export class LedgerRepository {
     const at = now.toISOString();
     await this.db.transaction().execute(async (trx) => {
       for (const entry of entries) {
-        const values = { call_id: entry.callId, contact_id: entry.contactId, state: 'synced' as const, record: JSON.stringify(entry.record), updated_at: at };
+        const values = { call_id: entry.callId, contact_id: entry.contactId, state: 'synced' as const, record: JSON.stringify(entry.record), create_tries: 0, updated_at: at };
         await trx
           .insertInto('call_ledger')
           .values({ call_key: entry.key, intent_at: null, ...values })
@@ -110,7 +117,7 @@ export class LedgerRepository {
   async clearIntents(keys: string[]): Promise<void> {
     for (const part of chunk(keys)) {
       // Deferred data that the failed create was carrying stays for the next attempt.
-      await this.db.updateTable('call_ledger').set({ state: 'deferred', intent_at: null }).where('call_key', 'in', part).where('state', '=', 'creating').where('record', 'is not', null).execute();
+      await this.db.updateTable('call_ledger').set({ state: 'deferred', intent_at: null, create_tries: 0 }).where('call_key', 'in', part).where('state', '=', 'creating').where('record', 'is not', null).execute();
       await this.db.deleteFrom('call_ledger').where('call_key', 'in', part).where('state', '=', 'creating').execute();
     }
   }

@@ -42,6 +42,8 @@ interface ContactState {
 }
 
 const BATCH = 100;
+/** Searches spent isolating the numbers a refused search is about (searches are HubSpot's scarcest quota: 5 a second). */
+const SEARCH_ISOLATION_BUDGET = 8;
 /** Write rounds for one contact whose values HubSpot refuses: as planned, adjusted to HubSpot's answer, the number alone. */
 const WRITE_ROUNDS = 3;
 
@@ -182,18 +184,21 @@ export class ContactResolver {
    * The adoption search for these numbers. A search HubSpot refuses (a deterministic 4xx) is split until the
    * numbers it is about stand alone; those numbers fail (and are tried again later), the others go on.
    */
-  private async searchIsolated(numbers: string[], properties: string[], resolution: ContactResolution): Promise<HubSpotObject[]> {
+  private async searchIsolated(numbers: string[], properties: string[], resolution: ContactResolution, budget = { left: SEARCH_ISOLATION_BUDGET }): Promise<HubSpotObject[]> {
     try {
       return await this.hubspot.searchContactsByNationalNumber(numbers.flatMap(nationalVariants), properties);
     } catch (error) {
       if (!(error instanceof HubSpotPermanentError)) throw error;
-      if (numbers.length === 1) {
-        this.logger.warn({ status: error.status, category: error.category }, 'HubSpot refused a contact search');
-        resolution.failures.set(numbers[0]!, { retryable: true, status: error.status, category: error.category, message: `the contact search was refused: ${error.message}`, correlationId: error.correlationId, details: error.details });
+      if (numbers.length === 1 || budget.left < 2) {
+        this.logger.warn({ status: error.status, category: error.category, numbers: numbers.length }, 'HubSpot refused a contact search');
+        for (const e164 of numbers) {
+          resolution.failures.set(e164, { retryable: true, status: error.status, category: error.category, message: `the contact search was refused: ${error.message}`, correlationId: error.correlationId, details: error.details });
+        }
         return [];
       }
+      budget.left -= 2;
       const middle = Math.ceil(numbers.length / 2);
-      return [...(await this.searchIsolated(numbers.slice(0, middle), properties, resolution)), ...(await this.searchIsolated(numbers.slice(middle), properties, resolution))];
+      return [...(await this.searchIsolated(numbers.slice(0, middle), properties, resolution, budget)), ...(await this.searchIsolated(numbers.slice(middle), properties, resolution, budget))];
     }
   }
 
@@ -271,7 +276,7 @@ export class ContactResolver {
     const wanted = new Map<string, string[]>();
     for (const [e164, state] of states) {
       if (state.origin === 'created') continue;
-      const unknown = Object.keys(plans.get(e164)?.fillIfEmpty ?? {}).filter((property) => !state.filled.has(property) && !(property in state.current));
+      const unknown = Object.keys(effectivePlan(state, plans.get(e164)!).fillIfEmpty).filter((property) => !state.filled.has(property) && !(property in state.current));
       if (unknown.length > 0) wanted.set(state.id, unknown);
     }
     if (wanted.size === 0) return;
@@ -301,7 +306,7 @@ export class ContactResolver {
     let writes: Array<{ key: string; id: string; properties: Properties }> = [];
     for (const [e164, state] of states) {
       const plan = plans.get(e164)!;
-      const planned = state.unread ? { ...plan, fillIfEmpty: {} } : plan;
+      const planned = state.unread ? { ...plan, fillIfEmpty: {} } : effectivePlan(state, plan);
       const { properties } = contactWrite(planned, { created: state.origin === 'created', current: { ...Object.fromEntries([...state.filled].map((p) => [p, 'set'])), ...state.current } });
       // What the upsert already wrote is not written again.
       for (const property of [...Object.keys(plan.overwrite), ...state.written]) if (state.origin === 'created' || state.origin === 'matched') delete properties[property];
@@ -327,8 +332,10 @@ export class ContactResolver {
           }
           this.learnReadOnly(failure);
           resolution.warnings.set(write.key, `HubSpot refused some of the contact's values: ${failure.message}`);
-          // The values HubSpot named are left out; the rest of the contact is written.
-          const rest = Object.fromEntries(Object.entries(write.properties).filter(([property]) => !failure.details.properties.includes(property)));
+          // The values HubSpot named are left out; the rest of the contact is written. A refusal that names none is
+          // taken to be about the marketing status, which HubSpot's API is documented not to set.
+          const refused = failure.details.properties.length > 0 ? failure.details.properties : ['hs_marketable_status'];
+          const rest = Object.fromEntries(Object.entries(write.properties).filter(([property]) => !refused.includes(property)));
           if (!failure.retryable && Object.keys(rest).length > 0 && Object.keys(rest).length < Object.keys(write.properties).length) retry.push({ ...write, properties: rest });
         }
       }
@@ -349,6 +356,16 @@ export class ContactResolver {
     if (this.readOnly.size === 0) return properties;
     return Object.fromEntries(Object.entries(properties).filter(([property]) => !this.readOnly.has(property)));
   }
+}
+
+/**
+ * A contact the upsert matched rather than created carries the connector's key, but the connector has no record of
+ * it: its own create whose answer was lost (HubSpot applied it, then answered 5xx; a crash before the ledger), or one
+ * another instance made. Its creation values (phone, default name, lifecycle stage) are then written where it has
+ * none, as fill-if-empty values, so that such a contact is not left without a phone to be found by.
+ */
+function effectivePlan(state: ContactState, plan: ContactPlan): ContactPlan {
+  return state.origin === 'matched' ? { ...plan, fillIfEmpty: { ...plan.onCreate, ...plan.fillIfEmpty } } : plan;
 }
 
 /** What an adoption search asks for: what matching needs first, so that a search that cannot ask for everything leaves out fill-if-empty ones. */

@@ -1,7 +1,7 @@
 import type { ConnectorSettings, VendorId } from '../config/connector-settings.js';
-import { HubSpotPermanentError, NO_DETAILS } from '../hubspot/hubspot-errors.js';
+import { HubSpotError, HubSpotOutcomeUnknownError, HubSpotPermanentError, NO_DETAILS } from '../hubspot/hubspot-errors.js';
 import type { HubSpotProvisioner } from '../hubspot/hubspot-provisioner.js';
-import type { HubSpotPort, InputFailure, ObjectUpdateInput } from '../hubspot/hubspot.port.js';
+import type { BatchOutcome, HubSpotPort, InputFailure, ObjectUpdateInput } from '../hubspot/hubspot.port.js';
 import type { AppLogger } from '../logging/app-logger.js';
 import { mergeCallRecords } from '../mapping/call-record-merge.js';
 import { callPropertyDefinitions, connectorPropertyNames, type ConnectorPropertyNames } from '../mapping/connector-properties.js';
@@ -47,6 +47,14 @@ export interface SyncOptions {
 }
 
 const BATCH = 100;
+/**
+ * How many calls one create request carries for a call whose create already went out `tries` times without a result
+ * (each time looked up, not found): 100 for the first two tries (a passing 5xx costs nothing more), then 8, 4, 2
+ * and 1, so that a create HubSpot keeps failing ends up alone within a few tries.
+ */
+function createBatchSize(tries: number): number {
+  return tries < 3 ? BATCH : Math.max(1, 16 >> (tries - 2));
+}
 
 interface CallGroup {
   key: string;
@@ -66,13 +74,19 @@ interface Pass {
   names: ConnectorPropertyNames;
   plans: Map<string, ContactPlan>;
   contacts: ContactResolution;
+  /** The call ledger's rows for this batch's calls, as they were before this pass. */
+  ledger: Map<string, CallLedgerRow>;
   /** Intention and tag values that are not options and cannot become ones: written as text. */
   unlisted: Set<string>;
   book: ResultBook;
 }
 
-/** A failed write that a fresh look at the portal may fix: a contact gone, an option removed, a property deleted. */
-type Heal = 'contact' | 'options' | 'properties' | 'call-gone';
+/**
+ * A failed write that a fresh look at the portal may fix: a contact gone, an option removed, a connector property
+ * deleted, a call deleted; or a property of the admin's mapping deleted (`mapping`: the mapping no longer fits the
+ * portal, which pauses sync as misconfigured instead of dead-lettering every call).
+ */
+type Heal = 'contact' | 'options' | 'properties' | 'call-gone' | 'mapping';
 
 /**
  * Writes a batch of call records to HubSpot under the current mapping: contacts by phone (see `ContactResolver`),
@@ -99,6 +113,12 @@ export class HubSpotSyncService {
   /** What an admin should know while sync goes on (an option limit reached, a property HubSpot refused). */
   warnings(): string[] {
     return [...this.provisioner.warnings.values()];
+  }
+
+  /** Provisions and checks the portal against the mapping again (after a `misconfigured` pause): throws if it still does not fit. */
+  async recheckPortal(settings: ConnectorSettings): Promise<void> {
+    this.provisioner.invalidate();
+    await this.provisioner.ensureReady(settings, this.now().getTime());
   }
 
   async sync(items: SyncItem[], settings: ConnectorSettings, options: ResolveOptions = {}): Promise<SyncOutcome> {
@@ -145,7 +165,7 @@ export class HubSpotSyncService {
     const plans = new Map<string, ContactPlan>();
     for (const [e164, records] of recordsByNumber) plans.set(e164, contactPlan(records, settings, names));
     const contacts = await this.contacts.resolve(plans, names, settings.contact.create, options);
-    const pass: Pass = { settings, names, plans, contacts, unlisted: await this.ensureOptions(writable, settings, names), book };
+    const pass: Pass = { settings, names, plans, contacts, ledger, unlisted: await this.ensureOptions(writable, settings, names), book };
 
     const creates: CallGroup[] = [];
     const updates: CallUpdate[] = [];
@@ -242,29 +262,78 @@ export class HubSpotSyncService {
     }
   }
 
+  /**
+   * Batch creates. A create whose outcome stays unknown (a 5xx, no answer) is never sent again before a lookup; a
+   * call whose create went out twice that way (each time looked up and not found) is sent in ever smaller batches
+   * (8, 4, 2, 1), so that a create HubSpot keeps failing cannot hold the calls it was batched with. A call
+   * that fails alone while other creates go through counts an attempt (it ends dead once attempts run out); when no
+   * create goes through at all, HubSpot is failing creates as a whole: an outage, which pauses sync.
+   */
   private async createCalls(groups: CallGroup[], pass: Pass, failures: Map<CallGroup, InputFailure>): Promise<void> {
-    for (let index = 0; index < groups.length; index += BATCH) {
-      const part = groups.slice(index, index + BATCH);
-      const keys = part.map((group) => group.key);
-      // Durably note the creates before sending them: if the answer is lost, the next attempt looks before creating.
-      // A create whose outcome is unknown (5xx, time-out) is thrown by the adapter with the intents left in place.
-      await this.ledger.markCreating(keys, this.now());
-      const outcome = await this.hubspot.createCalls(
+    const tries = (group: CallGroup) => pass.ledger.get(group.key)?.create_tries ?? 0;
+    const bySize = new Map<number, CallGroup[]>();
+    for (const group of groups) {
+      const size = createBatchSize(tries(group));
+      bySize.set(size, [...(bySize.get(size) ?? []), group]);
+    }
+    const chunks = [...bySize].sort(([a], [b]) => b - a).flatMap(([size, list]) => Array.from({ length: Math.ceil(list.length / size) }, (_, index) => list.slice(index * size, index * size + size)));
+    let created = 0;
+    const unknown: Array<{ chunk: CallGroup[]; error: HubSpotOutcomeUnknownError }> = [];
+    for (const chunk of chunks) {
+      try {
+        created += await this.sendCreates(chunk, pass, failures);
+      } catch (error) {
+        if (!(error instanceof HubSpotOutcomeUnknownError)) throw error;
+        unknown.push({ chunk, error });
+        // Two creates in a row without a result, and none went through: stop spending requests on an outage.
+        if (created === 0 && unknown.length >= 2) break;
+      }
+    }
+    const notBefore = new Date(this.now().getTime() + this.options.searchLagMs);
+    for (const { chunk, error } of unknown) {
+      for (const group of chunk) {
+        const reason = `HubSpot gave no result for the create (${error.message}); it is looked up by its key before any new create`;
+        // Sent alone and still without a result: this call's create fails, whatever HubSpot does with the others.
+        const alone = chunk.length === 1 && createBatchSize(tries(group)) === 1;
+        pass.book.settle(group.refs, alone ? { kind: 'retry', reason: `${reason} (sent alone; ${tries(group) + 1} creates without a result)`, notBefore } : { kind: 'wait', reason, notBefore });
+      }
+    }
+    // No create went through, and it was more than one call's: HubSpot is failing creates as a whole. Sync pauses.
+    if (created === 0 && (unknown.length > 1 || (unknown[0]?.chunk.length ?? 0) > 1)) throw unknown[0]!.error;
+  }
+
+  /** One batch create; answers how many calls HubSpot created. */
+  private async sendCreates(part: CallGroup[], pass: Pass, failures: Map<CallGroup, InputFailure>): Promise<number> {
+    const keys = part.map((group) => group.key);
+    // Durably note the creates before sending them: if the answer is lost, the next attempt looks before creating.
+    // A create whose outcome is unknown (5xx, time-out) is thrown by the adapter with the intents left in place.
+    await this.ledger.markCreating(keys, this.now());
+    let outcome: BatchOutcome<{ id: string }>;
+    try {
+      outcome = await this.hubspot.createCalls(
         pass.names.callKey,
         part.map((group) => ({ key: group.key, properties: this.callProperties(group, pass, null), contactId: this.contactOf(group, pass) })),
       );
-      await this.ledger.saveCalls(
-        part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: outcome.succeeded.get(group.key)!.id, contactId: this.contactOf(group, pass), record: group.record })),
-        this.now(),
-      );
-      // Refused inputs were not created: the next attempt may create without a lookup.
-      await this.ledger.clearIntents([...outcome.failed.keys()]);
-      for (const group of part) {
-        const created = outcome.succeeded.get(group.key);
-        if (created) pass.book.settle(group.refs, this.synced(group, pass, created.id));
-        else failures.set(group, outcome.failed.get(group.key) ?? noResult());
-      }
+    } catch (error) {
+      // HubSpot surely created nothing (a 429 that outlasted its retries, the daily limit, auth): calls sent for the
+      // first time need no lookup next time. Those with an earlier unknown create keep their intent.
+      const nothingCreated = !(error instanceof HubSpotOutcomeUnknownError) && error instanceof HubSpotError;
+      if (nothingCreated) await this.ledger.clearIntents(part.filter((group) => pass.ledger.get(group.key)?.state !== 'creating').map((group) => group.key));
+      throw error;
     }
+    await this.ledger.saveCalls(
+      part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: outcome.succeeded.get(group.key)!.id, contactId: this.contactOf(group, pass), record: group.record })),
+      this.now(),
+    );
+    // Inputs HubSpot refused were not created: the next attempt may create without a lookup. An input it answered
+    // nothing about keeps its intent (its outcome is unknown).
+    await this.ledger.clearIntents([...outcome.failed].filter(([, failure]) => failure.category !== null || failure.status !== null).map(([key]) => key));
+    for (const group of part) {
+      const created = outcome.succeeded.get(group.key);
+      if (created) pass.book.settle(group.refs, this.synced(group, pass, created.id));
+      else failures.set(group, outcome.failed.get(group.key) ?? noResult());
+    }
+    return outcome.succeeded.size;
   }
 
   private async updateCalls(groups: CallUpdate[], pass: Pass, failures: Map<CallGroup, InputFailure>): Promise<void> {
@@ -316,6 +385,16 @@ export class HubSpotSyncService {
     if (healable.size === 0) return;
 
     const kinds = new Set(healable.values());
+    if (kinds.has('mapping')) {
+      // Throws ProvisioningError when a mapped property is gone: the calls not yet settled go back, sync pauses.
+      this.provisioner.invalidate();
+      await this.provisioner.ensureReady(pass.settings, this.now().getTime());
+      for (const [group, heal] of [...healable]) {
+        if (heal !== 'mapping') continue;
+        this.settleFailure(group, failures.get(group)!, pass);
+        healable.delete(group);
+      }
+    }
     if (kinds.has('properties')) this.provisioner.invalidate();
     if (kinds.has('options')) this.provisioner.forgetOptions();
     if (kinds.has('properties') || kinds.has('options')) {
@@ -361,6 +440,7 @@ export class HubSpotSyncService {
     const owned = new Set([...callPropertyDefinitions(pass.names, pass.settings).map((definition) => definition.name)]);
     if (codes.includes('INVALID_OPTION') && named.some((property) => property === pass.names.intention || property === pass.names.tags)) return 'options';
     if (codes.includes('PROPERTY_DOESNT_EXIST') && named.some((property) => owned.has(property))) return 'properties';
+    if (codes.includes('PROPERTY_DOESNT_EXIST')) return 'mapping';
     if (codes.includes('INVALID_OPTION') || codes.includes('PROPERTY_DOESNT_EXIST') || isRequiredFailure(failure)) return null;
     const notFound = failure.category === 'OBJECT_NOT_FOUND' || failure.status === 404 || codes.includes('OBJECT_NOT_FOUND');
     if ('callId' in group) return notFound ? 'call-gone' : null;
@@ -438,8 +518,12 @@ function noResult(): InputFailure {
   return { retryable: true, status: null, category: null, message: 'HubSpot gave no result', correlationId: null, details: NO_DETAILS };
 }
 
+/** Before an input left unresolved by a batch HubSpot refused as a whole is sent again. */
+const UNRESOLVED_WAIT_MS = 5_000;
+
 function failureResult(what: 'contact' | 'call', failure: InputFailure): SyncResult {
   const detail = [failure.category, failure.correlationId ? `correlation id ${failure.correlationId}` : null].filter(Boolean).join(', ');
   const reason = `HubSpot refused the ${what}: ${failure.message}${detail ? ` (${detail})` : ''}`;
+  if (failure.unresolved) return { kind: 'wait', reason: `${reason}; its part in that refusal is not known yet, so it is sent again`, notBefore: new Date(Date.now() + UNRESOLVED_WAIT_MS) };
   return failure.retryable ? { kind: 'retry', reason } : { kind: 'dead', reason };
 }

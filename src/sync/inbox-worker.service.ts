@@ -42,6 +42,8 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
   private running = false;
   private loop: Promise<void> | null = null;
   private outageStreak = 0;
+  /** The last pause for auth came from a request of the sync (a 403), not from the start-up check. */
+  private refusedDuringSync = false;
 
   constructor(
     private readonly inbox: InboxRepository,
@@ -81,7 +83,8 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
         const access = await this.hubspot.checkAccess();
         if (access.missingScopes.length === 0) {
           this.logger.info({ portalId: access.portalId, apiVersion: this.env.hubspot.apiVersion }, 'HubSpot token checked: every needed scope is granted');
-          if (this.status.get().state === 'auth-failed') this.status.set('ok');
+          // A 403 during sync (a scope this check does not cover) stays in health until a batch goes through.
+          if (this.status.get().state === 'auth-failed' && !this.refusedDuringSync) this.status.set('ok');
           return;
         }
         const reason = `the HubSpot token lacks the scope${access.missingScopes.length > 1 ? 's' : ''} ${access.missingScopes.join(', ')}: add ${access.missingScopes.length > 1 ? 'them' : 'it'} to the service key (or private app) and sync resumes by itself`;
@@ -149,10 +152,12 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     );
     if (interruption === null) {
       this.outageStreak = 0;
+      this.refusedDuringSync = false;
       if (this.status.get().state !== 'ok') this.status.set('ok');
       return rows.length;
     }
     if (isOutage(interruption)) {
+      if (interruption instanceof HubSpotAuthError) this.refusedDuringSync = true;
       await this.handBack(unsettled.map(({ row }) => row.id), interruption);
       await this.pauseFor(interruption);
     } else {
@@ -249,6 +254,10 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
       await this.untilAccessGranted();
       return;
     }
+    if (this.status.get().state === 'misconfigured') {
+      await this.untilPortalFits();
+      return;
+    }
     while (this.running) {
       await this.sleep(this.env.hubspot.probeIntervalMs);
       if (!this.running) return;
@@ -261,6 +270,25 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
         const current = this.status.get();
         this.status.set(current.state, current.reason, new Date(this.clock.now().getTime() + this.env.hubspot.probeIntervalMs));
         this.logger.info({ state: current.state, err: errorSummary(error) }, 'HubSpot still refuses; sync stays paused');
+      }
+    }
+  }
+
+  /** Checks the portal against the mapping every probe interval until it fits (an admin fixed it), or the worker stops. */
+  private async untilPortalFits(): Promise<void> {
+    while (this.running) {
+      await this.sleep(this.env.hubspot.probeIntervalMs);
+      if (!this.running) return;
+      try {
+        await this.sync.recheckPortal(this.config.current());
+        this.logger.info({}, 'the HubSpot portal fits the mapping again; sync resumes');
+        this.status.set('ok');
+        return;
+      } catch (error) {
+        const next = new Date(this.clock.now().getTime() + this.env.hubspot.probeIntervalMs);
+        if (error instanceof ProvisioningError) this.status.set('misconfigured', error.message, next);
+        else if (!(error instanceof HubSpotError)) throw error;
+        else this.status.set('misconfigured', this.status.get().reason, next);
       }
     }
   }

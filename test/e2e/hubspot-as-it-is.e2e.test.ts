@@ -211,6 +211,60 @@ describe('HubSpot as it really is: answers lost after a write', () => {
     expect(endpointTotal(emulator, '/calls/batch/create')).toBe(1);
   });
 
+  it('does not create a call a third time when the create sent after a lookup loses its answer too (the lag is counted from the latest create)', { timeout: 60_000 }, async () => {
+    // Search lags 6 s here, longer than the connector's pauses, so that a lookup right after the second create misses.
+    const emulator = await emulatorWith({ limits: { searchLagMs: 6_000 } });
+    const t = await start({ emulator, env: { HUBSPOT_SEARCH_LAG_MS: '7000' } });
+    emulator.setFaults({ mode: 'status', status: 503, count: 1, paths: '/calls/batch/create$' });
+    await postYunfu(t, yunfuBatch(Array.from({ length: 10 }, (_, index) => yunfuCall({ callid: `twice-lost-${index}`, number: chinaMobile(660 + index) }))));
+    await waitFor(() => emulator.faultsReport().applied === 1, 10_000);
+    // The next create (after a lookup that rightly finds nothing) is applied, and its answer lost.
+    emulator.setFaults({ mode: 'apply-then-status', status: 502, count: 1, paths: '/calls/batch/create$' });
+    await t.settled(45_000);
+    const creates = endpointTotal(emulator, '/calls/batch/create');
+    process.stdout.write(`[hubspot-faults] 503, then a create applied and answered 502: ${emulator.listObjects('calls').length} calls for 10, ${creates} create requests, ${endpointTotal(emulator, '/calls/search')} key searches\n`);
+    expect(emulator.faultsReport().applied).toBe(1);
+    expect(emulator.listObjects('calls')).toHaveLength(10);
+    for (let index = 0; index < 10; index++) expect(callsWithKey(emulator, `yunfu:twice-lost-${index}`)).toHaveLength(1);
+    expect(creates).toBe(2);
+    expect(await t.inbox.countByStatus()).toMatchObject({ synced: 10, dead: 0 });
+  });
+
+  it('keeps a create HubSpot fails every time from holding the calls batched with it: they sync, it ends dead', { timeout: 90_000 }, async () => {
+    const emulator = await emulatorWith({ limits: { searchLagMs: 300 } });
+    const t = await start({ emulator, env: { HUBSPOT_SEARCH_LAG_MS: '500', SYNC_MAX_ATTEMPTS: '2', SYNC_LINGER_MS: '300' } });
+    // HubSpot answers 500, applying nothing, to any create request that carries this one call.
+    emulator.setFaults({ mode: 'status', status: 500, bodyContains: 'yunfu:poison-call', paths: '/calls/batch/create$' });
+    const calls = Array.from({ length: 19 }, (_, index) => yunfuCall({ callid: `healthy-${index}`, number: chinaMobile(680 + index) }));
+    await postYunfu(t, yunfuBatch([...calls.slice(0, 9), yunfuCall({ callid: 'poison-call', number: chinaMobile(699) }), ...calls.slice(9)]));
+    await t.settled(80_000);
+    const counts = await t.inbox.countByStatus();
+    const dead = await t.inbox.list({ status: 'dead' });
+    process.stdout.write(
+      `[hubspot-faults] one create answered 500 every time, in a batch of 20: ${counts.synced} synced, ${counts.dead} dead, ` +
+        `${endpointTotal(emulator, '/calls/batch/create')} create requests, ${emulator.faultsReport().applied} answered 500\n`,
+    );
+    expect(counts).toMatchObject({ synced: 19, dead: 1, retrying: 0 });
+    expect(dead.map((row) => row.event_key)).toEqual(['poison-call']);
+    expect(dead[0]!.last_error).toMatch(/HubSpot gave no result for the create .*looked up by its key before any new create \(sent alone; \d+ creates without a result\)$/);
+    expect(emulator.listObjects('calls')).toHaveLength(19);
+    for (let index = 0; index < 19; index++) expect(callsWithKey(emulator, `yunfu:healthy-${index}`)).toHaveLength(1);
+  });
+
+  it('gives a contact whose upsert answer was lost its phone and creation values all the same', { timeout: 30_000 }, async () => {
+    const emulator = await emulatorWith();
+    const shipped = readFileSync(join(REPO_DIR, 'config', 'mapping.yaml'), 'utf8');
+    const t = await start({ emulator, mappingYaml: shipped.replace('defaultName: null ', 'defaultName: AI call lead ') });
+    emulator.setFaults({ mode: 'apply-then-status', status: 502, count: 1, paths: '/contacts/batch/upsert$' });
+    await postYunfu(t, yunfuBatch([yunfuCall({ callid: 'upsert-lost', number: chinaMobile(670) })]));
+    await t.settled(20_000);
+    const contacts = emulator.listObjects('contacts');
+    expect(emulator.faultsReport().applied).toBe(1);
+    expect(contacts).toHaveLength(1);
+    expect(contacts[0]!.properties).toMatchObject({ ai_call_phone_e164: `+86${chinaMobile(670)}`, phone: `+86${chinaMobile(670)}`, firstname: 'AI call lead', city: '晋中' });
+    expect(await t.inbox.findByKey('yunfu', 'upsert-lost')).toMatchObject({ status: 'synced', hubspot_contact_id: contacts[0]!.id });
+  });
+
   it('looks up calls with the longest vendor call ids the connector takes (200 characters) within HubSpot\'s search body limit after a lost answer', { timeout: 30_000 }, async () => {
     const emulator = await emulatorWith();
     const t = await start({ emulator, env: { SYNC_LINGER_MS: '500' } });
@@ -318,6 +372,35 @@ describe('HubSpot as it really is: the portal changes under the connector', () =
     expect(await t.inbox.findByKey('yunfu', 'merged-2')).toMatchObject({ status: 'synced', hubspot_contact_id: kept.id });
     expect(second.associations.contacts).toEqual([kept.id]);
     expect(emulator.listObjects('contacts')).toHaveLength(1);
+  });
+
+  it('pauses as misconfigured, naming it, when a property of the admin\'s mapping is deleted, and dead-letters nothing', async () => {
+    const emulator = await emulatorWith();
+    const created = await fetch(`${emulator.url}/crm/properties/2026-09/calls`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer admin', 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'sales_script', label: 'Script', type: 'string', fieldType: 'text', groupName: 'callinformation' }),
+    });
+    expect(created.status).toBe(201);
+    const t = await start({ emulator, mappingYaml: 'call:\n  properties:\n    - { source: campaign.name, property: sales_script, mode: overwrite }\n' });
+    await postYunfu(t, yunfuBatch([yunfuCall({ callid: 'mapped-1', number: chinaMobile(820) })]));
+    await t.settled();
+    const archived = await fetch(`${emulator.url}/crm/properties/2026-09/calls/sales_script`, { method: 'DELETE', headers: { authorization: 'Bearer admin' } });
+    expect(archived.status).toBe(204);
+    await postYunfu(t, yunfuBatch([yunfuCall({ callid: 'mapped-2', number: chinaMobile(821) })]));
+    await expect.poll(async () => (await health(t.url)).details.hubspot.state, { timeout: 5_000 }).toBe('misconfigured');
+    expect((await health(t.url)).details.hubspot.reason).toContain('HubSpot has no call property "sales_script"');
+    expect(await t.inbox.list({ status: 'dead' })).toEqual([]);
+    // The admin puts it back: the call goes through, and health recovers.
+    const again = await fetch(`${emulator.url}/crm/properties/2026-09/calls`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer admin', 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'sales_script', label: 'Script', type: 'string', fieldType: 'text', groupName: 'callinformation' }),
+    });
+    expect(again.status).toBe(201);
+    await t.settled();
+    expect(await t.inbox.findByKey('yunfu', 'mapped-2')).toMatchObject({ status: 'synced', attempts: 0 });
+    expect((await health(t.url)).details.hubspot.state).toBe('ok');
   });
 
   it('recreates a property an admin deleted and logs the call with it', async () => {

@@ -81,6 +81,24 @@ describe('HubSpot emulator: apply-then-* faults', () => {
     expect(retry.status).toBe(409);
   });
 
+  it('a status fault with bodyContains fails only requests whose body holds that text, without applying them', async () => {
+    const set = await harness.request('/_emulator/faults', { method: 'PUT', body: { mode: 'status', status: 500, bodyContains: 'poison@example.com' }, token: null });
+    expect(set.status).toBe(200);
+    const poisoned = await harness.request('/crm/objects/2026-09/contacts/batch/create', {
+      method: 'POST',
+      body: { inputs: [contactBody('fine@example.com'), contactBody('poison@example.com')] },
+    });
+    expect(poisoned.status).toBe(500);
+    expect(poisoned.body).toMatchObject({ status: 'error', category: 'INTERNAL_ERROR' });
+    const fine = await harness.request('/crm/objects/2026-09/contacts/batch/create', { method: 'POST', body: { inputs: [contactBody('fine@example.com')] } });
+    expect(fine.status).toBe(201);
+    expect(harness.emulator.listObjects('contacts').map((contact) => contact.properties.email)).toEqual(['fine@example.com']);
+    expect(harness.emulator.requestLog.at(-2)).toMatchObject({ status: 500, fault: 'status' });
+    expect(harness.emulator.faultsReport().applied).toBe(1);
+    const refused = await harness.request('/_emulator/faults', { method: 'PUT', body: { mode: 'hang', bodyContains: 'x' }, token: null });
+    expect(refused).toMatchObject({ status: 400, body: { error: 'faults.bodyContains works with mode status only' } });
+  });
+
   it('apply-then-status takes another status, and the paths and until filters', async () => {
     harness.emulator.setFaults({ mode: 'apply-then-status', status: 504, paths: '/batch/', until: Date.now() + 10_000 });
     const single = await harness.request('/crm/v3/objects/contacts', { method: 'POST', body: contactBody('single@example.com') });

@@ -3,12 +3,14 @@ import type { StoreDb } from '../database.js';
 import { inboxMigration } from './0001-inbox.js';
 import { syncMigration } from './0002-sync.js';
 import { contactKnowledgeMigration } from './0003-contact-knowledge.js';
+import { createTriesMigration } from './0004-create-tries.js';
 
 /** Migrations live in code (not a folder scan) so that the compiled app and the tests run the same list. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-inbox': inboxMigration,
   '0002-sync': syncMigration,
   '0003-contact-knowledge': contactKnowledgeMigration,
+  '0004-create-tries': createTriesMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
