@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { ValidateBy, validateSync, type ValidationError, type ValidationOptions } from 'class-validator';
 import { AppError } from './app-error.js';
@@ -18,11 +19,48 @@ export function validatePayload<T extends object>(schema: ClassConstructor<T>, v
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new PayloadValidationError(pathPrefix || 'body', 'must be a JSON object');
   }
-  const instance = plainToInstance(schema, value, { enableImplicitConversion: false });
+  // class-transformer throws on a `constructor` key in a free-form object (a customer's own variables under
+  // VoiceFox's `extra`), and assigns `__proto__`: such keys are renamed while it works and given back after.
+  const marker = hasTrapKey(value) ? `\u0000${randomUUID()}:` : null;
+  const instance = plainToInstance(schema, marker ? shieldKeys(value, marker) : value, { enableImplicitConversion: false });
   const errors = validateSync(instance, { forbidUnknownValues: false, validationError: { target: false, value: false } });
   const first = firstProblem(errors, pathPrefix);
-  if (first) throw new PayloadValidationError(first.field, first.problem);
-  return instance;
+  if (first) throw new PayloadValidationError(marker ? first.field.split(marker).join('') : first.field, first.problem);
+  return marker ? unshieldKeys(instance, marker) : instance;
+}
+
+/** Keys that name `Object.prototype`'s machinery: copied under another name while class-transformer works. */
+const TRAP_KEYS = new Set(['constructor', '__proto__', 'prototype']);
+
+function hasTrapKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasTrapKey);
+  if (typeof value !== 'object' || value === null) return false;
+  for (const key in value) if (TRAP_KEYS.has(key) || hasTrapKey((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
+function shieldKeys(value: unknown, marker: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => shieldKeys(item, marker));
+  if (typeof value !== 'object' || value === null) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) copy[TRAP_KEYS.has(key) ? `${marker}${key}` : key] = shieldKeys(item, marker);
+  return copy;
+}
+
+function unshieldKeys<T>(value: T, marker: string): T {
+  if (Array.isArray(value)) {
+    for (const item of value) unshieldKeys(item, marker);
+    return value;
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    unshieldKeys(item, marker);
+    if (!key.startsWith(marker)) continue;
+    Object.defineProperty(value, key.slice(marker.length), { value: item, enumerable: true, writable: true, configurable: true });
+    delete (value as Record<string, unknown>)[key];
+  }
+  return value;
 }
 
 function firstProblem(errors: ValidationError[], prefix: string): { field: string; problem: string } | null {

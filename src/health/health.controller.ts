@@ -42,9 +42,18 @@ export class HealthController {
       },
       () => {
         const hubspot = this.indicators.check('hubspot');
-        const { state, since, reason, nextProbeAt, mode, warnings } = this.hubspot.get();
-        const details = { state, mode, since, ...(reason ? { reason } : {}), ...(nextProbeAt ? { nextProbeAt } : {}), ...(warnings.length > 0 ? { warnings } : {}) };
-        return (state === 'ok' || state === 'starting') && warnings.length === 0 ? hubspot.up(details) : hubspot.degraded(details);
+        const { state, since, reason, nextProbeAt, mode, warnings, failingEvents } = this.hubspot.get();
+        const details = {
+          state,
+          mode,
+          since,
+          ...(reason ? { reason } : {}),
+          ...(nextProbeAt ? { nextProbeAt } : {}),
+          ...(warnings.length > 0 ? { warnings } : {}),
+          ...(failingEvents.length > 0 ? { failingEvents } : {}),
+        };
+        const clear = (state === 'ok' || state === 'starting') && warnings.length === 0 && failingEvents.length === 0;
+        return clear ? hubspot.up(details) : hubspot.degraded(details);
       },
       () => {
         const config = this.indicators.check('config');

@@ -25,11 +25,16 @@ export interface HubSpotStatusView {
   mode: 'hubspot' | 'sandbox';
   /** What an admin should know while sync goes on: an option limit reached, a property HubSpot refused to create. */
   warnings: string[];
+  /** Events whose sync threw (not HubSpot's refusal, not an outage): by id and error name, never their content. */
+  failingEvents: Array<{ eventId: number; error: string; since: string }>;
 }
+
+/** How many failing events health lists (the most recent). */
+const MAX_FAILING_EVENTS = 20;
 
 @Injectable()
 export class HubSpotStatus {
-  private view: HubSpotStatusView = { state: 'starting', since: new Date().toISOString(), reason: null, nextProbeAt: null, mode: 'hubspot', warnings: [] };
+  private view: HubSpotStatusView = { state: 'starting', since: new Date().toISOString(), reason: null, nextProbeAt: null, mode: 'hubspot', warnings: [], failingEvents: [] };
 
   setMode(mode: 'hubspot' | 'sandbox'): void {
     this.view = { ...this.view, mode };
@@ -42,6 +47,18 @@ export class HubSpotStatus {
 
   setWarnings(warnings: string[]): void {
     this.view = { ...this.view, warnings };
+  }
+
+  noteFailingEvent(eventId: number, error: string): void {
+    const others = this.view.failingEvents.filter((entry) => entry.eventId !== eventId);
+    const since = this.view.failingEvents.find((entry) => entry.eventId === eventId)?.since ?? new Date().toISOString();
+    this.view = { ...this.view, failingEvents: [...others, { eventId, error, since }].slice(-MAX_FAILING_EVENTS) };
+  }
+
+  clearFailingEvent(eventId: number): void {
+    if (this.view.failingEvents.some((entry) => entry.eventId === eventId)) {
+      this.view = { ...this.view, failingEvents: this.view.failingEvents.filter((entry) => entry.eventId !== eventId) };
+    }
   }
 
   get(): HubSpotStatusView {

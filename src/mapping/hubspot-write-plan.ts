@@ -5,6 +5,7 @@ import type { ConnectorPropertyNames } from './connector-properties.js';
 import { CALL_DISPOSITIONS, callBodyHtml, clip, escapeHtml, vendorCallKey } from './hubspot-call-mapping.js';
 import { readSource, sourceKind, type SourceValue } from './source-fields.js';
 import { renderTemplate } from './template.js';
+import { ownValue } from '../common/own-value.js';
 
 /**
  * What a call writes to HubSpot under the admin's mapping: pure functions shared by the sync and the preview, so
@@ -57,7 +58,7 @@ export function contactWrite(plan: ContactPlan, contact: { created: boolean; cur
   const properties: Properties = contact.created ? { ...plan.onCreate } : {};
   const skipped: PlannedWrite['skipped'] = [];
   for (const [property, value] of Object.entries(plan.fillIfEmpty)) {
-    const existing = contact.current[property];
+    const existing = ownValue(contact.current, property);
     if (contact.created || existing === undefined || existing === null || existing === '') properties[property] = value;
     else skipped.push({ property, reason: 'fill-if-empty: the contact already has a value' });
   }
@@ -85,7 +86,7 @@ export function callWrite(
   const line = record.linePhone.e164 ?? record.linePhone.raw;
   const [from, to] = record.direction === 'outbound' ? [line, customer] : [customer, line];
   const talk = record.talkSeconds ?? record.durationSeconds;
-  const vendor = settings.vendors[record.vendor as keyof ConnectorSettings['vendors']];
+  const vendor = ownValue(settings.vendors as Record<string, ConnectorSettings['vendors'][keyof ConnectorSettings['vendors']]>, record.vendor);
   const properties: Properties = {
     hs_timestamp: record.startedAt ?? record.answeredAt ?? record.endedAt ?? options.fallbackTimestamp,
     hs_call_title: clip(renderTemplate(settings.call.title, record).trim() || 'AI call'),
@@ -95,12 +96,13 @@ export function callWrite(
   };
   if (record.direction) properties['hs_call_direction'] = record.direction === 'outbound' ? 'OUTBOUND' : 'INBOUND';
   if (record.outcome) {
-    properties['hs_call_status'] = CALL_STATUS[record.outcome]!;
-    const disposition = CALL_DISPOSITIONS[record.outcome];
+    const status = ownValue(CALL_STATUS, record.outcome);
+    if (status) properties['hs_call_status'] = status;
+    const disposition = ownValue(CALL_DISPOSITIONS, record.outcome);
     if (disposition) properties['hs_call_disposition'] = disposition;
   }
   // An intention level mapped to an outcome names the call's outcome instead.
-  const configuredOutcome = record.intention ? vendor?.intentions[record.intention.code]?.outcome ?? vendor?.intentions[record.intention.label]?.outcome : null;
+  const configuredOutcome = record.intention ? ownValue(vendor?.intentions, record.intention.code)?.outcome ?? ownValue(vendor?.intentions, record.intention.label)?.outcome : null;
   if (configuredOutcome) {
     const id = resolveOutcome(configuredOutcome, options.outcomeIds);
     if (id) properties['hs_call_disposition'] = id;
@@ -134,7 +136,7 @@ export function callWrite(
   const apply = (mode: WriteMode, property: string, value: string | null): void => {
     if (value === null || value === '') return;
     if (mode === 'never') return;
-    const existing = options.current?.[property];
+    const existing = ownValue(options.current, property);
     if (mode === 'fill-if-empty' && existing !== undefined && existing !== null && existing !== '') {
       skipped.push({ property, reason: 'fill-if-empty: the call already has a value' });
       return;
@@ -157,7 +159,8 @@ export function intentionValue(record: CallRecord): string | null {
 
 /** A configured outcome: a default outcome's name, a GUID, or a label of the portal's own outcomes. */
 export function resolveOutcome(outcome: string, portalOutcomes: Map<string, string>): string | null {
-  if (DEFAULT_OUTCOMES[outcome]) return DEFAULT_OUTCOMES[outcome]!;
+  const known = ownValue(DEFAULT_OUTCOMES, outcome);
+  if (known) return known;
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(outcome)) return outcome.toLowerCase();
   return portalOutcomes.get(outcome.toLowerCase()) ?? null;
 }

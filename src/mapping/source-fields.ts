@@ -1,4 +1,5 @@
 import type { CallRecord } from '../vendors/call-record.js';
+import { hasOwnKey, ownValue } from '../common/own-value.js';
 
 /**
  * The fields of a call an admin can map or use in a template: paths into `CallRecord`, plus a few computed ones.
@@ -60,11 +61,11 @@ export const LIST_ITEM_FIELDS: Record<string, string[]> = {
 };
 
 export function isKnownSource(path: string): boolean {
-  return path in SOURCE_FIELDS || /^extras\.[\w.-]+$/.test(path);
+  return hasOwnKey(SOURCE_FIELDS, path) || /^extras\.[\w.-]+$/.test(path);
 }
 
 export function sourceKind(path: string): SourceKind {
-  return SOURCE_FIELDS[path] ?? 'text';
+  return ownValue(SOURCE_FIELDS, path) ?? 'text';
 }
 
 /** The analysis item that holds the AI's summary of the conversation, if any. */
@@ -76,11 +77,11 @@ export type SourceValue = string | number | boolean | unknown[] | null;
 
 /** The value of a source field on a call; null when the call does not have it. */
 export function readSource(record: CallRecord, path: string): SourceValue {
-  if (path === 'vendorName') return VENDOR_NAMES[record.vendor] ?? record.vendor;
+  if (path === 'vendorName') return ownValue(VENDOR_NAMES, record.vendor) ?? record.vendor;
   if (path === 'summary') return summaryItem(record)?.result ?? null;
   let value: unknown = record;
   for (const segment of path.split('.')) {
-    if (value === null || typeof value !== 'object') return null;
+    if (value === null || typeof value !== 'object' || !hasOwnKey(value, segment)) return null;
     value = (value as Record<string, unknown>)[segment];
   }
   if (value === undefined || value === null) return null;

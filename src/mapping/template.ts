@@ -1,5 +1,6 @@
 import { LIST_ITEM_FIELDS, isKnownSource, readSource } from './source-fields.js';
 import type { CallRecord } from '../vendors/call-record.js';
+import { hasOwnKey, ownValue } from '../common/own-value.js';
 
 /**
  * The templates admins write for call titles, bodies and custom properties: a small, safe language with no code.
@@ -44,7 +45,7 @@ export function compileTemplate(source: string): CompiledTemplate {
   const itemList = (): string | null => [...stack].reverse().find((frame) => frame.item !== null)?.item ?? null;
   const checkPath = (path: string, offset: number): void => {
     const item = itemList();
-    if (item && (LIST_ITEM_FIELDS[item] ?? []).includes(path)) return;
+    if (item && (ownValue(LIST_ITEM_FIELDS, item) ?? []).includes(path)) return;
     if (path === '.' || !isKnownSource(path)) {
       const inLoop = item ? ` (in {{#each ${item}}}: ${(LIST_ITEM_FIELDS[item] ?? []).join(', ')}, or a call field)` : '';
       throw new TemplateError(`unknown field "${path}"${inLoop}`, lineAt(offset));
@@ -119,7 +120,7 @@ function renderNodes(nodes: Node[], record: CallRecord, item: unknown, escape: (
 
 function lookup(path: string, record: CallRecord, item: unknown): unknown {
   if (path === '.') return item;
-  if (item !== null && typeof item === 'object' && path in (item as Record<string, unknown>)) return (item as Record<string, unknown>)[path];
+  if (item !== null && typeof item === 'object' && hasOwnKey(item, path)) return (item as Record<string, unknown>)[path];
   return readSource(record, path);
 }
 

@@ -140,9 +140,26 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     }
     if (mapped.length === 0) return rows.length;
 
-    const items: SyncItem[] = mapped.flatMap(({ row, records }) => records.map((record) => ({ ref: row.id, record, receivedAt: row.received_at })));
     // A full batch means more events wait: searches can then be packed with theirs.
-    const { results, interruption } = await this.sync.sync(items, settings, { packSearches: rows.length >= this.env.workerBatchSize });
+    const outage = await this.syncIsolating(mapped, settings, rows.length >= this.env.workerBatchSize);
+    if (outage === null) {
+      this.outageStreak = 0;
+      this.refusedDuringSync = false;
+      if (this.status.get().state !== 'ok') this.status.set('ok');
+    } else await this.pauseFor(outage);
+    return rows.length;
+  }
+
+  /**
+   * Syncs these events and records their outcomes. An exception that is not HubSpot's as a whole (a refusal that
+   * escaped its step, a bug met by one odd event) is about some of them: the events are split in halves and synced
+   * again until the one it is about stands alone; that one counts an attempt (dead once attempts run out) and health
+   * names it by id; the others go on. Answers the outage that stopped it (the events not done are handed back), if any.
+   */
+  private async syncIsolating(mapped: Mapped[], settings: ConnectorSettings, packSearches: boolean): Promise<unknown> {
+    const items: SyncItem[] = mapped.flatMap(({ row, records }) => records.map((record) => ({ ref: row.id, record, receivedAt: row.received_at })));
+    // The sync answers what it did and what stopped it; should it throw all the same, nothing of it was done.
+    const { results, interruption } = await this.sync.sync(items, settings, { packSearches }).catch((error: unknown) => ({ results: new Map<number, SyncResult>(), interruption: error }));
     this.status.setWarnings(this.sync.warnings());
     const unsettled = mapped.filter(({ row }) => !results.has(row.id));
     await this.settle(
@@ -150,24 +167,27 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
         .filter(({ row }) => results.has(row.id) || interruption === null)
         .map(({ row, records }) => ({ row, records, result: results.get(row.id) })),
     );
-    if (interruption === null) {
-      this.outageStreak = 0;
-      this.refusedDuringSync = false;
-      if (this.status.get().state !== 'ok') this.status.set('ok');
-      return rows.length;
-    }
+    if (interruption === null || unsettled.length === 0) return interruption;
     if (isOutage(interruption)) {
       if (interruption instanceof HubSpotAuthError) this.refusedDuringSync = true;
       await this.handBack(unsettled.map(({ row }) => row.id), interruption);
-      await this.pauseFor(interruption);
-    } else {
-      // Not HubSpot as a whole (a refusal that escaped its step, an unexpected error): the events count an attempt
-      // and end dead once attempts run out; they never hold back the events after them.
-      const reason = interruption instanceof HubSpotError ? `HubSpot refused: ${interruption.message}` : `sync failed: ${errorSummary(interruption).message}`;
-      this.logger.error({ err: errorSummary(interruption), events: unsettled.length }, 'sync failed for a batch; its events will be retried');
-      await this.settle(unsettled.map(({ row, records }) => ({ row, records, result: { kind: 'retry', reason } })));
+      return interruption;
     }
-    return rows.length;
+    if (unsettled.length === 1) {
+      const [{ row, records }] = unsettled as [Mapped];
+      const reason = interruption instanceof HubSpotError ? `HubSpot refused: ${interruption.message}` : `sync failed for this event: ${errorSummary(interruption).message}`;
+      this.logger.error({ eventId: row.id, vendor: row.vendor, correlationId: row.correlation_id, err: errorSummary(interruption) }, 'sync failed for one event; it will be retried, the others go on');
+      this.status.noteFailingEvent(row.id, interruption instanceof Error ? interruption.name : typeof interruption);
+      await this.settle([{ row, records, result: { kind: 'retry', reason } }]);
+      return null;
+    }
+    const middle = Math.ceil(unsettled.length / 2);
+    const first = await this.syncIsolating(unsettled.slice(0, middle), settings, false);
+    if (first !== null) {
+      await this.handBack(unsettled.slice(middle).map(({ row }) => row.id), first);
+      return first;
+    }
+    return this.syncIsolating(unsettled.slice(middle), settings, false);
   }
 
   /**
@@ -210,6 +230,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     const log = { vendor: row.vendor, eventId: row.id, correlationId: row.correlation_id, event: row.event_name };
     if (result?.kind === 'synced') {
       this.logger.info({ ...log, contactId: result.contactId, callId: result.callId, contactWarning: result.warning ? true : undefined }, 'call synced to HubSpot');
+      this.status.clearFailingEvent(row.id);
       return { status: 'synced', records, contactId: result.contactId, callId: result.callId, ...(result.warning ? { warning: result.warning } : {}) };
     }
     if (result?.kind === 'skipped') return { status: 'skipped', error: result.reason };

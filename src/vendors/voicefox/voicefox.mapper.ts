@@ -5,6 +5,7 @@ import type { InboxEventInput, MapResult, MappingContext, VendorMapper } from '.
 import { parseVendorInstant } from '../vendor-time.js';
 import { absoluteUrl, booleanOrNull, distinctTexts, numberOrNull, presentText } from '../vendor-values.js';
 import { VoiceFoxCallData, VoiceFoxEnvelope } from './voicefox.payload.js';
+import { ownValue } from '../../common/own-value.js';
 
 const EVENT_KINDS: Record<string, CallEventKind> = {
   'callin.collect': 'collect',
@@ -27,7 +28,7 @@ export class VoiceFoxMapper implements VendorMapper {
   map(event: InboxEventInput, context: MappingContext): MapResult {
     const envelope = validatePayload(VoiceFoxEnvelope, event.payload);
     const eventName = envelope.event_name.trim();
-    const eventKind = EVENT_KINDS[eventName];
+    const eventKind = ownValue(EVENT_KINDS, eventName);
     if (!eventKind) return { kind: 'skipped', reason: `event ${eventName} carries no call` };
     if (eventKind === 'transfer' && presentText(envelope.event_data['session_id']) === null) {
       return { kind: 'skipped', reason: 'callin.transfer without a session_id' };
@@ -92,7 +93,7 @@ function mapCall(eventName: string, eventKind: CallEventKind, data: VoiceFoxCall
     hangup: { side: readHangupSide(data.hangup_side, direction), reason: hangupReason },
     recordingUrl,
     intention: intentionItem
-      ? { code: intentionItem.result!, label: context.intentionLabels[intentionItem.result!] ?? intentionItem.result! }
+      ? { code: intentionItem.result!, label: ownValue(context.intentionLabels, intentionItem.result!) ?? intentionItem.result! }
       : null,
     tags: tagsItem ? distinctTexts(tagsItem.result!.split(/[,，;；、|]/)) : [],
     answers: (data.collect_targets ?? []).map(
@@ -143,7 +144,7 @@ function readOutcome(answeredAt: string | null, talkSeconds: number | null, hang
 
 function firstPresent(source: Record<string, unknown>, keys: string[]): string | null {
   for (const key of keys) {
-    const text = presentText(source[key]);
+    const text = presentText(ownValue(source, key));
     if (text !== null) return text;
   }
   return null;

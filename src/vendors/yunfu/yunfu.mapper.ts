@@ -5,6 +5,7 @@ import type { InboxEventInput, MapResult, MappingContext, VendorMapper } from '.
 import { parseVendorInstant } from '../vendor-time.js';
 import { absoluteUrl, distinctTexts, numberOrNull, presentText } from '../vendor-values.js';
 import { YunfuCall, type YunfuRef } from './yunfu.payload.js';
+import { ownValue } from '../../common/own-value.js';
 
 export class YunfuMapper implements VendorMapper {
   readonly vendor = 'yunfu';
@@ -68,7 +69,7 @@ function mapCall(call: YunfuCall, eventName: string, context: MappingContext): C
     intention:
       intentionCode === null
         ? null
-        : { code: intentionCode, label: context.intentionLabels[intentionCode.toUpperCase()] ?? context.intentionLabels[intentionCode] ?? intentionCode },
+        : { code: intentionCode, label: ownValue(context.intentionLabels, intentionCode.toUpperCase()) ?? ownValue(context.intentionLabels, intentionCode) ?? intentionCode },
     tags: distinctTexts((call.tags ?? []).map((tag) => tag.name)),
     answers: [],
     analysis: [],
