@@ -12,6 +12,8 @@ import { HUBSPOT_CONNECTION, type HubSpotConnection } from './hubspot/hubspot.mo
 import { HubSpotStatus } from './hubspot/hubspot-status.js';
 import { AppLogger } from './logging/app-logger.js';
 import { HttpMetrics } from './metrics/http-metrics.js';
+import { limitConnections } from './webhooks/connection-limits.js';
+import type { Server } from 'node:http';
 
 export interface CreateAppOptions {
   logger: AppLogger;
@@ -32,6 +34,7 @@ export async function createApp(options: CreateAppOptions): Promise<INestApplica
   const env = app.get<AppEnv>(APP_ENV);
   options.logger.pino.level = env.logLevel;
   app.set('trust proxy', env.trustProxy);
+  limitConnections(app.getHttpServer() as Server, env.http, () => app.get(HttpMetrics).refusedConnection());
   app.disable('x-powered-by');
   app.use(requestLog(options.logger, app.get(HttpMetrics)));
   // SIGHUP is not a shutdown here: it reloads config/mapping.yaml (see ConnectorConfig).

@@ -17,6 +17,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { StoreModule } from './store/store.module.js';
 import { InboxWorker } from './sync/inbox-worker.service.js';
 import { VendorRegistry } from './vendors/vendor-registry.js';
+import { AuthThrottle } from './webhooks/auth-throttle.js';
 import { WebhookIngestService } from './webhooks/webhook-ingest.service.js';
 import { WebhooksController } from './webhooks/webhooks.controller.js';
 
@@ -37,6 +38,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: AppExceptionFilter },
         VendorRegistry,
         WebhookIngestService,
+        AuthThrottle,
         InboxWorker,
         HttpMetrics,
         {

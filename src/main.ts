@@ -4,13 +4,15 @@ import { EnvValidationError } from './config/env.schema.js';
 import { APP_ENV } from './config/config.tokens.js';
 import type { AppEnv } from './config/env.schema.js';
 import { AppLogger, createPinoLogger } from './logging/app-logger.js';
+import { LISTEN_BACKLOG } from './webhooks/connection-limits.js';
 
 async function main(): Promise<void> {
   const logger = new AppLogger(createPinoLogger('info'));
   try {
     const app = await createApp({ logger });
     const env = app.get<AppEnv>(APP_ENV);
-    await app.listen(env.port, env.host);
+    // Nest passes further arguments to the server's listen(port, host, backlog).
+    await (app as unknown as { listen(port: number, host: string, backlog: number): Promise<unknown> }).listen(env.port, env.host, LISTEN_BACKLOG);
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : env.port;
     logStartupSummary(app, logger, `http://${env.host === '0.0.0.0' ? 'localhost' : env.host}:${port}`);

@@ -48,3 +48,10 @@ export class PayloadTooLargeError extends AppError {
     super('payload_too_large', 413, `the body is larger than the limit of ${limitBytes} bytes`);
   }
 }
+
+/** Too many wrong webhook secrets from one address: it waits `retryAfterSeconds` (sent as `Retry-After`). */
+export class TooManyAuthFailuresError extends AppError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('too_many_auth_failures', 429, `too many wrong webhook secrets from this address: try again in ${retryAfterSeconds} s`);
+  }
+}

@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, HttpException, Inject, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { AppLogger } from '../logging/app-logger.js';
-import { AppError } from './app-error.js';
+import { AppError, TooManyAuthFailuresError } from './app-error.js';
+
 import { PayloadValidationError } from './payload-validation.js';
 
 /**
@@ -15,10 +16,13 @@ export class AppExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    const request = host.switchToHttp().getRequest<Request>();
     const { status, body } = this.describe(exception);
     if (response.headersSent) return;
-    if (status === 413) {
-      // The rest of an oversized body is not read: the connection closes once the answer is out.
+    if (exception instanceof TooManyAuthFailuresError) response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    if (!request.complete) {
+      // A body refused before it was read whole (too large, a list too long, no secret, unknown vendor) is not read:
+      // the connection closes once the answer is out, so that a client cannot hold it open by trickling the rest.
       response.setHeader('Connection', 'close');
       response.on('finish', () => response.socket?.destroy());
     }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { DEFAULT_API_VERSION, isApiVersion } from '../hubspot/hubspot-api-paths.js';
 
@@ -17,7 +18,21 @@ export interface AppEnv {
   webhookMaxBodyBytes: number;
   workerBatchSize: number;
   workerPollIntervalMs: number;
-  trustProxy: boolean;
+  /**
+   * `TRUST_PROXY`: false (no proxy: the socket's address is the sender's); a number of proxy hops in front of the
+   * connector; or the proxies' addresses and ranges. The sender is then the address the nearest untrusted hop named,
+   * never a left-most `X-Forwarded-For` entry a client could write.
+   */
+  trustProxy: false | number | string[];
+  /** HTTP server limits (see `limitConnections`) and the webhook secret-guessing limit. */
+  http: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    idleTimeoutMs: number;
+    maxConnections: number;
+    maxConnectionsPerAddress: number;
+    authFailuresPerMinute: number;
+  };
   hubspot: {
     /** `HUBSPOT_API_VERSION`: the dated HubSpot API version every path uses (or `v3`, the legacy paths). */
     apiVersion: string;
@@ -130,7 +145,15 @@ export function validateEnv(raw: RawEnv): AppEnv {
     webhookMaxBodyBytes: integer('WEBHOOK_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     workerBatchSize: integer('WORKER_BATCH_SIZE', 100, 1, 1000),
     workerPollIntervalMs: integer('WORKER_POLL_INTERVAL_MS', 500, 10, 60_000),
-    trustProxy: bool('TRUST_PROXY'),
+    trustProxy: trustProxy(text('TRUST_PROXY'), problems),
+    http: {
+      headersTimeoutMs: integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000),
+      requestTimeoutMs: integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 1_000, 3_600_000),
+      idleTimeoutMs: integer('HTTP_IDLE_TIMEOUT_MS', 10_000, 1_000, 600_000),
+      maxConnections: integer('HTTP_MAX_CONNECTIONS', 2_000, 10, 1_000_000),
+      maxConnectionsPerAddress: integer('HTTP_MAX_CONNECTIONS_PER_ADDRESS', 512, 0, 1_000_000),
+      authFailuresPerMinute: integer('AUTH_FAILURES_PER_MINUTE', 20, 0, 100_000),
+    },
     hubspot: {
       apiVersion: apiVersion(text('HUBSPOT_API_VERSION'), problems),
       burstPer10s: integer('HUBSPOT_RATE_LIMIT_PER_10S', 100, 1, 10_000),
@@ -152,6 +175,24 @@ export function validateEnv(raw: RawEnv): AppEnv {
   };
   if (problems.length > 0) throw new EnvValidationError(problems);
   return env;
+}
+
+function trustProxy(value: string | null, problems: string[]): false | number | string[] {
+  if (value === null || ['false', '0', 'no'].includes(value.toLowerCase())) return false;
+  // `true` used to trust every hop (the client-written left-most entry): it now means the one proxy in front.
+  if (['true', 'yes'].includes(value.toLowerCase())) return 1;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const valid = entries.every((entry) => {
+    const [address, prefix, ...rest] = entry.split('/');
+    if (rest.length > 0 || !address || isIP(address) === 0) return ['loopback', 'linklocal', 'uniquelocal'].includes(entry);
+    return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (isIP(address) === 4 ? 32 : 128));
+  });
+  if (!valid || entries.length === 0) {
+    problems.push('TRUST_PROXY must be false, a number of proxy hops, or the proxies\' addresses or ranges (comma-separated, e.g. 10.0.0.0/8)');
+    return false;
+  }
+  return entries;
 }
 
 function apiVersion(value: string | null, problems: string[]): string {

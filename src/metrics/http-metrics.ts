@@ -4,6 +4,12 @@ import { Injectable } from '@nestjs/common';
 @Injectable()
 export class HttpMetrics {
   private readonly counts = new Map<string, number>();
+  /** Connections closed at once because their address already had `HTTP_MAX_CONNECTIONS_PER_ADDRESS` open. */
+  refusedConnections = 0;
+
+  refusedConnection(): void {
+    this.refusedConnections++;
+  }
 
   record(route: string, status: number): void {
     const key = `${route} ${status}`;

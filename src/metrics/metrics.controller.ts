@@ -5,6 +5,7 @@ import { HUBSPOT_PORT, type HubSpotPort } from '../hubspot/hubspot.port.js';
 import type { HubSpotRequestStats } from '../hubspot/hubspot-sdk.adapter.js';
 import { INBOX_STATUSES } from '../store/database.js';
 import { InboxRepository } from '../store/inbox.repository.js';
+import { AuthThrottle } from '../webhooks/auth-throttle.js';
 import { HttpMetrics } from './http-metrics.js';
 
 const SYNC_STATES: HubSpotSyncState[] = ['starting', 'ok', 'paused-daily-limit', 'auth-failed', 'unavailable', 'misconfigured'];
@@ -17,6 +18,7 @@ export class MetricsController {
     private readonly http: HttpMetrics,
     private readonly status: HubSpotStatus,
     private readonly config: ConnectorConfig,
+    private readonly throttle: AuthThrottle,
     @Inject(HUBSPOT_PORT) private readonly hubspot: HubSpotPort,
   ) {}
 
@@ -32,6 +34,9 @@ export class MetricsController {
       }
     };
     metric('connector_http_requests_total', 'counter', 'HTTP requests answered, by route pattern and status.', this.http.samples());
+    metric('connector_http_connections_refused_total', 'counter', 'Connections closed at once: their address already had HTTP_MAX_CONNECTIONS_PER_ADDRESS open.', [[{}, this.http.refusedConnections]]);
+    metric('connector_webhook_auth_failures_total', 'counter', 'Webhooks refused for a missing or wrong secret.', [[{}, this.throttle.stats.failures]]);
+    metric('connector_webhook_auth_throttled_total', 'counter', 'Webhooks answered 429: too many wrong secrets from their address.', [[{}, this.throttle.stats.throttled]]);
     const counts = await this.inbox.countByStatus();
     metric('connector_inbox_events', 'gauge', 'Stored vendor events by status.', INBOX_STATUSES.map((status) => [{ status }, counts[status]]));
     const stats = (this.hubspot as { stats?: HubSpotRequestStats }).stats;

@@ -22,16 +22,18 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) throw new PayloadTooLargeError(limitBytes);
   const chunks: Buffer[] = [];
+  const lists = new ListLengthScanner(MAX_LIST_ITEMS);
   let size = 0;
   return new Promise<Buffer>((resolve, reject) => {
+    const stop = (error: Error): void => {
+      cleanup();
+      request.pause(); // read no more; the connection is closed after the answer
+      reject(error);
+    };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limitBytes) {
-        cleanup();
-        request.pause(); // read no more; the connection is closed after the 413
-        reject(new PayloadTooLargeError(limitBytes));
-        return;
-      }
+      if (size > limitBytes) return stop(new PayloadTooLargeError(limitBytes));
+      if (!lists.feed(chunk)) return stop(new ListTooLongError());
       chunks.push(chunk);
     };
     const onEnd = (): void => {
@@ -59,6 +61,7 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
 export function parseJsonBody(contentType: string | undefined, body: Buffer): unknown {
   if (!isJsonContentType(contentType)) throw new UnsupportedMediaTypeError();
   if (body.length === 0) throw new InvalidJsonError('the body is empty');
+
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
@@ -67,20 +70,81 @@ export function parseJsonBody(contentType: string | undefined, body: Buffer): un
     const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
     throw new InvalidJsonError(position ? `syntax error at position ${position}` : 'syntax error');
   }
-  if (jsonDepthExceeds(value, MAX_JSON_DEPTH)) throw new InvalidJsonError(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+  const problem = jsonShapeProblem(value, MAX_JSON_DEPTH, MAX_LIST_ITEMS);
+  if (problem) throw new InvalidJsonError(problem);
   return value;
 }
 
+/**
+ * No list in a vendor payload holds more than 1,000 items (Yunfu's batches, VoiceFox's answers): a longer one is
+ * refused here, in one cheap walk, before validation would transform and check it item by item.
+ */
+export const MAX_LIST_ITEMS = 1_000;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_LIST = 0x5b;
+const CLOSE_LIST = 0x5d;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+
+/**
+ * Watches the raw bytes of a body as they arrive, before any parsing, for a list of more than `maxItems` items: the
+ * body is refused at the chunk that shows it, so a body of 100,000 items costs the scan of its first few kilobytes,
+ * and the rest is never read. Strings are skipped; malformed JSON is left to the parser.
+ */
+export class ListLengthScanner {
+  /** One counter per open bracket: items so far for a list, -1 for an object (its commas separate members). */
+  private readonly counts: number[] = [];
+  private inString = false;
+  private escaped = false;
+
+  constructor(private readonly maxItems: number) {}
+
+  /** False once a list is longer than allowed. */
+  feed(chunk: Buffer): boolean {
+    const counts = this.counts;
+    for (let index = 0; index < chunk.length; index++) {
+      const byte = chunk[index]!;
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (byte === BACKSLASH) this.escaped = true;
+        else if (byte === QUOTE) this.inString = false;
+        continue;
+      }
+      if (byte === QUOTE) this.inString = true;
+      else if (byte === OPEN_LIST) counts.push(1);
+      else if (byte === OPEN_OBJECT) counts.push(-1);
+      else if (byte === CLOSE_LIST || byte === CLOSE_OBJECT) counts.pop();
+      else if (byte === COMMA && counts.length > 0 && counts[counts.length - 1]! > 0) {
+        const items = counts[counts.length - 1]! + 1;
+        if (items > this.maxItems) return false;
+        counts[counts.length - 1] = items;
+      }
+    }
+    return true;
+  }
+}
+
+export class ListTooLongError extends InvalidJsonError {
+  constructor() {
+    super(`a list holds more than ${MAX_LIST_ITEMS} items; at most ${MAX_LIST_ITEMS} are taken`);
+  }
+}
+
 /** Iterative, so that a hostile document cannot overflow the stack while it is measured. */
-export function jsonDepthExceeds(value: unknown, maxDepth: number): boolean {
+export function jsonShapeProblem(value: unknown, maxDepth: number, maxItems: number): string | null {
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
     const [current, depth] = stack.pop()!;
     if (typeof current !== 'object' || current === null) continue;
-    if (depth > maxDepth) return true;
+    if (depth > maxDepth) return `nested deeper than ${maxDepth} levels`;
+    if (Array.isArray(current) && current.length > maxItems) return `a list holds ${current.length} items; at most ${maxItems} are taken`;
     for (const child of Array.isArray(current) ? current : Object.values(current)) {
       if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
     }
   }
-  return false;
+  return null;
 }
+

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import type { BlockList } from 'node:net';
-import { SourceForbiddenError, UnknownVendorError, UnauthorizedError } from '../common/app-error.js';
+import { SourceForbiddenError, TooManyAuthFailuresError, UnknownVendorError, UnauthorizedError } from '../common/app-error.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { APP_ENV } from '../config/config.tokens.js';
 import { buildAllowList, type VendorId, type VendorSettings } from '../config/connector-settings.js';
@@ -11,6 +11,7 @@ import { InboxSignal } from '../store/inbox-signal.js';
 import { VendorRegistry, type Vendor } from '../vendors/vendor-registry.js';
 import type { DeliveryOutcome } from '../vendors/vendor-webhook.js';
 import { parseJsonBody, readBody } from './request-body.reader.js';
+import { AuthThrottle } from './auth-throttle.js';
 import { secretMatches } from './webhook-auth.js';
 
 export interface IngestRequest {
@@ -34,6 +35,7 @@ export class WebhookIngestService {
     private readonly vendors: VendorRegistry,
     private readonly inbox: InboxRepository,
     private readonly signal: InboxSignal,
+    private readonly throttle: AuthThrottle,
     @Inject(APP_ENV) private readonly env: AppEnv,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
@@ -43,8 +45,16 @@ export class WebhookIngestService {
   async ingest({ vendorId, pathSecret, request, correlationId }: IngestRequest): Promise<Record<string, unknown>> {
     const vendor = this.vendors.find(vendorId);
     if (!vendor || !vendor.settings.enabled) throw new UnknownVendorError();
-    this.authenticate(vendor, request, pathSecret);
-    this.checkSender(vendor, request);
+    const sender = senderAddress(request, this.env);
+    const wait = this.throttle.retryAfterSeconds(sender);
+    if (wait > 0) throw new TooManyAuthFailuresError(wait);
+    try {
+      this.authenticate(vendor, request, pathSecret);
+    } catch (error) {
+      if (error instanceof UnauthorizedError) this.throttle.fail(sender);
+      throw error;
+    }
+    this.checkSender(vendor, sender);
 
     const body = parseJsonBody(request.headers['content-type'], await readBody(request, this.env.webhookMaxBodyBytes));
     const items = vendor.webhook.split(body);
@@ -70,18 +80,25 @@ export class WebhookIngestService {
     }
   }
 
-  private checkSender(vendor: Vendor, request: Request): void {
+  private checkSender(vendor: Vendor, address: string): void {
     let allowList = this.allowLists.get(vendor.settings);
     if (allowList === undefined) {
       allowList = buildAllowList(vendor.settings.allowedIps);
       this.allowLists.set(vendor.settings, allowList);
     }
     if (!allowList) return;
-    const address = (this.env.trustProxy ? request.ip : request.socket.remoteAddress) ?? '';
-    const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
-    const family = plain.includes(':') ? 'ipv6' : 'ipv4';
-    if (!plain || !allowList.check(plain, family)) throw new SourceForbiddenError();
+    const family = address.includes(':') ? 'ipv6' : 'ipv4';
+    if (!address || !allowList.check(address, family)) throw new SourceForbiddenError();
   }
+}
+
+/**
+ * The sender's address: the socket's, or behind trusted proxies the one the nearest untrusted hop named (Express
+ * walks `X-Forwarded-For` from the right, as far as `TRUST_PROXY` trusts), never an entry the client wrote itself.
+ */
+function senderAddress(request: Request, env: AppEnv): string {
+  const address = (env.trustProxy !== false ? request.ip : request.socket.remoteAddress) ?? '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
 /** The configured reply; a string value that is exactly {{received}}, {{stored}} or {{duplicates}} becomes that count. */

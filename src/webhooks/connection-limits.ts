@@ -1,0 +1,41 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { AppEnv } from '../config/env.schema.js';
+
+/**
+ * The listen backlog: connections the kernel completes before the connector accepts them. Node's default (511)
+ * overflows under a flood of connections, and a new client's SYN is then dropped and resent only a second later;
+ * Linux caps it at `net.core.somaxconn` (4096 by default).
+ */
+export const LISTEN_BACKLOG = 4_096;
+
+/**
+ * Limits suited to a webhook receiver, on the HTTP server itself: requests must send their headers within
+ * `HTTP_HEADERS_TIMEOUT_MS` and be complete within `HTTP_REQUEST_TIMEOUT_MS`; a connection idle for
+ * `HTTP_IDLE_TIMEOUT_MS` is closed (Node's defaults hold a trickled body for minutes); at most
+ * `HTTP_MAX_CONNECTIONS` connections in all and `HTTP_MAX_CONNECTIONS_PER_ADDRESS` from one address (connections
+ * beyond are closed at once, so that one client cannot use up the descriptors).
+ */
+export function limitConnections(server: Server, http: AppEnv['http'], onRefused: () => void = () => undefined): void {
+  server.headersTimeout = http.headersTimeoutMs;
+  server.requestTimeout = http.requestTimeoutMs;
+  server.keepAliveTimeout = Math.min(5_000, http.idleTimeoutMs);
+  server.timeout = http.idleTimeoutMs;
+  server.maxConnections = http.maxConnections;
+  const perAddress = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const open = (perAddress.get(address) ?? 0) + 1;
+    if (http.maxConnectionsPerAddress > 0 && open > http.maxConnectionsPerAddress) {
+      onRefused();
+      socket.destroy();
+      return;
+    }
+    perAddress.set(address, open);
+    socket.once('close', () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(address);
+      else perAddress.set(address, left);
+    });
+  });
+}

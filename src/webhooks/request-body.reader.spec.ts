@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ListLengthScanner, MAX_LIST_ITEMS } from './request-body.reader.js';
+
+/** Feeds a text to a scanner in chunks of `size` bytes; answers whether every list stayed within the limit. */
+function scan(text: string, maxItems = 3, size = Number.POSITIVE_INFINITY): boolean {
+  const scanner = new ListLengthScanner(maxItems);
+  const bytes = Buffer.from(text);
+  for (let start = 0; start < bytes.length; start += Math.min(size, bytes.length)) {
+    if (!scanner.feed(bytes.subarray(start, start + Math.min(size, bytes.length)))) return false;
+  }
+  return true;
+}
+
+describe('ListLengthScanner (lists too long refused before parsing)', () => {
+  it('takes lists up to the limit, at any depth, and refuses the first longer one', () => {
+    expect(scan('[1,2,3]')).toBe(true);
+    expect(scan('[1,2,3,4]')).toBe(false);
+    expect(scan('{"a":[1,2,3],"b":{"c":[[1,2],[3,4,5]]}}')).toBe(true);
+    expect(scan('{"a":[1,2,3],"b":{"c":[[1,2],[3,4,5,6]]}}')).toBe(false);
+    // An object's members are not list items, however many.
+    expect(scan('{"a":1,"b":2,"c":3,"d":4,"e":5}')).toBe(true);
+    expect(scan('[{"a":1,"b":2,"c":3,"d":4}]')).toBe(true);
+  });
+
+  it('skips brackets and commas inside strings, escaped quotes included, across chunk boundaries', () => {
+    const tricky = '["a,b,c,d", "[1,2,3,4]", "quote \\\\\\" , , , inside", {"k":"]]]"}]';
+    expect(JSON.parse(tricky)).toHaveLength(4);
+    expect(scan(tricky, 4)).toBe(true);
+    for (const size of [1, 2, 3, 7]) {
+      expect(scan(tricky, 4, size)).toBe(true);
+      expect(scan(tricky, 3, size)).toBe(false);
+    }
+  });
+
+  it('stops at the first chunk that shows a list of 100,000 items, and takes the longest lists vendors send', () => {
+    const huge = Buffer.from(JSON.stringify({ data: Array.from({ length: 100_000 }, () => 1) }));
+    const scanner = new ListLengthScanner(MAX_LIST_ITEMS);
+    expect(scanner.feed(huge.subarray(0, 4_096))).toBe(false);
+    const largest = JSON.stringify({ count: 1_000, data: Array.from({ length: 1_000 }, (_, index) => ({ callid: `c${index}`, tags: [{ name: 'x' }] })) });
+    expect(scan(largest, MAX_LIST_ITEMS, 65_536)).toBe(true);
+  });
+});

@@ -1,0 +1,188 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HubSpotEmulator } from '../../src/hubspot-emulator/hubspot-emulator.js';
+import { connectorDir, startConnectorProcess, type ConnectorProcess } from '../support/connector-process.js';
+import { fixtureText } from '../support/fixtures.js';
+import { YUNFU_SECRET } from '../support/test-app.js';
+
+/**
+ * No client can take the service down, under load: a flood of idle connections, and of bodies with huge lists, while
+ * a bystander is served within its bound. Run after the rest of the suite, one file at a time
+ * (`vitest.load.config.ts`), so that other tests do not share the CPU these bounds are about. Loopback only; every
+ * loop is bounded. Each test prints its figures.
+ */
+const processes: ConnectorProcess[] = [];
+const emulators: HubSpotEmulator[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const started of processes.splice(0)) if (started.child.exitCode === null) started.child.kill('SIGKILL');
+  for (const emulator of emulators.splice(0)) await emulator.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  ms: number;
+}
+
+/** One HTTP request from a chosen loopback address (127.0.0.2 stands for another client). */
+function send(url: string, path: string, options: { method?: string; body?: string; headers?: Record<string, string>; from?: string } = {}): Promise<Answer> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const target = new URL(path, url);
+    const body = options.body === undefined ? undefined : Buffer.from(options.body);
+    const request = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname + target.search,
+        method: options.method ?? (body ? 'POST' : 'GET'),
+        localAddress: options.from,
+        agent: false,
+        headers: { ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}), ...options.headers },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8'), ms: Date.now() - started }));
+      },
+    );
+    request.on('error', reject);
+    request.setTimeout(15_000, () => request.destroy(new Error('no answer within 15 s')));
+    request.end(body);
+  });
+}
+
+/** Descriptors and resident memory of a process, from /proc. */
+function usage(pid: number): { fds: number; rssMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { fds: readdirSync(`/proc/${pid}/fd`).length, rssMiB: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024 };
+}
+
+/**
+ * A separate process (its own descriptor table) that opens `count` connections from 127.0.0.1 and sends nothing on
+ * them; it reports once every one is closed (or after `limitMs`): how many connected, and when the last closed.
+ */
+function idleClients(url: string, count: number, limitMs: number): Promise<{ connected: number; closed: number; lastClosedMs: number; failed: number }> {
+  const { hostname, port } = new URL(url);
+  const script = `
+    const net = require('node:net');
+    const count = ${count}; const started = Date.now();
+    let connected = 0, closed = 0, failed = 0, lastClosedMs = 0, opened = 0;
+    const done = () => { process.stdout.write(JSON.stringify({ connected, closed, failed, lastClosedMs })); process.exit(0); };
+    setTimeout(done, ${limitMs}).unref();
+    const open = () => {
+      for (let k = 0; k < 100 && opened < count; k++, opened++) {
+        const socket = net.connect({ host: '${hostname}', port: ${port}, localAddress: '127.0.0.1' });
+        socket.on('connect', () => connected++);
+        socket.on('error', () => failed++);
+        socket.on('close', () => { closed++; lastClosedMs = Date.now() - started; if (closed === count) done(); });
+      }
+      if (opened < count) setTimeout(open, 20);
+    };
+    open();`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', () => {
+      try {
+        resolve(JSON.parse(output) as { connected: number; closed: number; lastClosedMs: number; failed: number });
+      } catch {
+        reject(new Error(`idle client gave no report: ${output.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+const yunfuSeed = fixtureText('yunfu', 'seed-inbound-success');
+
+describe('clients cannot take the service down, under load', () => {
+  it('20,000 idle connections from one address: another client is answered within 1 s, descriptors and memory stay bounded, the held ones are closed within the time-outs', { timeout: 120_000 }, async () => {
+    const emulator = await HubSpotEmulator.start();
+    emulators.push(emulator);
+    const dir = connectorDir();
+    dirs.push(dir);
+    const idleMs = 3_000;
+    const started = startConnectorProcess(dir, {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      HUBSPOT_ACCESS_TOKEN: 'pat-clients',
+      HUBSPOT_BASE_URL: emulator.url,
+      YUNFU_WEBHOOK_SECRET: YUNFU_SECRET,
+      HTTP_IDLE_TIMEOUT_MS: String(idleMs),
+      HTTP_HEADERS_TIMEOUT_MS: String(idleMs),
+      LOG_LEVEL: 'info',
+    });
+    processes.push(started);
+    const url = await started.listening();
+    const pid = started.child.pid!;
+    // A first webhook before the flood: what is measured is the flood's effect, not a cold start.
+    expect((await send(url, `/webhooks/yunfu/${YUNFU_SECRET}`, { body: yunfuSeed, from: '127.0.0.2' })).status).toBe(200);
+    const before = usage(pid);
+
+    // Two processes hold 10,000 connections each (one process's descriptors would not reach 20,000 here).
+    const flood = Promise.all([idleClients(url, 10_000, 40_000), idleClients(url, 10_000, 40_000)]);
+    const answers: number[] = [];
+    let peak = before;
+    for (let round = 0; round < 10; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const now = usage(pid);
+      peak = { fds: Math.max(peak.fds, now.fds), rssMiB: Math.max(peak.rssMiB, now.rssMiB) };
+      const answer = await send(url, `/webhooks/yunfu/${YUNFU_SECRET}`, { body: yunfuSeed.replace('3e7ff3fb-2e65-4a51-b322-a01db56f8a90', `bystander-${round}`), from: '127.0.0.2' });
+      expect(answer.status).toBe(200);
+      answers.push(answer.ms);
+    }
+    const reports = await flood;
+    const refused = /connector_http_connections_refused_total (\d+)/.exec(await (await send(url, '/metrics', { from: '127.0.0.2' })).body)?.[1];
+    process.stdout.write(
+      `[clients] 20,000 idle connections from 127.0.0.1: ${reports.map((report) => report.connected).join(' + ')} connected, ${refused} refused at once; ` +
+        `the others closed after at most ${Math.max(...reports.map((report) => report.lastClosedMs))} ms (idle time-out ${idleMs} ms); ` +
+        `bystander answered in ${answers.join(', ')} ms; connector descriptors ${before.fds} → peak ${peak.fds}, RSS ${before.rssMiB.toFixed(0)} → peak ${peak.rssMiB.toFixed(0)} MiB\n`,
+    );
+    expect(Math.max(...answers)).toBeLessThan(1_000);
+    // The connections the connector held are closed by the idle time-out (plus the time the flood took to open): its
+    // descriptors are back where they were. (Connections the kernel left in its full accept queue never reached it.)
+    expect(Math.max(...reports.map((report) => report.lastClosedMs))).toBeLessThan(idleMs + 10_000);
+    expect(usage(pid).fds).toBeLessThanOrEqual(before.fds + 5);
+    expect(peak.fds).toBeLessThan(before.fds + 2_500);
+    expect(peak.rssMiB - before.rssMiB).toBeLessThan(200);
+    expect(Number(refused)).toBeGreaterThan(15_000);
+  });
+
+  it('40 bodies of 100,000 list items at once: each is refused, and a bystander\'s health check is answered within 200 ms', { timeout: 60_000 }, async () => {
+    // The connector in a process of its own: the senders' work must not share its event loop.
+    const emulator = await HubSpotEmulator.start();
+    emulators.push(emulator);
+    const dir = connectorDir();
+    dirs.push(dir);
+    const started = startConnectorProcess(dir, { PORT: '0', HOST: '127.0.0.1', HUBSPOT_ACCESS_TOKEN: 'pat-lists', HUBSPOT_BASE_URL: emulator.url, YUNFU_WEBHOOK_SECRET: YUNFU_SECRET, LOG_LEVEL: 'info' });
+    processes.push(started);
+    const t = { url: await started.listening() };
+    const huge = JSON.stringify({ count: 100_000, data: Array.from({ length: 100_000 }, () => 1) });
+    let slowestHealth = 0;
+    const health = (async () => {
+      for (let round = 0; round < 20; round++) {
+        const answer = await send(t.url, '/health/live', { from: '127.0.0.2' });
+        expect(answer.status).toBe(200);
+        slowestHealth = Math.max(slowestHealth, answer.ms);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    const refusals = await Promise.all(Array.from({ length: 40 }, () => send(t.url, `/webhooks/yunfu/${YUNFU_SECRET}`, { body: huge })));
+    await health;
+    process.stdout.write(`[clients] 40 bodies of 100,000 items (${(huge.length / 1024).toFixed(0)} KB each): statuses ${[...new Set(refusals.map((answer) => answer.status))].join(',')}; slowest bystander health check ${slowestHealth} ms\n`);
+    for (const answer of refusals) {
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'invalid_json', message: 'the body is not valid JSON: a list holds more than 1000 items; at most 1000 are taken' } });
+    }
+    expect(slowestHealth).toBeLessThan(200);
+    expect(await (await send(t.url, '/metrics')).body).toContain('connector_inbox_events{status="pending"} 0');
+  });
+
+});

@@ -1,0 +1,106 @@
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixtureText } from '../support/fixtures.js';
+import { startTestApp, VOICEFOX_SECRET, YUNFU_SECRET, type TestApp } from '../support/test-app.js';
+
+/**
+ * No client can take the service down: forged proxy headers, secret guessing, bodies refused unread (the floods are in
+ * test/load/). Loopback only; every loop is bounded. Each test prints its figures.
+ */
+const apps: TestApp[] = [];
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app.close();
+});
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  ms: number;
+}
+
+/** One HTTP request from a chosen loopback address (127.0.0.2 stands for another client). */
+function send(url: string, path: string, options: { method?: string; body?: string; headers?: Record<string, string>; from?: string } = {}): Promise<Answer> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const target = new URL(path, url);
+    const body = options.body === undefined ? undefined : Buffer.from(options.body);
+    const request = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname + target.search,
+        method: options.method ?? (body ? 'POST' : 'GET'),
+        localAddress: options.from,
+        agent: false,
+        headers: { ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}), ...options.headers },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8'), ms: Date.now() - started }));
+      },
+    );
+    request.on('error', reject);
+    request.setTimeout(15_000, () => request.destroy(new Error('no answer within 15 s')));
+    request.end(body);
+  });
+}
+
+const yunfuSeed = fixtureText('yunfu', 'seed-inbound-success');
+
+describe('clients cannot take the service down', () => {
+  it('behind one trusted proxy, the allow-list checks the address the proxy saw, not a forged left-most X-Forwarded-For entry', async () => {
+    const t = await startTestApp({ env: { TRUST_PROXY: '1' }, mappingYaml: 'vendors:\n  yunfu:\n    allowedIps: [203.0.113.10]\n' });
+    apps.push(t);
+    const post = (forwarded: string) => send(t.url, `/webhooks/yunfu/${YUNFU_SECRET}`, { body: yunfuSeed, headers: { 'x-forwarded-for': forwarded } });
+    // The client wrote the allowed address itself; the proxy appended the address it really saw.
+    expect((await post('203.0.113.10, 198.51.100.7')).status).toBe(403);
+    // The allowed sender, as the proxy reports it, passes.
+    expect((await post('198.51.100.7, 203.0.113.10')).status).toBe(200);
+    expect((await post('203.0.113.10')).status).toBe(200);
+  });
+
+  it('slows down an address guessing secrets (429 with Retry-After), counts it, and still takes the right secret from another address', async () => {
+    const t = await startTestApp({ env: { AUTH_FAILURES_PER_MINUTE: '5' } });
+    apps.push(t);
+    const statuses: number[] = [];
+    let retryAfter: string | string[] | undefined;
+    for (let guess = 0; guess < 12; guess++) {
+      const answer = await send(t.url, `/webhooks/yunfu/guess-${guess}-0123456789abcdef`, { body: yunfuSeed });
+      statuses.push(answer.status);
+      if (answer.status === 429) retryAfter = answer.headers['retry-after'];
+    }
+    // Once over the limit, even the right secret from that address waits: it is not compared any more.
+    const locked = await send(t.url, `/webhooks/yunfu/${YUNFU_SECRET}`, { body: yunfuSeed });
+    const vendor = await send(t.url, `/webhooks/yunfu/${YUNFU_SECRET}`, { body: yunfuSeed, from: '127.0.0.2' });
+    const metrics = (await send(t.url, '/metrics')).body;
+    process.stdout.write(`[clients] 12 wrong secrets at a limit of 5 a minute: ${statuses.join(',')}; Retry-After ${String(retryAfter)} s; the vendor from another address: ${vendor.status}\n`);
+    expect(statuses.slice(0, 6)).toEqual([401, 401, 401, 401, 401, 401]);
+    expect(statuses.slice(6)).toEqual([429, 429, 429, 429, 429, 429]);
+    expect(Number(retryAfter)).toBeGreaterThan(50);
+    expect(locked.status).toBe(429);
+    expect(vendor.status).toBe(200);
+    expect(metrics).toContain('connector_webhook_auth_failures_total 6');
+    expect(metrics).toContain('connector_webhook_auth_throttled_total 7');
+  });
+
+  it('answers a wrong secret at once and closes the connection, without waiting for (or reading) the body', async () => {
+    const t = await startTestApp();
+    apps.push(t);
+    const { port } = new URL(t.url);
+    const outcome = await new Promise<{ response: string; closedMs: number }>((resolve) => {
+      const started = Date.now();
+      const socket = connect({ host: '127.0.0.1', port: Number(port) });
+      let response = '';
+      socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
+      socket.on('close', () => resolve({ response, closedMs: Date.now() - started }));
+      // A 10 MB body is announced, and never sent.
+      socket.write(`POST /webhooks/yunfu/wrong-secret-0123456789abcdef HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n`);
+    });
+    expect(outcome.response).toMatch(/^HTTP\/1\.1 401/);
+    expect(outcome.response.toLowerCase()).toContain('connection: close');
+    expect(outcome.closedMs).toBeLessThan(2_000);
+  });
+});
