@@ -130,3 +130,51 @@ export function IsPlainObject(options?: ValidationOptions): PropertyDecorator {
     options,
   );
 }
+
+/**
+ * A vendor's call id: text or a whole number (a number too long to be exact is read as text, see `quoteLongIntegers`).
+ * Text must be well-formed Unicode (a lone surrogate would not survive the store: a later event of the call would
+ * then look like another call), and not blank once trimmed: blank ids would merge different calls into one.
+ */
+export function IsCallId(maxLength: number, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isCallId',
+      validator: {
+        validate: (value: unknown) =>
+          (typeof value === 'number' && Number.isSafeInteger(value)) ||
+          (typeof value === 'string' && isWellFormedText(value) && value.trim() !== '' && value.trim().length <= maxLength),
+        defaultMessage: (args) => {
+          const value: unknown = args?.value;
+          if (typeof value === 'number') return 'must be a whole number, or text';
+          if (typeof value !== 'string') return 'must be text or a whole number';
+          if (!isWellFormedText(value)) return 'must be well-formed Unicode text (it holds a lone surrogate)';
+          if (value.trim() === '') return 'must not be empty or blank';
+          return `must be at most ${maxLength} characters`;
+        },
+      },
+    },
+    options,
+  );
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Text without a lone surrogate (what UTF-8, and so the store, can hold unchanged). */
+export function isWellFormedText(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
+/** Text without a lone surrogate (see `isWellFormedText`): what becomes part of a key must survive the store unchanged. */
+export function IsWellFormedText(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isWellFormedText',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || isWellFormedText(value),
+        defaultMessage: () => 'must be well-formed Unicode text (it holds a lone surrogate)',
+      },
+    },
+    options,
+  );
+}

@@ -26,6 +26,8 @@ export interface PlannedWrite {
   properties: Properties;
   /** Mapped values not written, and why (fill-if-empty on a filled property, never). */
   skipped: Array<{ property: string; reason: string }>;
+  /** Values HubSpot could not take, left out (a talk time out of range, a recording URL too long): the call is still written. */
+  dropped?: Array<{ property: string; reason: string }>;
 }
 
 export function contactPlan(records: CallRecord[], settings: ConnectorSettings, names: ConnectorPropertyNames): ContactPlan {
@@ -63,7 +65,7 @@ export function contactWrite(plan: ContactPlan, contact: { created: boolean; cur
     else skipped.push({ property, reason: 'fill-if-empty: the contact already has a value' });
   }
   Object.assign(properties, plan.overwrite);
-  return { properties, skipped };
+  return { properties: clipAll(properties), skipped };
 }
 
 /** Properties the connector always writes on its calls, plus the admin's call mappings and call-bound answers. */
@@ -107,10 +109,13 @@ export function callWrite(
     const id = resolveOutcome(configuredOutcome, options.outcomeIds);
     if (id) properties['hs_call_disposition'] = id;
   }
-  if (talk !== null) properties['hs_call_duration'] = String(Math.round(talk * 1000));
+  const dropped: NonNullable<PlannedWrite['dropped']> = [];
+  if (talk !== null && talk >= 0 && talk <= MAX_CALL_SECONDS) properties['hs_call_duration'] = String(Math.round(talk * 1000));
+  else if (talk !== null) dropped.push({ property: 'hs_call_duration', reason: `a talk time of ${talk} s is out of range` });
   if (from) properties['hs_call_from_number'] = from;
   if (to) properties['hs_call_to_number'] = to;
-  if (record.recordingUrl?.startsWith('https://')) properties['hs_call_recording_url'] = record.recordingUrl;
+  if (record.recordingUrl?.startsWith('https://') && record.recordingUrl.length <= MAX_TEXT) properties['hs_call_recording_url'] = record.recordingUrl;
+  else if (record.recordingUrl?.startsWith('https://')) dropped.push({ property: 'hs_call_recording_url', reason: 'the recording URL is longer than HubSpot takes' });
 
   const unlisted = options.unlisted ?? new Set<string>();
   const overflow: string[] = [];
@@ -129,8 +134,11 @@ export function callWrite(
   if (typeof summary === 'string' && summary) properties[names.summary] = clip(summary);
   const campaign = record.campaign?.name ?? record.campaign?.id;
   if (campaign) properties[names.campaign] = campaign;
-  if (record.score !== null) properties[names.score] = String(record.score);
-  if (record.rounds !== null) properties[names.rounds] = String(record.rounds);
+  for (const [property, value] of [[names.score, record.score], [names.rounds, record.rounds]] as const) {
+    if (value === null) continue;
+    if (Number.isFinite(value) && Math.abs(value) <= MAX_NUMBER) properties[property] = String(value);
+    else dropped.push({ property, reason: `${value} is out of range for a number` });
+  }
 
   const skipped: PlannedWrite['skipped'] = [];
   const apply = (mode: WriteMode, property: string, value: string | null): void => {
@@ -145,16 +153,37 @@ export function callWrite(
   };
   for (const mapping of settings.call.properties) apply(mapping.mode, mapping.property, mappedValue(record, mapping));
   for (const answer of settings.answers) if (answer.to === 'call') apply(answer.mode, answer.property, answerValue(record, answer));
-  return { properties, skipped };
+  return { properties: clipAll(properties), skipped, dropped };
 }
 
-/** Option values for multi-select tags: `;` separates values in HubSpot, so it cannot appear inside one. */
+/** Longest call taken, in seconds (a day): a vendor's talk time beyond it is not a talk time. */
+const MAX_CALL_SECONDS = 86_400;
+/** Largest number written: beyond it, HubSpot's number properties lose digits. */
+const MAX_NUMBER = 1e15;
+/** HubSpot's limit for a string value. */
+const MAX_TEXT = 65_536;
+
+/** Every value cut to what a HubSpot string property holds (a line number or task name sent at any length). */
+export function clipAll(properties: Properties): Properties {
+  for (const [property, value] of Object.entries(properties)) if (value.length > MAX_TEXT) properties[property] = clip(value);
+  return properties;
+}
+
+/** Whitespace and invisible characters at the ends of an option value: HubSpot refuses them there. */
+const EDGE_BLANKS = /^[\s\u200B-\u200D\u2060\uFEFF]+|[\s\u200B-\u200D\u2060\uFEFF]+$/g;
+
+/** An option value: `;` separates values in HubSpot, so it cannot appear inside one; no blanks at the ends. */
+function optionValue(text: string): string {
+  return text.replace(/;/g, ',').replace(EDGE_BLANKS, '').slice(0, 100).replace(EDGE_BLANKS, '');
+}
+
+/** Option values for multi-select tags. */
 export function tagValues(record: CallRecord): string[] {
-  return [...new Set(record.tags.map((tag) => tag.replace(/;/g, ',').trim().slice(0, 100)).filter((tag) => tag !== ''))];
+  return [...new Set(record.tags.map(optionValue).filter((tag) => tag !== ''))];
 }
 
 export function intentionValue(record: CallRecord): string | null {
-  return record.intention ? record.intention.label.replace(/;/g, ',').trim().slice(0, 100) || null : null;
+  return record.intention ? optionValue(record.intention.label) || null : null;
 }
 
 /** A configured outcome: a default outcome's name, a GUID, or a label of the portal's own outcomes. */

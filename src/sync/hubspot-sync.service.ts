@@ -78,6 +78,8 @@ interface Pass {
   ledger: Map<string, CallLedgerRow>;
   /** Intention and tag values that are not options and cannot become ones: written as text. */
   unlisted: Set<string>;
+  /** Per call key: values left out because HubSpot could not take them (a warning on the synced call). */
+  dropped: Map<string, string>;
   book: ResultBook;
 }
 
@@ -165,7 +167,7 @@ export class HubSpotSyncService {
     const plans = new Map<string, ContactPlan>();
     for (const [e164, records] of recordsByNumber) plans.set(e164, contactPlan(records, settings, names));
     const contacts = await this.contacts.resolve(plans, names, settings.contact.create, options);
-    const pass: Pass = { settings, names, plans, contacts, ledger, unlisted: await this.ensureOptions(writable, settings, names), book };
+    const pass: Pass = { settings, names, plans, contacts, ledger, unlisted: await this.ensureOptions(writable, settings, names), dropped: new Map(), book };
 
     const creates: CallGroup[] = [];
     const updates: CallUpdate[] = [];
@@ -454,12 +456,13 @@ export class HubSpotSyncService {
   }
 
   private callProperties(group: CallGroup, pass: Pass, current: Record<string, string | null> | null): Record<string, string> {
-    const { properties } = callWrite(group.record, pass.settings, pass.names, {
+    const { properties, dropped } = callWrite(group.record, pass.settings, pass.names, {
       fallbackTimestamp: group.receivedAt,
       outcomeIds: this.provisioner.outcomeIds,
       current,
       unlisted: pass.unlisted,
     });
+    if (dropped && dropped.length > 0) pass.dropped.set(group.key, dropped.map(({ property, reason }) => `${property} not written: ${reason}`).join('; '));
     return this.provisioner.writable('calls', properties);
   }
 
@@ -468,10 +471,10 @@ export class HubSpotSyncService {
     return e164 ? pass.contacts.ids.get(e164) ?? null : null;
   }
 
-  /** A synced call, with the warning if HubSpot refused some of its contact's values. */
+  /** A synced call, with a warning if a value of it or of its contact was left out. */
   private synced(group: CallGroup, pass: Pass, callId: string): SyncResult {
     const e164 = group.record.customer.phone.e164;
-    const warning = e164 ? pass.contacts.warnings.get(e164) : undefined;
+    const warning = [e164 ? pass.contacts.warnings.get(e164) : undefined, pass.dropped.get(group.key)].filter(Boolean).join('; ');
     return { kind: 'synced', contactId: this.contactOf(group, pass), callId, ...(warning ? { warning } : {}) };
   }
 }

@@ -79,15 +79,19 @@ export function parseVendorInstant(value: unknown, timeZone: string): string | n
   const millis = Math.floor(Number(`0.${fraction}`) * 1000);
   const wallAsUtc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   // Date.UTC rolls 2025-02-30 over to March; a time that does not exist on the calendar is not a time.
+  // Date.UTC also reads the years 0–99 as 1900–1999.
   const check = new Date(wallAsUtc);
-  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
     return null;
   }
   return toIso(zonedWallTimeToEpoch(wallAsUtc, timeZone));
 }
 
+/** The instants taken: from 1970 (HubSpot's epoch-ms values are not negative) to the end of 9999 (ISO 8601's four digits). */
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 function toIso(epochMs: number): string | null {
-  if (!Number.isFinite(epochMs)) return null;
+  if (!Number.isFinite(epochMs) || epochMs < 0 || epochMs > LATEST_MS) return null;
   const date = new Date(epochMs);
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ListLengthScanner, MAX_LIST_ITEMS } from './request-body.reader.js';
+import { ListLengthScanner, MAX_LIST_ITEMS, quoteLongIntegers } from './request-body.reader.js';
 
 /** Feeds a text to a scanner in chunks of `size` bytes; answers whether every list stayed within the limit. */
 function scan(text: string, maxItems = 3, size = Number.POSITIVE_INFINITY): boolean {
@@ -38,5 +38,16 @@ describe('ListLengthScanner (lists too long refused before parsing)', () => {
     expect(scanner.feed(huge.subarray(0, 4_096))).toBe(false);
     const largest = JSON.stringify({ count: 1_000, data: Array.from({ length: 1_000 }, (_, index) => ({ callid: `c${index}`, tags: [{ name: 'x' }] })) });
     expect(scan(largest, MAX_LIST_ITEMS, 65_536)).toBe(true);
+  });
+});
+
+describe('quoteLongIntegers (call ids of 19 digits kept exact)', () => {
+  it('turns whole numbers of 16 digits or more into text, and leaves strings, fractions and shorter numbers alone', () => {
+    expect(
+      quoteLongIntegers('{"a":1234567890123456789,"b":"x1234567890123456789","c":-1234567890123456789,"d":1.2345678901234567e5,"e":123456789012345,"f":[9999999999999999]}'),
+    ).toBe('{"a":"1234567890123456789","b":"x1234567890123456789","c":"-1234567890123456789","d":1.2345678901234567e5,"e":123456789012345,"f":["9999999999999999"]}');
+    expect(JSON.parse(quoteLongIntegers('{"s":"a\\"1234567890123456789","n":12345678901234567}'))).toEqual({ s: 'a"1234567890123456789', n: '12345678901234567' });
+    const plain = '{"callid":"abc","bill":43}';
+    expect(quoteLongIntegers(plain)).toBe(plain);
   });
 });

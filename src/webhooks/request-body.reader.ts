@@ -64,7 +64,7 @@ export function parseJsonBody(contentType: string | undefined, body: Buffer): un
 
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(quoteLongIntegers(body.toString('utf8')));
   } catch (error) {
     // JSON.parse's message quotes the offending text; keep only its position.
     const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
@@ -80,6 +80,44 @@ export function parseJsonBody(contentType: string | undefined, body: Buffer): un
  * refused here, in one cheap walk, before validation would transform and check it item by item.
  */
 export const MAX_LIST_ITEMS = 1_000;
+
+/** Whole numbers of more digits than this are not exact as JavaScript numbers (2^53 has 16). */
+const EXACT_DIGITS = 15;
+
+/**
+ * Whole numbers too long to be exact (a 19-digit call id) become text before parsing, digits intact: `JSON.parse`
+ * would round them. Strings are left alone; a body without such a number is returned as it is.
+ */
+export function quoteLongIntegers(text: string): string {
+  if (!/\d{16}/.test(text)) return text;
+  let out = '';
+  let last = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index]!;
+    if (inString) {
+      if (char === '\\') index++;
+      else if (char === '"') inString = false;
+      continue;
+    }
+    if (char === '"') {
+      inString = true;
+      continue;
+    }
+    if (char !== '-' && (char < '0' || char > '9')) continue;
+    let end = index + (char === '-' ? 1 : 0);
+    while (end < text.length && text[end]! >= '0' && text[end]! <= '9') end++;
+    const digits = end - index - (char === '-' ? 1 : 0);
+    const fractional = text[end] === '.' || text[end] === 'e' || text[end] === 'E';
+    if (digits > EXACT_DIGITS && !fractional) {
+      out += `${text.slice(last, index)}"${text.slice(index, end)}"`;
+      last = end;
+    }
+    index = end - 1;
+    if (fractional) while (index + 1 < text.length && /[\d.eE+-]/.test(text[index + 1]!)) index++;
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -94,7 +94,7 @@ describe('refused webhooks', () => {
     ['a JSON array', [1, 2], 'body', 'must be a JSON object'],
     ['no event_name', { event_data: {} }, 'event_name', 'must be a string'],
     ['event_data a string', { event_name: 'callin.collect', event_data: 'x' }, 'event_data', 'must be a JSON object'],
-    ['no session_id', { event_name: 'callin.collect', event_data: { caller: '17534989887' } }, 'event_data.session_id', 'must be a string, number or boolean'],
+    ['no session_id', { event_name: 'callin.collect', event_data: { caller: '17534989887' } }, 'event_data.session_id', 'must be text or a whole number'],
     ['collect_targets not a list', { event_name: 'callin.collect', event_data: { session_id: 's1', collect_targets: {} } }, 'event_data.collect_targets', 'must be an array'],
     ['a collect target of the wrong type', { event_name: 'task.call.collect', event_data: { session_id: 's1', collect_targets: [{ hit: true }, { question: ['x'] }] } }, 'event_data.collect_targets[1].question', 'must be a string, number or boolean'],
     ['duration not a number', { event_name: 'callin.hangup', event_data: { session_id: 's1', duration: 'long' } }, 'event_data.duration', 'must be a number'],

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsArray, IsNotEmpty, IsOptional, IsString, MaxLength, ArrayMaxSize, ValidateNested } from 'class-validator';
-import { IsNumberLike, IsPlainObject, IsScalar } from '../../common/payload-validation.js';
+import { IsCallId, IsNumberLike, IsPlainObject, IsScalar, IsWellFormedText } from '../../common/payload-validation.js';
 
 /**
  * VoiceFox webhook payloads, as its webhook document describes them. Fields whose format VoiceFox does not publish
@@ -12,6 +12,7 @@ export const VOICEFOX_CALL_EVENTS = ['callin.collect', 'task.call.collect', 'cal
 export class VoiceFoxEnvelope {
   @IsString()
   @IsNotEmpty()
+  @IsWellFormedText()
   @MaxLength(100)
   event_name!: string;
 
@@ -39,9 +40,7 @@ export class VoiceFoxAssistantInfo {
 
 /** `event_data` of `callin.collect`, `task.call.collect`, `callin.hangup` (and `callin.transfer`, read the same way). */
 export class VoiceFoxCallData {
-  @IsScalar()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @IsCallId(200)
   session_id!: string | number;
 
   @IsOptional() @IsNumberLike() task_id?: number | string | null;

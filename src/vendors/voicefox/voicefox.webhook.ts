@@ -1,4 +1,4 @@
-import { validatePayload } from '../../common/payload-validation.js';
+import { isWellFormedText, validatePayload } from '../../common/payload-validation.js';
 import type { InboxItem, VendorWebhook } from '../vendor-webhook.js';
 import { contentDigest } from '../../store/content-digest.js';
 import { VOICEFOX_CALL_EVENTS, VoiceFoxCallData, VoiceFoxEnvelope } from './voicefox.payload.js';
@@ -22,7 +22,7 @@ export class VoiceFoxWebhook implements VendorWebhook {
     }
     // callin.transfer is undocumented: keyed by session when it has one, read leniently by the mapper.
     const key =
-      (typeof sessionId === 'string' || typeof sessionId === 'number') && String(sessionId).trim() !== ''
+      (typeof sessionId === 'number' || (typeof sessionId === 'string' && isWellFormedText(sessionId))) && String(sessionId).trim() !== '' && String(sessionId).length <= 200
         ? `${String(sessionId).trim()}:${eventName}`
         : `${eventName}:${contentDigest(envelope.event_data)}`;
     return [{ eventKey: key, eventName, payload: body }];

@@ -45,7 +45,7 @@ function mapCall(call: YunfuCall, eventName: string, context: MappingContext): C
 
   return {
     vendor: 'yunfu',
-    vendorCallId: call.callid.trim(),
+    vendorCallId: String(call.callid).trim(),
     eventKind: 'result',
     eventName,
     // The published callback is the inbound one; the outbound one is assumed to share its shape (see vendors.md).

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
-import { IsNumberLike, IsPlainObject, IsScalar } from '../../common/payload-validation.js';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsCallId, IsNumberLike, IsPlainObject, IsScalar } from '../../common/payload-validation.js';
 
 /**
  * Yunfu (云蝠智能 agent-api and its white-label deployments) success callback: `{count, data: [call, …]}`.
@@ -48,10 +48,8 @@ export class YunfuCustomerData {
 }
 
 export class YunfuCall {
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
-  callid!: string;
+  @IsCallId(200)
+  callid!: string | number;
 
   @IsOptional() @IsScalar() calldate?: string | number | null;
   @IsOptional() @IsScalar() answerdate?: string | number | null;

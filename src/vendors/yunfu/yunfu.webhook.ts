@@ -1,4 +1,4 @@
-import { PayloadValidationError, validatePayload } from '../../common/payload-validation.js';
+import { isWellFormedText, PayloadValidationError, validatePayload } from '../../common/payload-validation.js';
 import { contentDigest } from '../../store/content-digest.js';
 import type { InboxItem, VendorWebhook } from '../vendor-webhook.js';
 import { YunfuCall, YunfuCallback } from './yunfu.payload.js';
@@ -21,12 +21,12 @@ export class YunfuWebhook implements VendorWebhook {
       try {
         const call = validatePayload(YunfuCall, item, `data[${index}]`);
         valid++;
-        return { eventKey: call.callid.trim(), eventName: YUNFU_EVENT_NAME, payload: item };
+        return { eventKey: String(call.callid).trim(), eventName: YUNFU_EVENT_NAME, payload: item };
       } catch (error) {
         if (!(error instanceof PayloadValidationError)) throw error;
         firstProblem ??= error;
         const callid = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['callid'] : undefined;
-        const key = typeof callid === 'string' && callid.trim() !== '' && callid.length <= 200 ? callid.trim() : `invalid:${contentDigest(item)}`;
+        const key = typeof callid === 'string' && isWellFormedText(callid) && callid.trim() !== '' && callid.length <= 200 ? callid.trim() : `invalid:${contentDigest(item)}`;
         return { eventKey: key, eventName: YUNFU_EVENT_NAME, payload: item };
       }
     });
