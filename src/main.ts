@@ -1,4 +1,5 @@
 import { createApp, logStartupSummary } from './app.factory.js';
+import { errorSummary } from './common/app-exception.filter.js';
 import { ConfigFileError } from './config/connector-settings.js';
 import { EnvValidationError } from './config/env.schema.js';
 import { APP_ENV } from './config/config.tokens.js';
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
       // A configuration mistake: say exactly what, in plain text, and stop.
       process.stderr.write(`Cannot start: ${error.message}\n`);
     } else {
-      logger.fatal({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'start-up failed');
+      logger.fatal({ error: errorSummary(error) }, 'start-up failed');
     }
     // Exit even if something started before the failure (the sandbox emulator, a socket) would keep the process up.
     logger.pino.flush(() => process.exit(1));

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
+import { maskPersonalData } from '../common/personal-data.js';
 import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
+import type { CallRecord } from '../vendors/call-record.js';
 import { openSqliteStore } from '../store/database.js';
 import { InboxRepository, type InboxEventRow } from '../store/inbox.repository.js';
 import { migrateToLatest } from '../store/migrations/migrations.js';
@@ -49,7 +51,7 @@ async function main(): Promise<number> {
         return 1;
       }
       const detail = { ...summary(row), hubspotContactId: row.hubspot_contact_id, hubspotCallId: row.hubspot_call_id, nextAttemptAt: row.next_attempt_at };
-      process.stdout.write(`${JSON.stringify({ ...detail, records: row.records ? JSON.parse(row.records) : null }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...detail, calls: row.records ? (JSON.parse(row.records) as CallRecord[]).map(callOutline) : null }, null, 2)}\n`);
       return 0;
     }
     const counts = await inbox.countByStatus();
@@ -72,6 +74,28 @@ async function main(): Promise<number> {
   }
 }
 
+/**
+ * What an operator needs to follow a call: its ids and the shape of what was mapped, never the content (no phone
+ * numbers, names, emails, answers or summaries: those are in HubSpot, for those allowed to see them).
+ */
+function callOutline(record: CallRecord) {
+  return {
+    vendorCallId: record.vendorCallId,
+    event: record.eventName,
+    direction: record.direction,
+    outcome: record.outcome,
+    startedAt: record.startedAt,
+    durationSeconds: record.durationSeconds,
+    talkSeconds: record.talkSeconds,
+    hasCustomerPhone: record.customer.phone.e164 !== null,
+    intention: record.intention?.label ?? null,
+    tags: record.tags.length,
+    answers: record.answers.length,
+    hasRecording: record.recordingUrl !== null,
+    warnings: (record.extras['warnings'] as string[] | undefined) ?? [],
+  };
+}
+
 function summary(row: InboxEventRow) {
   return {
     id: row.id,
@@ -82,7 +106,7 @@ function summary(row: InboxEventRow) {
     attempts: row.attempts,
     receivedAt: row.received_at,
     correlationId: row.correlation_id,
-    error: row.last_error,
+    error: row.last_error === null ? null : maskPersonalData(row.last_error),
   };
 }
 

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, Inject, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppLogger } from '../logging/app-logger.js';
+import { maskPersonalData } from './personal-data.js';
 import { AppError, TooManyAuthFailuresError } from './app-error.js';
 
 import { PayloadValidationError } from './payload-validation.js';
@@ -40,12 +41,18 @@ export class AppExceptionFilter implements ExceptionFilter {
       const code = status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : `http_${status}`;
       return { status, body: { error: { code, message: status === 404 ? 'no such endpoint' : exception.message } } };
     }
-    this.logger.error({ err: errorSummary(exception) }, 'unhandled error while serving a request');
+    this.logger.error({ error: errorSummary(exception) }, 'unhandled error while serving a request');
     return { status: 500, body: { error: { code: 'internal_error', message: 'internal error' } } };
   }
 }
 
-/** Name and message only: a stack or a cause may quote request data. */
-export function errorSummary(error: unknown): { name: string; message: string } {
-  return error instanceof Error ? { name: error.name, message: error.message } : { name: 'non-error', message: String(error) };
+/**
+ * The error's class and message only: a stack or a cause may quote request data. The class goes under `type`:
+ * the logger redacts every `name` key (a person's name), which would hide it.
+ */
+export function errorSummary(error: unknown): { type: string; message: string } {
+  // HubSpot's messages quote the values they refuse: personal data is masked out of what is logged.
+  return error instanceof Error
+    ? { type: error.name, message: maskPersonalData(error.message) }
+    : { type: 'non-error', message: maskPersonalData(String(error)) };
 }

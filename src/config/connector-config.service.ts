@@ -1,3 +1,4 @@
+import { errorSummary } from '../common/app-exception.filter.js';
 import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
@@ -97,7 +98,10 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
       problems = restartOnly(this.settings, next);
       if (problems.length === 0 && this.portalCheck) problems = (await this.portalCheck(next)) ?? [];
     } catch (error) {
-      problems = error instanceof ConfigFileError ? error.problems : [error instanceof Error ? error.message : String(error)];
+      // Problems are shown by /health/ready, which needs no token: an unexpected error is named by its kind only
+      // (its text may hold a path or data); the log has it.
+      if (!(error instanceof ConfigFileError)) this.logger?.error({ trigger, error: errorSummary(error) }, 'mapping reload failed unexpectedly');
+      problems = error instanceof ConfigFileError ? error.problems : [`the mapping could not be checked (${error instanceof Error ? error.name : 'error'}): see the connector's log`];
     }
     const ok = problems.length === 0 && next !== null;
     this.status = { ...this.status, lastReload: { at, trigger, ok, problems } };

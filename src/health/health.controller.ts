@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { ConnectorConfig } from '../config/connector-config.service.js';
+import { MAPPING_FILE } from '../config/connector-settings.js';
 import { HubSpotStatus } from '../hubspot/hubspot-status.js';
 import { pingStore, type StoreDb } from '../store/database.js';
 import { STORE_DB } from '../store/inbox.repository.js';
@@ -57,7 +58,9 @@ export class HealthController {
       },
       () => {
         const config = this.indicators.check('config');
-        const { file, loadedAt, lastReload } = this.config.reloadStatus();
+        // The file's name only: this endpoint needs no token, and the server's folders are not its callers' business.
+        const { loadedAt, lastReload } = this.config.reloadStatus();
+        const file = MAPPING_FILE;
         if (lastReload && !lastReload.ok) {
           return config.degraded({ file, inForceSince: loadedAt, message: `the ${lastReload.trigger} reload at ${lastReload.at} was refused; the previous mapping stays in force`, problems: lastReload.problems });
         }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { maskPersonalData } from '../common/personal-data.js';
 
 /** Where HubSpot sync stands, for health and metrics. Written by the worker, read by the health check. */
 export type HubSpotSyncState =
@@ -42,11 +43,12 @@ export class HubSpotStatus {
 
   set(state: HubSpotSyncState, reason: string | null = null, nextProbeAt: Date | null = null): void {
     const since = state === this.view.state ? this.view.since : new Date().toISOString();
-    this.view = { ...this.view, state, since, reason, nextProbeAt: nextProbeAt?.toISOString() ?? null };
+    // Health needs no token: a reason quoting HubSpot's message has its personal data masked.
+    this.view = { ...this.view, state, since, reason: reason === null ? null : maskPersonalData(reason), nextProbeAt: nextProbeAt?.toISOString() ?? null };
   }
 
   setWarnings(warnings: string[]): void {
-    this.view = { ...this.view, warnings };
+    this.view = { ...this.view, warnings: warnings.map(maskPersonalData) };
   }
 
   noteFailingEvent(eventId: number, error: string): void {

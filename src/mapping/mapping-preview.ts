@@ -33,6 +33,9 @@ export interface MappingPreviewResult {
  * What a payload would write to HubSpot under a mapping, without writing anything: the same planning functions the
  * sync uses, against what the ledger and (where reachable) HubSpot hold now for the contact and the call.
  */
+/** Calls a preview looks at, at most. */
+export const MAX_PREVIEW_EVENTS = 5;
+
 export class MappingPreview {
   constructor(
     private readonly ledger: LedgerRepository | null,
@@ -60,7 +63,10 @@ export class MappingPreview {
     result.hubspotChecked = reachable;
     if (!reachable) result.notes.push('HubSpot was not asked: contacts are shown as new, write modes as for a new contact');
 
-    for (const item of items) {
+    // A preview looks at a few calls: each may cost a HubSpot search (5 a second for the whole account, shared with
+    // the sync), so a batch of 100 must not spend a hundred of them.
+    if (items.length > MAX_PREVIEW_EVENTS) result.notes.push(`the first ${MAX_PREVIEW_EVENTS} of ${items.length} calls are shown (a preview looks at a few calls, not a batch)`);
+    for (const item of items.slice(0, MAX_PREVIEW_EVENTS)) {
       let mapped;
       try {
         mapped = vendor.mapper.map({ eventName: item.eventName, payload: item.payload }, vendor.mappingContext);

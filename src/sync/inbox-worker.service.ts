@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { errorSummary } from '../common/app-exception.filter.js';
+import { maskPersonalData } from '../common/personal-data.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { PayloadValidationError } from '../common/payload-validation.js';
 import { APP_ENV } from '../config/config.tokens.js';
@@ -25,6 +26,12 @@ const OUTAGE_BACKOFF_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000];
 const MAX_RECORD_BACKOFF_MS = 15 * 60_000;
 
 type Mapped = { row: InboxEventRow; records: CallRecord[] };
+
+/** A stored outcome's text with personal data masked (HubSpot's refusals quote the values they refuse). */
+function masked(outcome: EventOutcome): EventOutcome {
+  if (outcome.status === 'synced') return outcome.warning ? { ...outcome, warning: maskPersonalData(outcome.warning) } : outcome;
+  return { ...outcome, error: maskPersonalData(outcome.error) };
+}
 
 /** Interruptions that are HubSpot's as a whole: the batch goes back untouched and sync pauses. */
 function isOutage(error: unknown): boolean {
@@ -98,7 +105,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
           retryInMs = OUTAGE_BACKOFF_MS[Math.min(this.outageStreak++, OUTAGE_BACKOFF_MS.length - 1)]!;
           const state = error instanceof HubSpotDailyLimitError ? 'paused-daily-limit' : 'unavailable';
           this.status.set(state, `checking the token: ${error.message}`, new Date(this.clock.now().getTime() + retryInMs));
-          this.logger.warn({ err: errorSummary(error), retryInMs }, 'HubSpot could not check the token; trying again');
+          this.logger.warn({ error: errorSummary(error), retryInMs }, 'HubSpot could not check the token; trying again');
         } else throw error;
       }
       await this.sleep(retryInMs);
@@ -119,7 +126,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
         await this.lingerIfQuiet();
         handled = await this.processBatch();
       } catch (error) {
-        this.logger.error({ err: errorSummary(error) }, 'inbox worker: batch failed');
+        this.logger.error({ error: errorSummary(error) }, 'inbox worker: batch failed');
         await this.signal.wait(this.env.workerPollIntervalMs);
       }
       if (handled === 0 && this.running) await this.idle();
@@ -135,7 +142,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     const mapped: Mapped[] = [];
     for (const row of rows) {
       const result = this.map(row, settings);
-      if ('status' in result) await this.inbox.complete(row.id, row.revision, result, this.clock.now());
+      if ('status' in result) await this.inbox.complete(row.id, row.revision, masked(result), this.clock.now());
       else mapped.push(result);
     }
     if (mapped.length === 0) return rows.length;
@@ -176,7 +183,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     if (unsettled.length === 1) {
       const [{ row, records }] = unsettled as [Mapped];
       const reason = interruption instanceof HubSpotError ? `HubSpot refused: ${interruption.message}` : `sync failed for this event: ${errorSummary(interruption).message}`;
-      this.logger.error({ eventId: row.id, vendor: row.vendor, correlationId: row.correlation_id, err: errorSummary(interruption) }, 'sync failed for one event; it will be retried, the others go on');
+      this.logger.error({ eventId: row.id, vendor: row.vendor, correlationId: row.correlation_id, error: errorSummary(interruption) }, 'sync failed for one event; it will be retried, the others go on');
       this.status.noteFailingEvent(row.id, interruption instanceof Error ? interruption.name : typeof interruption);
       await this.settle([{ row, records, result: { kind: 'retry', reason } }]);
       return null;
@@ -223,7 +230,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
   /** Records the outcomes of a batch's events (one transaction), and logs each. */
   private async settle(entries: Array<{ row: InboxEventRow; records: CallRecord[]; result: SyncResult | undefined }>): Promise<void> {
     const now = this.clock.now();
-    await this.inbox.completeAll(entries.map(({ row, records, result }) => ({ id: row.id, revision: row.revision, outcome: this.outcomeOf(row, records, result, now) })), now);
+    await this.inbox.completeAll(entries.map(({ row, records, result }) => ({ id: row.id, revision: row.revision, outcome: masked(this.outcomeOf(row, records, result, now)) })), now);
   }
 
   private outcomeOf(row: InboxEventRow, records: CallRecord[], result: SyncResult | undefined, now: Date): EventOutcome {
@@ -264,7 +271,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     this.outageStreak++;
     const reason = error instanceof HubSpotRetryableError ? error.message : `unexpected sync error: ${errorSummary(error).message}`;
     this.status.set('unavailable', reason, new Date(this.clock.now().getTime() + delay));
-    this.logger.warn({ err: errorSummary(error), retryInMs: delay }, 'HubSpot unavailable; backing off');
+    this.logger.warn({ error: errorSummary(error), retryInMs: delay }, 'HubSpot unavailable; backing off');
     await this.sleep(delay);
   }
 
@@ -290,7 +297,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
       } catch (error) {
         const current = this.status.get();
         this.status.set(current.state, current.reason, new Date(this.clock.now().getTime() + this.env.hubspot.probeIntervalMs));
-        this.logger.info({ state: current.state, err: errorSummary(error) }, 'HubSpot still refuses; sync stays paused');
+        this.logger.info({ state: current.state, error: errorSummary(error) }, 'HubSpot still refuses; sync stays paused');
       }
     }
   }

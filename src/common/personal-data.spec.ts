@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { maskPersonalData } from './personal-data.js';
+
+describe('maskPersonalData', () => {
+  it('masks email addresses, well-formed or not, and phone numbers in any format, and leaves the rest', () => {
+    expect(maskPersonalData('Email address li.wei@example.com is invalid')).toBe('Email address ***@*** is invalid');
+    expect(maskPersonalData('Property values were not valid: [{"message":"Email address li.wei@example is invalid"}]')).toBe(
+      'Property values were not valid: [{"message":"Email address ***@*** is invalid"}]',
+    );
+    expect(maskPersonalData('+86 175-3498-9887 and 17534989887 and (415) 555-0100')).toBe('***87 and ***87 and ***00');
+    expect(maskPersonalData('HubSpot refused the call: Z was not one of the allowed options: [A, B] (VALIDATION_ERROR, correlation id 1234)')).toBe(
+      'HubSpot refused the call: Z was not one of the allowed options: [A, B] (VALIDATION_ERROR, correlation id 1234)',
+    );
+    expect(maskPersonalData('gave up after 3 attempts: contact 10001 not found at 2026-11-30')).toBe('gave up after 3 attempts: contact 10001 not found at 2026-11-30');
+  });
+});
