@@ -4,6 +4,7 @@ import { HubSpotError } from '../hubspot/hubspot-errors.js';
 import { HubSpotProvisioner, ProvisioningError } from '../hubspot/hubspot-provisioner.js';
 import { HubSpotSdkAdapter } from '../hubspot/hubspot-sdk.adapter.js';
 import { AppLogger, createPinoLogger } from '../logging/app-logger.js';
+import { ownValue } from '../common/own-value.js';
 
 /** What each scope the connector needs is for, as `hubspot:setup` explains a missing one. */
 const SCOPE_USES: Record<string, string> = {
@@ -33,7 +34,7 @@ async function main(): Promise<number> {
     const access = await adapter.checkAccess();
     process.stdout.write(`  portal    ${access.portalId ?? '(unknown)'}\n`);
     if (access.missingScopes.length > 0) {
-      for (const scope of access.missingScopes) process.stdout.write(`  MISSING SCOPE   ${scope} (to ${SCOPE_USES[scope] ?? 'sync calls'})\n`);
+      for (const scope of access.missingScopes) process.stdout.write(`  MISSING SCOPE   ${scope} (to ${ownValue(SCOPE_USES, scope) ?? 'sync calls'})\n`);
       process.stdout.write('Not ready: add these scopes to the service key (Development › Keys › Service keys) or private app, then run this again.\n');
       return 1;
     }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { ValidateBy, validateSync, type ValidationError, type ValidationOptions } from 'class-validator';
 import { AppError } from './app-error.js';
+import { ownValue } from './own-value.js';
 
 /** A payload of valid JSON but the wrong shape. `field` is a path such as `data[2].number_data.number`. */
 export class PayloadValidationError extends AppError {
@@ -35,7 +36,7 @@ const TRAP_KEYS = new Set(['constructor', '__proto__', 'prototype']);
 function hasTrapKey(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(hasTrapKey);
   if (typeof value !== 'object' || value === null) return false;
-  for (const key in value) if (TRAP_KEYS.has(key) || hasTrapKey((value as Record<string, unknown>)[key])) return true;
+  for (const key in value) if (TRAP_KEYS.has(key) || hasTrapKey(ownValue(value as Record<string, unknown>, key))) return true;
   return false;
 }
 
@@ -54,7 +55,7 @@ function unshieldKeys<T>(value: T, marker: string): T {
   }
   if (typeof value !== 'object' || value === null) return value;
   for (const key of Object.keys(value)) {
-    const item = (value as Record<string, unknown>)[key];
+    const item = ownValue(value as Record<string, unknown>, key);
     unshieldKeys(item, marker);
     if (!key.startsWith(marker)) continue;
     Object.defineProperty(value, key.slice(marker.length), { value: item, enumerable: true, writable: true, configurable: true });

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { DEFAULT_API_VERSION, isApiVersion } from '../hubspot/hubspot-api-paths.js';
+import { ownValue } from '../common/own-value.js';
 
 /** The validated environment. Built once at start-up; nothing else reads `process.env`. */
 export interface AppEnv {
@@ -82,7 +83,7 @@ export function envFromProcess(): AppEnv {
 export function validateEnv(raw: RawEnv): AppEnv {
   const problems: string[] = [];
   const text = (key: string): string | null => {
-    const value = raw[key];
+    const value = ownValue(raw, key);
     if (value === undefined || value === null) return null;
     const trimmed = String(value).trim();
     return trimmed === '' ? null : trimmed;

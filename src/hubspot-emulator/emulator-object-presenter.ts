@@ -7,6 +7,7 @@ import {
   resolveObjectType,
   type CrmObjectType,
 } from './emulator-object-types.js';
+import { ownValue } from '../common/own-value.js';
 
 type Properties = Readonly<Record<string, string>>;
 
@@ -28,8 +29,8 @@ export function presentObject(
   const body: Record<string, unknown> = {
     id,
     properties: selectProperties(objectType, properties, selection),
-    createdAt: properties[info.createdDateProperty] ?? null,
-    updatedAt: properties[info.modifiedDateProperty] ?? null,
+    createdAt: ownValue(properties, info.createdDateProperty) ?? null,
+    updatedAt: ownValue(properties, info.modifiedDateProperty) ?? null,
     archived: false,
   };
   if (extras.associations && Object.keys(extras.associations).length > 0) body.associations = extras.associations;
@@ -46,7 +47,7 @@ function selectProperties(
   const info = OBJECT_TYPE_INFO[objectType];
   const names = selection === undefined ? info.defaultProperties : [...info.alwaysReturnedProperties, ...selection];
   const selected: Record<string, string | null> = {};
-  for (const name of names) selected[name] = properties[name] ?? null;
+  for (const name of names) selected[name] = ownValue(properties, name) ?? null;
   return selected;
 }
 

@@ -17,6 +17,7 @@ import { SEARCHABLE_PHONE_PROPERTIES, searchablePhoneNumber } from './emulator-p
 import type { PropertyRegistry } from './emulator-property-registry.js';
 import { problem, validatePropertyValues, type PropertyWritePolicy } from './emulator-property-value-validator.js';
 import { SearchIndex } from './emulator-search-index.js';
+import { ownValue } from '../common/own-value.js';
 
 export type ObjectProperties = Readonly<Record<string, string>>;
 
@@ -197,7 +198,7 @@ export class ObjectStore {
       const definition = this.registry.get(objectType, name);
       // System and calculated values (ids, dates, searchable phones) are the primary's or derived again.
       if (!definition || definition.readOnlyValue || value === '') continue;
-      if (next[name] === undefined || next[name] === '') next[name] = value;
+      if (ownValue(next, name) === undefined || ownValue(next, name) === '') next[name] = value;
     }
     const mergedIds = [
       ...splitIds(primary.properties.hs_merged_object_ids),
@@ -292,7 +293,7 @@ export class ObjectStore {
       else next[name] = value;
     }
     for (const required of info.requiredProperties) {
-      if (next[required] === undefined && !problems.some((entry) => entry.name === required)) {
+      if (ownValue(next, required) === undefined && !problems.some((entry) => entry.name === required)) {
         // The error code is an assumption; HubSpot documents hs_timestamp as required, not the exact error.
         problems.push(problem(required, 'REQUIRED_PROPERTY', `Property "${required}" is required.`));
       }
@@ -302,7 +303,7 @@ export class ObjectStore {
     // properties in the error's context.propertyName.
     const missingByRules: string[] = [];
     for (const required of requiredByRules) {
-      if (next[required] !== undefined || problems.some((entry) => entry.name === required)) continue;
+      if (ownValue(next, required) !== undefined || problems.some((entry) => entry.name === required)) continue;
       missingByRules.push(required);
       problems.push(
         problem(required, 'REQUIRED_PROPERTY', `Property "${required}" is required by this portal's validation rules.`),
@@ -315,8 +316,8 @@ export class ObjectStore {
 
     const id = existing?.id ?? String(this.nextId);
     for (const property of this.registry.uniqueNames(objectType)) {
-      const value = next[property];
-      if (value === undefined || value === existing?.properties[property]) continue;
+      const value = ownValue(next, property);
+      if (value === undefined || value === ownValue(existing?.properties, property)) continue;
       const ownerId = this.uniqueIndex(objectType, property).get(uniqueKey(property, value));
       if (ownerId !== undefined && ownerId !== id) {
         throw HubSpotApiError.conflict(`${info.singularLabel} already exists. Existing ID: ${ownerId}`);
@@ -398,8 +399,8 @@ export class ObjectStore {
     after: ObjectProperties,
   ): void {
     for (const property of this.registry.uniqueNames(objectType)) {
-      const oldValue = before[property];
-      const newValue = after[property];
+      const oldValue = ownValue(before, property);
+      const newValue = ownValue(after, property);
       if (oldValue === newValue) continue;
       const index = this.uniqueIndex(objectType, property);
       if (oldValue !== undefined && index.get(uniqueKey(property, oldValue)) === id) index.delete(uniqueKey(property, oldValue));
@@ -432,7 +433,7 @@ function uniqueKey(property: string, value: string): string {
 
 function deriveSearchablePhones(properties: Record<string, string>): void {
   for (const [source, calculated] of SEARCHABLE_PHONE_PROPERTIES) {
-    const raw = properties[source];
+    const raw = ownValue(properties, source);
     const derived = raw === undefined ? undefined : searchablePhoneNumber(raw);
     if (derived === undefined) delete properties[calculated];
     else properties[calculated] = derived;

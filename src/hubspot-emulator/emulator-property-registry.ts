@@ -13,6 +13,7 @@ import {
   type PropertyOption,
   type PropertyType,
 } from './emulator-property-definition.js';
+import { ownValue } from '../common/own-value.js';
 
 export interface SavedPropertyRegistry {
   properties: Record<string, PropertyDefinition[]>;
@@ -316,7 +317,7 @@ export class PropertyRegistry {
 }
 
 function requireString(input: JsonObject, key: string): string {
-  const value = input[key];
+  const value = ownValue(input, key);
   if (typeof value !== 'string' || value.trim() === '') {
     throw HubSpotApiError.validation(`Invalid input: "${key}" is required and must be a non-empty string.`);
   }
@@ -324,21 +325,21 @@ function requireString(input: JsonObject, key: string): string {
 }
 
 function optionalString(input: JsonObject, key: string): string | undefined {
-  const value = input[key];
+  const value = ownValue(input, key);
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw HubSpotApiError.validation(`Invalid input: "${key}" must be a string.`);
   return value;
 }
 
 function optionalBoolean(input: JsonObject, key: string): boolean | undefined {
-  const value = input[key];
+  const value = ownValue(input, key);
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'boolean') throw HubSpotApiError.validation(`Invalid input: "${key}" must be a boolean.`);
   return value;
 }
 
 function optionalNumber(input: JsonObject, key: string): number | undefined {
-  const value = input[key];
+  const value = ownValue(input, key);
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw HubSpotApiError.validation(`Invalid input: "${key}" must be a number.`);

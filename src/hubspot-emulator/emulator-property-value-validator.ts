@@ -7,6 +7,7 @@ import type { CrmObjectType } from './emulator-object-types.js';
 import { MAX_STRING_LENGTH, type PropertyDefinition } from './emulator-property-definition.js';
 import type { PropertyRegistry } from './emulator-property-registry.js';
 import type { MarketableStatusWrites } from './emulator-rate-limiter.js';
+import { ownValue } from '../common/own-value.js';
 
 /** `null` means: clear the property (HubSpot clears on an empty string). */
 export type PropertyChanges = Map<string, string | null>;
@@ -62,7 +63,7 @@ export function validatePropertyValues(
       }
       continue;
     }
-    const outcome = normaliseValue(definition, raw, existing?.[name]);
+    const outcome = normaliseValue(definition, raw, ownValue(existing, name));
     if (typeof outcome === 'object' && outcome !== null) problems.push(outcome);
     else changes.set(name, outcome);
   }

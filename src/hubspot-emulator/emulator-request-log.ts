@@ -1,6 +1,7 @@
 /** What the emulator answered: a bounded ring buffer of recent requests plus counters that never roll over. */
 import type { ApiVersion } from './emulator-api-versions.js';
 import type { RateLimitPolicy } from './emulator-error.js';
+import { ownValue } from '../common/own-value.js';
 
 export interface RequestLogEntry {
   /** Epoch ms when the request arrived. */
@@ -62,14 +63,14 @@ export class RequestLog {
     const status = String(entry.status);
     const counters = this.counters;
     counters.total += 1;
-    counters.byStatus[status] = (counters.byStatus[status] ?? 0) + 1;
-    let endpoint = counters.byEndpoint[entry.endpoint];
+    counters.byStatus[status] = (ownValue(counters.byStatus, status) ?? 0) + 1;
+    let endpoint = ownValue(counters.byEndpoint, entry.endpoint);
     if (!endpoint) {
       endpoint = { total: 0, byStatus: {} };
       counters.byEndpoint[entry.endpoint] = endpoint;
     }
     endpoint.total += 1;
-    endpoint.byStatus[status] = (endpoint.byStatus[status] ?? 0) + 1;
+    endpoint.byStatus[status] = (ownValue(endpoint.byStatus, status) ?? 0) + 1;
     if (entry.policy) {
       counters.rateLimited.total += 1;
       counters.rateLimited[entry.policy] += 1;

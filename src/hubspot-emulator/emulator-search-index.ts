@@ -1,3 +1,5 @@
+import { ownValue } from '../common/own-value.js';
+
 /**
  * What search can see of one object type. HubSpot's search is eventually consistent: an object becomes visible
  * (with its new values) only `lagMs` after its last write; until then search keeps answering from the values it
@@ -137,7 +139,7 @@ export class SearchIndex {
 
   private index(id: string, properties: Properties): void {
     for (const property in properties) {
-      const value = properties[property];
+      const value = ownValue(properties, property);
       if (value === undefined || value.length > MAX_INDEXED_VALUE_LENGTH || !this.isIndexable(property)) continue;
       let byValue = this.valueIndex.get(property);
       if (!byValue) {
@@ -154,7 +156,7 @@ export class SearchIndex {
 
   private unindex(id: string, properties: Properties): void {
     for (const property in properties) {
-      const value = properties[property];
+      const value = ownValue(properties, property);
       if (value === undefined) continue;
       const byValue = this.valueIndex.get(property);
       if (!byValue) continue;

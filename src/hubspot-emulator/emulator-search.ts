@@ -9,6 +9,7 @@ import type { PropertyType } from './emulator-property-definition.js';
 import type { PropertyRegistry } from './emulator-property-registry.js';
 import { parseInstant } from './emulator-property-value-validator.js';
 import type { SearchIndex } from './emulator-search-index.js';
+import { ownValue } from '../common/own-value.js';
 
 type Properties = Readonly<Record<string, string>>;
 
@@ -171,7 +172,7 @@ export function runSearch(index: SearchIndex, objectType: CrmObjectType, request
     const fields = OBJECT_TYPE_INFO[objectType].queryProperties;
     matched = matched.filter((id) => {
       const properties = index.get(id);
-      return properties !== undefined && fields.some((field) => properties[field]?.toLowerCase().includes(query));
+      return properties !== undefined && fields.some((field) => ownValue(properties, field)?.toLowerCase().includes(query));
     });
   }
   sortIds(matched, index, request.sorts);
@@ -223,9 +224,9 @@ function compileFilter(registry: PropertyRegistry, objectType: CrmObjectType, ra
 
   switch (op) {
     case 'HAS_PROPERTY':
-      return { test: (properties) => hasValue(properties[name]) };
+      return { test: (properties) => hasValue(ownValue(properties, name)) };
     case 'NOT_HAS_PROPERTY':
-      return { test: (properties) => !hasValue(properties[name]) };
+      return { test: (properties) => !hasValue(ownValue(properties, name)) };
     case 'EQ':
     case 'NEQ': {
       const wanted = requireValue(raw, 'value', name, op);
@@ -251,7 +252,7 @@ function compileFilter(registry: PropertyRegistry, objectType: CrmObjectType, ra
       const bound = comparable(requireValue(raw, 'value', name, op), type);
       return {
         test: (properties) => {
-          const value = properties[name];
+          const value = ownValue(properties, name);
           if (value === undefined || bound === undefined) return false;
           const current = comparable(value, type);
           if (current === undefined) return false;
@@ -267,7 +268,7 @@ function compileFilter(registry: PropertyRegistry, objectType: CrmObjectType, ra
       const high = comparable(requireValue(raw, 'highValue', name, op), type);
       return {
         test: (properties) => {
-          const value = properties[name];
+          const value = ownValue(properties, name);
           if (value === undefined || low === undefined || high === undefined) return false;
           const current = comparable(value, type);
           return current !== undefined && current >= low && current <= high;
@@ -278,7 +279,7 @@ function compileFilter(registry: PropertyRegistry, objectType: CrmObjectType, ra
     case 'NOT_CONTAINS_TOKEN': {
       const matches = tokenMatcher(requireValue(raw, 'value', name, op));
       const contains = (properties: Properties): boolean => {
-        const value = properties[name];
+        const value = ownValue(properties, name);
         return value !== undefined && matches(value);
       };
       return op === 'CONTAINS_TOKEN' ? { test: contains } : { test: (properties) => !contains(properties) };
@@ -303,11 +304,11 @@ function equalityTest(
 ): (properties: Properties) => boolean {
   if (isTextual(type)) {
     const key = wantedIsExact ? wanted : wanted.toLowerCase();
-    return (properties) => properties[name]?.toLowerCase() === key;
+    return (properties) => ownValue(properties, name)?.toLowerCase() === key;
   }
   const target = comparable(wanted, type);
   return (properties) => {
-    const value = properties[name];
+    const value = ownValue(properties, name);
     return value !== undefined && target !== undefined && comparable(value, type) === target;
   };
 }
@@ -404,7 +405,7 @@ function sortIds(ids: string[], index: SearchIndex, sorts: SortSpec[]): void {
   }
   const keyed = ids.map((id) => {
     const properties = index.get(id) ?? {};
-    return { id, keys: sorts.map((sort) => sortKey(properties[sort.property], sort.type)) };
+    return { id, keys: sorts.map((sort) => sortKey(ownValue(properties, sort.property), sort.type)) };
   });
   keyed.sort((a, b) => {
     for (let position = 0; position < sorts.length; position += 1) {

@@ -26,6 +26,7 @@ import type {
   PropertyOption,
 } from './hubspot.port.js';
 import { RollingWindowLimiter } from './rolling-window-limiter.js';
+import { ownValue } from '../common/own-value.js';
 
 export interface HubSpotAdapterOptions {
   accessToken: string;
@@ -167,7 +168,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
     const asked = fittingProperties(properties, (list) => contactSearchBody([], list));
     for (const part of this.contactSearchChunks(nationalNumbers, properties)) {
       for (const contact of await this.searchAll('contacts.search', 'contacts', contactSearchBody(part, asked))) {
-        found.set(contact.id, { id: contact.id, properties: Object.fromEntries(asked.map((name) => [name, contact.properties?.[name] ?? null])) });
+        found.set(contact.id, { id: contact.id, properties: Object.fromEntries(asked.map((name) => [name, ownValue(contact.properties, name) ?? null])) });
       }
     }
     return [...found.values()];
@@ -178,7 +179,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       const answer = await this.batchRequest<{ new?: boolean }>('contacts.upsert', this.paths.objects('contacts', '/batch/upsert'), {
         inputs: part.map((input, index) => ({ idProperty, id: input.id, objectWriteTraceId: String(index), properties: input.properties })),
       });
-      return matchResults(part, answer, (result) => ({ id: result.id, created: result.new === true }), (input, result) => result.properties?.[idProperty] === input.id);
+      return matchResults(part, answer, (result) => ({ id: result.id, created: result.new === true }), (input, result) => ownValue(result.properties, idProperty) === input.id);
     });
   }
 
@@ -199,7 +200,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
             : [],
         })),
       }, false);
-      return matchResults(part, answer, (result) => ({ id: result.id }), (input, result) => result.properties?.[keyProperty] === input.key);
+      return matchResults(part, answer, (result) => ({ id: result.id }), (input, result) => ownValue(result.properties, keyProperty) === input.key);
     });
   }
 
@@ -230,7 +231,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
     });
     for (const part of searchChunks([...new Set(keys.map((key) => key.toLowerCase()))], body)) {
       for (const call of await this.searchAll('calls.search', 'calls', body(part))) {
-        const key = call.properties?.[keyProperty]?.toLowerCase();
+        const key = ownValue(call.properties, keyProperty)?.toLowerCase();
         if (key && !found.has(key)) found.set(key, call.id);
       }
     }
@@ -421,7 +422,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       const release = await this.limiters[limit].acquire();
       this.stats.requests++;
       if (limit === 'search') this.stats.searches++;
-      this.stats.byOperation[operation] = (this.stats.byOperation[operation] ?? 0) + 1;
+      this.stats.byOperation[operation] = (ownValue(this.stats.byOperation, operation) ?? 0) + 1;
       let failure: HubSpotError;
       let retryAfterMs: number | null = null;
       let applied: boolean;

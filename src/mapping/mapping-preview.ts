@@ -11,6 +11,7 @@ import { mergeCallRecords } from './call-record-merge.js';
 import { connectorPropertyNames } from './connector-properties.js';
 import { vendorCallKey } from './hubspot-call-mapping.js';
 import { callWrite, contactPlan, contactWrite } from './hubspot-write-plan.js';
+import { ownValue } from '../common/own-value.js';
 
 export interface CallPreview {
   callKey: string;
@@ -140,7 +141,7 @@ export class MappingPreview {
       const matches = (await this.hubspot.searchContactsByNationalNumber(nationalVariants(e164), [keyProperty, 'phone', 'mobilephone'])).filter((contact) =>
         holdsNumber(contact, e164, keyProperty),
       );
-      id = matches.find((contact) => contact.properties[keyProperty] === e164)?.id ?? matches[0]?.id ?? null;
+      id = matches.find((contact) => ownValue(contact.properties, keyProperty) === e164)?.id ?? matches[0]?.id ?? null;
     }
     if (!id) return null;
     const current = (await this.hubspot.readObjects('contacts', [id], fillProperties.length > 0 ? fillProperties : ['phone'])).get(id) ?? {};

@@ -82,7 +82,7 @@ export function readSource(record: CallRecord, path: string): SourceValue {
   let value: unknown = record;
   for (const segment of path.split('.')) {
     if (value === null || typeof value !== 'object' || !hasOwnKey(value, segment)) return null;
-    value = (value as Record<string, unknown>)[segment];
+    value = ownValue(value as Record<string, unknown>, segment);
   }
   if (value === undefined || value === null) return null;
   if (Array.isArray(value)) return value;

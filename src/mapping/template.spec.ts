@@ -52,6 +52,7 @@ describe('templates', () => {
     expect(() => compileTemplate('{{/if}}')).toThrow('{{/if}} without its {{#if}}');
     expect(() => compileTemplate('{{#if tags}}{{/each}}')).toThrow('{{/each}} without its {{#each}}');
     expect(() => compileTemplate('{{#each score}}{{/each}}')).toThrow('{{#each}} takes a list: answers, analysis, tags');
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) expect(() => compileTemplate(`{{#each ${name}}}{{/each}}`)).toThrow(TemplateError);
     expect(() => compileTemplate('{{.}}')).toThrow('{{.}} is for {{#each tags}}');
     expect(() => compileTemplate('text }} more')).toThrow('an unmatched {{ or }}');
   });

@@ -47,7 +47,7 @@ export function compileTemplate(source: string): CompiledTemplate {
     const item = itemList();
     if (item && (ownValue(LIST_ITEM_FIELDS, item) ?? []).includes(path)) return;
     if (path === '.' || !isKnownSource(path)) {
-      const inLoop = item ? ` (in {{#each ${item}}}: ${(LIST_ITEM_FIELDS[item] ?? []).join(', ')}, or a call field)` : '';
+      const inLoop = item ? ` (in {{#each ${item}}}: ${(ownValue(LIST_ITEM_FIELDS, item) ?? []).join(', ')}, or a call field)` : '';
       throw new TemplateError(`unknown field "${path}"${inLoop}`, lineAt(offset));
     }
   };
@@ -66,7 +66,7 @@ export function compileTemplate(source: string): CompiledTemplate {
       current = node.then;
     } else if (tag.startsWith('#each ')) {
       const path = tag.slice(6).trim();
-      if (!(path in LIST_ITEM_FIELDS)) throw new TemplateError(`{{#each}} takes a list: ${Object.keys(LIST_ITEM_FIELDS).join(', ')}`, lineAt(offset));
+      if (!hasOwnKey(LIST_ITEM_FIELDS, path)) throw new TemplateError(`{{#each}} takes a list: ${Object.keys(LIST_ITEM_FIELDS).join(', ')}`, lineAt(offset));
       const node: Node = { type: 'each', path, body: [] };
       current.push(node);
       stack.push({ node, target: current, line: lineAt(offset), item: path });
@@ -120,7 +120,7 @@ function renderNodes(nodes: Node[], record: CallRecord, item: unknown, escape: (
 
 function lookup(path: string, record: CallRecord, item: unknown): unknown {
   if (path === '.') return item;
-  if (item !== null && typeof item === 'object' && hasOwnKey(item, path)) return (item as Record<string, unknown>)[path];
+  if (item !== null && typeof item === 'object' && hasOwnKey(item, path)) return ownValue(item as Record<string, unknown>, path);
   return readSource(record, path);
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ownValue } from '../common/own-value.js';
 
 /**
  * SHA-256 of a JSON value with object keys sorted, so that the same content re-serialised in another key order or
@@ -13,7 +14,7 @@ export function canonicalJson(value: unknown): string {
   if (value !== null && typeof value === 'object') {
     const entries = Object.keys(value)
       .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(ownValue(value as Record<string, unknown>, key))}`);
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';

@@ -7,6 +7,7 @@ import type { AppLogger } from '../logging/app-logger.js';
 import type { ConnectorPropertyNames } from '../mapping/connector-properties.js';
 import { contactWrite, type ContactPlan } from '../mapping/hubspot-write-plan.js';
 import type { LedgerRepository } from '../store/ledger.repository.js';
+import { hasOwnKey, ownValue } from '../common/own-value.js';
 
 export interface ContactResolution {
   ids: Map<string, string>;
@@ -166,14 +167,14 @@ export class ContactResolver {
       const matches = byNumber.get(e164) ?? [];
       if (matches.length === 0) continue;
       const chosen = matches.reduce((best, contact) => (preferred(contact, best, e164, names.uniquePhone) ? contact : best));
-      const current = Object.fromEntries(fillProperties.filter((property) => property in chosen.properties).map((property) => [property, chosen.properties[property] ?? null]));
+      const current = Object.fromEntries(fillProperties.filter((property) => hasOwnKey(chosen.properties, property)).map((property) => [property, ownValue(chosen.properties, property) ?? null]));
       adopted.set(e164, {
         id: chosen.id,
         origin: 'adopted',
         current,
-        filled: new Set(fillProperties.filter((property) => current[property])),
+        filled: new Set(fillProperties.filter((property) => ownValue(current, property))),
         // A contact holding another number in our key (it has two numbers) keeps it: the key is single-valued.
-        needsKey: !chosen.properties[names.uniquePhone],
+        needsKey: !ownValue(chosen.properties, names.uniquePhone),
         written: new Set(),
       });
     }
@@ -253,7 +254,7 @@ export class ContactResolver {
    */
   private adjust(sent: Properties, failure: InputFailure, plan: ContactPlan, key: string, e164: string, tried: Set<string>): Properties | null {
     const named = failure.details.properties.filter((property) => property !== key);
-    const refusedValues = named.filter((property) => property in sent);
+    const refusedValues = named.filter((property) => hasOwnKey(sent, property));
     if (refusedValues.length > 0) {
       const rest = { ...sent };
       for (const property of refusedValues) delete rest[property];
@@ -276,7 +277,7 @@ export class ContactResolver {
     const wanted = new Map<string, string[]>();
     for (const [e164, state] of states) {
       if (state.origin === 'created') continue;
-      const unknown = Object.keys(effectivePlan(state, plans.get(e164)!).fillIfEmpty).filter((property) => !state.filled.has(property) && !(property in state.current));
+      const unknown = Object.keys(effectivePlan(state, plans.get(e164)!).fillIfEmpty).filter((property) => !state.filled.has(property) && !hasOwnKey(state.current, property));
       if (unknown.length > 0) wanted.set(state.id, unknown);
     }
     if (wanted.size === 0) return;
@@ -294,8 +295,8 @@ export class ContactResolver {
       const read = values.get(state.id);
       if (!read) continue;
       for (const property of properties) {
-        state.current[property] = read[property] ?? null;
-        if (read[property]) state.filled.add(property);
+        state.current[property] = ownValue(read, property) ?? null;
+        if (ownValue(read, property)) state.filled.add(property);
       }
     }
   }
@@ -393,7 +394,7 @@ export function isRequiredFailure(failure: InputFailure): boolean {
 export function explainRefusal(failure: InputFailure, objectType: 'contacts' | 'calls', sent: Properties): InputFailure {
   if (!isRequiredFailure(failure)) return failure;
   const required = failure.details.problems.filter((problem) => /REQUIRED/i.test(problem.code)).map((problem) => problem.property);
-  const missing = (required.length > 0 ? required : failure.details.properties).filter((property) => !(property in sent));
+  const missing = (required.length > 0 ? required : failure.details.properties).filter((property) => !hasOwnKey(sent, property));
   if (missing.length === 0) return failure;
   const section = objectType === 'contacts' ? 'contact.properties' : 'call.properties';
   const what = objectType === 'contacts' ? 'new contacts' : 'calls';
@@ -434,10 +435,10 @@ function contactsByNumber(contacts: HubSpotObject[], wanted: string[], keyProper
   const result = new Map<string, HubSpotObject[]>();
   for (const contact of contacts) {
     const held = new Set<string>();
-    const key = contact.properties[keyProperty];
+    const key = ownValue(contact.properties, keyProperty);
     if (key) held.add(key);
     for (const property of ['phone', 'mobilephone']) {
-      const value = contact.properties[property];
+      const value = ownValue(contact.properties, property);
       if (!value) continue;
       for (const region of regions) {
         const number = parsePhoneNumberFromString(value, region)?.number;
@@ -450,18 +451,18 @@ function contactsByNumber(contacts: HubSpotObject[], wanted: string[], keyProper
 }
 
 export function holdsNumber(contact: HubSpotObject, e164: string, keyProperty: string): boolean {
-  if (contact.properties[keyProperty] === e164) return true;
+  if (ownValue(contact.properties, keyProperty) === e164) return true;
   const region = parsePhoneNumberFromString(e164)?.country;
   return ['phone', 'mobilephone'].some((property) => {
-    const value = contact.properties[property];
+    const value = ownValue(contact.properties, property);
     return value ? parsePhoneNumberFromString(value, region)?.number === e164 : false;
   });
 }
 
 /** Prefer the contact that already carries our key, then the oldest (lowest id). */
 function preferred(candidate: HubSpotObject, current: HubSpotObject, e164: string, keyProperty: string): boolean {
-  const candidateKeyed = candidate.properties[keyProperty] === e164;
-  const currentKeyed = current.properties[keyProperty] === e164;
+  const candidateKeyed = ownValue(candidate.properties, keyProperty) === e164;
+  const currentKeyed = ownValue(current.properties, keyProperty) === e164;
   if (candidateKeyed !== currentKeyed) return candidateKeyed;
   return candidate.id.length !== current.id.length ? candidate.id.length < current.id.length : candidate.id < current.id;
 }

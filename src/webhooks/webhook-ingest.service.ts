@@ -13,6 +13,7 @@ import type { DeliveryOutcome } from '../vendors/vendor-webhook.js';
 import { parseJsonBody, readBody } from './request-body.reader.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { secretMatches } from './webhook-auth.js';
+import { ownValue } from '../common/own-value.js';
 
 export interface IngestRequest {
   vendorId: string;
@@ -117,6 +118,6 @@ function replyBody(template: Record<string, unknown>, counts: DeliveryOutcome): 
 }
 
 function header(request: Request, name: string): string | undefined {
-  const value = request.headers[name];
+  const value = ownValue(request.headers, name);
   return Array.isArray(value) ? value[0] : value;
 }
