@@ -9,10 +9,14 @@ import type { AppEnv } from '../config/env.schema.js';
  */
 export const LISTEN_BACKLOG = 4_096;
 
+/** Requests one kept-alive connection may carry before the connector closes it (the client opens a new one). */
+export const MAX_REQUESTS_PER_CONNECTION = 1_000;
+
 /**
  * Limits suited to a webhook receiver, on the HTTP server itself: requests must send their headers within
  * `HTTP_HEADERS_TIMEOUT_MS` and be complete within `HTTP_REQUEST_TIMEOUT_MS`; a connection idle for
- * `HTTP_IDLE_TIMEOUT_MS` is closed (Node's defaults hold a trickled body for minutes); at most
+ * `HTTP_IDLE_TIMEOUT_MS` is closed (Node's defaults hold a trickled body for minutes), an idle kept-alive one after at
+ * most 5 s, and a kept-alive one after `MAX_REQUESTS_PER_CONNECTION` requests; at most
  * `HTTP_MAX_CONNECTIONS` connections in all and `HTTP_MAX_CONNECTIONS_PER_ADDRESS` from one address (connections
  * beyond are closed at once, so that one client cannot use up the descriptors).
  */
@@ -21,6 +25,7 @@ export function limitConnections(server: Server, http: AppEnv['http'], onRefused
   server.requestTimeout = http.requestTimeoutMs;
   server.keepAliveTimeout = Math.min(5_000, http.idleTimeoutMs);
   server.timeout = http.idleTimeoutMs;
+  server.maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
   server.maxConnections = http.maxConnections;
   const perAddress = new Map<string, number>();
   server.on('connection', (socket: Socket) => {

@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureText } from '../support/fixtures.js';
@@ -102,5 +102,32 @@ describe('clients cannot take the service down', () => {
     expect(outcome.response).toMatch(/^HTTP\/1\.1 401/);
     expect(outcome.response.toLowerCase()).toContain('connection: close');
     expect(outcome.closedMs).toBeLessThan(2_000);
+  });
+  it('a kept-alive connection carries at most 1,000 requests, then the connector closes it', { timeout: 60_000 }, async () => {
+    const t = await startTestApp();
+    apps.push(t);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const ports: number[] = [];
+    const closing: number[] = [];
+    try {
+      for (let index = 0; index < 1_001; index++) {
+        await new Promise<void>((resolve, reject) => {
+          const request = httpRequest(new URL('/health/live', t.url), { agent }, (response) => {
+            ports.push(response.socket.localPort ?? 0);
+            if (response.headers.connection === 'close') closing.push(index);
+            response.resume();
+            response.on('end', resolve);
+          });
+          request.on('error', reject);
+          request.setTimeout(10_000, () => request.destroy(new Error('no answer within 10 s')));
+          request.end();
+        });
+      }
+    } finally {
+      agent.destroy();
+    }
+    expect(new Set(ports.slice(0, 1_000)).size).toBe(1);
+    expect(closing).toEqual([999]);
+    expect(ports[1_000]).not.toBe(ports[0]);
   });
 });
