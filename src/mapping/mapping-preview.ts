@@ -37,7 +37,17 @@ export interface MappingPreviewResult {
 /** Calls a preview looks at, at most. */
 export const MAX_PREVIEW_EVENTS = 5;
 
+/**
+ * HubSpot searches previews may spend: a burst of 5, then one every 2 s (a tenth of the account's 5 searches a
+ * second, which the sync shares), however often an admin previews.
+ */
+export const PREVIEW_SEARCH_BURST = 5;
+export const PREVIEW_SEARCH_INTERVAL_MS = 2_000;
+
 export class MappingPreview {
+  private searchTokens = PREVIEW_SEARCH_BURST;
+  private searchTokensAt: number | null = null;
+
   constructor(
     private readonly ledger: LedgerRepository | null,
     private readonly hubspot: HubSpotPort | null,
@@ -82,7 +92,7 @@ export class MappingPreview {
         result.notes.push(`${item.eventKey}: stored and skipped: ${mapped.reason}`);
         continue;
       }
-      for (const record of mapped.records) result.calls.push(await this.previewCall(record, settings, names, reachable, outcomes, now));
+      for (const record of mapped.records) result.calls.push(await this.previewCall(record, settings, names, reachable, outcomes, now, result.notes));
     }
     return result;
   }
@@ -94,6 +104,7 @@ export class MappingPreview {
     reachable: boolean,
     outcomeIds: Map<string, string>,
     now: Date,
+    notes: string[],
   ): Promise<CallPreview> {
     const key = vendorCallKey(incoming);
     const knownCall = (await this.ledger?.calls([key]))?.get(key);
@@ -105,7 +116,7 @@ export class MappingPreview {
     if (!e164) contact = { action: 'none', reason: settings.hubspot.callsWithoutPhone === 'dead-letter' ? 'no valid phone number: the call would be dead-lettered' : 'no valid phone number: the call is logged without a contact' };
     else {
       const plan = contactPlan([record], settings, names);
-      const found = await this.findContact(e164, Object.keys(plan.fillIfEmpty), names.uniquePhone, reachable);
+      const found = await this.findContact(e164, Object.keys(plan.fillIfEmpty), names.uniquePhone, reachable, now, (note) => notes.push(`${key}: ${note}`));
       if (!found && !settings.contact.create) contact = { action: 'none', reason: 'unknown number and contact.create is false: the call is logged without a contact' };
       else {
         const write = contactWrite(plan, { created: !found, current: found?.current ?? {} });
@@ -133,11 +144,23 @@ export class MappingPreview {
   }
 
   /** The contact the number maps to now: the ledger's, or one HubSpot holds (by our key or its phone). */
-  private async findContact(e164: string, fillProperties: string[], keyProperty: string, reachable: boolean): Promise<{ id: string; current: Record<string, string | null> } | null> {
+  private async findContact(
+    e164: string,
+    fillProperties: string[],
+    keyProperty: string,
+    reachable: boolean,
+    now: Date,
+    note: (text: string) => void,
+  ): Promise<{ id: string; current: Record<string, string | null> } | null> {
     const known = (await this.ledger?.contacts([e164]))?.get(e164);
     if (!reachable || !this.hubspot) return known ? { id: known.contactId, current: Object.fromEntries([...known.filled].map((property) => [property, 'set'])) } : null;
     let id = known?.contactId ?? null;
     if (!id) {
+      const waitMs = this.takeSearch(now);
+      if (waitMs > 0) {
+        note(`HubSpot was not searched for this number: previews spend at most one contact search every ${PREVIEW_SEARCH_INTERVAL_MS / 1_000} s (the sync needs the rest); it is shown as a new contact; preview again in ${Math.ceil(waitMs / 1_000)} s to see the one HubSpot holds`);
+        return null;
+      }
       const matches = (await this.hubspot.searchContactsByNationalNumber(nationalVariants(e164), [keyProperty, 'phone', 'mobilephone'])).filter((contact) =>
         holdsNumber(contact, e164, keyProperty),
       );
@@ -146,5 +169,17 @@ export class MappingPreview {
     if (!id) return null;
     const current = (await this.hubspot.readObjects('contacts', [id], fillProperties.length > 0 ? fillProperties : ['phone'])).get(id) ?? {};
     return { id, current };
+  }
+
+  /** Takes one search from the previews' budget: 0 if taken, else how long until one is free. */
+  private takeSearch(now: Date): number {
+    const at = now.getTime();
+    if (this.searchTokensAt !== null) this.searchTokens = Math.min(PREVIEW_SEARCH_BURST, this.searchTokens + Math.max(0, at - this.searchTokensAt) / PREVIEW_SEARCH_INTERVAL_MS);
+    this.searchTokensAt = at;
+    if (this.searchTokens >= 1) {
+      this.searchTokens -= 1;
+      return 0;
+    }
+    return (1 - this.searchTokens) * PREVIEW_SEARCH_INTERVAL_MS;
   }
 }

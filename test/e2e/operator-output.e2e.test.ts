@@ -62,7 +62,7 @@ describe('operator output', () => {
     expect(outage['error']).toEqual({ type: 'HubSpotRetryableError', message: 'Service Unavailable' });
   });
 
-  it('previews at most 5 calls of a batch, spending at most 5 searches', async () => {
+  it('previews at most 5 calls of a batch, spending at most 5 searches, and repeated previews one search every 2 s', async () => {
     const adminToken = 'admin-token-0123456789abcdef';
     t = await startTestApp({ env: { ADMIN_TOKEN: adminToken } });
     await postJson(`${t.url}/webhooks/yunfu/${YUNFU_SECRET}`, yunfuBatch([yunfuCall({ callid: 'warm', number: chinaMobile(5_100) })]));
@@ -76,5 +76,20 @@ describe('operator output', () => {
     expect(preview.calls).toHaveLength(5);
     expect(preview.notes).toContain('the first 5 of 100 calls are shown (a preview looks at a few calls, not a batch)');
     expect(searches).toBeLessThanOrEqual(5);
+
+    // Previewing again and again spends no more: one search every 2 s after the first 5.
+    const started = Date.now();
+    const repeated: string[] = [];
+    for (let round = 0; round < 10; round++) {
+      const again = yunfuBatch(Array.from({ length: 5 }, (_, index) => yunfuCall({ callid: `again-${round}-${index}`, number: chinaMobile(5_400 + round * 5 + index) })));
+      const answer = await fetch(`${t.url}/admin/mapping/preview?vendor=yunfu`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(again) });
+      expect(answer.status).toBe(200);
+      repeated.push(...((await answer.json()) as { notes: string[] }).notes);
+    }
+    const elapsedMs = Date.now() - started;
+    const allSearches = Object.entries(t.emulator.counters.byEndpoint).filter(([endpoint]) => endpoint.endsWith('/search')).reduce((sum, [, value]) => sum + value.total, 0) - searchesBefore;
+    expect(allSearches).toBeLessThanOrEqual(5 + Math.floor(elapsedMs / 2_000) + 1);
+    expect(repeated.filter((note) => note.includes('HubSpot was not searched for this number')).length).toBeGreaterThanOrEqual(50 - 1 - Math.floor(elapsedMs / 2_000) - 1);
+    process.stdout.write(`[preview] 1 preview of 100 calls + 10 of 5 calls in ${elapsedMs} ms: ${allSearches} HubSpot searches\n`);
   });
 });
