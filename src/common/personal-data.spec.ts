@@ -11,6 +11,8 @@ describe('maskPersonalData', () => {
     expect(maskPersonalData('HubSpot refused the call: Z was not one of the allowed options: [A, B] (VALIDATION_ERROR, correlation id 1234)')).toBe(
       'HubSpot refused the call: Z was not one of the allowed options: [A, B] (VALIDATION_ERROR, correlation id 1234)',
     );
+    expect(maskPersonalData('(VALIDATION_ERROR, correlation id a89fda7c-d22d-4561-7731-7fa1fbdbafc4)')).toBe('(VALIDATION_ERROR, correlation id a89fda7c-d22d-4561-7731-7fa1fbdbafc4)');
+    expect(maskPersonalData('(correlation id 12345678-1234-1234-1234-123456789012) tel:+8613800138000, "13800138000"')).toBe('(correlation id 12345678-1234-1234-1234-123456789012) tel:***00, "***00"');
     expect(maskPersonalData('gave up after 3 attempts: contact 10001 not found at 2026-11-30')).toBe('gave up after 3 attempts: contact 10001 not found at 2026-11-30');
   });
 });

@@ -16,6 +16,15 @@ export abstract class HubSpotError extends Error {
   }
 }
 
+/**
+ * What an operator needs to find a refusal in HubSpot's own logs, as a suffix for a stored reason:
+ * ` (VALIDATION_ERROR, status 400, correlation id …)`, or nothing if HubSpot named none of these.
+ */
+export function refusalDetail(failure: { status: number | null; category: string | null; correlationId: string | null }): string {
+  const parts = [failure.category, failure.status ? `status ${failure.status}` : null, failure.correlationId ? `correlation id ${failure.correlationId}` : null].filter(Boolean);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
 /** The parts of a HubSpot error body the connector acts on. */
 export interface HubSpotErrorDetails {
   /** Property names the error is about (`context.propertyName`, the JSON inside "Property values were not valid"). */

@@ -94,6 +94,8 @@ interface BatchError {
 interface BatchAnswer<T> {
   results?: Array<{ id: string; objectWriteTraceId?: string; properties?: Record<string, string | null>; new?: boolean } & T>;
   errors?: BatchError[];
+  /** The answer's `X-HubSpot-Correlation-Id`, if HubSpot sent one: what HubSpot's support finds a request by. */
+  correlationId?: string | null;
 }
 
 /**
@@ -321,7 +323,9 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   /** A batch request; 2026-09 answers 200/201 with `errors`, earlier versions 207: both are read the same way. */
   private async batchRequest<T = object>(operation: string, path: string, body: unknown, idempotent = true): Promise<BatchAnswer<T>> {
     const response = await this.call('burst', operation, { method: 'POST', path, body }, { idempotent });
-    return (response.body ?? {}) as BatchAnswer<T>;
+    // Per-input errors carry no correlation id of their own (HubSpot's error body has one per request): each keeps
+    // the answer's, where HubSpot sends it as a header.
+    return { ...((response.body ?? {}) as BatchAnswer<T>), correlationId: response.headers.get('x-hubspot-correlation-id') };
   }
 
   /**
@@ -469,7 +473,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
 /** Results and errors of one batch answer, matched to the inputs by trace id (the input's index), else by `same`. */
 function matchResults<I extends { key: string }, R extends { id: string; objectWriteTraceId?: string }, T>(
   part: I[],
-  answer: { results?: R[]; errors?: BatchError[] },
+  answer: { results?: R[]; errors?: BatchError[]; correlationId?: string | null },
   value: (result: R) => T,
   same: (input: I, result: R) => boolean,
 ): BatchOutcome<T> {
@@ -481,7 +485,7 @@ function matchResults<I extends { key: string }, R extends { id: string; objectW
   }
   const unmatched = part.filter((input) => !outcome.succeeded.has(input.key));
   for (const error of answer.errors ?? []) {
-    const failure = batchErrorFailure(error);
+    const failure = batchErrorFailure(error, answer.correlationId ?? null);
     for (const input of errorInputs(failure, part, unmatched)) if (!outcome.succeeded.has(input.key)) outcome.failed.set(input.key, failure);
   }
   for (const input of unmatched) {
@@ -504,11 +508,11 @@ function errorInputs<I extends { key: string }>(failure: InputFailure, part: I[]
   return unmatched;
 }
 
-function batchErrorFailure(error: BatchError): InputFailure {
+function batchErrorFailure(error: BatchError, correlationId: string | null): InputFailure {
   const category = error.category ?? null;
   // Per-input errors of a write that HubSpot retries itself are rare; treat these categories as passing.
   const retryable = category === 'RATE_LIMITS' || category === 'INTERNAL_ERROR' || category === 'LOCKED';
-  return { retryable, status: null, category, message: error.message ?? 'HubSpot refused this input', correlationId: null, details: errorDetails(error) };
+  return { retryable, status: null, category, message: error.message ?? 'HubSpot refused this input', correlationId, details: errorDetails(error) };
 }
 
 function errorFailure(error: HubSpotError): InputFailure {

@@ -1,7 +1,7 @@
 import { Metadata, type CountryCode } from 'libphonenumber-js/core';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import metadata from 'libphonenumber-js/metadata.max.json';
-import { HubSpotPermanentError, NO_DETAILS } from '../hubspot/hubspot-errors.js';
+import { HubSpotPermanentError, NO_DETAILS, refusalDetail } from '../hubspot/hubspot-errors.js';
 import type { HubSpotObject, HubSpotPort, InputFailure, Properties } from '../hubspot/hubspot.port.js';
 import type { AppLogger } from '../logging/app-logger.js';
 import type { ConnectorPropertyNames } from '../mapping/connector-properties.js';
@@ -226,7 +226,7 @@ export class ContactResolver {
               written: new Set(Object.keys(input.properties)),
             });
             const refused = refusals.get(input.e164);
-            if (refused) resolution.warnings.set(input.e164, `HubSpot refused some of the contact's values: ${refused.message}`);
+            if (refused) resolution.warnings.set(input.e164, `HubSpot refused some of the contact's values: ${refused.message}${refusalDetail(refused)}`);
             continue;
           }
           const failure = outcome.failed.get(input.e164);
@@ -332,7 +332,7 @@ export class ContactResolver {
             continue;
           }
           this.learnReadOnly(failure);
-          resolution.warnings.set(write.key, `HubSpot refused some of the contact's values: ${failure.message}`);
+          resolution.warnings.set(write.key, `HubSpot refused some of the contact's values: ${failure.message}${refusalDetail(failure)}`);
           // The values HubSpot named are left out; the rest of the contact is written. A refusal that names none is
           // taken to be about the marketing status, which HubSpot's API is documented not to set.
           const refused = failure.details.properties.length > 0 ? failure.details.properties : ['hs_marketable_status'];

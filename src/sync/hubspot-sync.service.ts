@@ -1,5 +1,5 @@
 import type { ConnectorSettings, VendorId } from '../config/connector-settings.js';
-import { HubSpotError, HubSpotOutcomeUnknownError, HubSpotPermanentError, NO_DETAILS } from '../hubspot/hubspot-errors.js';
+import { HubSpotError, HubSpotOutcomeUnknownError, HubSpotPermanentError, NO_DETAILS, refusalDetail } from '../hubspot/hubspot-errors.js';
 import type { HubSpotProvisioner } from '../hubspot/hubspot-provisioner.js';
 import type { BatchOutcome, HubSpotPort, InputFailure, ObjectUpdateInput } from '../hubspot/hubspot.port.js';
 import type { AppLogger } from '../logging/app-logger.js';
@@ -525,8 +525,7 @@ function noResult(): InputFailure {
 const UNRESOLVED_WAIT_MS = 5_000;
 
 function failureResult(what: 'contact' | 'call', failure: InputFailure): SyncResult {
-  const detail = [failure.category, failure.correlationId ? `correlation id ${failure.correlationId}` : null].filter(Boolean).join(', ');
-  const reason = `HubSpot refused the ${what}: ${failure.message}${detail ? ` (${detail})` : ''}`;
+  const reason = `HubSpot refused the ${what}: ${failure.message}${refusalDetail(failure)}`;
   if (failure.unresolved) return { kind: 'wait', reason: `${reason}; its part in that refusal is not known yet, so it is sent again`, notBefore: new Date(Date.now() + UNRESOLVED_WAIT_MS) };
   return failure.retryable ? { kind: 'retry', reason } : { kind: 'dead', reason };
 }

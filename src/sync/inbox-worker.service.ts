@@ -7,7 +7,7 @@ import { APP_ENV } from '../config/config.tokens.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
 import type { ConnectorSettings } from '../config/connector-settings.js';
 import type { AppEnv } from '../config/env.schema.js';
-import { HubSpotAuthError, HubSpotDailyLimitError, HubSpotError, HubSpotRetryableError } from '../hubspot/hubspot-errors.js';
+import { HubSpotAuthError, HubSpotDailyLimitError, HubSpotError, HubSpotRetryableError, refusalDetail } from '../hubspot/hubspot-errors.js';
 import { ProvisioningError } from '../hubspot/hubspot-provisioner.js';
 import { HubSpotStatus } from '../hubspot/hubspot-status.js';
 import { HUBSPOT_PORT, type HubSpotPort } from '../hubspot/hubspot.port.js';
@@ -182,7 +182,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     }
     if (unsettled.length === 1) {
       const [{ row, records }] = unsettled as [Mapped];
-      const reason = interruption instanceof HubSpotError ? `HubSpot refused: ${interruption.message}` : `sync failed for this event: ${errorSummary(interruption).message}`;
+      const reason = interruption instanceof HubSpotError ? `HubSpot refused: ${interruption.message}${refusalDetail(interruption)}` : `sync failed for this event: ${errorSummary(interruption).message}`;
       this.logger.error({ eventId: row.id, vendor: row.vendor, correlationId: row.correlation_id, error: errorSummary(interruption) }, 'sync failed for one event; it will be retried, the others go on');
       this.status.noteFailingEvent(row.id, interruption instanceof Error ? interruption.name : typeof interruption);
       await this.settle([{ row, records, result: { kind: 'retry', reason } }]);

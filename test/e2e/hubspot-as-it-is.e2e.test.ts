@@ -164,7 +164,7 @@ describe('HubSpot as it really is: every documented limit', () => {
 
     const dead = await t.inbox.list({ status: 'dead' });
     expect(dead.map((row) => row.event_key)).toEqual(['refused-1']);
-    expect(dead[0]!.last_error).toMatch(/^HubSpot refused the call: .*sales_grade.*\(VALIDATION_ERROR/);
+    expect(dead[0]!.last_error).toMatch(/^HubSpot refused the call: .*sales_grade.*\(VALIDATION_ERROR, correlation id [\w-]+\)$/);
     expect(dead[0]!.last_error).toContain('Z');
     const synced = await t.inbox.list({ status: 'synced' });
     expect(synced.map((row) => row.event_key).sort()).toEqual(['later-5', 'later-6', 'later-7', 'refused-0', 'refused-2', 'refused-3', 'refused-4']);

@@ -36,7 +36,9 @@ describe('operator output', () => {
     expect(row.status).toBe('synced');
     expect(row.last_error).toContain('HubSpot refused some of the contact\'s values');
     expect(row.last_error).toContain('***@***');
+    expect(row.last_error).toMatch(/\(VALIDATION_ERROR, correlation id [\w-]+\)$/);
     expect(row.last_error).not.toContain('wang.fang');
+    process.stdout.write(`[operator] stored warning: ${row.last_error}\n`);
 
     const database = `sqlite:${join(t.dir, 'connector.sqlite')}`;
     const shown = await inboxCli(['--show', String(row.id)], database);
