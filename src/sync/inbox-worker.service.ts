@@ -90,8 +90,10 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
         const access = await this.hubspot.checkAccess();
         if (access.missingScopes.length === 0) {
           this.logger.info({ portalId: access.portalId, apiVersion: this.env.hubspot.apiVersion }, 'HubSpot token checked: every needed scope is granted');
-          // A 403 during sync (a scope this check does not cover) stays in health until a batch goes through.
-          if (this.status.get().state === 'auth-failed' && !this.refusedDuringSync) this.status.set('ok');
+          // HubSpot answered: no longer `starting`, nor the pause this check set. A 403 during sync (a scope this
+          // check does not cover) stays in health until a batch goes through.
+          const { state } = this.status.get();
+          if (state === 'starting' || state === 'unavailable' || state === 'paused-daily-limit' || (state === 'auth-failed' && !this.refusedDuringSync)) this.status.set('ok');
           return;
         }
         const reason = `the HubSpot token lacks the scope${access.missingScopes.length > 1 ? 's' : ''} ${access.missingScopes.join(', ')}: add ${access.missingScopes.length > 1 ? 'them' : 'it'} to the service key (or private app) and sync resumes by itself`;

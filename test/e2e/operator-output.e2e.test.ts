@@ -57,6 +57,8 @@ describe('operator output', () => {
     // An outage is logged with the error's class and message (the logger redacts every `name` key, so the class
     // is logged as `type`).
     await expect.poll(() => t!.logs.some((line) => line['msg'] === 'HubSpot token checked: every needed scope is granted'), { timeout: 10_000 }).toBe(true);
+    // Once HubSpot has answered the token check, sync is `ok`, not `starting`, before any webhook.
+    expect(((await (await fetch(`${t.url}/health/ready`)).json()) as { details: { hubspot: { state: string } } }).details.hubspot.state).toBe('ok');
     t.emulator.setFaults({ mode: 'status', status: 503 });
     await postJson(`${t.url}/webhooks/yunfu/${YUNFU_SECRET}`, yunfuBatch([yunfuCall({ callid: 'logged-1', number: chinaMobile(5_001) })]));
     await expect.poll(() => t!.logs.some((line) => line['msg'] === 'HubSpot unavailable; backing off'), { timeout: 10_000 }).toBe(true);
