@@ -12,7 +12,7 @@ import { HUBSPOT_CONNECTION, type HubSpotConnection } from './hubspot/hubspot.mo
 import { HubSpotStatus } from './hubspot/hubspot-status.js';
 import { AppLogger } from './logging/app-logger.js';
 import { HttpMetrics } from './metrics/http-metrics.js';
-import { limitConnections } from './webhooks/connection-limits.js';
+import { limitConnections, TimedExpressAdapter } from './webhooks/connection-limits.js';
 import type { Server } from 'node:http';
 
 export interface CreateAppOptions {
@@ -25,7 +25,7 @@ export interface CreateAppOptions {
 
 /** Builds the configured application (not yet listening): shared by `main.ts` and the end-to-end tests. */
 export async function createApp(options: CreateAppOptions): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), new TimedExpressAdapter(), {
     // Webhook bodies are read by the ingest service itself, with its own size limit and error answers.
     bodyParser: false,
     logger: options.logger,
@@ -58,7 +58,8 @@ function requestLog(logger: AppLogger, metrics: HttpMetrics) {
         ...(response.locals['log'] as Record<string, unknown> | undefined),
       };
       metrics.record(route, response.statusCode);
-      if (route.startsWith('/health') || route === '/metrics') logger.pino.debug(fields, 'http request');
+      // Probes, and guesses answered 429 (counted in metrics): one line each would flood the log.
+      if (route.startsWith('/health') || route === '/metrics' || response.statusCode === 429) logger.pino.debug(fields, 'http request');
       else logger.info(fields, 'http request');
     });
     next();

@@ -6,7 +6,9 @@ import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { MappingPreview } from '../mapping/mapping-preview.js';
 import { parseJsonBody, readBody } from '../webhooks/request-body.reader.js';
+import { AuthThrottle } from '../webhooks/auth-throttle.js';
 import { secretMatches } from '../webhooks/webhook-auth.js';
+import { senderAddress } from '../webhooks/webhook-ingest.service.js';
 
 class MissingVendorError extends AppError {
   constructor() {
@@ -24,6 +26,7 @@ export class AdminController {
   constructor(
     private readonly preview: MappingPreview,
     private readonly config: ConnectorConfig,
+    private readonly throttle: AuthThrottle,
     @Inject(APP_ENV) private readonly env: AppEnv,
   ) {}
 
@@ -44,11 +47,17 @@ export class AdminController {
     return { ...result, inForceSince: this.config.reloadStatus().loadedAt };
   }
 
+  /** The admin token, with guesses slowed down as webhook secrets are (per address, 429 with `Retry-After`). */
   private authorize(request: Request): void {
-    if (this.env.adminToken === null) throw new UnauthorizedError('admin endpoints are closed: ADMIN_TOKEN is not set');
-    const presented = request.headers['authorization'];
-    if (!secretMatches(typeof presented === 'string' ? presented : undefined, this.env.adminToken)) {
-      throw new UnauthorizedError(presented ? 'wrong admin token' : 'missing admin token');
-    }
+    const token = this.env.adminToken;
+    if (token === null) throw new UnauthorizedError('admin endpoints are closed: ADMIN_TOKEN is not set');
+    const sender = senderAddress(request, this.env);
+    this.throttle.guard(sender, () => {
+      const presented = request.headers['authorization'];
+      if (!secretMatches(typeof presented === 'string' ? presented : undefined, token)) {
+        throw new UnauthorizedError(presented ? 'wrong admin token' : 'missing admin token');
+      }
+    });
+    this.throttle.succeed(sender);
   }
 }

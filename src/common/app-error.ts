@@ -49,9 +49,9 @@ export class PayloadTooLargeError extends AppError {
   }
 }
 
-/** Too many wrong webhook secrets from one address: it waits `retryAfterSeconds` (sent as `Retry-After`). */
+/** Too many wrong secrets (webhook secrets, the admin token) from one address: it waits `retryAfterSeconds` (sent as `Retry-After`). */
 export class TooManyAuthFailuresError extends AppError {
   constructor(readonly retryAfterSeconds: number) {
-    super('too_many_auth_failures', 429, `too many wrong webhook secrets from this address: try again in ${retryAfterSeconds} s`);
+    super('too_many_auth_failures', 429, `too many wrong secrets from this address: try again in ${retryAfterSeconds} s`);
   }
 }

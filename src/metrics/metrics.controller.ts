@@ -35,8 +35,8 @@ export class MetricsController {
     };
     metric('connector_http_requests_total', 'counter', 'HTTP requests answered, by route pattern and status.', this.http.samples());
     metric('connector_http_connections_refused_total', 'counter', 'Connections closed at once: their address already had HTTP_MAX_CONNECTIONS_PER_ADDRESS open.', [[{}, this.http.refusedConnections]]);
-    metric('connector_webhook_auth_failures_total', 'counter', 'Webhooks refused for a missing or wrong secret.', [[{}, this.throttle.stats.failures]]);
-    metric('connector_webhook_auth_throttled_total', 'counter', 'Webhooks answered 429: too many wrong secrets from their address.', [[{}, this.throttle.stats.throttled]]);
+    metric('connector_webhook_auth_failures_total', 'counter', 'Webhooks and admin requests refused for a missing or wrong secret or token.', [[{}, this.throttle.stats.failures]]);
+    metric('connector_webhook_auth_throttled_total', 'counter', 'Webhooks and admin requests answered 429: too many wrong secrets from their address.', [[{}, this.throttle.stats.throttled]]);
     const counts = await this.inbox.countByStatus();
     metric('connector_inbox_events', 'gauge', 'Stored vendor events by status.', INBOX_STATUSES.map((status) => [{ status }, counts[status]]));
     const stats = (this.hubspot as { stats?: HubSpotRequestStats }).stats;

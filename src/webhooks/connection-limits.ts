@@ -1,5 +1,7 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { NestApplicationOptions } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import type { AppEnv } from '../config/env.schema.js';
 
 /**
@@ -8,6 +10,22 @@ import type { AppEnv } from '../config/env.schema.js';
  * Linux caps it at `net.core.somaxconn` (4096 by default).
  */
 export const LISTEN_BACKLOG = 4_096;
+
+/**
+ * How often the server checks the header and request time-outs. Node checks every 30 s by default, so a client
+ * trickling its headers or body would be held up to 30 s past them; it can only be set when the server is made.
+ */
+export const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
+
+/** NestJS's Express adapter, on an HTTP server that checks its time-outs every `CONNECTIONS_CHECKING_INTERVAL_MS`. */
+export class TimedExpressAdapter extends ExpressAdapter {
+  override initHttpServer(options: NestApplicationOptions): void {
+    // The adapter's own set-up (its options are not used here: no HTTPS, no forced close), then its server made
+    // again with the interval (the first one never listens, so it holds nothing).
+    super.initHttpServer(options);
+    this.httpServer = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, this.getInstance());
+  }
+}
 
 /** Requests one kept-alive connection may carry before the connector closes it (the client opens a new one). */
 export const MAX_REQUESTS_PER_CONNECTION = 1_000;

@@ -22,7 +22,7 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) throw new PayloadTooLargeError(limitBytes);
   const chunks: Buffer[] = [];
-  const lists = new ListLengthScanner(MAX_LIST_ITEMS);
+  const width = new JsonWidthScanner(MAX_LIST_ITEMS);
   let size = 0;
   return new Promise<Buffer>((resolve, reject) => {
     const stop = (error: Error): void => {
@@ -33,7 +33,8 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limitBytes) return stop(new PayloadTooLargeError(limitBytes));
-      if (!lists.feed(chunk)) return stop(new ListTooLongError());
+      const tooWide = width.feed(chunk);
+      if (tooWide) return stop(new TooWideError(tooWide));
       chunks.push(chunk);
     };
     const onEnd = (): void => {
@@ -76,8 +77,10 @@ export function parseJsonBody(contentType: string | undefined, body: Buffer): un
 }
 
 /**
- * No list in a vendor payload holds more than 1,000 items (Yunfu's batches, VoiceFox's answers): a longer one is
- * refused here, in one cheap walk, before validation would transform and check it item by item.
+ * No list in a vendor payload holds more than 1,000 items (Yunfu's batches, VoiceFox's answers), and no object more
+ * than 1,000 members (VoiceFox's `extra`, a customer's own task variables, holds a few dozen): a wider one is refused
+ * while the body arrives and again in one cheap walk after parsing, before validation would transform and check it
+ * member by member (class-transformer's cost grows faster than an object's size: 40,000 keys took seconds).
  */
 export const MAX_LIST_ITEMS = 1_000;
 
@@ -85,11 +88,12 @@ export const MAX_LIST_ITEMS = 1_000;
 const EXACT_DIGITS = 15;
 
 /**
- * Whole numbers too long to be exact (a 19-digit call id) become text before parsing, digits intact: `JSON.parse`
- * would round them. Strings are left alone; a body without such a number is returned as it is.
+ * Numbers `JSON.parse` would not keep become text before parsing, digits intact: whole numbers too long to be exact
+ * (a 19-digit call id, which it would round) and numbers too large to hold (`1e400`, which it would make Infinity,
+ * stored as null). Strings are left alone; a body without such a number is returned as it is.
  */
 export function quoteLongIntegers(text: string): string {
-  if (!/\d{16}/.test(text)) return text;
+  if (!/\d{16}|\d[eE][+-]?\d{3}/.test(text)) return text;
   let out = '';
   let last = 0;
   let inString = false;
@@ -109,12 +113,12 @@ export function quoteLongIntegers(text: string): string {
     while (end < text.length && text[end]! >= '0' && text[end]! <= '9') end++;
     const digits = end - index - (char === '-' ? 1 : 0);
     const fractional = text[end] === '.' || text[end] === 'e' || text[end] === 'E';
-    if (digits > EXACT_DIGITS && !fractional) {
+    if (fractional) while (end < text.length && /[\d.eE+-]/.test(text[end]!)) end++;
+    if ((digits > EXACT_DIGITS && !fractional) || (fractional && !Number.isFinite(Number(text.slice(index, end))))) {
       out += `${text.slice(last, index)}"${text.slice(index, end)}"`;
       last = end;
     }
     index = end - 1;
-    if (fractional) while (index + 1 < text.length && /[\d.eE+-]/.test(text[index + 1]!)) index++;
   }
   return last === 0 ? text : out + text.slice(last);
 }
@@ -128,20 +132,21 @@ const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 
 /**
- * Watches the raw bytes of a body as they arrive, before any parsing, for a list of more than `maxItems` items: the
- * body is refused at the chunk that shows it, so a body of 100,000 items costs the scan of its first few kilobytes,
- * and the rest is never read. Strings are skipped; malformed JSON is left to the parser.
+ * Watches the raw bytes of a body as they arrive, before any parsing, for a list of more than `maxItems` items or
+ * an object of more than `maxItems` members: the body is refused at the chunk that shows it, so a body of 100,000
+ * items costs the scan of its first few kilobytes, and the rest is never read. Strings are skipped; malformed JSON
+ * is left to the parser.
  */
-export class ListLengthScanner {
-  /** One counter per open bracket: items so far for a list, -1 for an object (its commas separate members). */
+export class JsonWidthScanner {
+  /** One counter per open bracket: items so far for a list (positive), members so far for an object (negative). */
   private readonly counts: number[] = [];
   private inString = false;
   private escaped = false;
 
   constructor(private readonly maxItems: number) {}
 
-  /** False once a list is longer than allowed. */
-  feed(chunk: Buffer): boolean {
+  /** `list` or `object` once one is wider than allowed, else null. */
+  feed(chunk: Buffer): 'list' | 'object' | null {
     const counts = this.counts;
     for (let index = 0; index < chunk.length; index++) {
       const byte = chunk[index]!;
@@ -155,19 +160,20 @@ export class ListLengthScanner {
       else if (byte === OPEN_LIST) counts.push(1);
       else if (byte === OPEN_OBJECT) counts.push(-1);
       else if (byte === CLOSE_LIST || byte === CLOSE_OBJECT) counts.pop();
-      else if (byte === COMMA && counts.length > 0 && counts[counts.length - 1]! > 0) {
-        const items = counts[counts.length - 1]! + 1;
-        if (items > this.maxItems) return false;
-        counts[counts.length - 1] = items;
+      else if (byte === COMMA && counts.length > 0) {
+        const count = counts[counts.length - 1]!;
+        const next = count > 0 ? count + 1 : count - 1;
+        if (Math.abs(next) > this.maxItems) return count > 0 ? 'list' : 'object';
+        counts[counts.length - 1] = next;
       }
     }
-    return true;
+    return null;
   }
 }
 
-export class ListTooLongError extends InvalidJsonError {
-  constructor() {
-    super(`a list holds more than ${MAX_LIST_ITEMS} items; at most ${MAX_LIST_ITEMS} are taken`);
+export class TooWideError extends InvalidJsonError {
+  constructor(kind: 'list' | 'object') {
+    super(kind === 'list' ? `a list holds more than ${MAX_LIST_ITEMS} items; at most ${MAX_LIST_ITEMS} are taken` : `an object holds more than ${MAX_LIST_ITEMS} members; at most ${MAX_LIST_ITEMS} are taken`);
   }
 }
 
@@ -179,7 +185,9 @@ export function jsonShapeProblem(value: unknown, maxDepth: number, maxItems: num
     if (typeof current !== 'object' || current === null) continue;
     if (depth > maxDepth) return `nested deeper than ${maxDepth} levels`;
     if (Array.isArray(current) && current.length > maxItems) return `a list holds ${current.length} items; at most ${maxItems} are taken`;
-    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+    const children = Array.isArray(current) ? current : Object.values(current);
+    if (!Array.isArray(current) && children.length > maxItems) return `an object holds ${children.length} members; at most ${maxItems} are taken`;
+    for (const child of children) {
       if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
     }
   }

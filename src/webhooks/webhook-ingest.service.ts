@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import type { BlockList } from 'node:net';
-import { SourceForbiddenError, TooManyAuthFailuresError, UnknownVendorError, UnauthorizedError } from '../common/app-error.js';
+import { SourceForbiddenError, UnknownVendorError, UnauthorizedError } from '../common/app-error.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { APP_ENV } from '../config/config.tokens.js';
 import { buildAllowList, type VendorId, type VendorSettings } from '../config/connector-settings.js';
@@ -47,15 +47,9 @@ export class WebhookIngestService {
     const vendor = this.vendors.find(vendorId);
     if (!vendor || !vendor.settings.enabled) throw new UnknownVendorError();
     const sender = senderAddress(request, this.env);
-    const wait = this.throttle.retryAfterSeconds(sender);
-    if (wait > 0) throw new TooManyAuthFailuresError(wait);
-    try {
-      this.authenticate(vendor, request, pathSecret);
-    } catch (error) {
-      if (error instanceof UnauthorizedError) this.throttle.fail(sender);
-      throw error;
-    }
+    this.throttle.guard(sender, () => this.authenticate(vendor, request, pathSecret));
     this.checkSender(vendor, sender);
+    this.throttle.succeed(sender);
 
     const body = parseJsonBody(request.headers['content-type'], await readBody(request, this.env.webhookMaxBodyBytes));
     const items = vendor.webhook.split(body);
@@ -97,7 +91,7 @@ export class WebhookIngestService {
  * The sender's address: the socket's, or behind trusted proxies the one the nearest untrusted hop named (Express
  * walks `X-Forwarded-For` from the right, as far as `TRUST_PROXY` trusts), never an entry the client wrote itself.
  */
-function senderAddress(request: Request, env: AppEnv): string {
+export function senderAddress(request: Request, env: AppEnv): string {
   const address = (env.trustProxy !== false ? request.ip : request.socket.remoteAddress) ?? '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

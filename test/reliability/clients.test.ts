@@ -52,6 +52,30 @@ describe('clients cannot take the service down', () => {
     expect(metrics).toContain('connector_webhook_auth_throttled_total 7');
   });
 
+  it('never locks out an address a vendor sent a right secret from (a shared proxy or NAT): its right secrets are taken, its wrong ones get 429; admin token guesses are slowed too', async () => {
+    const adminToken = 'admin-token-0123456789abcdef';
+    const t = await startTestApp({ env: { AUTH_FAILURES_PER_MINUTE: '5', ADMIN_TOKEN: adminToken } });
+    apps.push(t);
+    const shared = '127.0.0.3';
+    const call = (index: number) => yunfuSeed.replace('3e7ff3fb-2e65-4a51-b322-a01db56f8a90', `shared-${index}`);
+    // The vendor sends from the shared address; someone else behind it guesses.
+    expect((await send(t.url, `/webhooks/yunfu/${YUNFU_SECRET}`, { body: call(0), from: shared })).status).toBe(200);
+    const guesses: number[] = [];
+    for (let guess = 0; guess < 10; guess++) guesses.push((await send(t.url, `/webhooks/yunfu/guess-${guess}-0123456789abcdef`, { body: yunfuSeed, from: shared })).status);
+    const vendorAfter = await send(t.url, `/webhooks/yunfu/${YUNFU_SECRET}`, { body: call(1), from: shared });
+    expect(guesses).toEqual([401, 401, 401, 401, 401, 401, 429, 429, 429, 429]);
+    expect(vendorAfter.status).toBe(200);
+
+    // Admin token guesses from one address: 401 up to the limit, then 429; the right token from another address works.
+    const admin = (token: string, from: string) => send(t.url, '/admin/mapping/reload', { method: 'POST', headers: { authorization: `Bearer ${token}` }, from });
+    const adminGuesses: number[] = [];
+    for (let guess = 0; guess < 8; guess++) adminGuesses.push((await admin(`guess-${guess}`, '127.0.0.4')).status);
+    expect(adminGuesses).toEqual([401, 401, 401, 401, 401, 401, 429, 429]);
+    expect((await admin(adminToken, '127.0.0.4')).status).toBe(429);
+    expect((await admin(adminToken, '127.0.0.5')).status).toBe(200);
+    process.stdout.write(`[clients] shared address: vendor 200, guesses ${guesses.join(',')}, vendor after ${vendorAfter.status}; admin guesses ${adminGuesses.join(',')}\n`);
+  });
+
   it('answers a wrong secret at once and closes the connection, without waiting for (or reading) the body', async () => {
     const t = await startTestApp();
     apps.push(t);
@@ -69,6 +93,38 @@ describe('clients cannot take the service down', () => {
     expect(outcome.response.toLowerCase()).toContain('connection: close');
     expect(outcome.closedMs).toBeLessThan(2_000);
   });
+  it('a client trickling its headers or its body is answered 408 and closed within the time-outs (checked every second), not held', { timeout: 30_000 }, async () => {
+    const t = await startTestApp({ env: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_IDLE_TIMEOUT_MS: '5000' } });
+    apps.push(t);
+    const { port } = new URL(t.url);
+    /** Sends `head` at once, then one byte of `trickle` every 200 ms (at most 100), until the connector closes. */
+    const trickled = (head: string, trickle: string) =>
+      new Promise<{ response: string; closedMs: number }>((resolve) => {
+        const started = Date.now();
+        const socket = connect({ host: '127.0.0.1', port: Number(port) });
+        let response = '';
+        let sent = 0;
+        const timer = setInterval(() => {
+          if (sent < Math.min(trickle.length, 100) && !socket.destroyed) socket.write(trickle[sent++]!);
+        }, 200);
+        socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          clearInterval(timer);
+          resolve({ response, closedMs: Date.now() - started });
+        });
+        socket.write(head);
+      });
+    const headers = await trickled(`POST /webhooks/yunfu/${YUNFU_SECRET} HTTP/1.1\r\nHost: x\r\n`, 'X-Slow: ' + 'a'.repeat(90));
+    const body = await trickled(`POST /webhooks/yunfu/${YUNFU_SECRET} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`, ' '.repeat(100));
+    process.stdout.write(`[clients] trickled headers closed after ${headers.closedMs} ms (headers time-out 1000 ms); trickled body after ${body.closedMs} ms (request time-out 2000 ms)\n`);
+    for (const [outcome, timeoutMs] of [[headers, 1_000], [body, 2_000]] as const) {
+      expect(outcome.response).toMatch(/^HTTP\/1\.1 408/);
+      // The time-out, plus at most one check interval (1 s), plus scheduling.
+      expect(outcome.closedMs).toBeLessThan(timeoutMs + 1_000 + 1_000);
+    }
+  });
+
   it('a kept-alive connection carries at most 1,000 requests, then the connector closes it', { timeout: 60_000 }, async () => {
     const t = await startTestApp();
     apps.push(t);
