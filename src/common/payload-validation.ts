@@ -30,6 +30,25 @@ export function validatePayload<T extends object>(schema: ClassConstructor<T>, v
   return marker ? unshieldKeys(instance, marker) : instance;
 }
 
+/**
+ * Validates an envelope whose `shallow` fields hold what another schema checks (a Yunfu batch's calls, a VoiceFox
+ * event's data): those are checked for their kind and size only, with a stand-in of the same kind, and put back
+ * untouched, so that class-transformer does not copy their contents once here and again for their own schema.
+ */
+export function validateEnvelope<T extends object>(schema: ClassConstructor<T>, value: unknown, shallow: readonly string[]): T {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return validatePayload(schema, value);
+  const standIn: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const key of shallow) {
+    if (!Object.hasOwn(standIn, key)) continue;
+    const field = ownValue(standIn, key);
+    if (Array.isArray(field)) standIn[key] = new Array<null>(field.length).fill(null);
+    else if (typeof field === 'object' && field !== null) standIn[key] = {};
+  }
+  const instance = validatePayload(schema, standIn) as Record<string, unknown>;
+  for (const key of shallow) if (Object.hasOwn(value, key)) instance[key] = ownValue(value as Record<string, unknown>, key);
+  return instance as T;
+}
+
 /** Keys that name `Object.prototype`'s machinery: copied under another name while class-transformer works. */
 const TRAP_KEYS = new Set(['constructor', '__proto__', 'prototype']);
 
@@ -102,15 +121,21 @@ export function IsScalar(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
-/** A finite number, or text holding one (`"43"`). */
+/** Decimal number text, however large (`1e400` and a 400-digit integer are numbers too big to hold, not text). */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/**
+ * A number, or text holding one (`"43"`). One too big to hold (`1e400`) is a number still: the mapper leaves it out
+ * with a warning on the call, instead of refusing the call.
+ */
 export function IsNumberLike(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isNumberLike',
       validator: {
         validate: (value: unknown) =>
-          (typeof value === 'number' && Number.isFinite(value)) ||
-          (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value.trim()))),
+          (typeof value === 'number' && !Number.isNaN(value)) ||
+          (typeof value === 'string' && value.trim() !== '' && (Number.isFinite(Number(value.trim())) || DECIMAL.test(value.trim()))),
         defaultMessage: () => 'must be a number',
       },
     },
@@ -132,26 +157,38 @@ export function IsPlainObject(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/** Whitespace and invisible characters a call id is trimmed of at its ends. */
+const ID_EDGE_BLANKS = /^[\s\u200B-\u200D\u2060\uFEFF]+|[\s\u200B-\u200D\u2060\uFEFF]+$/g;
+
+/** The longest call id taken, in characters. */
+export const MAX_CALL_ID_LENGTH = 200;
+
 /**
- * A vendor's call id: text or a whole number (a number too long to be exact is read as text, see `quoteLongIntegers`).
- * Text must be well-formed Unicode (a lone surrogate would not survive the store: a later event of the call would
- * then look like another call), and not blank once trimmed: blank ids would merge different calls into one.
+ * A call id as the connector keys it: a whole number as its digits, text trimmed of whitespace and invisible
+ * characters at its ends; null when that leaves nothing, the text is not well-formed Unicode, or it is longer than
+ * `MAX_CALL_ID_LENGTH`. The one place ids are normalised: validation, inbox keys and call records all use it.
  */
-export function IsCallId(maxLength: number, options?: ValidationOptions): PropertyDecorator {
+export function callIdText(value: unknown): string | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? String(value) : null;
+  if (typeof value !== 'string' || !isWellFormedText(value)) return null;
+  const text = value.replace(ID_EDGE_BLANKS, '');
+  return text !== '' && text.length <= MAX_CALL_ID_LENGTH ? text : null;
+}
+
+/** A call id `callIdText` takes; the message says what is wrong with one it does not. */
+export function IsCallId(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isCallId',
       validator: {
-        validate: (value: unknown) =>
-          (typeof value === 'number' && Number.isSafeInteger(value)) ||
-          (typeof value === 'string' && isWellFormedText(value) && value.trim() !== '' && value.trim().length <= maxLength),
+        validate: (value: unknown) => callIdText(value) !== null,
         defaultMessage: (args) => {
           const value: unknown = args?.value;
           if (typeof value === 'number') return 'must be a whole number, or text';
           if (typeof value !== 'string') return 'must be text or a whole number';
           if (!isWellFormedText(value)) return 'must be well-formed Unicode text (it holds a lone surrogate)';
-          if (value.trim() === '') return 'must not be empty or blank';
-          return `must be at most ${maxLength} characters`;
+          if (value.replace(ID_EDGE_BLANKS, '') === '') return 'must not be empty or blank';
+          return `must be at most ${MAX_CALL_ID_LENGTH} characters`;
         },
       },
     },

@@ -1,19 +1,24 @@
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * Tried in this order at each place: a UUID (HubSpot's correlation ids) and an ISO date or time, both kept whole;
+ * then a run of digits with a phone number's separators.
+ */
+const NUMBERS =
+  /(\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b)|((?<!\d)\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?![\d-]))|((?:\+|\()?(?<!\d)\d[\d\s().-]{5,}\d(?!\d))/gi;
 
 /**
- * Personal data masked out of text an operator reads (stored errors, the inbox command): HubSpot's refusals quote
- * the values they refuse, an email address or a phone number among them. Anything shaped like an email address
- * becomes `***@***`; phone numbers and other runs of seven or more digits standing alone keep their last two digits
- * (a run inside a word, a UUID or a hex id is left: HubSpot's correlation ids must stay whole).
+ * Personal data masked out of text an operator reads (stored errors and warnings, health, logs): HubSpot's refusals
+ * quote the values they refuse. The values of the call itself that are personal (`known`: the customer's name,
+ * email address, phone number as sent and as E.164, company) become `***` wherever they appear; then anything shaped
+ * like an email address becomes `***@***`, and phone numbers, or any run of seven or more digits, keep their last
+ * two digits. UUIDs (HubSpot's correlation ids) and dates stay whole.
  */
-export function maskPersonalData(text: string): string {
-  return text
-    .replace(/[^\s"'<>()[\]{},;:]*@[^\s"'<>()[\]{},;:]*/g, '***@***')
-    // A run stands alone: digits inside a word, a UUID (HubSpot's correlation ids) or a hex id are not a phone.
-    .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|(?<![\w-])[+(]?\d[\d\s().-]{5,}\d(?![\w-])/gi, (run) => {
-      if (UUID.test(run)) return run;
-      const digits = run.replace(/\D/g, '');
-      // Dates (2026-11-30) are not phone numbers.
-      return digits.length >= 7 && !/^\d{4}-\d{2}-\d{2}/.test(run) ? `***${digits.slice(-2)}` : run;
-    });
+export function maskPersonalData(text: string, known: ReadonlyArray<string | null | undefined> = []): string {
+  let masked = text;
+  const values = [...new Set(known.map((value) => value?.trim() ?? '').filter((value) => value.length >= 2))].sort((a, b) => b.length - a.length);
+  for (const value of values) masked = masked.split(value).join('***');
+  return masked.replace(/[^\s"'<>()[\]{},;:]*@[^\s"'<>()[\]{},;:]*/g, '***@***').replace(NUMBERS, (run: string, uuid?: string, date?: string) => {
+    if (uuid || date) return run;
+    const digits = run.replace(/\D/g, '');
+    return digits.length >= 7 ? `***${digits.slice(-2)}` : run;
+  });
 }

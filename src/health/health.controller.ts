@@ -1,6 +1,9 @@
+import { join, relative } from 'node:path';
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { APP_ENV } from '../config/config.tokens.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
+import type { AppEnv } from '../config/env.schema.js';
 import { MAPPING_FILE } from '../config/connector-settings.js';
 import { HubSpotStatus } from '../hubspot/hubspot-status.js';
 import { pingStore, type StoreDb } from '../store/database.js';
@@ -14,7 +17,17 @@ export class HealthController {
     private readonly hubspot: HubSpotStatus,
     private readonly config: ConnectorConfig,
     @Inject(STORE_DB) private readonly db: StoreDb,
+    @Inject(APP_ENV) private readonly env: AppEnv,
   ) {}
+
+  /** A reload problem as health shows it: `mapping.yaml:12 …`, without the folder it is in. */
+  private withoutFolders(problem: string): string {
+    const file = join(this.env.configDir, MAPPING_FILE);
+    return [file, relative(process.cwd(), file)]
+      .filter((path) => path !== '' && path !== MAPPING_FILE)
+      .reduce((text, path) => text.split(path).join(MAPPING_FILE), problem)
+      .replace(/ \(CONFIG_DIR is [^)]*\)/, '');
+  }
 
   /** The process is up and serving. */
   @Get('live')
@@ -62,7 +75,7 @@ export class HealthController {
         const { loadedAt, lastReload } = this.config.reloadStatus();
         const file = MAPPING_FILE;
         if (lastReload && !lastReload.ok) {
-          return config.degraded({ file, inForceSince: loadedAt, message: `the ${lastReload.trigger} reload at ${lastReload.at} was refused; the previous mapping stays in force`, problems: lastReload.problems });
+          return config.degraded({ file, inForceSince: loadedAt, message: `the ${lastReload.trigger} reload at ${lastReload.at} was refused; the previous mapping stays in force`, problems: lastReload.problems.map((problem) => this.withoutFolders(problem)) });
         }
         return config.up({ file, inForceSince: loadedAt });
       },

@@ -48,7 +48,7 @@ export class HubSpotStatus {
   }
 
   setWarnings(warnings: string[]): void {
-    this.view = { ...this.view, warnings: warnings.map(maskPersonalData) };
+    this.view = { ...this.view, warnings: warnings.map((warning) => maskPersonalData(warning)) };
   }
 
   noteFailingEvent(eventId: number, error: string): void {

@@ -1,6 +1,7 @@
 import { DEFAULT_OUTCOMES } from '../config/connector-settings.js';
 import type { CallOutcome, CallRecord } from '../vendors/call-record.js';
 import { summaryItem } from './source-fields.js';
+import { sliceWhole } from '../common/text.js';
 
 /** HubSpot's default call outcome (`hs_call_disposition`) for each call outcome. A failed call has none. */
 export const CALL_DISPOSITIONS: Record<CallOutcome, string | null> = {
@@ -11,7 +12,7 @@ export const CALL_DISPOSITIONS: Record<CallOutcome, string | null> = {
 };
 
 /** HubSpot's limit for a string property value. */
-const MAX_TEXT = 65_536;
+export const MAX_TEXT = 65_536;
 
 export function vendorCallKey(record: Pick<CallRecord, 'vendor' | 'vendorCallId'>): string {
   return `${record.vendor}:${record.vendorCallId}`;
@@ -58,7 +59,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-/** A text cut to what a HubSpot string property holds. */
+/** A text cut to what a HubSpot string property holds, never inside a character (a surrogate pair stays whole). */
 export function clip(text: string): string {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
+  return text.length > MAX_TEXT ? `${sliceWhole(text, MAX_TEXT - 1)}…` : text;
 }

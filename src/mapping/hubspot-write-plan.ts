@@ -2,10 +2,11 @@ import { DEFAULT_OUTCOMES, type ConnectorSettings, type PropertyMapping, type Wr
 import type { Properties } from '../hubspot/hubspot.port.js';
 import type { CallRecord } from '../vendors/call-record.js';
 import type { ConnectorPropertyNames } from './connector-properties.js';
-import { CALL_DISPOSITIONS, callBodyHtml, clip, escapeHtml, vendorCallKey } from './hubspot-call-mapping.js';
+import { CALL_DISPOSITIONS, callBodyHtml, clip, escapeHtml, MAX_TEXT, vendorCallKey } from './hubspot-call-mapping.js';
 import { readSource, sourceKind, type SourceValue } from './source-fields.js';
 import { renderTemplate } from './template.js';
 import { ownValue } from '../common/own-value.js';
+import { sliceWhole } from '../common/text.js';
 
 /**
  * What a call writes to HubSpot under the admin's mapping: pure functions shared by the sync and the preview, so
@@ -160,8 +161,6 @@ export function callWrite(
 const MAX_CALL_SECONDS = 86_400;
 /** Largest number written: beyond it, HubSpot's number properties lose digits. */
 const MAX_NUMBER = 1e15;
-/** HubSpot's limit for a string value. */
-const MAX_TEXT = 65_536;
 
 /** Every value cut to what a HubSpot string property holds (a line number or task name sent at any length). */
 export function clipAll(properties: Properties): Properties {
@@ -174,7 +173,7 @@ const EDGE_BLANKS = /^[\s\u200B-\u200D\u2060\uFEFF]+|[\s\u200B-\u200D\u2060\uFEF
 
 /** An option value: `;` separates values in HubSpot, so it cannot appear inside one; no blanks at the ends. */
 function optionValue(text: string): string {
-  return text.replace(/;/g, ',').replace(EDGE_BLANKS, '').slice(0, 100).replace(EDGE_BLANKS, '');
+  return sliceWhole(text.replace(/;/g, ',').replace(EDGE_BLANKS, ''), 100).replace(EDGE_BLANKS, '');
 }
 
 /** Option values for multi-select tags. */

@@ -27,10 +27,14 @@ const MAX_RECORD_BACKOFF_MS = 15 * 60_000;
 
 type Mapped = { row: InboxEventRow; records: CallRecord[] };
 
-/** A stored outcome's text with personal data masked (HubSpot's refusals quote the values they refuse). */
-function masked(outcome: EventOutcome): EventOutcome {
-  if (outcome.status === 'synced') return outcome.warning ? { ...outcome, warning: maskPersonalData(outcome.warning) } : outcome;
-  return { ...outcome, error: maskPersonalData(outcome.error) };
+/**
+ * A stored outcome's text with personal data masked (HubSpot's refusals quote the values they refuse): the calls' own
+ * personal values by name, and anything shaped like an email address or a phone number.
+ */
+function masked(outcome: EventOutcome, records: CallRecord[] = []): EventOutcome {
+  const known = records.flatMap(({ customer }) => [customer.name, customer.email, customer.company, customer.phone.raw, customer.phone.e164]);
+  if (outcome.status === 'synced') return outcome.warning ? { ...outcome, warning: maskPersonalData(outcome.warning, known) } : outcome;
+  return { ...outcome, error: maskPersonalData(outcome.error, known) };
 }
 
 /** Interruptions that are HubSpot's as a whole: the batch goes back untouched and sync pauses. */
@@ -232,7 +236,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
   /** Records the outcomes of a batch's events (one transaction), and logs each. */
   private async settle(entries: Array<{ row: InboxEventRow; records: CallRecord[]; result: SyncResult | undefined }>): Promise<void> {
     const now = this.clock.now();
-    await this.inbox.completeAll(entries.map(({ row, records, result }) => ({ id: row.id, revision: row.revision, outcome: masked(this.outcomeOf(row, records, result, now)) })), now);
+    await this.inbox.completeAll(entries.map(({ row, records, result }) => ({ id: row.id, revision: row.revision, outcome: masked(this.outcomeOf(row, records, result, now), records) })), now);
   }
 
   private outcomeOf(row: InboxEventRow, records: CallRecord[], result: SyncResult | undefined, now: Date): EventOutcome {
@@ -240,7 +244,10 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     if (result?.kind === 'synced') {
       this.logger.info({ ...log, contactId: result.contactId, callId: result.callId, contactWarning: result.warning ? true : undefined }, 'call synced to HubSpot');
       this.status.clearFailingEvent(row.id);
-      return { status: 'synced', records, contactId: result.contactId, callId: result.callId, ...(result.warning ? { warning: result.warning } : {}) };
+      // What was left out: values the vendor sent that could not be read (the mapper's warnings), and values
+      // HubSpot could not take.
+      const warning = [...new Set(records.flatMap((record) => (record.extras['warnings'] as string[] | undefined) ?? [])), result.warning].filter(Boolean).join('; ');
+      return { status: 'synced', records, contactId: result.contactId, callId: result.callId, ...(warning ? { warning } : {}) };
     }
     if (result?.kind === 'skipped') return { status: 'skipped', error: result.reason };
     if (result?.kind === 'wait') {

@@ -22,6 +22,17 @@ export function numberOrNull(value: unknown): number | null {
   return null;
 }
 
+/**
+ * `numberOrNull`, with a warning when the value was a number too big to hold (`1e400`, a 400-digit integer): it is
+ * left out of the call instead of costing the call.
+ */
+export function finiteOrWarn(value: unknown, field: string, warnings: string[]): number | null {
+  const number = numberOrNull(value);
+  const overflowed = (typeof value === 'number' && !Number.isFinite(value)) || (typeof value === 'string' && value.trim() !== '' && !Number.isFinite(Number(value.trim())) && /^[+-]?[\d.]/.test(value.trim()));
+  if (number === null && overflowed) warnings.push(`${field}: a number too large to hold, left out`);
+  return number;
+}
+
 export function booleanOrNull(value: unknown): boolean | null {
   if (typeof value === 'boolean') return value;
   if (value === 1 || value === '1' || value === 'true') return true;

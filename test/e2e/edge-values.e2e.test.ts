@@ -26,7 +26,7 @@ describe('ids at the edges', () => {
     const loneVoiceFox = JSON.stringify(voicefoxEvent('callin-collect', 'PLACEHOLDER')).replace('PLACEHOLDER', '\\udc00vf');
     const voicefox = await postText(`${t.url}/webhooks/voicefox`, loneVoiceFox, { authorization: `Bearer ${VOICEFOX_SECRET}` });
     expect(voicefox).toMatchObject({ status: 400, body: { error: { field: 'event_data.session_id', message: 'event_data.session_id: must be well-formed Unicode text (it holds a lone surrogate)' } } });
-    for (const blank of ['   ', '\t', '']) {
+    for (const blank of ['   ', '\t', '', '\u200b', ' \ufeff\u2060 ']) {
       const answer = await postJson(yunfuUrl(), yunfuBatch([yunfuCall({ callid: blank, number: chinaMobile(4_001) })]));
       expect(answer).toMatchObject({ status: 400, body: { error: { field: 'data[0].callid', message: 'data[0].callid: must not be empty or blank' } } });
     }
@@ -51,6 +51,15 @@ describe('ids at the edges', () => {
     expect(callsWithKey(`yunfu:${long}`)[0]!.properties['hs_call_duration']).toBe('50000');
     expect(callsWithKey('yunfu:12345')).toHaveLength(1);
     expect(t.emulator.listObjects('calls')).toHaveLength(2);
+
+    // Spaces and invisible characters at an id's ends are not part of it: one call.
+    await postJson(yunfuUrl(), yunfuBatch([yunfuCall({ callid: 'zw-1', number: chinaMobile(4_012) })]));
+    await t.settled();
+    await postJson(yunfuUrl(), yunfuBatch([{ ...yunfuCall({ callid: '\u200bzw-1 ', number: chinaMobile(4_012) }), bill: 77 }]));
+    await t.settled();
+    expect(callsWithKey('yunfu:zw-1')).toHaveLength(1);
+    expect(callsWithKey('yunfu:zw-1')[0]!.properties['hs_call_duration']).toBe('77000');
+    expect(t.emulator.listObjects('calls')).toHaveLength(3);
   });
 });
 
@@ -87,5 +96,25 @@ describe('values at the edges: the call is written, without what HubSpot could n
     expect(call('yunfu:edge-task')['ai_call_campaign']).toHaveLength(65_536);
     expect(call('yunfu:edge-tag')['ai_call_tags']!.split(';').sort()).toEqual(['价格', '回电']);
     expect(call('voicefox:vf-edge-line')['hs_call_to_number']).toHaveLength(65_536);
+  });
+
+  it('writes a call whose numbers are too large to hold (1e400, 400 digits), without them, with a warning', async () => {
+    t = await startTestApp();
+    const text = JSON.stringify(yunfuBatch([{ ...yunfuCall({ callid: 'edge-overflow', number: chinaMobile(4_030) }), bill: 'BILL', duration: 'DURATION' }]))
+      .replace('"BILL"', '1e400')
+      .replace('"DURATION"', '9'.repeat(400));
+    expect((await postText(yunfuUrl(), text)).status).toBe(200);
+    const event = voicefoxEvent('callin-hangup', 'vf-edge-overflow');
+    const raw = JSON.stringify({ ...event, event_data: { ...(event['event_data'] as Record<string, unknown>), billsec: 'BILLSEC' } }).replace('"BILLSEC"', '-1e999');
+    expect((await postText(`${t.url}/webhooks/voicefox`, raw, { authorization: `Bearer ${VOICEFOX_SECRET}` })).status).toBe(200);
+    await t.settled();
+    expect(await t.inbox.countByStatus()).toMatchObject({ synced: 2, dead: 0 });
+    const yunfu = (await t.inbox.findByKey('yunfu', 'edge-overflow'))!;
+    expect(yunfu.last_error).toContain('bill: a number too large to hold, left out');
+    expect(yunfu.last_error).toContain('duration: a number too large to hold, left out');
+    expect(callsWithKey('yunfu:edge-overflow')[0]!.properties['hs_call_duration'] ?? '').toBe('');
+    const voicefox = (await t.inbox.list()).find((row) => row.vendor === 'voicefox')!;
+    expect(voicefox.last_error).toContain('billsec: a number too large to hold, left out');
+    expect(callsWithKey('voicefox:vf-edge-overflow')).toHaveLength(1);
   });
 });

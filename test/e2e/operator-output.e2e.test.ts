@@ -35,7 +35,7 @@ describe('operator output', () => {
     const row = (await t.inbox.findByKey('yunfu', 'masked-1'))!;
     expect(row.status).toBe('synced');
     expect(row.last_error).toContain('HubSpot refused some of the contact\'s values');
-    expect(row.last_error).toContain('***@***');
+    expect(row.last_error).toContain('Email address *** is invalid');
     expect(row.last_error).toMatch(/\(VALIDATION_ERROR, correlation id [\w-]+\)$/);
     expect(row.last_error).not.toContain('wang.fang');
     process.stdout.write(`[operator] stored warning: ${row.last_error}\n`);

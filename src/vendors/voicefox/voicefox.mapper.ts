@@ -1,9 +1,9 @@
-import { validatePayload } from '../../common/payload-validation.js';
+import { callIdText, validateEnvelope, validatePayload } from '../../common/payload-validation.js';
 import type { AnalysisItem, CallDirection, CallEventKind, CallOutcome, CallRecord, CollectedAnswer } from '../call-record.js';
 import { normalisePhone } from '../phone-number.js';
 import type { InboxEventInput, MapResult, MappingContext, VendorMapper } from '../vendor-mapper.js';
 import { parseVendorInstant } from '../vendor-time.js';
-import { absoluteUrl, booleanOrNull, distinctTexts, numberOrNull, presentText } from '../vendor-values.js';
+import { absoluteUrl, booleanOrNull, distinctTexts, finiteOrWarn, presentText } from '../vendor-values.js';
 import { VoiceFoxCallData, VoiceFoxEnvelope } from './voicefox.payload.js';
 import { ownValue } from '../../common/own-value.js';
 
@@ -26,7 +26,7 @@ export class VoiceFoxMapper implements VendorMapper {
   readonly vendor = 'voicefox';
 
   map(event: InboxEventInput, context: MappingContext): MapResult {
-    const envelope = validatePayload(VoiceFoxEnvelope, event.payload);
+    const envelope = validateEnvelope(VoiceFoxEnvelope, event.payload, ['event_data']);
     const eventName = envelope.event_name.trim();
     const eventKind = ownValue(EVENT_KINDS, eventName);
     if (!eventKind) return { kind: 'skipped', reason: `event ${eventName} carries no call` };
@@ -56,7 +56,9 @@ function mapCall(eventName: string, eventKind: CallEventKind, data: VoiceFoxCall
   const startedAt = instant('start_at');
   const answeredAt = instant('answer_at');
   const endedAt = instant('end_at');
-  const talkSeconds = numberOrNull(data.billsec);
+  const talkSeconds = finiteOrWarn(data.billsec, 'billsec', warnings);
+  // The task's id as sent (a long one keeps its digits); none for 0.
+  const taskId = finiteOrWarn(data.task_id, 'task_id', warnings) ? presentText(data.task_id) : null;
   const hangupReason = presentText(data.hangup_reason);
 
   const recordingUrl = absoluteUrl(data.record_url);
@@ -72,7 +74,7 @@ function mapCall(eventName: string, eventKind: CallEventKind, data: VoiceFoxCall
 
   return {
     vendor: 'voicefox',
-    vendorCallId: String(data.session_id).trim(),
+    vendorCallId: callIdText(data.session_id)!,
     eventKind,
     eventName,
     direction,
@@ -86,9 +88,9 @@ function mapCall(eventName: string, eventKind: CallEventKind, data: VoiceFoxCall
     startedAt,
     answeredAt,
     endedAt,
-    durationSeconds: numberOrNull(data.duration),
+    durationSeconds: finiteOrWarn(data.duration, 'duration', warnings),
     talkSeconds,
-    ringSeconds: numberOrNull(data.ring_time),
+    ringSeconds: finiteOrWarn(data.ring_time, 'ring_time', warnings),
     outcome: readOutcome(answeredAt, talkSeconds, hangupReason),
     hangup: { side: readHangupSide(data.hangup_side, direction), reason: hangupReason },
     recordingUrl,
@@ -106,14 +108,14 @@ function mapCall(eventName: string, eventKind: CallEventKind, data: VoiceFoxCall
       }),
     ),
     analysis,
-    campaign: numberOrNull(data.task_id) ? { id: String(numberOrNull(data.task_id)), name: null } : null,
+    campaign: taskId ? { id: taskId, name: null } : null,
     script: null,
     account: null,
     location: null,
     score: null,
     rounds: null,
     extras: {
-      task_item_id: numberOrNull(data.task_item_id) || null,
+      task_item_id: finiteOrWarn(data.task_item_id, 'task_item_id', warnings) || null,
       assistant_infos: data.assistant_infos ?? [],
       extra,
       ...(warnings.length > 0 ? { warnings } : {}),

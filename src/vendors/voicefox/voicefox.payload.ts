@@ -40,7 +40,7 @@ export class VoiceFoxAssistantInfo {
 
 /** `event_data` of `callin.collect`, `task.call.collect`, `callin.hangup` (and `callin.transfer`, read the same way). */
 export class VoiceFoxCallData {
-  @IsCallId(200)
+  @IsCallId()
   session_id!: string | number;
 
   @IsOptional() @IsNumberLike() task_id?: number | string | null;

@@ -1,4 +1,4 @@
-import { isWellFormedText, validatePayload } from '../../common/payload-validation.js';
+import { callIdText, validateEnvelope, validatePayload } from '../../common/payload-validation.js';
 import type { InboxItem, VendorWebhook } from '../vendor-webhook.js';
 import { contentDigest } from '../../store/content-digest.js';
 import { VOICEFOX_CALL_EVENTS, VoiceFoxCallData, VoiceFoxEnvelope } from './voicefox.payload.js';
@@ -12,19 +12,17 @@ export class VoiceFoxWebhook implements VendorWebhook {
   readonly vendor = 'voicefox';
 
   split(body: unknown): InboxItem[] {
-    const envelope = validatePayload(VoiceFoxEnvelope, body);
+    const envelope = validateEnvelope(VoiceFoxEnvelope, body, ['event_data']);
     const eventName = envelope.event_name.trim();
     const isCallEvent = (VOICEFOX_CALL_EVENTS as readonly string[]).includes(eventName);
     const sessionId = envelope.event_data['session_id'];
     if (isCallEvent && eventName !== 'callin.transfer') {
       const data = validatePayload(VoiceFoxCallData, envelope.event_data, 'event_data');
-      return [{ eventKey: `${String(data.session_id).trim()}:${eventName}`, eventName, payload: body }];
+      return [{ eventKey: `${callIdText(data.session_id)!}:${eventName}`, eventName, payload: body }];
     }
     // callin.transfer is undocumented: keyed by session when it has one, read leniently by the mapper.
-    const key =
-      (typeof sessionId === 'number' || (typeof sessionId === 'string' && isWellFormedText(sessionId))) && String(sessionId).trim() !== '' && String(sessionId).length <= 200
-        ? `${String(sessionId).trim()}:${eventName}`
-        : `${eventName}:${contentDigest(envelope.event_data)}`;
+    const session = callIdText(sessionId);
+    const key = session !== null ? `${session}:${eventName}` : `${eventName}:${contentDigest(envelope.event_data)}`;
     return [{ eventKey: key, eventName, payload: body }];
   }
 }

@@ -1,9 +1,9 @@
-import { validatePayload } from '../../common/payload-validation.js';
+import { callIdText, validatePayload } from '../../common/payload-validation.js';
 import type { CallOutcome, CallRecord, NamedRef } from '../call-record.js';
 import { normalisePhone } from '../phone-number.js';
 import type { InboxEventInput, MapResult, MappingContext, VendorMapper } from '../vendor-mapper.js';
 import { parseVendorInstant } from '../vendor-time.js';
-import { absoluteUrl, distinctTexts, numberOrNull, presentText } from '../vendor-values.js';
+import { absoluteUrl, distinctTexts, finiteOrWarn, presentText } from '../vendor-values.js';
 import { YunfuCall, type YunfuRef } from './yunfu.payload.js';
 import { ownValue } from '../../common/own-value.js';
 
@@ -30,7 +30,7 @@ function mapCall(call: YunfuCall, eventName: string, context: MappingContext): C
   const startedAt = instant('calldate', call.calldate);
   const answeredAt = instant('answerdate', call.answerdate);
   const endedAt = instant('number_data.hangupdate', numberData.hangupdate);
-  const talkSeconds = numberOrNull(call.bill);
+  const talkSeconds = finiteOrWarn(call.bill, 'bill', warnings);
 
   const recordingUrl = absoluteUrl(call.voice_url);
   if (recordingUrl === null && presentText(call.voice_url) !== null) warnings.push('voice_url: not a URL');
@@ -45,7 +45,7 @@ function mapCall(call: YunfuCall, eventName: string, context: MappingContext): C
 
   return {
     vendor: 'yunfu',
-    vendorCallId: String(call.callid).trim(),
+    vendorCallId: callIdText(call.callid)!,
     eventKind: 'result',
     eventName,
     // The published callback is the inbound one; the outbound one is assumed to share its shape (see vendors.md).
@@ -60,7 +60,7 @@ function mapCall(call: YunfuCall, eventName: string, context: MappingContext): C
     startedAt,
     answeredAt,
     endedAt,
-    durationSeconds: numberOrNull(call.duration),
+    durationSeconds: finiteOrWarn(call.duration, 'duration', warnings),
     talkSeconds,
     ringSeconds: null,
     outcome: readOutcome(answeredAt, talkSeconds),
@@ -77,13 +77,13 @@ function mapCall(call: YunfuCall, eventName: string, context: MappingContext): C
     script: namedRef(call.group),
     account: namedRef(call.user),
     location: location.province || location.city || location.operator ? location : null,
-    score: numberOrNull(call.score),
-    rounds: numberOrNull(call.rounds),
+    score: finiteOrWarn(call.score, 'score', warnings),
+    rounds: finiteOrWarn(call.rounds, 'rounds', warnings),
     extras: {
       customer_id: presentText(call.customer_id),
       master_user_id: presentText(call.master_user_id),
       user_id: presentText(call.user_id),
-      account_type: numberOrNull(call.type),
+      account_type: finiteOrWarn(call.type, 'type', warnings),
       level: call.level ? { id: presentText(call.level.level_id), name: presentText(call.level.level_name) } : null,
       customer_extra: customer.extra ?? null,
       ...(warnings.length > 0 ? { warnings } : {}),

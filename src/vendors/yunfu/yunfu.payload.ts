@@ -48,7 +48,7 @@ export class YunfuCustomerData {
 }
 
 export class YunfuCall {
-  @IsCallId(200)
+  @IsCallId()
   callid!: string | number;
 
   @IsOptional() @IsScalar() calldate?: string | number | null;

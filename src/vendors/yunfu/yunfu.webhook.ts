@@ -1,4 +1,4 @@
-import { isWellFormedText, PayloadValidationError, validatePayload } from '../../common/payload-validation.js';
+import { callIdText, PayloadValidationError, validateEnvelope, validatePayload } from '../../common/payload-validation.js';
 import { contentDigest } from '../../store/content-digest.js';
 import type { InboxItem, VendorWebhook } from '../vendor-webhook.js';
 import { YunfuCall, YunfuCallback } from './yunfu.payload.js';
@@ -14,19 +14,19 @@ export class YunfuWebhook implements VendorWebhook {
   readonly vendor = 'yunfu';
 
   split(body: unknown): InboxItem[] {
-    const callback = validatePayload(YunfuCallback, body);
+    const callback = validateEnvelope(YunfuCallback, body, ['data']);
     let firstProblem: PayloadValidationError | null = null;
     let valid = 0;
     const items = callback.data.map((item, index): InboxItem => {
       try {
         const call = validatePayload(YunfuCall, item, `data[${index}]`);
         valid++;
-        return { eventKey: String(call.callid).trim(), eventName: YUNFU_EVENT_NAME, payload: item };
+        return { eventKey: callIdText(call.callid)!, eventName: YUNFU_EVENT_NAME, payload: item };
       } catch (error) {
         if (!(error instanceof PayloadValidationError)) throw error;
         firstProblem ??= error;
         const callid = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['callid'] : undefined;
-        const key = typeof callid === 'string' && isWellFormedText(callid) && callid.trim() !== '' && callid.length <= 200 ? callid.trim() : `invalid:${contentDigest(item)}`;
+        const key = callIdText(callid) ?? `invalid:${contentDigest(item)}`;
         return { eventKey: key, eventName: YUNFU_EVENT_NAME, payload: item };
       }
     });
