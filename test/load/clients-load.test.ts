@@ -114,7 +114,15 @@ describe('clients cannot take the service down, under load', () => {
     // The connections the connector held are closed by the idle time-out (plus the time the flood took to open): its
     // descriptors are back where they were. (Connections the kernel left in its full accept queue never reached it.)
     expect(Math.max(...reports.map((report) => report.lastClosedMs))).toBeLessThan(idleMs + 10_000);
-    expect(usage(pid).fds).toBeLessThanOrEqual(before.fds + 5);
+    // Outbound keep-alive sockets to HubSpot opened by the bystanders' syncs may still be open for a few seconds
+    // (the HTTP client closes idle ones after 4 s): the descriptors are read until they settle, bounded in time.
+    let after = usage(pid);
+    for (let wait = 0; wait < 20 && after.fds > before.fds + 5; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      after = usage(pid);
+    }
+    process.stdout.write(`[clients] descriptors after the flood: ${after.fds} (before ${before.fds})\n`);
+    expect(after.fds).toBeLessThanOrEqual(before.fds + 5);
     expect(peak.fds).toBeLessThan(before.fds + 2_500);
     expect(peak.rssMiB - before.rssMiB).toBeLessThan(200);
     expect(Number(refused)).toBeGreaterThan(15_000);
