@@ -6,14 +6,16 @@ import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
 import type { Clock } from './common/clock.js';
 import { APP_ENV, CONNECTOR_SETTINGS } from './config/config.tokens.js';
-import type { ConnectorSettings } from './config/connector-settings.js';
+import type { ConnectorSettings } from './config/mapping/mapping-settings.js';
 import type { AppEnv } from './config/env.schema.js';
 import { HUBSPOT_CONNECTION, type HubSpotConnection } from './hubspot/hubspot.module.js';
 import { HubSpotStatus } from './hubspot/hubspot-status.js';
 import { AppLogger } from './logging/app-logger.js';
 import { HttpMetrics } from './metrics/http-metrics.js';
+import { vendorDefinitions } from './vendors/vendors.js';
 import { limitConnections, TimedExpressAdapter } from './webhooks/connection-limits.js';
 import type { Server } from 'node:http';
+import { ownValue } from './common/own-value.js';
 
 export interface CreateAppOptions {
   logger: AppLogger;
@@ -71,15 +73,12 @@ export function logStartupSummary(app: INestApplication, logger: AppLogger, url:
   const env = app.get<AppEnv>(APP_ENV);
   const settings = app.get<ConnectorSettings>(CONNECTOR_SETTINGS);
   logger.info({ url, store: env.database.file, configDir: env.configDir }, 'connector listening');
-  const secrets = { voicefox: env.voicefoxWebhookSecret, yunfu: env.yunfuWebhookSecret };
-  for (const [vendor, vendorSettings] of Object.entries(settings.vendors)) {
+  for (const definition of vendorDefinitions()) {
+    const vendor = definition.id;
     const endpoint = `${url}/webhooks/${vendor}`;
-    if (!vendorSettings.enabled) logger.info({ vendor }, `vendor ${vendor} is disabled in ${'mapping.yaml'}: its endpoint answers 404`);
-    else if (secrets[vendor as keyof typeof secrets] === null) {
-      logger.warn(
-        { vendor, endpoint },
-        `${vendor.toUpperCase()}_WEBHOOK_SECRET is not set: ${endpoint} is closed and answers 401 to every request`,
-      );
+    if (!ownValue(settings.vendors, vendor)?.enabled) logger.info({ vendor }, `vendor ${vendor} is disabled in ${'mapping.yaml'}: its endpoint answers 404`);
+    else if ((ownValue(env.webhookSecrets, vendor) ?? null) === null) {
+      logger.warn({ vendor, endpoint }, `${definition.secret.setting} is not set: ${endpoint} is closed and answers 401 to every request`);
     } else logger.info({ vendor, endpoint }, `accepting ${vendor} webhooks`);
   }
   const hubspot = app.get<HubSpotConnection>(HUBSPOT_CONNECTION);

@@ -1,6 +1,6 @@
 import { createApp, logStartupSummary } from './app.factory.js';
 import { errorSummary } from './common/app-exception.filter.js';
-import { ConfigFileError } from './config/connector-settings.js';
+import { ConfigFileError } from './config/mapping/mapping-settings.js';
 import { EnvValidationError } from './config/env.schema.js';
 import { APP_ENV } from './config/config.tokens.js';
 import type { AppEnv } from './config/env.schema.js';

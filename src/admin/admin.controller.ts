@@ -4,7 +4,7 @@ import { AppError, UnauthorizedError } from '../common/app-error.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
 import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
-import { MappingPreview } from '../mapping/mapping-preview.js';
+import { MappingPreview } from './mapping-preview.js';
 import { parseJsonBody, readBody } from '../webhooks/request-body.reader.js';
 import { AuthThrottle } from '../webhooks/auth-throttle.js';
 import { secretMatches } from '../webhooks/webhook-auth.js';

@@ -1,7 +1,8 @@
-import { ConfigFileError, loadConnectorSettings, MAPPING_FILE } from '../config/connector-settings.js';
+import { ConfigFileError, MAPPING_FILE } from '../config/mapping/mapping-settings.js';
+import { loadConnectorSettings } from '../config/mapping/mapping-file.js';
 import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
 import { HubSpotError } from '../hubspot/hubspot-errors.js';
-import { HubSpotProvisioner } from '../hubspot/hubspot-provisioner.js';
+import { HubSpotProvisioner } from '../sync/hubspot-provisioner.js';
 import { HubSpotSdkAdapter } from '../hubspot/hubspot-sdk.adapter.js';
 import { AppLogger, createPinoLogger } from '../logging/app-logger.js';
 

@@ -1,18 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AppError } from '../common/app-error.js';
-import { ConfigFileError, loadConnectorSettings, VENDOR_IDS } from '../config/connector-settings.js';
+import { ConfigFileError } from '../config/mapping/mapping-settings.js';
+import { loadConnectorSettings } from '../config/mapping/mapping-file.js';
+import { vendorIds } from '../vendors/vendors.js';
 import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
-import { portalOutcomes } from '../hubspot/hubspot-provisioner.js';
+import { portalOutcomes } from '../sync/hubspot-provisioner.js';
 import { HubSpotSdkAdapter } from '../hubspot/hubspot-sdk.adapter.js';
 import { AppLogger, createPinoLogger } from '../logging/app-logger.js';
-import { MappingPreview } from '../mapping/mapping-preview.js';
+import { MappingPreview } from '../admin/mapping-preview.js';
 import { openSqliteStore } from '../store/database.js';
 import { LedgerRepository } from '../store/ledger.repository.js';
 import { migrateToLatest } from '../store/migrations/migrations.js';
 import { parseJsonBody } from '../webhooks/request-body.reader.js';
 
-const USAGE = `Usage: npm run config:preview -- <payload.json> --vendor ${VENDOR_IDS.join('|')}
+const USAGE = `Usage: npm run config:preview -- <payload.json> --vendor ${vendorIds().join('|')}
 
 Prints the HubSpot contact and call properties the payload would write under config/mapping.yaml, without writing.
 With HUBSPOT_ACCESS_TOKEN, write modes are applied against the contact and call HubSpot holds now.`;

@@ -1,7 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { CLOCK, systemClock, type Clock } from '../common/clock.js';
-import { loadConnectorSettings } from './connector-settings.js';
+import { loadConnectorSettings } from './mapping/mapping-file.js';
 import { APP_ENV, CONNECTOR_SETTINGS } from './config.tokens.js';
 import { ConnectorConfig } from './connector-config.service.js';
 import { validateEnv, type AppEnv } from './env.schema.js';

@@ -4,7 +4,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { AppLogger } from '../logging/app-logger.js';
 import { APP_ENV, CONNECTOR_SETTINGS } from './config.tokens.js';
-import { ConfigFileError, loadConnectorSettings, MAPPING_FILE, type ConnectorSettings } from './connector-settings.js';
+import { ConfigFileError, MAPPING_FILE, type ConnectorSettings } from './mapping/mapping-settings.js';
+import { loadConnectorSettings } from './mapping/mapping-file.js';
 import type { AppEnv } from './env.schema.js';
 
 /** Checks a parsed mapping against the portal: problems, or null when HubSpot cannot be reached to check. */

@@ -20,8 +20,7 @@ describe('validateEnv', () => {
       hubspotAccessToken: null,
       hubspotBaseUrl: 'https://api.hubapi.com',
       database: { kind: 'sqlite' },
-      voicefoxWebhookSecret: null,
-      yunfuWebhookSecret: null,
+      webhookSecrets: { voicefox: null, yunfu: null },
       webhookMaxBodyBytes: 1048576,
     });
     expect(env.database.file).toMatch(/data\/connector\.sqlite$/);
@@ -56,7 +55,7 @@ describe('validateEnv', () => {
   });
 
   it('accepts a secret given with a Bearer prefix and counts only the secret part', () => {
-    expect(validateEnv({ VOICEFOX_WEBHOOK_SECRET: 'Bearer 0123456789abcdef' }).voicefoxWebhookSecret).toBe('Bearer 0123456789abcdef');
+    expect(validateEnv({ VOICEFOX_WEBHOOK_SECRET: 'Bearer 0123456789abcdef' }).webhookSecrets['voicefox']).toBe('Bearer 0123456789abcdef');
     expect(problemsOf({ VOICEFOX_WEBHOOK_SECRET: 'Bearer 0123456789' })).toHaveLength(1);
   });
 });

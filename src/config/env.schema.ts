@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { DEFAULT_API_VERSION, isApiVersion } from '../hubspot/hubspot-api-paths.js';
 import { ownValue } from '../common/own-value.js';
+import { vendorDefinitions } from '../vendors/vendors.js';
 
 /** The validated environment. Built once at start-up; nothing else reads `process.env`. */
 export interface AppEnv {
@@ -11,8 +12,8 @@ export interface AppEnv {
   hubspotAccessToken: string | null;
   hubspotBaseUrl: string;
   database: { kind: 'sqlite'; file: string };
-  voicefoxWebhookSecret: string | null;
-  yunfuWebhookSecret: string | null;
+  /** Each vendor's shared secret by vendor id (the setting each vendor's definition names), null when not set. */
+  webhookSecrets: Record<string, string | null>;
   adminToken: string | null;
   configDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -138,8 +139,7 @@ export function validateEnv(raw: RawEnv): AppEnv {
     hubspotAccessToken,
     hubspotBaseUrl: hubspotBaseUrl.replace(/\/+$/, ''),
     database: parseDatabaseUrl(text('DATABASE_URL'), problems),
-    voicefoxWebhookSecret: secret('VOICEFOX_WEBHOOK_SECRET'),
-    yunfuWebhookSecret: secret('YUNFU_WEBHOOK_SECRET'),
+    webhookSecrets: Object.fromEntries(vendorDefinitions().map((vendor) => [vendor.id, secret(vendor.secret.setting)])),
     adminToken: secret('ADMIN_TOKEN'),
     configDir: resolve(text('CONFIG_DIR') ?? './config'),
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),

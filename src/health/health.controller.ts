@@ -4,7 +4,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { APP_ENV } from '../config/config.tokens.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
 import type { AppEnv } from '../config/env.schema.js';
-import { MAPPING_FILE } from '../config/connector-settings.js';
+import { MAPPING_FILE } from '../config/mapping/mapping-settings.js';
 import { HubSpotStatus } from '../hubspot/hubspot-status.js';
 import { pingStore, type StoreDb } from '../store/database.js';
 import { STORE_DB } from '../store/inbox.repository.js';

@@ -9,7 +9,7 @@ import { AppLogger } from '../logging/app-logger.js';
 import { LedgerRepository } from '../store/ledger.repository.js';
 import { HubSpotSyncService } from '../sync/hubspot-sync.service.js';
 import { HubSpotError } from './hubspot-errors.js';
-import { HubSpotProvisioner } from './hubspot-provisioner.js';
+import { HubSpotProvisioner } from '../sync/hubspot-provisioner.js';
 import { HubSpotSdkAdapter } from './hubspot-sdk.adapter.js';
 import { HubSpotStatus } from './hubspot-status.js';
 import { HUBSPOT_PORT } from './hubspot.port.js';

@@ -1,4 +1,4 @@
-import type { ConnectorSettings } from '../config/connector-settings.js';
+import type { ConnectorSettings } from '../config/mapping/mapping-settings.js';
 import type { PropertyDefinition } from '../hubspot/hubspot.port.js';
 
 /** Names of what the connector writes in HubSpot; the group and the unique phone property come from config. */

@@ -1,4 +1,4 @@
-import { DEFAULT_OUTCOMES } from '../config/connector-settings.js';
+import { DEFAULT_OUTCOMES } from './hubspot-call-outcomes.js';
 import type { CallOutcome, CallRecord } from '../vendors/call-record.js';
 import { summaryItem } from './source-fields.js';
 import { sliceWhole } from '../common/text.js';

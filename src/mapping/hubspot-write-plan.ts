@@ -1,4 +1,5 @@
-import { DEFAULT_OUTCOMES, type ConnectorSettings, type PropertyMapping, type WriteMode } from '../config/connector-settings.js';
+import { DEFAULT_OUTCOMES } from './hubspot-call-outcomes.js';
+import { type ConnectorSettings, type PropertyMapping, type WriteMode } from '../config/mapping/mapping-settings.js';
 import type { Properties } from '../hubspot/hubspot.port.js';
 import type { CallRecord } from '../vendors/call-record.js';
 import type { ConnectorPropertyNames } from './connector-properties.js';

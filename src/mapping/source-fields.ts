@@ -1,4 +1,5 @@
 import type { CallRecord } from '../vendors/call-record.js';
+import { vendorDefinition } from '../vendors/vendors.js';
 import { hasOwnKey, ownValue } from '../common/own-value.js';
 
 /**
@@ -7,7 +8,6 @@ import { hasOwnKey, ownValue } from '../common/own-value.js';
  */
 export type SourceKind = 'text' | 'number' | 'datetime' | 'list';
 
-const VENDOR_NAMES: Record<string, string> = { voicefox: 'VoiceFox', yunfu: 'Yunfu' };
 const SUMMARY_TITLE = /摘要|总结|summary/i;
 
 export const SOURCE_FIELDS: Record<string, SourceKind> = {
@@ -77,7 +77,7 @@ export type SourceValue = string | number | boolean | unknown[] | null;
 
 /** The value of a source field on a call; null when the call does not have it. */
 export function readSource(record: CallRecord, path: string): SourceValue {
-  if (path === 'vendorName') return ownValue(VENDOR_NAMES, record.vendor) ?? record.vendor;
+  if (path === 'vendorName') return vendorDefinition(record.vendor)?.displayName ?? record.vendor;
   if (path === 'summary') return summaryItem(record)?.result ?? null;
   let value: unknown = record;
   for (const segment of path.split('.')) {

@@ -1,8 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CompiledQuery, sql, type Selectable, type Transaction } from 'kysely';
-import type { InboxItem } from '../vendors/vendor-webhook.js';
-import { contentDigest } from './content-digest.js';
+import { contentDigest } from '../common/content-digest.js';
 import { INBOX_STATUSES, type InboxEventTable, type InboxStatus, type StoreDb, type StoreSchema } from './database.js';
+
+/** One event of a delivery, as a vendor's webhook splitter produced it (`InboxItem` in `src/vendors/` has this shape). */
+export interface NewInboxEvent {
+  /** Per-vendor identity of the event: a repeated delivery has the same key and stores nothing new. */
+  eventKey: string;
+  eventName: string;
+  payload: unknown;
+}
 
 export const STORE_DB = Symbol('STORE_DB');
 
@@ -33,7 +40,7 @@ interface PreparedInsert {
 
 interface PendingDelivery {
   vendor: string;
-  items: InboxItem[];
+  items: NewInboxEvent[];
   correlationId: string;
   at: string;
   resolve: (result: StoreDeliveryResult) => void;
@@ -62,7 +69,7 @@ export class InboxRepository {
    * share one transaction (group commit): the store's per-transaction cost is paid once per burst, not per webhook,
    * and each sender still gets its answer only after its events are durable.
    */
-  storeDelivery(vendor: string, items: InboxItem[], correlationId: string, now: Date): Promise<StoreDeliveryResult> {
+  storeDelivery(vendor: string, items: NewInboxEvent[], correlationId: string, now: Date): Promise<StoreDeliveryResult> {
     return new Promise((resolve, reject) => {
       this.group.push({ vendor, items, correlationId, at: now.toISOString(), resolve, reject });
       if (this.group.length === 1) setImmediate(() => void this.commitGroup());

@@ -1,6 +1,6 @@
-import type { ConnectorSettings, VendorId } from '../config/connector-settings.js';
+import type { ConnectorSettings } from '../config/mapping/mapping-settings.js';
 import { HubSpotError, HubSpotOutcomeUnknownError, HubSpotPermanentError, NO_DETAILS, refusalDetail } from '../hubspot/hubspot-errors.js';
-import type { HubSpotProvisioner } from '../hubspot/hubspot-provisioner.js';
+import type { HubSpotProvisioner } from './hubspot-provisioner.js';
 import type { BatchOutcome, HubSpotPort, InputFailure, ObjectUpdateInput } from '../hubspot/hubspot.port.js';
 import type { AppLogger } from '../logging/app-logger.js';
 import { mergeCallRecords } from '../mapping/call-record-merge.js';
@@ -10,6 +10,7 @@ import { callWrite, contactPlan, intentionValue, tagValues, type ContactPlan } f
 import type { CallLedgerRow, LedgerRepository } from '../store/ledger.repository.js';
 import type { CallRecord } from '../vendors/call-record.js';
 import { ContactResolver, explainRefusal, isRequiredFailure, type ContactResolution, type ResolveOptions } from './contact-resolver.js';
+import { ownValue } from '../common/own-value.js';
 
 export interface SyncItem {
   /** The caller's reference (the inbox event id). */
@@ -139,7 +140,7 @@ export class HubSpotSyncService {
     const names = connectorPropertyNames(settings);
 
     const syncable = items.filter((item) => {
-      const events = settings.vendors[item.record.vendor as VendorId]?.events;
+      const events = ownValue(settings.vendors, item.record.vendor)?.events;
       const listed = events && (events.create.includes(item.record.eventName) || events.update.includes(item.record.eventName));
       if (!listed) book.settleRef(item.ref, { kind: 'skipped', reason: `${item.record.eventName} is not configured to create or update calls` });
       return listed;
@@ -201,7 +202,7 @@ export class HubSpotSyncService {
     const groups = new Map<string, CallGroup>();
     for (const item of items) {
       const key = vendorCallKey(item.record);
-      const mayCreate = settings.vendors[item.record.vendor as VendorId]!.events.create.includes(item.record.eventName);
+      const mayCreate = ownValue(settings.vendors, item.record.vendor)?.events.create.includes(item.record.eventName) ?? false;
       const group = groups.get(key);
       if (group) {
         group.refs.push(item.ref);

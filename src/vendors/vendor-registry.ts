@@ -1,27 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
-import { intentionLabels, VENDOR_IDS, type ConnectorSettings, type VendorId, type VendorSettings } from '../config/connector-settings.js';
-import type { MappingContext, VendorMapper } from './vendor-mapper.js';
-import type { VendorWebhook } from './vendor-webhook.js';
-import { VoiceFoxMapper } from './voicefox/voicefox.mapper.js';
-import { VoiceFoxWebhook } from './voicefox/voicefox.webhook.js';
-import { YunfuMapper } from './yunfu/yunfu.mapper.js';
-import { YunfuWebhook } from './yunfu/yunfu.webhook.js';
+import { intentionLabels, type ConnectorSettings, type VendorSettings } from '../config/mapping/mapping-settings.js';
+import type { VendorDefinition } from './vendor-definition.js';
+import type { MappingContext } from './vendor-mapper.js';
+import { vendorDefinitions } from './vendors.js';
+import { ownValue } from '../common/own-value.js';
 
-export interface Vendor {
-  id: VendorId;
-  webhook: VendorWebhook;
-  mapper: VendorMapper;
+/** A vendor under the mapping in force: its definition with its settings and mapping context. */
+export interface Vendor extends VendorDefinition {
   settings: VendorSettings;
   mappingContext: MappingContext;
 }
-
-/** Every supported vendor: adding one is its webhook splitter, its mapper and a line here. */
-const VENDOR_PARTS: Record<VendorId, { webhook: VendorWebhook; mapper: VendorMapper }> = {
-  voicefox: { webhook: new VoiceFoxWebhook(), mapper: new VoiceFoxMapper() },
-  yunfu: { webhook: new YunfuWebhook(), mapper: new YunfuMapper() },
-};
 
 /** The vendors under the mapping in force: their settings follow a reload. */
 @Injectable()
@@ -54,16 +44,18 @@ export class VendorRegistry {
 
 /** The vendors under a given mapping (also for tools that run without the application). */
 export function buildVendors(settings: ConnectorSettings, now: () => Date): Map<string, Vendor> {
-  return new Map(
-    VENDOR_IDS.map((id) => {
-      const vendorSettings = settings.vendors[id];
-      const mappingContext: MappingContext = {
-        timeZone: vendorSettings.timeZone,
-        defaultRegion: vendorSettings.defaultRegion,
-        intentionLabels: intentionLabels(vendorSettings),
-        now,
-      };
-      return [id, { id, ...VENDOR_PARTS[id], settings: vendorSettings, mappingContext }];
-    }),
-  );
+  const vendors = new Map<string, Vendor>();
+  for (const definition of vendorDefinitions()) {
+    const vendorSettings = ownValue(settings.vendors, definition.id);
+    // Settings read before a vendor was registered have no entry for it: such a vendor is not served.
+    if (!vendorSettings) continue;
+    const mappingContext: MappingContext = {
+      timeZone: vendorSettings.timeZone,
+      defaultRegion: vendorSettings.defaultRegion,
+      intentionLabels: intentionLabels(vendorSettings),
+      now,
+    };
+    vendors.set(definition.id, { ...definition, settings: vendorSettings, mappingContext });
+  }
+  return vendors;
 }

@@ -4,7 +4,8 @@ import type { BlockList } from 'node:net';
 import { SourceForbiddenError, UnknownVendorError, UnauthorizedError } from '../common/app-error.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { APP_ENV } from '../config/config.tokens.js';
-import { buildAllowList, type VendorId, type VendorSettings } from '../config/connector-settings.js';
+import { buildAllowList } from './sender-allow-list.js';
+import { type VendorSettings } from '../config/mapping/mapping-settings.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { InboxRepository } from '../store/inbox.repository.js';
 import { InboxSignal } from '../store/inbox-signal.js';
@@ -29,7 +30,6 @@ export interface IngestRequest {
  */
 @Injectable()
 export class WebhookIngestService {
-  private readonly secrets: Record<VendorId, string | null>;
   private readonly allowLists = new WeakMap<VendorSettings, BlockList | null>();
 
   constructor(
@@ -39,9 +39,7 @@ export class WebhookIngestService {
     private readonly throttle: AuthThrottle,
     @Inject(APP_ENV) private readonly env: AppEnv,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {
-    this.secrets = { voicefox: env.voicefoxWebhookSecret, yunfu: env.yunfuWebhookSecret };
-  }
+  ) {}
 
   async ingest({ vendorId, pathSecret, request, correlationId }: IngestRequest): Promise<Record<string, unknown>> {
     const vendor = this.vendors.find(vendorId);
@@ -62,12 +60,9 @@ export class WebhookIngestService {
 
   /** A vendor whose secret is not configured is closed: every request is refused. */
   private authenticate(vendor: Vendor, request: Request, pathSecret: string | undefined): void {
-    const expected = this.secrets[vendor.id];
+    const expected = ownValue(this.env.webhookSecrets, vendor.id) ?? null;
     if (expected === null) throw new UnauthorizedError(`webhooks for ${vendor.id} are closed: no secret is configured`);
-    const presented =
-      vendor.id === 'yunfu'
-        ? [pathSecret, header(request, 'authorization'), header(request, 'x-webhook-secret')]
-        : [header(request, 'authorization')];
+    const presented = vendor.secret.from.map((place) => (place === 'path' ? pathSecret : header(request, place)));
     // Every candidate is compared, so that timing does not tell which one was tried.
     const matches = presented.map((candidate) => secretMatches(candidate, expected));
     if (!matches.includes(true)) {

@@ -2,6 +2,7 @@ import { Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { UnknownVendorError } from '../common/app-error.js';
+import { vendorDefinition } from '../vendors/vendors.js';
 import { WebhookIngestService } from './webhook-ingest.service.js';
 
 const SAFE_REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -17,7 +18,7 @@ export class WebhooksController {
     return this.ingest.ingest({ vendorId: vendor, request, correlationId: correlationIdFor(request, response) });
   }
 
-  /** Yunfu cannot send headers we know of, so its secret may be the last path segment. */
+  /** For vendors that cannot send headers (Yunfu), the secret may be the last path segment (see their definition). */
   @Post(':vendor/:secret')
   @HttpCode(200)
   receiveWithPathSecret(
@@ -26,7 +27,7 @@ export class WebhooksController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    if (vendor !== 'yunfu') throw new UnknownVendorError();
+    if (!vendorDefinition(vendor)?.secret.from.includes('path')) throw new UnknownVendorError();
     return this.ingest.ingest({ vendorId: vendor, pathSecret: secret, request, correlationId: correlationIdFor(request, response) });
   }
 }

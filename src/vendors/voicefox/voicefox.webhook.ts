@@ -1,6 +1,6 @@
 import { callIdText, validateEnvelope, validatePayload } from '../../common/payload-validation.js';
 import type { InboxItem, VendorWebhook } from '../vendor-webhook.js';
-import { contentDigest } from '../../store/content-digest.js';
+import { contentDigest } from '../../common/content-digest.js';
 import { VOICEFOX_CALL_EVENTS, VoiceFoxCallData, VoiceFoxEnvelope } from './voicefox.payload.js';
 
 /**

@@ -1,5 +1,5 @@
 import { callIdText, PayloadValidationError, validateEnvelope, validatePayload } from '../../common/payload-validation.js';
-import { contentDigest } from '../../store/content-digest.js';
+import { contentDigest } from '../../common/content-digest.js';
 import type { InboxItem, VendorWebhook } from '../vendor-webhook.js';
 import { YunfuCall, YunfuCallback } from './yunfu.payload.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ownValue } from '../common/own-value.js';
+import { ownValue } from './own-value.js';
 
 /**
  * SHA-256 of a JSON value with object keys sorted, so that the same content re-serialised in another key order or

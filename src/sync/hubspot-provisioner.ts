@@ -1,10 +1,11 @@
-import { DEFAULT_OUTCOMES, type ConnectorSettings } from '../config/connector-settings.js';
+import { DEFAULT_OUTCOMES } from '../mapping/hubspot-call-outcomes.js';
+import { type ConnectorSettings } from '../config/mapping/mapping-settings.js';
 import type { AppLogger } from '../logging/app-logger.js';
 import { callPropertyDefinitions, connectorPropertyNames, contactPropertyDefinitions, optionalCallProperties } from '../mapping/connector-properties.js';
 import { resolveOutcome } from '../mapping/hubspot-write-plan.js';
 import { sourceKind } from '../mapping/source-fields.js';
-import { HubSpotPermanentError } from './hubspot-errors.js';
-import type { HubSpotObjectType, HubSpotPort, PropertyDefinition, PropertyOption } from './hubspot.port.js';
+import { HubSpotPermanentError } from '../hubspot/hubspot-errors.js';
+import type { HubSpotObjectType, HubSpotPort, PropertyDefinition, PropertyOption } from '../hubspot/hubspot.port.js';
 
 /**
  * HubSpot's limit on the options of one enumeration property (knowledge base, "Property field types": up to 5,000

@@ -1,16 +1,16 @@
 import { PayloadValidationError } from '../common/payload-validation.js';
 import { UnknownVendorError } from '../common/app-error.js';
-import type { ConnectorSettings } from '../config/connector-settings.js';
+import type { ConnectorSettings } from '../config/mapping/mapping-settings.js';
 import { HubSpotError } from '../hubspot/hubspot-errors.js';
 import type { HubSpotPort, Properties } from '../hubspot/hubspot.port.js';
 import type { LedgerRepository } from '../store/ledger.repository.js';
-import { holdsNumber, nationalVariants } from '../sync/contact-resolver.js';
+import { holdsNumber, nationalVariants } from '../sync/contact-matching.js';
 import type { CallRecord } from '../vendors/call-record.js';
 import { buildVendors } from '../vendors/vendor-registry.js';
-import { mergeCallRecords } from './call-record-merge.js';
-import { connectorPropertyNames } from './connector-properties.js';
-import { vendorCallKey } from './hubspot-call-mapping.js';
-import { callWrite, contactPlan, contactWrite } from './hubspot-write-plan.js';
+import { mergeCallRecords } from '../mapping/call-record-merge.js';
+import { connectorPropertyNames } from '../mapping/connector-properties.js';
+import { vendorCallKey } from '../mapping/hubspot-call-mapping.js';
+import { callWrite, contactPlan, contactWrite } from '../mapping/hubspot-write-plan.js';
 import { ownValue } from '../common/own-value.js';
 
 export interface CallPreview {
@@ -109,7 +109,7 @@ export class MappingPreview {
     const key = vendorCallKey(incoming);
     const knownCall = (await this.ledger?.calls([key]))?.get(key);
     const record = knownCall?.record ? mergeCallRecords(JSON.parse(knownCall.record) as CallRecord, incoming) : incoming;
-    const events = settings.vendors[record.vendor as keyof ConnectorSettings['vendors']].events;
+    const events = ownValue(settings.vendors, record.vendor)?.events ?? { create: [], update: [] };
     const e164 = record.customer.phone.e164;
 
     let contact: CallPreview['contact'];

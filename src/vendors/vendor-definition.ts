@@ -1,0 +1,28 @@
+import type { VendorMapper } from './vendor-mapper.js';
+import type { VendorWebhook } from './vendor-webhook.js';
+
+/** Where a vendor's shared secret may arrive: the last path segment, `Authorization`, or `X-Webhook-Secret`. */
+export type SecretPlace = 'path' | 'authorization' | 'x-webhook-secret';
+
+/**
+ * Everything the connector knows about one AI-call platform, in that vendor's folder. The env schema, the webhook
+ * controller and ingest service, the mapping config and the source fields all read it through `vendors.ts`.
+ */
+export interface VendorDefinition {
+  /** The id in URLs (`/webhooks/<id>`), in `config/mapping.yaml` (`vendors.<id>`) and on stored events. */
+  readonly id: string;
+  /** The vendor's name as people write it (`{{vendorName}}` in templates, the call's vendor property). */
+  readonly displayName: string;
+  /** The events that carry a call: what `events.create` / `events.update` may name (all create by default). */
+  readonly callEvents: readonly string[];
+  /** The environment setting that holds the shared secret, and where a delivery may present it. */
+  readonly secret: { readonly setting: string; readonly from: readonly SecretPlace[] };
+  /** The reply body unless `reply:` is configured; string values may use {{received}}, {{stored}}, {{duplicates}}. */
+  readonly defaultReply: Readonly<Record<string, unknown>>;
+  /** Where the vendor's naive local times and national numbers are read unless `timeZone`/`defaultRegion` say. */
+  readonly defaults: { readonly timeZone: string; readonly defaultRegion: string };
+  /** Validates a delivery's envelope against the vendor's payload schema and splits it into inbox events. */
+  readonly webhook: VendorWebhook;
+  /** Validates one stored event against the payload schema and maps it to call records (pure). */
+  readonly mapper: VendorMapper;
+}
