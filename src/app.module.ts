@@ -1,25 +1,18 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { AdminController } from './admin/admin.controller.js';
+import { AdminModule } from './admin/admin.module.js';
 import { AppExceptionFilter } from './common/app-exception.filter.js';
-import { HubSpotProvisioner, portalOutcomes } from './sync/hubspot-provisioner.js';
-import { HUBSPOT_PORT, type HubSpotPort } from './hubspot/hubspot.port.js';
-import { MappingPreview } from './admin/mapping-preview.js';
-import { HttpMetrics } from './metrics/http-metrics.js';
-import { MetricsController } from './metrics/metrics.controller.js';
-import { LedgerRepository } from './store/ledger.repository.js';
 import { AppConfigModule, type AppConfigOptions } from './config/config.module.js';
 import { HealthController } from './health/health.controller.js';
 import { HubSpotModule } from './hubspot/hubspot.module.js';
 import type { AppLogger } from './logging/app-logger.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { HttpMetrics } from './metrics/http-metrics.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { StoreModule } from './store/store.module.js';
-import { InboxWorker } from './sync/inbox-worker.service.js';
-import { VendorRegistry } from './vendors/vendor-registry.js';
-import { AuthThrottle } from './webhooks/auth-throttle.js';
-import { WebhookIngestService } from './webhooks/webhook-ingest.service.js';
-import { WebhooksController } from './webhooks/webhooks.controller.js';
+import { SyncModule } from './sync/sync.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 export interface AppModuleOptions extends AppConfigOptions {
   logger: AppLogger;
@@ -27,27 +20,27 @@ export interface AppModuleOptions extends AppConfigOptions {
   controllers?: Array<Type<unknown>>;
 }
 
+/**
+ * The application: webhooks in, the store, sync to HubSpot, the admin API, health and metrics. Configuration and the
+ * logger are global (every module reads them); every other module names what it uses in its `imports`.
+ */
 @Module({})
 export class AppModule {
   static forRoot(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [LoggingModule.forRoot(options.logger), AppConfigModule.forRoot(options), StoreModule, HubSpotModule, TerminusModule.forRoot({ logger: false })],
-      controllers: [WebhooksController, HealthController, AdminController, MetricsController, ...(options.controllers ?? [])],
-      providers: [
-        { provide: APP_FILTER, useClass: AppExceptionFilter },
-        VendorRegistry,
-        WebhookIngestService,
-        AuthThrottle,
-        InboxWorker,
-        HttpMetrics,
-        {
-          provide: MappingPreview,
-          inject: [LedgerRepository, HUBSPOT_PORT, HubSpotProvisioner],
-          useFactory: (ledger: LedgerRepository, hubspot: HubSpotPort, provisioner: HubSpotProvisioner) =>
-            new MappingPreview(ledger, hubspot, async () => (provisioner.isProvisioned ? provisioner.outcomeIds : portalOutcomes(hubspot))),
-        },
+      imports: [
+        LoggingModule.forRoot(options.logger),
+        AppConfigModule.forRoot(options),
+        StoreModule,
+        HubSpotModule,
+        WebhooksModule,
+        SyncModule,
+        AdminModule,
+        TerminusModule.forRoot({ logger: false }),
       ],
+      controllers: [HealthController, MetricsController, ...(options.controllers ?? [])],
+      providers: [{ provide: APP_FILTER, useClass: AppExceptionFilter }, HttpMetrics],
     };
   }
 }

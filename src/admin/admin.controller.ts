@@ -9,10 +9,11 @@ import { parseJsonBody, readBody } from '../webhooks/request-body.reader.js';
 import { AuthThrottle } from '../webhooks/auth-throttle.js';
 import { secretMatches } from '../webhooks/webhook-auth.js';
 import { senderAddress } from '../webhooks/webhook-ingest.service.js';
+import { vendorIds } from '../vendors/vendors.js';
 
 class MissingVendorError extends AppError {
   constructor() {
-    super('invalid_request', 400, 'vendor: give the vendor as ?vendor=voicefox or ?vendor=yunfu');
+    super('invalid_request', 400, `vendor: give the vendor as ${vendorIds().map((id) => `?vendor=${id}`).join(' or ')}`);
   }
 }
 

@@ -1,18 +1,12 @@
-import { Global, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { dirname, join } from 'node:path';
-import { CLOCK, type Clock } from '../common/clock.js';
 import { APP_ENV } from '../config/config.tokens.js';
-import { ConnectorConfig } from '../config/connector-config.service.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { HubSpotEmulator } from '../hubspot-emulator/hubspot-emulator.js';
 import { AppLogger } from '../logging/app-logger.js';
-import { LedgerRepository } from '../store/ledger.repository.js';
-import { HubSpotSyncService } from '../sync/hubspot-sync.service.js';
-import { HubSpotError } from './hubspot-errors.js';
-import { HubSpotProvisioner } from '../sync/hubspot-provisioner.js';
 import { HubSpotSdkAdapter } from './hubspot-sdk.adapter.js';
 import { HubSpotStatus } from './hubspot-status.js';
-import { HUBSPOT_PORT } from './hubspot.port.js';
+import { HUBSPOT_PORT, type HubSpotPort } from './hubspot.port.js';
 
 export const HUBSPOT_CONNECTION = Symbol('HUBSPOT_CONNECTION');
 
@@ -36,27 +30,10 @@ class HubSpotConnectionLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** A reloaded mapping is checked against the portal before it goes live; where HubSpot cannot be asked, it is not. */
-@Injectable()
-class PortalCheckRegistration implements OnModuleInit {
-  constructor(
-    private readonly config: ConnectorConfig,
-    private readonly provisioner: HubSpotProvisioner,
-  ) {}
-
-  onModuleInit(): void {
-    this.config.setPortalCheck(async (settings) => {
-      try {
-        return await this.provisioner.check(settings);
-      } catch (error) {
-        if (error instanceof HubSpotError) return null;
-        throw error;
-      }
-    });
-  }
-}
-
-@Global()
+/**
+ * HubSpot as the rest of the connector sees it: the connection (a token, or the sandbox emulator), the port
+ * (`@InjectHubSpot()`, implemented by the SDK adapter) and the sync state shown in health and metrics.
+ */
 @Module({
   providers: [
     {
@@ -78,26 +55,13 @@ class PortalCheckRegistration implements OnModuleInit {
     },
     HubSpotConnectionLifecycle,
     HubSpotStatus,
-    LedgerRepository,
     {
       provide: HUBSPOT_PORT,
       inject: [HUBSPOT_CONNECTION, APP_ENV, AppLogger],
-      useFactory: (connection: HubSpotConnection, env: AppEnv, logger: AppLogger) =>
+      useFactory: (connection: HubSpotConnection, env: AppEnv, logger: AppLogger): HubSpotPort =>
         new HubSpotSdkAdapter({ accessToken: connection.accessToken, baseUrl: connection.baseUrl, ...env.hubspot, logger }),
     },
-    {
-      provide: HubSpotProvisioner,
-      inject: [HUBSPOT_PORT, AppLogger],
-      useFactory: (port: HubSpotSdkAdapter, logger: AppLogger) => new HubSpotProvisioner(port, logger),
-    },
-    {
-      provide: HubSpotSyncService,
-      inject: [HUBSPOT_PORT, HubSpotProvisioner, LedgerRepository, APP_ENV, AppLogger, CLOCK],
-      useFactory: (port: HubSpotSdkAdapter, provisioner: HubSpotProvisioner, ledger: LedgerRepository, env: AppEnv, logger: AppLogger, clock: Clock) =>
-        new HubSpotSyncService(port, provisioner, ledger, { searchLagMs: env.hubspot.searchLagMs }, logger, () => clock.now()),
-    },
-    PortalCheckRegistration,
   ],
-  exports: [HUBSPOT_CONNECTION, HUBSPOT_PORT, HubSpotStatus, HubSpotProvisioner, HubSpotSyncService, LedgerRepository],
+  exports: [HUBSPOT_CONNECTION, HUBSPOT_PORT, HubSpotStatus],
 })
 export class HubSpotModule {}

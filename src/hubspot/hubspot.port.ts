@@ -2,9 +2,13 @@
  * Everything the connector asks of HubSpot. Only the SDK adapter implements it (and only it imports
  * `@hubspot/api-client`); the sync logic and its unit tests see nothing but this interface.
  */
+import { Inject } from '@nestjs/common';
 import type { HubSpotErrorDetails } from './hubspot-errors.js';
 
 export const HUBSPOT_PORT = Symbol('HUBSPOT_PORT');
+
+/** Injects the HubSpot port (`@InjectHubSpot() hubspot: HubSpotPort`): the adapter in the application, a fake in unit tests. */
+export const InjectHubSpot = (): PropertyDecorator & ParameterDecorator => Inject(HUBSPOT_PORT);
 
 export type HubSpotObjectType = 'contacts' | 'calls';
 

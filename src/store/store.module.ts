@@ -1,9 +1,10 @@
-import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { openSqliteStore, type StoreDb } from './database.js';
 import { InboxRepository, STORE_DB } from './inbox.repository.js';
 import { InboxSignal } from './inbox-signal.js';
+import { LedgerRepository } from './ledger.repository.js';
 import { migrateToLatest } from './migrations/migrations.js';
 
 @Injectable()
@@ -16,7 +17,7 @@ class StoreLifecycle implements OnApplicationShutdown {
   }
 }
 
-@Global()
+/** The durable store: the inbox (queue, audit log, dedupe) and the sync's ledgers, on the SQLite file. */
 @Module({
   providers: [
     {
@@ -31,7 +32,8 @@ class StoreLifecycle implements OnApplicationShutdown {
     StoreLifecycle,
     InboxRepository,
     InboxSignal,
+    LedgerRepository,
   ],
-  exports: [STORE_DB, InboxRepository, InboxSignal],
+  exports: [STORE_DB, InboxRepository, InboxSignal, LedgerRepository],
 })
 export class StoreModule {}

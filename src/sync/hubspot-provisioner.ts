@@ -1,11 +1,12 @@
+import { Injectable } from '@nestjs/common';
 import { DEFAULT_OUTCOMES } from '../mapping/hubspot-call-outcomes.js';
 import { type ConnectorSettings } from '../config/mapping/mapping-settings.js';
-import type { AppLogger } from '../logging/app-logger.js';
+import { AppLogger } from '../logging/app-logger.js';
 import { callPropertyDefinitions, connectorPropertyNames, contactPropertyDefinitions, optionalCallProperties } from '../mapping/connector-properties.js';
 import { resolveOutcome } from '../mapping/hubspot-write-plan.js';
 import { sourceKind } from '../mapping/source-fields.js';
 import { HubSpotPermanentError } from '../hubspot/hubspot-errors.js';
-import type { HubSpotObjectType, HubSpotPort, PropertyDefinition, PropertyOption } from '../hubspot/hubspot.port.js';
+import { InjectHubSpot, type HubSpotObjectType, type HubSpotPort, type PropertyDefinition, type PropertyOption } from '../hubspot/hubspot.port.js';
 
 /**
  * HubSpot's limit on the options of one enumeration property (knowledge base, "Property field types": up to 5,000
@@ -51,6 +52,7 @@ interface PortalView {
  * the portal (exists, type fits, static enumeration values are options), resolves configured call outcomes, and
  * keeps enumeration options ahead of the values written.
  */
+@Injectable()
 export class HubSpotProvisioner {
   /** Known options of enumeration properties, `objectType.name` → values. */
   private readonly options = new Map<string, Set<string>>();
@@ -65,7 +67,7 @@ export class HubSpotProvisioner {
   readonly warnings = new Map<string, string>();
 
   constructor(
-    private readonly hubspot: HubSpotPort,
+    @InjectHubSpot() private readonly hubspot: HubSpotPort,
     private readonly logger: AppLogger,
   ) {}
 

@@ -1,13 +1,15 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CLOCK, type Clock } from '../common/clock.js';
 import type { ConnectorSettings } from '../config/mapping/mapping-settings.js';
 import { HubSpotError, HubSpotOutcomeUnknownError, HubSpotPermanentError, NO_DETAILS, refusalDetail } from '../hubspot/hubspot-errors.js';
-import type { HubSpotProvisioner } from './hubspot-provisioner.js';
-import type { BatchOutcome, HubSpotPort, InputFailure, ObjectUpdateInput } from '../hubspot/hubspot.port.js';
-import type { AppLogger } from '../logging/app-logger.js';
+import { HubSpotProvisioner } from './hubspot-provisioner.js';
+import { InjectHubSpot, type BatchOutcome, type HubSpotPort, type InputFailure, type ObjectUpdateInput } from '../hubspot/hubspot.port.js';
+import { AppLogger } from '../logging/app-logger.js';
 import { mergeCallRecords } from '../mapping/call-record-merge.js';
 import { callPropertyDefinitions, connectorPropertyNames, type ConnectorPropertyNames } from '../mapping/connector-properties.js';
 import { vendorCallKey } from '../mapping/hubspot-call-mapping.js';
 import { callWrite, contactPlan, intentionValue, tagValues, type ContactPlan } from '../mapping/hubspot-write-plan.js';
-import type { CallLedgerRow, LedgerRepository } from '../store/ledger.repository.js';
+import { LedgerRepository, type CallLedgerRow } from '../store/ledger.repository.js';
 import type { CallRecord } from '../vendors/call-record.js';
 import { ContactResolver, explainRefusal, isRequiredFailure, type ContactResolution, type ResolveOptions } from './contact-resolver.js';
 import { ownValue } from '../common/own-value.js';
@@ -37,6 +39,8 @@ export interface SyncOutcome {
   results: Map<number, SyncResult>;
   interruption: unknown;
 }
+
+export const SYNC_OPTIONS = Symbol('SYNC_OPTIONS');
 
 export interface SyncOptions {
   /**
@@ -99,18 +103,22 @@ type Heal = 'contact' | 'options' | 'properties' | 'call-gone' | 'mapping';
  * the pass with the records not yet written handed back, to be tried again unchanged: every step is idempotent,
  * and a create whose outcome is unknown is looked up before it is ever sent again.
  */
+@Injectable()
 export class HubSpotSyncService {
   private readonly contacts: ContactResolver;
 
+  private readonly now: () => Date;
+
   constructor(
-    private readonly hubspot: HubSpotPort,
+    @InjectHubSpot() private readonly hubspot: HubSpotPort,
     private readonly provisioner: HubSpotProvisioner,
     private readonly ledger: LedgerRepository,
-    private readonly options: SyncOptions,
+    @Inject(SYNC_OPTIONS) private readonly options: SyncOptions,
     private readonly logger: AppLogger,
-    private readonly now: () => Date,
+    @Inject(CLOCK) clock: Clock,
   ) {
-    this.contacts = new ContactResolver(hubspot, ledger, logger, now);
+    this.now = () => clock.now();
+    this.contacts = new ContactResolver(hubspot, ledger, logger, this.now);
   }
 
   /** What an admin should know while sync goes on (an option limit reached, a property HubSpot refused). */

@@ -10,7 +10,7 @@ import type { AppEnv } from '../config/env.schema.js';
 import { HubSpotAuthError, HubSpotDailyLimitError, HubSpotError, HubSpotRetryableError, refusalDetail } from '../hubspot/hubspot-errors.js';
 import { ProvisioningError } from './hubspot-provisioner.js';
 import { HubSpotStatus } from '../hubspot/hubspot-status.js';
-import { HUBSPOT_PORT, type HubSpotPort } from '../hubspot/hubspot.port.js';
+import { InjectHubSpot, type HubSpotPort } from '../hubspot/hubspot.port.js';
 import { AppLogger } from '../logging/app-logger.js';
 import { InboxRepository, type EventOutcome, type InboxEventRow } from '../store/inbox.repository.js';
 import { InboxSignal } from '../store/inbox-signal.js';
@@ -64,7 +64,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly config: ConnectorConfig,
     private readonly status: HubSpotStatus,
     private readonly logger: AppLogger,
-    @Inject(HUBSPOT_PORT) private readonly hubspot: HubSpotPort,
+    @InjectHubSpot() private readonly hubspot: HubSpotPort,
     @Inject(APP_ENV) private readonly env: AppEnv,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}

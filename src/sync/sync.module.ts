@@ -1,0 +1,45 @@
+import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import { APP_ENV } from '../config/config.tokens.js';
+import { ConnectorConfig } from '../config/connector-config.service.js';
+import type { AppEnv } from '../config/env.schema.js';
+import { HubSpotError } from '../hubspot/hubspot-errors.js';
+import { HubSpotModule } from '../hubspot/hubspot.module.js';
+import { StoreModule } from '../store/store.module.js';
+import { VendorsModule } from '../vendors/vendors.module.js';
+import { HubSpotProvisioner } from './hubspot-provisioner.js';
+import { HubSpotSyncService, SYNC_OPTIONS, type SyncOptions } from './hubspot-sync.service.js';
+import { InboxWorker } from './inbox-worker.service.js';
+
+/** A reloaded mapping is checked against the portal before it goes live; where HubSpot cannot be asked, it is not. */
+@Injectable()
+class PortalCheckRegistration implements OnModuleInit {
+  constructor(
+    private readonly config: ConnectorConfig,
+    private readonly provisioner: HubSpotProvisioner,
+  ) {}
+
+  onModuleInit(): void {
+    this.config.setPortalCheck(async (settings) => {
+      try {
+        return await this.provisioner.check(settings);
+      } catch (error) {
+        if (error instanceof HubSpotError) return null;
+        throw error;
+      }
+    });
+  }
+}
+
+/** Stored events to HubSpot: the worker that claims them, the sync that writes them, the provisioner of properties. */
+@Module({
+  imports: [StoreModule, HubSpotModule, VendorsModule],
+  providers: [
+    { provide: SYNC_OPTIONS, inject: [APP_ENV], useFactory: (env: AppEnv): SyncOptions => ({ searchLagMs: env.hubspot.searchLagMs }) },
+    HubSpotProvisioner,
+    HubSpotSyncService,
+    InboxWorker,
+    PortalCheckRegistration,
+  ],
+  exports: [HubSpotProvisioner, HubSpotSyncService, InboxWorker],
+})
+export class SyncModule {}
