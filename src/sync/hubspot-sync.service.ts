@@ -11,25 +11,11 @@ import { vendorCallKey } from '../mapping/hubspot-call-mapping.js';
 import { callWrite, contactPlan, intentionValue, tagValues, type ContactPlan } from '../mapping/hubspot-write-plan.js';
 import { LedgerRepository, type CallLedgerRow } from '../store/ledger.repository.js';
 import type { CallRecord } from '../vendors/call-record.js';
+import { callWriteFailure as failureResult, contactPlans, groupByCall, holdUpdateOnly, mergeOntoLedger, planCallWrites, selectConfigured, setAsideWithoutPhone, type CallGroup, type CallUpdate, type SyncItem, type SyncResult } from './sync-plan.js';
 import { ContactResolver, explainRefusal, isRequiredFailure, type ContactResolution, type ResolveOptions } from './contact-resolver.js';
 import { ownValue } from '../common/own-value.js';
 
-export interface SyncItem {
-  /** The caller's reference (the inbox event id). */
-  ref: number;
-  record: CallRecord;
-  /** When the connector received the event: the call's time if the vendor sent none. */
-  receivedAt: string;
-}
 
-export type SyncResult =
-  | { kind: 'synced'; contactId: string | null; callId: string; warning?: string }
-  | { kind: 'skipped'; reason: string }
-  /** Failed this time: tried again later, counting an attempt (dead once attempts run out). */
-  | { kind: 'retry'; reason: string; notBefore?: Date }
-  /** Not the call's fault (HubSpot's search must catch up first): tried again at `notBefore`, no attempt counted. */
-  | { kind: 'wait'; reason: string; notBefore: Date }
-  | { kind: 'dead'; reason: string };
 
 /**
  * What a sync did. `interruption`: HubSpot as a whole stopped answering or refused (outage, daily limit, auth, a
@@ -61,17 +47,7 @@ function createBatchSize(tries: number): number {
   return tries < 3 ? BATCH : Math.max(1, 16 >> (tries - 2));
 }
 
-interface CallGroup {
-  key: string;
-  refs: number[];
-  records: CallRecord[];
-  record: CallRecord;
-  receivedAt: string;
-  /** Some event of the group may create the call (per `vendors.<v>.events`). */
-  mayCreate: boolean;
-}
 
-type CallUpdate = CallGroup & { callId: string };
 
 /** What one sync pass shares between its steps. */
 interface Pass {
@@ -142,90 +118,38 @@ export class HubSpotSyncService {
     }
   }
 
+  /** The phases of one pass (see `sync-plan.ts`), in order; each write settles the events it concerns. */
   private async run(items: SyncItem[], settings: ConnectorSettings, book: ResultBook, options: ResolveOptions): Promise<void> {
     if (items.length === 0) return;
     await this.provisioner.ensureReady(settings, this.now().getTime());
     const names = connectorPropertyNames(settings);
 
-    const syncable = items.filter((item) => {
-      const events = ownValue(settings.vendors, item.record.vendor)?.events;
-      const listed = events && (events.create.includes(item.record.eventName) || events.update.includes(item.record.eventName));
-      if (!listed) book.settleRef(item.ref, { kind: 'skipped', reason: `${item.record.eventName} is not configured to create or update calls` });
-      return listed;
-    });
-    const { groups, ledger } = await this.groupByCall(syncable, settings);
+    const { syncable, skipped } = selectConfigured(items, settings);
+    for (const { refs, result } of skipped) book.settle(refs, result);
+    const groups = groupByCall(syncable, settings);
+    const ledger = await this.ledger.calls(groups.map((group) => group.key));
+    mergeOntoLedger(groups, ledger);
     for (const group of groups) book.expect(group.refs);
 
-    // Update-only events of a call that does not exist yet: keep their data for the event that creates it.
-    const deferred = groups.filter((group) => !group.mayCreate && ledger.get(group.key)?.state !== 'synced');
+    const { deferred, active } = holdUpdateOnly(groups, ledger);
     await this.ledger.saveDeferred(deferred.map((group) => ({ key: group.key, record: group.record })), this.now());
     for (const group of deferred) book.settle(group.refs, { kind: 'skipped', reason: 'kept for the event that creates the call (this event only updates)' });
-    const active = groups.filter((group) => !deferred.includes(group));
 
-    const withoutPhone = active.filter((group) => group.record.customer.phone.e164 === null);
-    if (settings.hubspot.callsWithoutPhone === 'dead-letter') {
-      for (const group of withoutPhone) book.settle(group.refs, { kind: 'dead', reason: 'the call has no valid customer phone number, so no contact to log it on' });
-    }
-    const writable = settings.hubspot.callsWithoutPhone === 'dead-letter' ? active.filter((group) => !withoutPhone.includes(group)) : active;
+    const { writable, dead } = setAsideWithoutPhone(active, settings);
+    for (const { refs, result } of dead) book.settle(refs, result);
 
-    const recordsByNumber = new Map<string, CallRecord[]>();
-    for (const group of writable) {
-      const e164 = group.record.customer.phone.e164;
-      if (e164) recordsByNumber.set(e164, [...(recordsByNumber.get(e164) ?? []), ...group.records]);
-    }
-    const plans = new Map<string, ContactPlan>();
-    for (const [e164, records] of recordsByNumber) plans.set(e164, contactPlan(records, settings, names));
+    const plans = contactPlans(writable, settings, names);
     const contacts = await this.contacts.resolve(plans, names, settings.contact.create, options);
     const pass: Pass = { settings, names, plans, contacts, ledger, unlisted: await this.ensureOptions(writable, settings, names), dropped: new Map(), book };
 
-    const creates: CallGroup[] = [];
-    const updates: CallUpdate[] = [];
-    const unconfirmed: CallGroup[] = [];
-    for (const group of writable) {
-      const e164 = group.record.customer.phone.e164;
-      if (e164 && contacts.deferred.has(e164)) {
-        book.settle(group.refs, { kind: 'wait', reason: 'left for the next batch, to share its HubSpot contact search', notBefore: this.now() });
-        continue;
-      }
-      const contactFailure = e164 ? contacts.failures.get(e164) : undefined;
-      if (contactFailure) {
-        book.settle(group.refs, failureResult('contact', contactFailure));
-        continue;
-      }
-      const known = ledger.get(group.key);
-      if (known?.state === 'synced' && known.call_id) updates.push({ ...group, callId: known.call_id });
-      else if (known?.state === 'creating') unconfirmed.push(group);
-      else creates.push(group);
-    }
-    await this.recoverUnconfirmed(unconfirmed, ledger, pass, creates, updates);
+    const plan = planCallWrites(writable, contacts, ledger, this.now());
+    for (const { refs, result } of plan.settled) book.settle(refs, result);
+    await this.recoverUnconfirmed(plan.unconfirmed, ledger, pass, plan.creates, plan.updates);
 
     const failures = new Map<CallGroup, InputFailure>();
-    await this.createCalls(creates, pass, failures);
-    await this.updateCalls(updates, pass, failures);
+    await this.createCalls(plan.creates, pass, failures);
+    await this.updateCalls(plan.updates, pass, failures);
     await this.healAndRetry(failures, pass);
-  }
-
-  /** One group per vendor call, merged onto what the ledger holds; the ledger rows come back for the caller. */
-  private async groupByCall(items: SyncItem[], settings: ConnectorSettings): Promise<{ groups: CallGroup[]; ledger: Map<string, CallLedgerRow> }> {
-    const groups = new Map<string, CallGroup>();
-    for (const item of items) {
-      const key = vendorCallKey(item.record);
-      const mayCreate = ownValue(settings.vendors, item.record.vendor)?.events.create.includes(item.record.eventName) ?? false;
-      const group = groups.get(key);
-      if (group) {
-        group.refs.push(item.ref);
-        group.records.push(item.record);
-        group.record = mergeCallRecords(group.record, item.record);
-        group.mayCreate ||= mayCreate;
-      } else groups.set(key, { key, refs: [item.ref], records: [item.record], record: item.record, receivedAt: item.receivedAt, mayCreate });
-    }
-    // One write per vendor call: merged onto what the ledger holds from earlier events.
-    const ledger = await this.ledger.calls([...groups.keys()]);
-    for (const group of groups.values()) {
-      const known = ledger.get(group.key)?.record;
-      if (known) group.record = mergeCallRecords(JSON.parse(known) as CallRecord, group.record);
-    }
-    return { groups: [...groups.values()], ledger };
   }
 
   /**
@@ -423,7 +347,7 @@ export class HubSpotSyncService {
         const failure = healed?.failures.get(e164);
         if (id) pass.contacts.ids.set(e164, id);
         if (failure) {
-          pass.book.settle(group.refs, failureResult('contact', failure));
+          pass.book.settle(group.refs, failureResult('contact', failure, this.now()));
           settled.add(group);
         } else if (!id) {
           // The contact exists: the refusal was about something else.
@@ -461,7 +385,7 @@ export class HubSpotSyncService {
 
   private settleFailure(group: CallGroup, failure: InputFailure, pass: Pass): void {
     const sent = this.callProperties(group, pass, null);
-    pass.book.settle(group.refs, failureResult('call', explainRefusal(failure, 'calls', sent)));
+    pass.book.settle(group.refs, failureResult('call', explainRefusal(failure, 'calls', sent), this.now()));
   }
 
   private callProperties(group: CallGroup, pass: Pass, current: Record<string, string | null> | null): Record<string, string> {
@@ -530,11 +454,3 @@ function noResult(): InputFailure {
   return { retryable: true, status: null, category: null, message: 'HubSpot gave no result', correlationId: null, details: NO_DETAILS };
 }
 
-/** Before an input left unresolved by a batch HubSpot refused as a whole is sent again. */
-const UNRESOLVED_WAIT_MS = 5_000;
-
-function failureResult(what: 'contact' | 'call', failure: InputFailure): SyncResult {
-  const reason = `HubSpot refused the ${what}: ${failure.message}${refusalDetail(failure)}`;
-  if (failure.unresolved) return { kind: 'wait', reason: `${reason}; its part in that refusal is not known yet, so it is sent again`, notBefore: new Date(Date.now() + UNRESOLVED_WAIT_MS) };
-  return failure.retryable ? { kind: 'retry', reason } : { kind: 'dead', reason };
-}

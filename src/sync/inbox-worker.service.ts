@@ -16,7 +16,8 @@ import { InboxRepository, type EventOutcome, type InboxEventRow } from '../store
 import { InboxSignal } from '../store/inbox-signal.js';
 import type { CallRecord } from '../vendors/call-record.js';
 import { VendorRegistry } from '../vendors/vendor-registry.js';
-import { HubSpotSyncService, type SyncItem, type SyncResult } from './hubspot-sync.service.js';
+import { HubSpotSyncService } from './hubspot-sync.service.js';
+import type { SyncItem, SyncResult } from './sync-plan.js';
 
 /** A claimed batch not finished within this time is taken again by the next claim (the worker died). */
 const LEASE_MS = 5 * 60_000;
