@@ -1,10 +1,10 @@
+import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { dirname, join } from 'node:path';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { APP_ENV } from '../config/config.tokens.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
 import type { AppEnv } from '../config/env.schema.js';
-import { HubSpotEmulator } from '../hubspot-emulator/hubspot-emulator.js';
 import { AppLogger } from '../logging/app-logger.js';
 import { LedgerRepository } from '../store/ledger.repository.js';
 import { HubSpotSyncService } from '../sync/hubspot-sync.service.js';
