@@ -1,4 +1,4 @@
-import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
+import type { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { dirname, join } from 'node:path';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -66,7 +66,9 @@ class PortalCheckRegistration implements OnModuleInit {
         if (env.hubspotAccessToken !== null) {
           return { mode: 'hubspot', baseUrl: env.hubspotBaseUrl, accessToken: env.hubspotAccessToken, emulator: null };
         }
-        // Sandbox: the emulator runs in this process and keeps its portal next to the store.
+        // Sandbox: the emulator runs in this process and keeps its portal next to the store. Loaded only here, so
+        // a start with a token never loads it.
+        const { HubSpotEmulator } = await import('@ai-call-hubspot-connector/hubspot-emulator');
         const stateDir = env.database.file === ':memory:' ? null : dirname(env.database.file);
         const emulator = await HubSpotEmulator.start({
           port: env.hubspot.emulatorPort,
