@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 // that no other test shares the CPU (see test/load/).
 export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
+  // Workspace packages resolve to their TypeScript source (see tsconfig.json's customConditions).
+  ssr: { resolve: { conditions: ['@ai-call-hubspot-connector/source'] } },
   test: {
     include: ['test/load/**/*.test.ts'],
     environment: 'node',

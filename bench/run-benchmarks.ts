@@ -1,8 +1,8 @@
+import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import autocannon from 'autocannon';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { HubSpotEmulator } from '../src/hubspot-emulator/hubspot-emulator.js';
 import { chinaMobile, percentile, post, REPO_DIR, startProcess, VOICEFOX_SECRET, waitFor, YUNFU_SECRET, yunfuCall } from './bench-support.js';
 import { floorFlow, floorSearches } from './floor-flow.js';
 import { naiveFlow } from './naive-flow.js';

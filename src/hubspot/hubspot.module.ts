@@ -1,8 +1,8 @@
+import type { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { dirname, join } from 'node:path';
 import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
-import { HubSpotEmulator } from '../hubspot-emulator/hubspot-emulator.js';
 import { AppLogger } from '../logging/app-logger.js';
 import { HubSpotSdkAdapter } from './hubspot-sdk.adapter.js';
 import { HubSpotStatus } from './hubspot-status.js';
@@ -43,7 +43,9 @@ class HubSpotConnectionLifecycle implements OnApplicationShutdown {
         if (env.hubspotAccessToken !== null) {
           return { mode: 'hubspot', baseUrl: env.hubspotBaseUrl, accessToken: env.hubspotAccessToken, emulator: null };
         }
-        // Sandbox: the emulator runs in this process and keeps its portal next to the store.
+        // Sandbox: the emulator runs in this process and keeps its portal next to the store. Loaded only here, so
+        // a start with a token never loads it.
+        const { HubSpotEmulator } = await import('@ai-call-hubspot-connector/hubspot-emulator');
         const stateDir = env.database.file === ':memory:' ? null : dirname(env.database.file);
         const emulator = await HubSpotEmulator.start({
           port: env.hubspot.emulatorPort,

@@ -1,9 +1,9 @@
+import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HubSpotEmulator } from '../../src/hubspot-emulator/hubspot-emulator.js';
 import { chinaMobile, yunfuBatch, yunfuCall } from '../support/payload-factory.js';
 import { postJson, REPO_DIR, startTestApp, YUNFU_SECRET, type TestApp } from '../support/test-app.js';
 

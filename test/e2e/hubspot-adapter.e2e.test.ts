@@ -1,7 +1,7 @@
+import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HubSpotEmulator } from '../../src/hubspot-emulator/hubspot-emulator.js';
 import { HubSpotAuthError, HubSpotDailyLimitError, HubSpotOutcomeUnknownError, HubSpotRetryableError } from '../../src/hubspot/hubspot-errors.js';
 import { HubSpotSdkAdapter } from '../../src/hubspot/hubspot-sdk.adapter.js';
 import { AppLogger, createPinoLogger } from '../../src/logging/app-logger.js';

@@ -1,8 +1,7 @@
+import { HubSpotEmulator, type SnapshotObject } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HubSpotEmulator } from '../../src/hubspot-emulator/hubspot-emulator.js';
-import type { SnapshotObject } from '../../src/hubspot-emulator/emulator-state-snapshot.js';
 import type { HubSpotSdkAdapter } from '../../src/hubspot/hubspot-sdk.adapter.js';
 import { HUBSPOT_PORT } from '../../src/hubspot/hubspot.port.js';
 import { connectorDir, startConnectorProcess, type ConnectorProcess } from '../support/connector-process.js';

@@ -1,6 +1,5 @@
+import { HubSpotEmulator, type SnapshotObject } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HubSpotEmulator } from '../../src/hubspot-emulator/hubspot-emulator.js';
-import type { SnapshotObject } from '../../src/hubspot-emulator/emulator-state-snapshot.js';
 import { LedgerRepository } from '../../src/store/ledger.repository.js';
 import { fixture } from '../support/fixtures.js';
 import { chinaMobile, e164Of, voicefoxEvent, yunfuBatch, yunfuCall } from '../support/payload-factory.js';

@@ -1,7 +1,7 @@
+import type { SnapshotObject } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SnapshotObject } from '../../src/hubspot-emulator/emulator-state-snapshot.js';
 import { fixture, fixtureText } from '../support/fixtures.js';
 import { chinaMobile, voicefoxEvent, yunfuBatch, yunfuCall } from '../support/payload-factory.js';
 import { postJson, REPO_DIR, startTestApp, VOICEFOX_SECRET, waitFor, YUNFU_SECRET, type TestApp } from '../support/test-app.js';

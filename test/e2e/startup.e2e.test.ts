@@ -1,6 +1,8 @@
+import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../support/fixtures.js';
 import { connectorDir, MAIN, startConnectorProcess, type ConnectorProcess } from '../support/connector-process.js';
@@ -8,6 +10,7 @@ import { postJson, waitFor } from '../support/test-app.js';
 
 const running: ChildProcess[] = [];
 const dirs: string[] = [];
+const emulators: HubSpotEmulator[] = [];
 
 /** Runs the connector in a fresh folder holding only a copy of `config/`, with exactly the given environment. */
 function startConnector(env: Record<string, string>, mappingYaml?: string): ConnectorProcess {
@@ -22,10 +25,33 @@ beforeAll(() => {
   expect(existsSync(MAIN), 'dist/main.js exists (npm test runs the build first)').toBe(true);
 });
 
-afterEach(() => {
+afterEach(async () => {
   for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const emulator of emulators.splice(0)) await emulator.close();
 });
+
+/**
+ * A `NODE_OPTIONS` that makes Node write, into `logFile`, each module it resolves inside the emulator package (a
+ * module resolution hook: Node offers no list of the modules a process loaded).
+ */
+function emulatorLoadTracing(dir: string, logFile: string): string {
+  const hooks = join(dir, 'trace-hooks.mjs');
+  writeFileSync(
+    hooks,
+    `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  if (resolved.url.includes('/packages/hubspot-emulator/')) appendFileSync(${JSON.stringify(logFile)}, resolved.url + '\\n');
+  return resolved;
+}
+`,
+  );
+  const register = join(dir, 'trace-register.mjs');
+  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  writeFileSync(logFile, '');
+  return `--import=${pathToFileURL(register).href}`;
+}
 
 describe('npm start', () => {
   it('starts with no settings on the embedded defaults, says which vendors are closed, and stops on SIGTERM', async () => {
@@ -71,6 +97,33 @@ describe('npm start', () => {
     started.child.kill('SIGTERM');
     await started.exit;
     expect(existsSync(join(started.dir, 'data', 'hubspot-sandbox.json'))).toBe(true);
+  });
+
+  it('with a HubSpot token, starts without loading the emulator package, which sandbox mode loads', async () => {
+    const hubspot = await HubSpotEmulator.start({ host: '127.0.0.1', port: 0 });
+    emulators.push(hubspot);
+    const withToken = connectorDir();
+    dirs.push(withToken);
+    const tokenLoads = join(withToken, 'emulator-loads.txt');
+    const production = startConnectorProcess(withToken, {
+      PORT: '0',
+      HUBSPOT_ACCESS_TOKEN: 'pat-test-0000-startup',
+      HUBSPOT_BASE_URL: hubspot.url,
+      NODE_OPTIONS: emulatorLoadTracing(withToken, tokenLoads),
+    });
+    running.push(production.child);
+    await production.listening();
+    await waitFor(() => hubspot.requestLog.length > 0, 10_000);
+    expect(readFileSync(tokenLoads, 'utf8'), 'modules of the emulator package resolved with a token').toBe('');
+
+    // The same tracing in sandbox mode sees the package load: the empty list above is not the tracing failing.
+    const sandboxDir = connectorDir();
+    dirs.push(sandboxDir);
+    const sandboxLoads = join(sandboxDir, 'emulator-loads.txt');
+    const sandbox = startConnectorProcess(sandboxDir, { PORT: '0', HUBSPOT_EMULATOR_PORT: '0', NODE_OPTIONS: emulatorLoadTracing(sandboxDir, sandboxLoads) });
+    running.push(sandbox.child);
+    await sandbox.listening();
+    expect(readFileSync(sandboxLoads, 'utf8')).toContain('/packages/hubspot-emulator/dist/hubspot-emulator.js');
   });
 
   it('refuses to start on a malformed setting, naming the key and not the value', async () => {

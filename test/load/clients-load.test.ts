@@ -1,7 +1,7 @@
+import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HubSpotEmulator } from '../../src/hubspot-emulator/hubspot-emulator.js';
 import { connectorDir, startConnectorProcess, type ConnectorProcess } from '../support/connector-process.js';
 import { fixtureText } from '../support/fixtures.js';
 import { send } from '../support/http-client.js';

@@ -1,6 +1,6 @@
+import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HubSpotEmulator } from '../../src/hubspot-emulator/hubspot-emulator.js';
 import { connectorDir, startConnectorProcess, type ConnectorProcess } from '../support/connector-process.js';
 import { chinaMobile, voicefoxEvent, yunfuBatch, yunfuCall } from '../support/payload-factory.js';
 import { postJson, VOICEFOX_SECRET, waitFor, YUNFU_SECRET } from '../support/test-app.js';

@@ -1,10 +1,10 @@
+import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Writable } from 'node:stream';
 import { createApp } from '../../src/app.factory.js';
-import { HubSpotEmulator } from '../../src/hubspot-emulator/hubspot-emulator.js';
 import { AppLogger, createPinoLogger } from '../../src/logging/app-logger.js';
 import { InboxRepository } from '../../src/store/inbox.repository.js';
 

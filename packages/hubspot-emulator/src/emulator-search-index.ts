@@ -1,4 +1,4 @@
-import { ownValue } from '../common/own-value.js';
+import { ownValue } from './emulator-own-value.js';
 
 /**
  * What search can see of one object type. HubSpot's search is eventually consistent: an object becomes visible

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { searchablePhoneNumber } from '../../src/hubspot-emulator/emulator-phone-normalizer.js';
-import { RollingWindowCounter } from '../../src/hubspot-emulator/emulator-rate-limiter.js';
-import { SearchIndex } from '../../src/hubspot-emulator/emulator-search-index.js';
+import { searchablePhoneNumber } from '../src/emulator-phone-normalizer.js';
+import { RollingWindowCounter } from '../src/emulator-rate-limiter.js';
+import { SearchIndex } from '../src/emulator-search-index.js';
 
 describe('searchablePhoneNumber', () => {
   it.each([

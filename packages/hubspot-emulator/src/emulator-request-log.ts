@@ -1,7 +1,7 @@
 /** What the emulator answered: a bounded ring buffer of recent requests plus counters that never roll over. */
 import type { ApiVersion } from './emulator-api-versions.js';
 import type { RateLimitPolicy } from './emulator-error.js';
-import { ownValue } from '../common/own-value.js';
+import { ownValue } from './emulator-own-value.js';
 
 export interface RequestLogEntry {
   /** Epoch ms when the request arrived. */

@@ -7,7 +7,7 @@ import {
   resolveObjectType,
   type CrmObjectType,
 } from './emulator-object-types.js';
-import { ownValue } from '../common/own-value.js';
+import { ownValue } from './emulator-own-value.js';
 
 type Properties = Readonly<Record<string, string>>;
 

@@ -13,11 +13,11 @@ import {
   associationByTypeId,
   type CrmObjectType,
 } from './emulator-object-types.js';
+import { ownValue } from './emulator-own-value.js';
 import { SEARCHABLE_PHONE_PROPERTIES, searchablePhoneNumber } from './emulator-phone-normalizer.js';
 import type { PropertyRegistry } from './emulator-property-registry.js';
 import { problem, validatePropertyValues, type PropertyWritePolicy } from './emulator-property-value-validator.js';
 import { SearchIndex } from './emulator-search-index.js';
-import { ownValue } from '../common/own-value.js';
 
 export type ObjectProperties = Readonly<Record<string, string>>;
 

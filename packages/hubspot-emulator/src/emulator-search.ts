@@ -5,11 +5,11 @@
 import { HubSpotApiError } from './emulator-error.js';
 import type { CrmObjectType } from './emulator-object-types.js';
 import { OBJECT_TYPE_INFO } from './emulator-object-types.js';
+import { ownValue } from './emulator-own-value.js';
 import type { PropertyType } from './emulator-property-definition.js';
 import type { PropertyRegistry } from './emulator-property-registry.js';
 import { parseInstant } from './emulator-property-value-validator.js';
 import type { SearchIndex } from './emulator-search-index.js';
-import { ownValue } from '../common/own-value.js';
 
 type Properties = Readonly<Record<string, string>>;
 

@@ -2,6 +2,7 @@
 import { builtInPropertyDefinitions, builtInPropertyGroups } from './emulator-builtin-properties.js';
 import { HubSpotApiError } from './emulator-error.js';
 import { CRM_OBJECT_TYPES, type CrmObjectType } from './emulator-object-types.js';
+import { ownValue } from './emulator-own-value.js';
 import {
   FIELD_TYPES_BY_TYPE,
   MAX_CUSTOM_UNIQUE_PROPERTIES,
@@ -13,7 +14,6 @@ import {
   type PropertyOption,
   type PropertyType,
 } from './emulator-property-definition.js';
-import { ownValue } from '../common/own-value.js';
 
 export interface SavedPropertyRegistry {
   properties: Record<string, PropertyDefinition[]>;

@@ -1,5 +1,5 @@
 /**
- * Standalone HubSpot emulator (`npm run hubspot:emulator`, or `node dist/hubspot-emulator/main.js`).
+ * Standalone HubSpot emulator (`npm run hubspot:emulator` from the repository, or `npm start` in this package).
  *
  * It runs outside the connector's app and config module, so it reads its own few settings here:
  * HUBSPOT_EMULATOR_PORT (default 4010), HUBSPOT_EMULATOR_HOST (default 127.0.0.1) and

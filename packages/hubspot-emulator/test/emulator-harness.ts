@@ -1,6 +1,6 @@
 /** Starts an emulator on an ephemeral port and builds real SDK clients against it over HTTP. */
 import { Client } from '@hubspot/api-client';
-import { HubSpotEmulator, type HubSpotEmulatorOptions } from '../../src/hubspot-emulator/hubspot-emulator.js';
+import { HubSpotEmulator, type HubSpotEmulatorOptions } from '../src/hubspot-emulator.js';
 
 export const TEST_TOKEN = 'pat-test-0000-emulator';
 

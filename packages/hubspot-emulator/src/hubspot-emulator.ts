@@ -33,6 +33,9 @@ import {
   type SnapshotObject,
 } from './emulator-state-snapshot.js';
 
+// The package's entry: consumers read snapshots through these types.
+export type { EmulatorStateSnapshot, SnapshotObject } from './emulator-state-snapshot.js';
+
 export interface HubSpotEmulatorOptions {
   /** 0 (the default) picks a free port. */
   port?: number;

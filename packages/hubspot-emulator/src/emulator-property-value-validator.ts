@@ -4,10 +4,10 @@
  */
 import { HubSpotApiError, type PropertyValueProblem } from './emulator-error.js';
 import type { CrmObjectType } from './emulator-object-types.js';
+import { ownValue } from './emulator-own-value.js';
 import { MAX_STRING_LENGTH, type PropertyDefinition } from './emulator-property-definition.js';
 import type { PropertyRegistry } from './emulator-property-registry.js';
 import type { MarketableStatusWrites } from './emulator-rate-limiter.js';
-import { ownValue } from '../common/own-value.js';
 
 /** `null` means: clear the property (HubSpot clears on an empty string). */
 export type PropertyChanges = Map<string, string | null>;
