@@ -6,8 +6,8 @@ import { AppExceptionFilter } from './common/app-exception.filter.js';
 import { HubSpotProvisioner, portalOutcomes } from './hubspot/hubspot-provisioner.js';
 import { HUBSPOT_PORT, type HubSpotPort } from './hubspot/hubspot.port.js';
 import { MappingPreview } from './mapping/mapping-preview.js';
-import { HttpMetrics } from './metrics/http-metrics.js';
-import { MetricsController } from './metrics/metrics.controller.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { StateMetrics } from './metrics/state-metrics.js';
 import { LedgerRepository } from './store/ledger.repository.js';
 import { AppConfigModule, type AppConfigOptions } from './config/config.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -32,15 +32,16 @@ export class AppModule {
   static forRoot(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [LoggingModule.forRoot(options.logger), AppConfigModule.forRoot(options), StoreModule, HubSpotModule, TerminusModule.forRoot({ logger: false })],
-      controllers: [WebhooksController, HealthController, AdminController, MetricsController, ...(options.controllers ?? [])],
+      imports: [LoggingModule.forRoot(options.logger), AppConfigModule.forRoot(options), StoreModule, MetricsModule, HubSpotModule, TerminusModule.forRoot({ logger: false })],
+      controllers: [WebhooksController, HealthController, AdminController, ...(options.controllers ?? [])],
       providers: [
         { provide: APP_FILTER, useClass: AppExceptionFilter },
         VendorRegistry,
         WebhookIngestService,
         AuthThrottle,
         InboxWorker,
-        HttpMetrics,
+        // Here, not in MetricsModule: it reads the AuthThrottle of this module.
+        StateMetrics,
         {
           provide: MappingPreview,
           inject: [LedgerRepository, HUBSPOT_PORT, HubSpotProvisioner],

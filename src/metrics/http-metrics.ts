@@ -1,25 +1,32 @@
 import { Injectable } from '@nestjs/common';
+import { Counter, Registry } from 'prom-client';
 
 /** Request counts by route pattern and status (never by URL: Yunfu's URL holds its secret). */
 @Injectable()
 export class HttpMetrics {
-  private readonly counts = new Map<string, number>();
-  /** Connections closed at once because their address already had `HTTP_MAX_CONNECTIONS_PER_ADDRESS` open. */
-  refusedConnections = 0;
+  private readonly requests: Counter<'route' | 'status'>;
+  private readonly refusedConnections: Counter;
 
+  constructor(registry: Registry) {
+    this.requests = new Counter({
+      name: 'connector_http_requests_total',
+      help: 'HTTP requests answered, by route pattern and status.',
+      labelNames: ['route', 'status'],
+      registers: [registry],
+    });
+    this.refusedConnections = new Counter({
+      name: 'connector_http_connections_refused_total',
+      help: 'Connections closed at once: their address already had HTTP_MAX_CONNECTIONS_PER_ADDRESS open.',
+      registers: [registry],
+    });
+  }
+
+  /** A connection closed at once because its address already had `HTTP_MAX_CONNECTIONS_PER_ADDRESS` open. */
   refusedConnection(): void {
-    this.refusedConnections++;
+    this.refusedConnections.inc();
   }
 
   record(route: string, status: number): void {
-    const key = `${route} ${status}`;
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-  }
-
-  samples(): Array<[Record<string, string>, number]> {
-    return [...this.counts].map(([key, value]) => {
-      const split = key.lastIndexOf(' ');
-      return [{ route: key.slice(0, split), status: key.slice(split + 1) }, value];
-    });
+    this.requests.inc({ route, status: String(status) });
   }
 }
