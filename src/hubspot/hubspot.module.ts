@@ -10,11 +10,15 @@ import { LedgerRepository } from '../store/ledger.repository.js';
 import { HubSpotSyncService } from '../sync/hubspot-sync.service.js';
 import { HubSpotError } from './hubspot-errors.js';
 import { HubSpotProvisioner } from './hubspot-provisioner.js';
-import { HubSpotSdkAdapter } from './hubspot-sdk.adapter.js';
+import { HubSpotSdkAdapter, type HubSpotAdapterOptions } from './hubspot-sdk.adapter.js';
 import { HubSpotStatus } from './hubspot-status.js';
 import { HUBSPOT_PORT } from './hubspot.port.js';
 
 export const HUBSPOT_CONNECTION = Symbol('HUBSPOT_CONNECTION');
+
+/** Told of every request the adapter sends to HubSpot, once it ends (provided by the metrics). */
+export const HUBSPOT_REQUEST_OBSERVER = Symbol('HUBSPOT_REQUEST_OBSERVER');
+export type HubSpotRequestObserver = NonNullable<HubSpotAdapterOptions['onRequestDone']>;
 
 /** Where the connector's HubSpot is: the real one (a token), or the built-in emulator (sandbox mode). */
 export interface HubSpotConnection {
@@ -81,9 +85,9 @@ class PortalCheckRegistration implements OnModuleInit {
     LedgerRepository,
     {
       provide: HUBSPOT_PORT,
-      inject: [HUBSPOT_CONNECTION, APP_ENV, AppLogger],
-      useFactory: (connection: HubSpotConnection, env: AppEnv, logger: AppLogger) =>
-        new HubSpotSdkAdapter({ accessToken: connection.accessToken, baseUrl: connection.baseUrl, ...env.hubspot, logger }),
+      inject: [HUBSPOT_CONNECTION, APP_ENV, AppLogger, HUBSPOT_REQUEST_OBSERVER],
+      useFactory: (connection: HubSpotConnection, env: AppEnv, logger: AppLogger, onRequestDone: HubSpotRequestObserver) =>
+        new HubSpotSdkAdapter({ accessToken: connection.accessToken, baseUrl: connection.baseUrl, ...env.hubspot, logger, onRequestDone }),
     },
     {
       provide: HubSpotProvisioner,

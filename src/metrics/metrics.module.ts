@@ -1,6 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { Registry } from 'prom-client';
+import { HUBSPOT_REQUEST_OBSERVER } from '../hubspot/hubspot.module.js';
 import { HttpMetrics } from './http-metrics.js';
+import { hubspotRequestObserver } from './hubspot-request-metrics.js';
 import { MetricsController } from './metrics.controller.js';
 
 /**
@@ -10,7 +12,11 @@ import { MetricsController } from './metrics.controller.js';
 @Global()
 @Module({
   controllers: [MetricsController],
-  providers: [{ provide: Registry, useFactory: () => new Registry() }, HttpMetrics],
-  exports: [Registry, HttpMetrics],
+  providers: [
+    { provide: Registry, useFactory: () => new Registry() },
+    HttpMetrics,
+    { provide: HUBSPOT_REQUEST_OBSERVER, inject: [Registry], useFactory: hubspotRequestObserver },
+  ],
+  exports: [Registry, HttpMetrics, HUBSPOT_REQUEST_OBSERVER],
 })
 export class MetricsModule {}
