@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { CLOCK, type Clock } from '../common/clock.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
 import { HubSpotStatus, type HubSpotSyncState } from '../hubspot/hubspot-status.js';
 import { HUBSPOT_PORT, type HubSpotPort } from '../hubspot/hubspot.port.js';
@@ -23,11 +24,12 @@ export class StateMetrics implements OnModuleInit {
     private readonly config: ConnectorConfig,
     private readonly throttle: AuthThrottle,
     @Inject(HUBSPOT_PORT) private readonly hubspot: HubSpotPort,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
     const registers = [this.registry];
-    const { throttle, inbox, status, config } = this;
+    const { throttle, inbox, status, config, clock } = this;
     // A counter kept elsewhere is copied in at each scrape: prom-client counters only go up by `inc`.
     const counterOf = (name: string, help: string, read: () => number): void => {
       new Counter({
@@ -51,6 +53,23 @@ export class StateMetrics implements OnModuleInit {
       async collect() {
         const counts = await inbox.countByStatus();
         for (const name of INBOX_STATUSES) this.set({ status: name }, counts[name]);
+      },
+    });
+    new Gauge({
+      name: 'connector_inbox_backlog',
+      help: 'Events waiting to sync to HubSpot: pending, processing (in flight) or retrying (due for another try).',
+      registers,
+      async collect() {
+        this.set(await inbox.waitingCount());
+      },
+    });
+    new Gauge({
+      name: 'connector_inbox_oldest_pending_age_seconds',
+      help: 'Seconds since the first stored of the events waiting to sync (as in connector_inbox_backlog) was received; 0 when none waits.',
+      registers,
+      async collect() {
+        const receivedAt = await inbox.oldestWaitingReceivedAt();
+        this.set(receivedAt === null ? 0 : Math.max(0, (clock.now().getTime() - Date.parse(receivedAt)) / 1000));
       },
     });
 
