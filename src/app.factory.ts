@@ -50,16 +50,18 @@ function requestLog(logger: AppLogger, metrics: HttpMetrics) {
     const started = process.hrtime.bigint();
     response.on('finish', () => {
       const route = request.route?.path ? `${request.baseUrl}${String(request.route.path)}` : '(unmatched)';
+      const elapsedNs = process.hrtime.bigint() - started;
       const fields = {
         method: request.method,
         route,
         status: response.statusCode,
-        ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+        ms: Number(elapsedNs / 1000n) / 1000,
         correlationId: response.getHeader('X-Correlation-Id'),
         // What the handler had to say about this request (a webhook: vendor, events stored and repeated).
         ...(response.locals['log'] as Record<string, unknown> | undefined),
       };
-      metrics.record(route, response.statusCode);
+      const vendor = request.params['vendor'];
+      metrics.record(route, response.statusCode, Number(elapsedNs) / 1e9, typeof vendor === 'string' ? vendor : undefined);
       // Probes, and guesses answered 429 (counted in metrics): one line each would flood the log.
       if (route.startsWith('/health') || route === '/metrics' || response.statusCode === 429) logger.pino.debug(fields, 'http request');
       else logger.info(fields, 'http request');

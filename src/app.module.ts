@@ -3,13 +3,13 @@ import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AdminModule } from './admin/admin.module.js';
 import { AppExceptionFilter } from './common/app-exception.filter.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { StateMetrics } from './metrics/state-metrics.js';
 import { AppConfigModule, type AppConfigOptions } from './config/config.module.js';
 import { HealthController } from './health/health.controller.js';
 import { HubSpotModule } from './hubspot/hubspot.module.js';
 import type { AppLogger } from './logging/app-logger.js';
 import { LoggingModule } from './logging/logging.module.js';
-import { HttpMetrics } from './metrics/http-metrics.js';
-import { MetricsController } from './metrics/metrics.controller.js';
 import { StoreModule } from './store/store.module.js';
 import { SyncModule } from './sync/sync.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
@@ -32,6 +32,7 @@ export class AppModule {
       imports: [
         LoggingModule.forRoot(options.logger),
         AppConfigModule.forRoot(options),
+        MetricsModule,
         StoreModule,
         HubSpotModule,
         WebhooksModule,
@@ -39,8 +40,9 @@ export class AppModule {
         AdminModule,
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [HealthController, MetricsController, ...(options.controllers ?? [])],
-      providers: [{ provide: APP_FILTER, useClass: AppExceptionFilter }, HttpMetrics],
+      controllers: [HealthController, ...(options.controllers ?? [])],
+      // StateMetrics reads counts kept by several modules (the inbox, HubSpot, the webhooks' throttle) at each scrape.
+      providers: [{ provide: APP_FILTER, useClass: AppExceptionFilter }, StateMetrics],
     };
   }
 }

@@ -42,6 +42,8 @@ export interface HubSpotAdapterOptions {
   retryBaseMs: number;
   retryMaxMs: number;
   logger: AppLogger;
+  /** Told when each request sent (every attempt) ends: HubSpot's HTTP status, or why none came. For metrics. */
+  onRequestDone?: (operation: string, status: number | 'network' | 'timeout', seconds: number) => void;
 }
 
 /** Counters for metrics, benchmarks and tests. */
@@ -430,14 +432,17 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       let failure: HubSpotError;
       let retryAfterMs: number | null = null;
       let applied: boolean;
+      const sentAt = performance.now();
       try {
         const response = await this.transport.send(request);
+        this.options.onRequestDone?.(operation, response.status, (performance.now() - sentAt) / 1000);
         this.followAnnouncedLimit(response.headers);
         if (response.status >= 200 && response.status < 300) return response;
         ({ failure, retryAfterMs } = classifyResponse(response));
         applied = !(response.status === 429 || response.status === 423);
       } catch (error) {
         if (!(error instanceof HubSpotTransportError)) throw error;
+        this.options.onRequestDone?.(operation, error.timedOut ? 'timeout' : 'network', (performance.now() - sentAt) / 1000);
         // Network errors and time-outs: the request may not have reached HubSpot, or its answer did not reach us.
         failure = new HubSpotRetryableError(`HubSpot could not be reached: ${error.message}`, null, 'NETWORK', null);
         applied = error.sent;

@@ -18,11 +18,13 @@ export interface HubSpotHttpResponse {
 /**
  * The request did not get an answer. `sent: false` when it surely never reached HubSpot (the connection was refused
  * or the host not found), so a write can be sent again; otherwise HubSpot may have received and applied it.
+ * `timedOut` when the deadline ended it, rather than the network.
  */
 export class HubSpotTransportError extends Error {
   constructor(
     message: string,
     readonly sent: boolean,
+    readonly timedOut = false,
   ) {
     super(message);
     this.name = 'HubSpotTransportError';
@@ -60,7 +62,7 @@ export class HubSpotTransport {
       const text = await response.text();
       return { status: response.status, headers: response.headers, body: parseBody(text) };
     } catch (error) {
-      if (signal.aborted) throw new HubSpotTransportError(`no answer within ${this.timeoutMs} ms`, true);
+      if (signal.aborted) throw new HubSpotTransportError(`no answer within ${this.timeoutMs} ms`, true, true);
       const code = causeCode(error);
       throw new HubSpotTransportError(`${code ?? (error instanceof Error ? error.message : String(error))}`, !(code && NOT_SENT.has(code)));
     }

@@ -4,11 +4,15 @@ import { dirname, join } from 'node:path';
 import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { AppLogger } from '../logging/app-logger.js';
-import { HubSpotSdkAdapter } from './hubspot-sdk.adapter.js';
+import { HubSpotSdkAdapter, type HubSpotAdapterOptions } from './hubspot-sdk.adapter.js';
 import { HubSpotStatus } from './hubspot-status.js';
 import { HUBSPOT_PORT, type HubSpotPort } from './hubspot.port.js';
 
 export const HUBSPOT_CONNECTION = Symbol('HUBSPOT_CONNECTION');
+
+/** Told of every request the adapter sends to HubSpot, once it ends (provided by the metrics). */
+export const HUBSPOT_REQUEST_OBSERVER = Symbol('HUBSPOT_REQUEST_OBSERVER');
+export type HubSpotRequestObserver = NonNullable<HubSpotAdapterOptions['onRequestDone']>;
 
 /** Where the connector's HubSpot is: the real one (a token), or the built-in emulator (sandbox mode). */
 export interface HubSpotConnection {
@@ -59,9 +63,9 @@ class HubSpotConnectionLifecycle implements OnApplicationShutdown {
     HubSpotStatus,
     {
       provide: HUBSPOT_PORT,
-      inject: [HUBSPOT_CONNECTION, APP_ENV, AppLogger],
-      useFactory: (connection: HubSpotConnection, env: AppEnv, logger: AppLogger): HubSpotPort =>
-        new HubSpotSdkAdapter({ accessToken: connection.accessToken, baseUrl: connection.baseUrl, ...env.hubspot, logger }),
+      inject: [HUBSPOT_CONNECTION, APP_ENV, AppLogger, HUBSPOT_REQUEST_OBSERVER],
+      useFactory: (connection: HubSpotConnection, env: AppEnv, logger: AppLogger, onRequestDone: HubSpotRequestObserver): HubSpotPort =>
+        new HubSpotSdkAdapter({ accessToken: connection.accessToken, baseUrl: connection.baseUrl, ...env.hubspot, logger, onRequestDone }),
     },
   ],
   exports: [HUBSPOT_CONNECTION, HUBSPOT_PORT, HubSpotStatus],

@@ -10,6 +10,8 @@ import { Kysely, SqliteDialect, sql, type Generated } from 'kysely';
  */
 export type InboxStatus = 'pending' | 'processing' | 'synced' | 'retrying' | 'skipped' | 'dead';
 export const INBOX_STATUSES: InboxStatus[] = ['pending', 'processing', 'synced', 'retrying', 'skipped', 'dead'];
+/** Events waiting to sync: not yet in HubSpot and not given up on (stored, in flight, or due for another try). */
+export const WAITING_STATUSES: InboxStatus[] = ['pending', 'processing', 'retrying'];
 
 export interface InboxEventTable {
   id: Generated<number>;

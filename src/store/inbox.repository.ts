@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CompiledQuery, sql, type Selectable, type Transaction } from 'kysely';
 import { contentDigest } from '../common/content-digest.js';
-import { INBOX_STATUSES, type InboxEventTable, type InboxStatus, type StoreDb, type StoreSchema } from './database.js';
+import { INBOX_STATUSES, WAITING_STATUSES, type InboxEventTable, type InboxStatus, type StoreDb, type StoreSchema } from './database.js';
 
 /** One event of a delivery, as a vendor's webhook splitter produced it (`InboxItem` in `src/vendors/` has this shape). */
 export interface NewInboxEvent {
@@ -304,6 +304,32 @@ export class InboxRepository {
     const counts = Object.fromEntries(INBOX_STATUSES.map((status) => [status, 0])) as Record<InboxStatus, number>;
     for (const row of rows) counts[row.status] = Number(row.count);
     return counts;
+  }
+
+  /** How many events wait to sync (`WAITING_STATUSES`). */
+  async waitingCount(): Promise<number> {
+    const row = await this.db
+      .selectFrom('inbox_events')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('status', 'in', WAITING_STATUSES)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  /** When the first stored of the events waiting to sync was received; null when none waits. */
+  async oldestWaitingReceivedAt(): Promise<string | null> {
+    // The first id of each waiting status is one step down the (status, id) index; an `in` with `order by id` would
+    // walk every waiting event, or every event from the oldest on.
+    const [first, ...others] = WAITING_STATUSES.map((status) =>
+      this.db.selectFrom('inbox_events').select((eb) => eb.fn.min('id').as('id')).where('status', '=', status),
+    );
+    const firsts = others.reduce((union, next) => union.unionAll(next), first!);
+    const row = await this.db
+      .selectFrom('inbox_events')
+      .select('received_at')
+      .where('id', '=', (eb) => eb.selectFrom(firsts.as('firsts')).select((inner) => inner.fn.min('firsts.id').as('id')))
+      .executeTakeFirst();
+    return row?.received_at ?? null;
   }
 
   async list(filter: { vendor?: string; status?: InboxStatus } = {}): Promise<InboxEventRow[]> {

@@ -55,6 +55,34 @@ describe('HubSpotSdkAdapter (the real SDK over HTTP)', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
+  it("tells its request observer of every attempt: HubSpot's status, a time-out, or a network failure", async () => {
+    const seen: Array<[string, number | string, number]> = [];
+    const onRequestDone = (operation: string, status: number | 'network' | 'timeout', seconds: number) => void seen.push([operation, status, seconds]);
+    adapter = makeAdapter({ requestTimeoutMs: 300, onRequestDone });
+    emulator.setFaults({ mode: 'status', status: 503, count: 1 });
+    const outcome = await adapter.upsertContacts('email', [{ key: 'a', id: 'a@example.com', properties: { email: 'a@example.com' } }]);
+    expect(outcome.succeeded.has('a')).toBe(true);
+    expect(seen.map(([operation, status]) => [operation, status])).toEqual([
+      ['contacts.upsert', 503],
+      ['contacts.upsert', 200],
+    ]);
+
+    seen.length = 0;
+    emulator.setFaults({ mode: 'hang' });
+    await expect(adapter.probe()).rejects.toBeInstanceOf(HubSpotRetryableError);
+    expect(seen.map(([operation, status]) => [operation, status])).toEqual([['probe', 'timeout']]);
+    // The time until the deadline ended it, not the time the limiter made it wait.
+    expect(seen[0]![2]).toBeGreaterThanOrEqual(0.29);
+    expect(seen[0]![2]).toBeLessThan(3);
+    emulator.clearFaults();
+
+    seen.length = 0;
+    const unreachable = makeAdapter({ baseUrl: `http://127.0.0.1:${await closedPort()}`, onRequestDone });
+    await expect(unreachable.probe()).rejects.toBeInstanceOf(HubSpotRetryableError);
+    expect(seen.map(([operation, status]) => [operation, status])).toEqual([['probe', 'network']]);
+    expect(unreachable.stats.requests).toBe(seen.length);
+  });
+
   it('retries a 503 and succeeds when HubSpot recovers', async () => {
     emulator.setFaults({ mode: 'status', status: 503, count: 2 });
     const outcome = await adapter.upsertContacts('email', [{ key: 'a', id: 'a@example.com', properties: { email: 'a@example.com' } }]);

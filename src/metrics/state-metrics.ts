@@ -1,0 +1,133 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { CLOCK, type Clock } from '../common/clock.js';
+import { ConnectorConfig } from '../config/connector-config.service.js';
+import { HubSpotStatus, type HubSpotSyncState } from '../hubspot/hubspot-status.js';
+import { InjectHubSpot, type HubSpotPort } from '../hubspot/hubspot.port.js';
+import type { HubSpotRequestStats } from '../hubspot/hubspot-sdk.adapter.js';
+import { INBOX_STATUSES } from '../store/database.js';
+import { InboxRepository } from '../store/inbox.repository.js';
+import { AuthThrottle } from '../webhooks/auth-throttle.js';
+
+const SYNC_STATES: HubSpotSyncState[] = ['starting', 'ok', 'paused-daily-limit', 'auth-failed', 'unavailable', 'misconfigured'];
+
+/**
+ * Metrics read at each scrape from the parts that keep them (the inbox, the throttle, the HubSpot adapter's
+ * counters, sync and mapping state): those parts stay free of prom-client. Counts and states only, no personal data.
+ */
+@Injectable()
+export class StateMetrics implements OnModuleInit {
+  constructor(
+    private readonly registry: Registry,
+    private readonly inbox: InboxRepository,
+    private readonly status: HubSpotStatus,
+    private readonly config: ConnectorConfig,
+    private readonly throttle: AuthThrottle,
+    @InjectHubSpot() private readonly hubspot: HubSpotPort,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    const registers = [this.registry];
+    const { throttle, inbox, status, config, clock } = this;
+    // A counter kept elsewhere is copied in at each scrape: prom-client counters only go up by `inc`.
+    const counterOf = (name: string, help: string, read: () => number): void => {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    };
+
+    counterOf('connector_webhook_auth_failures_total', 'Webhooks and admin requests refused for a missing or wrong secret or token.', () => throttle.stats.failures);
+    counterOf('connector_webhook_auth_throttled_total', 'Webhooks and admin requests answered 429: too many wrong secrets from their address.', () => throttle.stats.throttled);
+    new Gauge({
+      name: 'connector_inbox_events',
+      help: 'Stored vendor events by status.',
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        const counts = await inbox.countByStatus();
+        for (const name of INBOX_STATUSES) this.set({ status: name }, counts[name]);
+      },
+    });
+    new Gauge({
+      name: 'connector_inbox_backlog',
+      help: 'Events waiting to sync to HubSpot: pending, processing (in flight) or retrying (due for another try).',
+      registers,
+      async collect() {
+        this.set(await inbox.waitingCount());
+      },
+    });
+    new Gauge({
+      name: 'connector_inbox_oldest_pending_age_seconds',
+      help: 'Seconds since the first stored of the events waiting to sync (as in connector_inbox_backlog) was received; 0 when none waits.',
+      registers,
+      async collect() {
+        const receivedAt = await inbox.oldestWaitingReceivedAt();
+        this.set(receivedAt === null ? 0 : Math.max(0, (clock.now().getTime() - Date.parse(receivedAt)) / 1000));
+      },
+    });
+
+    const stats = (this.hubspot as { stats?: HubSpotRequestStats }).stats;
+    if (stats) {
+      new Counter({
+        name: 'connector_hubspot_requests_total',
+        help: 'Requests sent to HubSpot, by operation.',
+        labelNames: ['operation'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [operation, value] of Object.entries(stats.byOperation)) this.inc({ operation }, value);
+        },
+      });
+      counterOf('connector_hubspot_rate_limited_total', 'HubSpot 429 answers received.', () => stats.rateLimited);
+      counterOf('connector_hubspot_retries_total', 'HubSpot requests retried after a 429, 5xx or network error.', () => stats.retries);
+      counterOf(
+        'connector_hubspot_refused_total',
+        'HubSpot requests refused as a whole with a 4xx other than 429 (deterministic refusals; they fail only the calls they concern).',
+        () => stats.refused,
+      );
+      new Gauge({
+        name: 'connector_hubspot_search_body_max_chars',
+        help: 'The longest search body sent, in characters (HubSpot refuses more than 3,000).',
+        registers,
+        collect() {
+          this.set(stats.largestSearchBody);
+        },
+      });
+    }
+
+    new Gauge({
+      name: 'connector_hubspot_warnings',
+      help: 'Warnings an admin should read in /health/ready (an option limit reached, a property HubSpot refused to create).',
+      registers,
+      collect() {
+        this.set(status.get().warnings.length);
+      },
+    });
+    new Gauge({
+      name: 'connector_hubspot_sync_state',
+      help: 'HubSpot sync state (1 for the current one).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const { state } = status.get();
+        for (const name of SYNC_STATES) this.set({ state: name }, name === state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'connector_mapping_reload_failed',
+      help: '1 when the last reload of config/mapping.yaml was refused (the previous mapping is in force).',
+      registers,
+      collect() {
+        const reload = config.reloadStatus().lastReload;
+        this.set(reload && !reload.ok ? 1 : 0);
+      },
+    });
+  }
+}
