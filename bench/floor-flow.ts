@@ -1,5 +1,5 @@
 import { Client } from '@hubspot/api-client';
-import { searchChunks } from '../src/hubspot/hubspot-sdk.adapter.js';
+import { searchChunks } from '../src/hubspot/hubspot-search-bodies.js';
 import { RollingWindowLimiter } from '../src/hubspot/rolling-window-limiter.js';
 
 const searchBody = (values: string[]) => ({

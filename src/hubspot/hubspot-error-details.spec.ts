@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorDetails } from './hubspot-error-details.js';
-import { SEARCH_BODY_LIMIT, searchChunks } from './hubspot-sdk.adapter.js';
+import { SEARCH_BODY_LIMIT, searchChunks } from './hubspot-search-bodies.js';
 
 describe('errorDetails (what a HubSpot error body names)', () => {
   it('reads the property problems HubSpot embeds as JSON in the message, pairing each property with its own code', () => {

@@ -1,14 +1,11 @@
 import { Client } from '@hubspot/api-client';
 import type { AppLogger } from '../logging/app-logger.js';
 import { HubSpotApiPaths } from './hubspot-api-paths.js';
-import { errorDetails } from './hubspot-error-details.js';
 import {
   HubSpotAuthError,
-  HubSpotDailyLimitError,
   HubSpotOutcomeUnknownError,
   HubSpotPermanentError,
   HubSpotRetryableError,
-  NO_DETAILS,
   type HubSpotError,
 } from './hubspot-errors.js';
 import { HubSpotTransport, HubSpotTransportError, type HubSpotHttpRequest, type HubSpotHttpResponse } from './hubspot-transport.js';
@@ -26,7 +23,10 @@ import type {
   PropertyOption,
 } from './hubspot.port.js';
 import { RollingWindowLimiter } from './rolling-window-limiter.js';
+import { classifyResponse, errorFailure, matchResults, type BatchAnswer } from './hubspot-error-classification.js';
+import { contactSearchBody, fittingProperties, MAX_SEARCH_PAGES, SEARCH_BODY_LIMIT, SEARCH_PAGE, searchChunks } from './hubspot-search-bodies.js';
 import { ownValue } from '../common/own-value.js';
+import { afterFailure, backoffMs, surelyNotApplied } from './hubspot-request-policy.js';
 
 export interface HubSpotAdapterOptions {
   accessToken: string;
@@ -61,20 +61,6 @@ export interface HubSpotRequestStats {
 
 type Limit = 'burst' | 'search';
 
-/**
- * HubSpot's limits for one search (search guide, "Limitations",
- * https://developers.hubspot.com/docs/api-reference/2026-09/crm/search-the-crm; hubspot.md "Hard limits"): a body of
- * at most 3,000 characters ("If the body of your request exceeds 3,000 characters, a 400 error will be returned"),
- * at most 5 filter groups of at most 6 filters (18 in all), one sort, and pages of at most 200 results.
- */
-export const SEARCH_BODY_LIMIT = 3_000;
-const SEARCH_PAGE = 200;
-/** HubSpot refuses to page a search past 10,000 results. */
-const MAX_SEARCH_PAGES = 10_000 / SEARCH_PAGE;
-/** Room kept in every search body for the `"after":"…"` of later pages. */
-const PAGING_RESERVE = 24;
-/** A search keeps at least this much of its body for values: properties beyond it are left out, not the values. */
-const VALUE_ROOM = 1_500;
 /** Batch endpoints take at most 100 inputs (hubspot.md "Hard limits"). */
 const BATCH_LIMIT = 100;
 /** Sub-requests spent isolating the inputs of a batch refused as a whole (enough to find one bad input in 100). */
@@ -85,20 +71,7 @@ const CALL_TO_CONTACT = 194;
 /** The scopes the connector needs, each with a cheap request that HubSpot answers 403 `MISSING_SCOPES` without. */
 const NEEDED_SCOPES = ['crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.read', 'crm.schemas.contacts.write'] as const;
 
-interface BatchError {
-  status?: string;
-  category?: string;
-  message?: string;
-  context?: Record<string, unknown>;
-  errors?: unknown[];
-}
 
-interface BatchAnswer<T> {
-  results?: Array<{ id: string; objectWriteTraceId?: string; properties?: Record<string, string | null>; new?: boolean } & T>;
-  errors?: BatchError[];
-  /** The answer's `X-HubSpot-Correlation-Id`, if HubSpot sent one: what HubSpot's support finds a request by. */
-  correlationId?: string | null;
-}
 
 /**
  * The HubSpot port, on `@hubspot/api-client`'s request builder with a real per-request deadline (see
@@ -439,7 +412,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
         this.followAnnouncedLimit(response.headers);
         if (response.status >= 200 && response.status < 300) return response;
         ({ failure, retryAfterMs } = classifyResponse(response));
-        applied = !(response.status === 429 || response.status === 423);
+        applied = !surelyNotApplied(response.status);
       } catch (error) {
         if (!(error instanceof HubSpotTransportError)) throw error;
         this.options.onRequestDone?.(operation, error.timedOut ? 'timeout' : 'network', (performance.now() - sentAt) / 1000);
@@ -457,13 +430,13 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       }
       // The scope check expects some refusals of its harmless requests: they are not HubSpot refusing the sync.
       if (failure instanceof HubSpotPermanentError && operation !== 'access.scope' && operation !== 'account.details') this.stats.refused++;
-      if (failure instanceof HubSpotRetryableError && !idempotent && applied) {
+      const next = afterFailure(failure, { idempotent, applied, attempt, maxAttempts });
+      if (next === 'outcome-unknown') {
         throw new HubSpotOutcomeUnknownError(`HubSpot may or may not have applied ${operation}: ${failure.message}`, failure.status, failure.category, failure.correlationId);
       }
-      if (!(failure instanceof HubSpotRetryableError) || attempt >= maxAttempts) throw failure;
+      if (next === 'give-up') throw failure;
 
-      const backoff = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (attempt - 1));
-      const waitMs = retryAfterMs ?? Math.round(backoff / 2 + Math.random() * (backoff / 2));
+      const waitMs = retryAfterMs ?? backoffMs(attempt, this.options.retryBaseMs, this.options.retryMaxMs);
       if (failure.status === 429) this.limiters[limit].blockUntil(Date.now() + waitMs);
       this.stats.retries++;
       this.options.logger.warn(
@@ -475,122 +448,13 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   }
 }
 
-/** Results and errors of one batch answer, matched to the inputs by trace id (the input's index), else by `same`. */
-function matchResults<I extends { key: string }, R extends { id: string; objectWriteTraceId?: string }, T>(
-  part: I[],
-  answer: { results?: R[]; errors?: BatchError[]; correlationId?: string | null },
-  value: (result: R) => T,
-  same: (input: I, result: R) => boolean,
-): BatchOutcome<T> {
-  const outcome: BatchOutcome<T> = { succeeded: new Map(), failed: new Map() };
-  for (const result of answer.results ?? []) {
-    const index = Number(result.objectWriteTraceId);
-    const input = Number.isInteger(index) && part[index] ? part[index] : part.find((candidate) => same(candidate, result));
-    if (input) outcome.succeeded.set(input.key, value(result));
-  }
-  const unmatched = part.filter((input) => !outcome.succeeded.has(input.key));
-  for (const error of answer.errors ?? []) {
-    const failure = batchErrorFailure(error, answer.correlationId ?? null);
-    for (const input of errorInputs(failure, part, unmatched)) if (!outcome.succeeded.has(input.key)) outcome.failed.set(input.key, failure);
-  }
-  for (const input of unmatched) {
-    if (!outcome.failed.has(input.key)) {
-      outcome.failed.set(input.key, { retryable: true, status: null, category: null, message: 'HubSpot returned no result for this input', correlationId: null, details: NO_DETAILS });
-    }
-  }
-  return outcome;
-}
 
-/** The inputs a batch error names (by trace id, else by id); an error naming none applies to those without a result. */
-function errorInputs<I extends { key: string }>(failure: InputFailure, part: I[], unmatched: I[]): I[] {
-  const byTrace = failure.details.traceIds.map((trace) => part[Number(trace)]).filter((input): input is I => input !== undefined);
-  if (byTrace.length > 0) return byTrace;
-  const ids = new Set(failure.details.ids);
-  const byId = unmatched.filter((input) => ids.has((input as { id?: string }).id ?? '\u0000'));
-  if (byId.length > 0) return byId;
-  // It names no input of ours (an id of something else, such as an association's contact): it is about those left
-  // without a result.
-  return unmatched;
-}
 
-function batchErrorFailure(error: BatchError, correlationId: string | null): InputFailure {
-  const category = error.category ?? null;
-  // Per-input errors of a write that HubSpot retries itself are rare; treat these categories as passing.
-  const retryable = category === 'RATE_LIMITS' || category === 'INTERNAL_ERROR' || category === 'LOCKED';
-  return { retryable, status: null, category, message: error.message ?? 'HubSpot refused this input', correlationId, details: errorDetails(error) };
-}
 
-function errorFailure(error: HubSpotError): InputFailure {
-  return { retryable: false, status: error.status, category: error.category, message: error.message, correlationId: error.correlationId, details: error.details };
-}
 
-function classifyResponse(response: HubSpotHttpResponse): { failure: HubSpotError; retryAfterMs: number | null } {
-  const { status, headers } = response;
-  const body = typeof response.body === 'object' && response.body !== null ? (response.body as Record<string, unknown>) : {};
-  const text = typeof response.body === 'string' ? response.body.slice(0, 200) : null;
-  const message = typeof body['message'] === 'string' ? body['message'] : text ?? `HTTP ${status}`;
-  const category = typeof body['category'] === 'string' ? body['category'] : null;
-  const correlationId = typeof body['correlationId'] === 'string' ? body['correlationId'] : headers.get('x-hubspot-correlation-id');
-  const details = errorDetails(body);
-  const retryAfterSeconds = Number(headers.get('retry-after') ?? Number.NaN);
-  const retryAfterMs = Number.isFinite(retryAfterSeconds) && retryAfterSeconds >= 0 ? retryAfterSeconds * 1000 : null;
 
-  if (status === 429) {
-    const daily = body['policyName'] === 'DAILY' || /daily/i.test(message) || headers.get('x-hubspot-ratelimit-daily-remaining') === '0';
-    if (daily) return { failure: new HubSpotDailyLimitError(`HubSpot daily limit reached: ${message}`, status, category ?? 'RATE_LIMITS', correlationId), retryAfterMs };
-    return { failure: new HubSpotRetryableError(message, status, category ?? 'RATE_LIMITS', correlationId), retryAfterMs };
-  }
-  if (status === 401) return { failure: new HubSpotAuthError(`HubSpot refused the token (401): ${message}`, status, category, correlationId, details), retryAfterMs: null };
-  if (status === 403) {
-    const scopes = details.scopes.length > 0 ? ` (missing scope ${details.scopes.join(', ')})` : '';
-    return { failure: new HubSpotAuthError(`HubSpot refused the request (403)${scopes}: ${message}`, status, category, correlationId, details), retryAfterMs: null };
-  }
-  if (status >= 500 || status === 423 || status === 408) return { failure: new HubSpotRetryableError(message, status, category, correlationId, details), retryAfterMs };
-  return { failure: new HubSpotPermanentError(message, status, category, correlationId, details), retryAfterMs: null };
-}
 
-/**
- * Values split into searches whose bodies stay within HubSpot's 3,000 characters, each leaving room for paging.
- * A value that cannot fit even alone is an error of the caller (keys and phone numbers are far shorter).
- */
-export function searchChunks(values: string[], body: (values: string[]) => unknown): string[][] {
-  const limit = SEARCH_BODY_LIMIT - PAGING_RESERVE;
-  const result: string[][] = [];
-  let current: string[] = [];
-  for (const value of values) {
-    const candidate = [...current, value];
-    if (JSON.stringify(body(candidate)).length <= limit) {
-      current = candidate;
-      continue;
-    }
-    if (current.length === 0) throw new Error(`a search value of ${value.length} characters cannot fit HubSpot's ${SEARCH_BODY_LIMIT}-character search body`);
-    result.push(current);
-    current = [value];
-    if (JSON.stringify(body(current)).length > limit) throw new Error(`a search value of ${value.length} characters cannot fit HubSpot's ${SEARCH_BODY_LIMIT}-character search body`);
-  }
-  if (current.length > 0) result.push(current);
-  return result;
-}
 
-/** Contacts whose calculated phone or mobile number is one of `values` (two groups: they OR). */
-function contactSearchBody(values: string[], properties: string[]) {
-  return {
-    filterGroups: [
-      { filters: [{ propertyName: 'hs_searchable_calculated_phone_number', operator: 'IN', values }] },
-      { filters: [{ propertyName: 'hs_searchable_calculated_mobile_number', operator: 'IN', values }] },
-    ],
-    properties,
-    limit: SEARCH_PAGE,
-  };
-}
-
-/** The properties to ask a search for: all that leave `VALUE_ROOM` characters for values, in the caller's order. */
-function fittingProperties(properties: string[], body: (properties: string[]) => unknown): string[] {
-  const unique = [...new Set(properties)];
-  let count = unique.length;
-  while (count > 1 && JSON.stringify(body(unique.slice(0, count))).length > SEARCH_BODY_LIMIT - PAGING_RESERVE - VALUE_ROOM) count--;
-  return unique.slice(0, count);
-}
 
 function withDisplayOrders(definition: PropertyDefinition): PropertyDefinition {
   if (!definition.options) return definition;

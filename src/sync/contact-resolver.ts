@@ -1,4 +1,4 @@
-import { contactsByNumber, holdsNumber, nationalVariants, preferred } from './contact-matching.js';
+import { contactsByNumber, nationalVariants, preferred } from './contact-matching.js';
 import { HubSpotPermanentError, NO_DETAILS, refusalDetail } from '../hubspot/hubspot-errors.js';
 import type { HubSpotObject, HubSpotPort, InputFailure, Properties } from '../hubspot/hubspot.port.js';
 import type { AppLogger } from '../logging/app-logger.js';

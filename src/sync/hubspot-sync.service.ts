@@ -1,19 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../common/clock.js';
 import type { ConnectorSettings } from '../config/mapping/mapping-settings.js';
-import { HubSpotError, HubSpotOutcomeUnknownError, HubSpotPermanentError, NO_DETAILS, refusalDetail } from '../hubspot/hubspot-errors.js';
+import { HubSpotError, HubSpotOutcomeUnknownError, HubSpotPermanentError, NO_DETAILS } from '../hubspot/hubspot-errors.js';
 import { HubSpotProvisioner } from './hubspot-provisioner.js';
 import { InjectHubSpot, type BatchOutcome, type HubSpotPort, type InputFailure, type ObjectUpdateInput } from '../hubspot/hubspot.port.js';
 import { AppLogger } from '../logging/app-logger.js';
-import { mergeCallRecords } from '../mapping/call-record-merge.js';
 import { callPropertyDefinitions, connectorPropertyNames, type ConnectorPropertyNames } from '../mapping/connector-properties.js';
-import { vendorCallKey } from '../mapping/hubspot-call-mapping.js';
-import { callWrite, contactPlan, intentionValue, tagValues, type ContactPlan } from '../mapping/hubspot-write-plan.js';
+import { callWrite, intentionValue, tagValues, type ContactPlan } from '../mapping/hubspot-write-plan.js';
 import { LedgerRepository, type CallLedgerRow } from '../store/ledger.repository.js';
-import type { CallRecord } from '../vendors/call-record.js';
 import { callWriteFailure as failureResult, contactPlans, groupByCall, holdUpdateOnly, mergeOntoLedger, planCallWrites, selectConfigured, setAsideWithoutPhone, type CallGroup, type CallUpdate, type SyncItem, type SyncResult } from './sync-plan.js';
 import { ContactResolver, explainRefusal, isRequiredFailure, type ContactResolution, type ResolveOptions } from './contact-resolver.js';
-import { ownValue } from '../common/own-value.js';
 
 
 

@@ -18,6 +18,7 @@ import type { CallRecord } from '../vendors/call-record.js';
 import { VendorRegistry } from '../vendors/vendor-registry.js';
 import { HubSpotSyncService } from './hubspot-sync.service.js';
 import type { SyncItem, SyncResult } from './sync-plan.js';
+import { backoffMs } from '../hubspot/hubspot-request-policy.js';
 
 /** A claimed batch not finished within this time is taken again by the next claim (the worker died). */
 const LEASE_MS = 5 * 60_000;
@@ -260,8 +261,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
       this.logger.warn({ ...log }, 'call dead-lettered');
       return { status: 'dead', records, error: result?.kind === 'dead' ? reason : `gave up after ${row.attempts + 1} attempts: ${reason}` };
     }
-    const backoff = Math.min(MAX_RECORD_BACKOFF_MS, this.env.sync.retryBaseMs * 2 ** row.attempts);
-    const jittered = Math.round(backoff / 2 + Math.random() * (backoff / 2));
+    const jittered = backoffMs(row.attempts + 1, this.env.sync.retryBaseMs, MAX_RECORD_BACKOFF_MS);
     const nextAttemptAt = new Date(Math.max(now.getTime() + jittered, result?.kind === 'retry' ? result.notBefore?.getTime() ?? 0 : 0));
     this.logger.info({ ...log, nextAttemptAt: nextAttemptAt.toISOString() }, 'call will be retried');
     return { status: 'retrying', records, error: reason, nextAttemptAt };
