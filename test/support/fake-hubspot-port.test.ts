@@ -22,7 +22,7 @@ describe('FakeHubSpotPort', () => {
   });
 
   it('throws UnexpectedHubSpotCall for an id it never issued, and answers HubSpot\'s own refusal for one that was deleted', async () => {
-    const fake = provisioned().allow('updateContacts', 'createCalls', 'readObjects');
+    const fake = provisioned().allow('updateContacts', 'createCalls', 'readObjects', 'upsertContacts');
     const kept = fake.seedContact({ phone: '+86 138 0000 0001' });
     const deleted = fake.seedContact({ phone: '+86 138 0000 0002' });
     fake.deleteContact(deleted);
@@ -30,6 +30,8 @@ describe('FakeHubSpotPort', () => {
     await expect(fake.updateContacts([{ key: 'k', id: '999999', properties: { firstname: 'x' } }])).rejects.toThrow(/contacts 999999 was never created or seeded/);
     await expect(fake.createCalls('ai_call_key', [{ key: 'yunfu:1', properties: {}, contactId: '999999' }])).rejects.toThrow(UnexpectedHubSpotCall);
     await expect(fake.readObjects('contacts', ['999999'], [])).rejects.toThrow(UnexpectedHubSpotCall);
+    const twice = { key: '+8613800000003', id: '+8613800000003', properties: {} };
+    await expect(fake.upsertContacts('ai_call_phone_e164', [twice, { ...twice, key: 'other' }])).rejects.toThrow(/the same id twice in one batch/);
 
     const update = await fake.updateContacts([{ key: 'gone', id: deleted, properties: { firstname: 'x' } }]);
     expect(update.failed.get('gone')).toMatchObject({ status: 404, category: 'OBJECT_NOT_FOUND', retryable: false });
@@ -37,7 +39,7 @@ describe('FakeHubSpotPort', () => {
     expect(create.failed.get('yunfu:2')).toMatchObject({ category: 'VALIDATION_ERROR', details: { ids: [deleted] } });
     expect(create.succeeded.has('yunfu:3')).toBe(true);
     expect([...(await fake.readObjects('contacts', [kept, deleted], ['hs_object_id'])).keys()]).toEqual([kept]);
-    expect(fake.unexpected.map((error) => error.method)).toEqual(['updateContacts', 'createCalls', 'readObjects']);
+    expect(fake.unexpected.map((error) => error.method)).toEqual(['updateContacts', 'createCalls', 'readObjects', 'upsertContacts']);
   });
 
   it('fails the next calls of a method as programmed, applied first or not, and per input', async () => {

@@ -402,6 +402,8 @@ export class FakeHubSpotPort implements HubSpotPort {
 
   upsertContacts(idProperty: string, inputs: ContactUpsertInput[]): Promise<BatchOutcome<{ id: string; created: boolean }>> {
     return this.run('upsertContacts', { idProperty, inputs }, () => {
+      const ids = inputs.map((input) => input.id);
+      if (new Set(ids).size < ids.length) throw this.unexpectedCall('upsertContacts', 'the same id twice in one batch (the port wants distinct ids)');
       const outcome = emptyOutcome<{ id: string; created: boolean }>();
       for (const input of inputs) {
         const failure = this.refusalFor('upsertContacts', input) ?? this.invalid('contacts', { ...input.properties, [idProperty]: input.id });
