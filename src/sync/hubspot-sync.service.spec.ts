@@ -118,6 +118,7 @@ describe('HubSpotSyncService: contacts', () => {
     const { result } = await syncOne(fx, 'voicefox', fixture('voicefox', 'seed-callin-collect'));
     expect(result).toEqual({ kind: 'dead', reason: 'the call has no valid customer phone number, so no contact to log it on' });
     expect(fx.fake.methods()).not.toContain('createCalls');
+    fx.fake.assertNoUnexpectedCalls();
     await fx.close();
 
     const without = await start({ mappingYaml: 'hubspot:\n  callsWithoutPhone: log-without-contact\n' });
