@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Clock } from '../../src/common/clock.js';
+import { ConnectorConfig } from '../../src/config/connector-config.service.js';
+import { parseConnectorSettings, type ConnectorSettings } from '../../src/config/connector-settings.js';
+import { validateEnv, type AppEnv } from '../../src/config/env.schema.js';
+import { HubSpotProvisioner } from '../../src/hubspot/hubspot-provisioner.js';
+import { HubSpotStatus } from '../../src/hubspot/hubspot-status.js';
+import { AppLogger, createPinoLogger } from '../../src/logging/app-logger.js';
+import { connectorPropertyNames, type ConnectorPropertyNames } from '../../src/mapping/connector-properties.js';
+import { openSqliteStore, type StoreDb } from '../../src/store/database.js';
+import { InboxRepository } from '../../src/store/inbox.repository.js';
+import { InboxSignal } from '../../src/store/inbox-signal.js';
+import { LedgerRepository } from '../../src/store/ledger.repository.js';
+import { migrateToLatest } from '../../src/store/migrations/migrations.js';
+import { ContactResolver } from '../../src/sync/contact-resolver.js';
+import { HubSpotSyncService, type SyncItem } from '../../src/sync/hubspot-sync.service.js';
+import { InboxWorker } from '../../src/sync/inbox-worker.service.js';
+import type { CallRecord } from '../../src/vendors/call-record.js';
+import { VendorRegistry } from '../../src/vendors/vendor-registry.js';
+import { CALL_WRITE_METHODS, CONTACT_METHODS, FakeHubSpotPort, PROVISIONING_METHODS } from './fake-hubspot-port.js';
+
+/**
+ * The sync's services wired for unit tests, in one place (their constructors change; only this file follows them):
+ * the strict HubSpot fake, a real store on in-memory SQLite, the ledgers, the provisioner, contact resolution, the
+ * sync service and the inbox worker, all on one fixed clock. No HTTP, no emulator.
+ */
+
+const REPO_DIR = join(import.meta.dirname, '..', '..');
+export const SHIPPED_MAPPING = readFileSync(join(REPO_DIR, 'config', 'mapping.yaml'), 'utf8');
+
+/** A clock that moves only when a test moves it. */
+export class FixedClock implements Clock {
+  private at: number;
+
+  constructor(start: Date | string = '2026-03-02T08:00:00.000Z') {
+    this.at = new Date(start).getTime();
+  }
+
+  now(): Date {
+    return new Date(this.at);
+  }
+
+  advance(ms: number): void {
+    this.at += ms;
+  }
+
+  set(at: Date | string): void {
+    this.at = new Date(at).getTime();
+  }
+}
+
+export interface SyncFixtureOptions {
+  /** Replaces config/mapping.yaml (the shipped one by default). */
+  mappingYaml?: string;
+  /** Environment on top of the unit-test defaults (see `UNIT_ENV`). */
+  env?: Record<string, string>;
+  start?: Date | string;
+}
+
+/** Short pauses: the worker's probes and polls take milliseconds in unit tests. */
+const UNIT_ENV: Record<string, string> = {
+  NODE_ENV: 'test',
+  HUBSPOT_ACCESS_TOKEN: 'pat-unit-test',
+  DATABASE_URL: 'sqlite::memory:',
+  HUBSPOT_SEARCH_LAG_MS: '60000',
+  HUBSPOT_PROBE_INTERVAL_MS: '10',
+  WORKER_POLL_INTERVAL_MS: '10',
+  SYNC_LINGER_MS: '0',
+  SYNC_RETRY_BASE_MS: '1000',
+  SYNC_MAX_ATTEMPTS: '4',
+};
+
+export interface SyncFixture {
+  fake: FakeHubSpotPort;
+  clock: FixedClock;
+  env: AppEnv;
+  settings: ConnectorSettings;
+  names: ConnectorPropertyNames;
+  db: StoreDb;
+  inbox: InboxRepository;
+  ledger: LedgerRepository;
+  logger: AppLogger;
+  provisioner: HubSpotProvisioner;
+  /** A contact resolver of its own (the sync service holds another, inside). */
+  contacts: ContactResolver;
+  sync: HubSpotSyncService;
+  status: HubSpotStatus;
+  worker: InboxWorker;
+  vendors: VendorRegistry;
+  /** Provisions the portal as a running connector has by the time a test's call arrives, then forgets those calls. */
+  provision(): Promise<void>;
+  /** The vendor's call records for a delivery (through its webhook splitter and mapper), as the worker maps them. */
+  records(vendor: 'voicefox' | 'yunfu', body: unknown): CallRecord[];
+  /** Sync items for a delivery; refs count up across the fixture's life unless given. */
+  items(vendor: 'voicefox' | 'yunfu', body: unknown, receivedAt?: string): SyncItem[];
+  /** Stores a delivery in the inbox, as the webhook controller does; answers the new events' ids. */
+  receive(vendor: 'voicefox' | 'yunfu', body: unknown): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+export async function syncFixture(options: SyncFixtureOptions = {}): Promise<SyncFixture> {
+  const clock = new FixedClock(options.start);
+  const env = validateEnv({ ...UNIT_ENV, ...options.env });
+  const settings = parseConnectorSettings(options.mappingYaml ?? SHIPPED_MAPPING, 'mapping.yaml');
+  const names = connectorPropertyNames(settings);
+  const logger = new AppLogger(createPinoLogger('silent', new Writable({ write: (_chunk, _encoding, done) => done() })));
+  const db = openSqliteStore(':memory:');
+  await migrateToLatest(db);
+  const inbox = new InboxRepository(db);
+  const ledger = new LedgerRepository(db);
+  // The sync's usual requests; a test allows anything else (the call lookup, probes) on purpose.
+  const fake = new FakeHubSpotPort().allow(...PROVISIONING_METHODS, ...CONTACT_METHODS, ...CALL_WRITE_METHODS);
+  const now = () => clock.now();
+  const provisioner = new HubSpotProvisioner(fake, logger);
+  const sync = new HubSpotSyncService(fake, provisioner, ledger, { searchLagMs: env.hubspot.searchLagMs }, logger, now);
+  const contacts = new ContactResolver(fake, ledger, logger, now);
+  const config = new ConnectorConfig(settings, env, logger);
+  const vendors = new VendorRegistry(config, clock);
+  const status = new HubSpotStatus();
+  const worker = new InboxWorker(inbox, vendors, new InboxSignal(), sync, config, status, logger, fake, env, clock);
+
+  let nextRef = 1;
+  const split = (vendor: 'voicefox' | 'yunfu', body: unknown) => vendors.find(vendor)!.webhook.split(body);
+  const records = (vendor: 'voicefox' | 'yunfu', body: unknown): CallRecord[] => {
+    const found = vendors.find(vendor)!;
+    return split(vendor, body).flatMap((item) => {
+      const result = found.mapper.map({ eventName: item.eventName, payload: item.payload }, found.mappingContext);
+      return result.kind === 'records' ? result.records : [];
+    });
+  };
+  return {
+    fake,
+    clock,
+    env,
+    settings,
+    names,
+    db,
+    inbox,
+    ledger,
+    logger,
+    provisioner,
+    contacts,
+    sync,
+    status,
+    worker,
+    vendors,
+    async provision() {
+      await provisioner.ensureReady(settings, clock.now().getTime());
+      fake.clearCalls();
+    },
+    records,
+    items(vendor, body, receivedAt = clock.now().toISOString()) {
+      return records(vendor, body).map((record) => ({ ref: nextRef++, record, receivedAt }));
+    },
+    async receive(vendor, body) {
+      const before = new Set((await inbox.list()).map((row) => row.id));
+      await inbox.storeDelivery(vendor, split(vendor, body), `corr-${vendor}`, clock.now());
+      return (await inbox.list()).map((row) => row.id).filter((id) => !before.has(id));
+    },
+    async close() {
+      await worker.onApplicationShutdown();
+      await db.destroy();
+    },
+  };
+}
