@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chinaContext, fixture } from '../../test/support/fixtures.js';
-import { DEFAULT_OUTCOMES, parseConnectorSettings, type ConnectorSettings } from '../config/connector-settings.js';
+import { parseConnectorSettings } from '../config/mapping/mapping-file.js';
+import type { ConnectorSettings } from '../config/mapping/mapping-settings.js';
+import { DEFAULT_OUTCOMES } from './hubspot-call-outcomes.js';
 import type { CallRecord } from '../vendors/call-record.js';
 import { YunfuMapper } from '../vendors/yunfu/yunfu.mapper.js';
 import { YUNFU_EVENT_NAME } from '../vendors/yunfu/yunfu.webhook.js';

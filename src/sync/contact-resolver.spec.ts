@@ -3,7 +3,8 @@ import { CALL_WRITE_METHODS, hubspotFailures, inputRefusal, PROVISIONING_METHODS
 import { chinaMobile, e164Of, yunfuBatch, yunfuCall } from '../../test/support/payload-factory.js';
 import { syncFixture, type SyncFixture } from '../../test/support/sync-fixture.js';
 import { contactPlan, type ContactPlan } from '../mapping/hubspot-write-plan.js';
-import { nationalVariants, type ResolveOptions } from './contact-resolver.js';
+import { nationalVariants } from './contact-matching.js';
+import type { ResolveOptions } from './contact-resolver.js';
 
 let f: SyncFixture | null = null;
 afterEach(async () => {

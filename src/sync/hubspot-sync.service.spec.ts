@@ -4,7 +4,8 @@ import { fixture } from '../../test/support/fixtures.js';
 import { chinaMobile, e164Of, voicefoxEvent, yunfuBatch, yunfuCall } from '../../test/support/payload-factory.js';
 import { syncFixture, type SyncFixture, type SyncFixtureOptions } from '../../test/support/sync-fixture.js';
 import { HubSpotRetryableError } from '../hubspot/hubspot-errors.js';
-import type { SyncItem, SyncOutcome, SyncResult } from './hubspot-sync.service.js';
+import type { SyncOutcome } from './hubspot-sync.service.js';
+import type { SyncItem, SyncResult } from './sync-plan.js';
 
 let f: SyncFixture | null = null;
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { getCountries, getCountryCallingCode } from 'libphonenumber-js';
 import { ownValue } from '../../src/common/own-value.js';
-import { DEFAULT_OUTCOMES } from '../../src/config/connector-settings.js';
+import { DEFAULT_OUTCOMES } from '../../src/mapping/hubspot-call-outcomes.js';
 import {
   HubSpotAuthError,
   HubSpotDailyLimitError,
