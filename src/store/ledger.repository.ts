@@ -107,7 +107,8 @@ export class LedgerRepository {
         await trx
           .insertInto('call_ledger')
           .values({ call_key: entry.key, call_id: null, contact_id: null, state: 'deferred', intent_at: null, record: JSON.stringify(entry.record), updated_at: at })
-          .onConflict((conflict) => conflict.column('call_key').doUpdateSet({ record: JSON.stringify(entry.record), updated_at: at }).where('call_ledger.state', '=', 'deferred'))
+          // Also onto a call whose create is unconfirmed: its data must reach the call once the create is confirmed or sent again.
+          .onConflict((conflict) => conflict.column('call_key').doUpdateSet({ record: JSON.stringify(entry.record), updated_at: at }).where('call_ledger.state', 'in', ['deferred', 'creating']))
           .execute();
       }
     });

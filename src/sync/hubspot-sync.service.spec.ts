@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { hubspotFailures, type FakeHubSpotPort } from '../../test/support/fake-hubspot-port.js';
+import { hubspotFailures, inputRefusal, type FakeHubSpotPort } from '../../test/support/fake-hubspot-port.js';
 import { fixture } from '../../test/support/fixtures.js';
 import { chinaMobile, e164Of, voicefoxEvent, yunfuBatch, yunfuCall } from '../../test/support/payload-factory.js';
 import { syncFixture, type SyncFixture, type SyncFixtureOptions } from '../../test/support/sync-fixture.js';
@@ -279,5 +279,37 @@ describe('HubSpotSyncService: failures', () => {
     expect(outcome.results.size).toBe(0);
     expect(fx.fake.methods()).not.toContain('upsertContacts');
     expect(fx.fake.methods()).not.toContain('createCalls');
+  });
+});
+
+describe('HubSpotSyncService: update-only events and unconfirmed creates', () => {
+  it('keeps the data of an update-only event that arrives while the create of its call is unconfirmed', async () => {
+    const fx = await start({ mappingYaml: 'vendors:\n  voicefox:\n    events:\n      create: [callin.collect]\n      update: [callin.hangup]\n' });
+    fx.fake.allow('searchCallsByKey').failNext('createCalls', hubspotFailures.outcomeUnknown(), { applyFirst: true });
+    // The collect carries no recording; the hangup, which may only update, brings it.
+    const collectBody = voicefoxEvent('callin-collect', 'vf-lost');
+    const withoutRecording = { ...collectBody, event_data: { ...(collectBody['event_data'] as object), record_url: null } };
+    const collect = fx.items('voicefox', withoutRecording);
+    expect((await fx.sync.sync(collect, fx.settings)).results.get(collect[0]!.ref)?.kind).toBe('wait');
+
+    const hangupBody = voicefoxEvent('callin-hangup', 'vf-lost');
+    const recording = 'https://media.voicefox.example/records/late.mp3';
+    const hangup = fx.items('voicefox', { ...hangupBody, event_data: { ...(hangupBody['event_data'] as object), record_url: recording } });
+    expect((await fx.sync.sync(hangup, fx.settings)).results.get(hangup[0]!.ref)).toMatchObject({ kind: 'skipped', reason: 'kept for the event that creates the call (this event only updates)' });
+
+    // The collect is tried again once search has caught up: the call is found and updated, with the hangup's data.
+    fx.clock.advance(fx.env.hubspot.searchLagMs);
+    const again = fx.items('voicefox', withoutRecording);
+    expect((await fx.sync.sync(again, fx.settings)).results.get(again[0]!.ref)?.kind).toBe('synced');
+    expect(fx.fake.listCalls()).toHaveLength(1);
+    expect(fx.fake.listCalls()[0]!.properties['hs_call_recording_url']).toBe(recording);
+  });
+
+  it('times the wait of an input whose part in a whole-batch refusal is unknown by the injected clock', async () => {
+    const fx = await start();
+    fx.fake.refuseInputs('createCalls', () => inputRefusal({ retryable: true, unresolved: true, message: 'refused as a whole' }));
+    const items = fx.items('yunfu', yunfu('u-1', chinaMobile(1)));
+    const outcome = await fx.sync.sync(items, fx.settings);
+    expect(outcome.results.get(items[0]!.ref)).toMatchObject({ kind: 'wait', notBefore: new Date(fx.clock.now().getTime() + 5_000) });
   });
 });
