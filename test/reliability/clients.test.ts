@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureText } from '../support/fixtures.js';
 import { send } from '../support/http-client.js';
-import { startTestApp, VOICEFOX_SECRET, YUNFU_SECRET, type TestApp } from '../support/test-app.js';
+import { startTestApp, YUNFU_SECRET, type TestApp } from '../support/test-app.js';
 
 /**
  * No client can take the service down: forged proxy headers, secret guessing, bodies refused unread (the floods are in
