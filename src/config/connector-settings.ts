@@ -359,6 +359,7 @@ function readPropertyMappings(read: Reader, raw: unknown, path: Path, defaultMod
     if (map['source'] !== undefined && map['template'] !== undefined) read.problem(entryPath, 'takes a source or a template, not both');
     else if (map['source'] !== undefined) {
       if (typeof map['source'] !== 'string' || !isKnownSource(map['source'])) {
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a YAML mapping shows as [object Object]; the path says where
         read.problem([...entryPath, 'source'], `unknown field "${String(map['source'])}" (known: ${Object.keys(SOURCE_FIELDS).join(', ')}, extras.<name>)`);
       } else source = map['source'];
     } else if (map['template'] !== undefined) template = read.template(map['template'], [...entryPath, 'template']);

@@ -201,7 +201,7 @@ export class HubSpotSyncService {
     const groups = new Map<string, CallGroup>();
     for (const item of items) {
       const key = vendorCallKey(item.record);
-      const mayCreate = settings.vendors[item.record.vendor as VendorId]!.events.create.includes(item.record.eventName);
+      const mayCreate = settings.vendors[item.record.vendor as VendorId].events.create.includes(item.record.eventName);
       const group = groups.get(key);
       if (group) {
         group.refs.push(item.ref);
