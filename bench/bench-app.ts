@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { createApp } from '../src/app.factory.js';
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   const app = await createApp({ logger, controllers: [BareController] });
   const env = app.get<AppEnv>(APP_ENV);
   await app.listen(env.port, '127.0.0.1');
-  const address = app.getHttpServer().address() as { port: number };
+  const address = app.getHttpServer().address() as AddressInfo;
   process.stdout.write(`${JSON.stringify({ benchApp: `http://127.0.0.1:${address.port}` })}\n`);
   // A normal exit, so that `--cpu-prof` writes its profile (Nest re-raises SIGTERM, which would not).
   process.on('SIGUSR2', () => void app.close().then(() => process.exit(0)));

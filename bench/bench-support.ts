@@ -50,8 +50,8 @@ export async function startProcess(script: string, env: Record<string, string>, 
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-64 * 1024);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const url = await new Promise<string>((resolve, reject) => {
     const deadline = setTimeout(() => {
       clearInterval(check);

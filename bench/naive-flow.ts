@@ -30,7 +30,7 @@ export async function naiveFlow(baseUrl: string, calls: Array<{ key: string; num
     await retry(() =>
       client.crm.objects.calls.basicApi.create({
         properties: { hs_timestamp: '2025-09-25T13:39:55.000Z', hs_call_title: call.key, hs_call_duration: String(call.durationMs) },
-        associations: [{ to: { id: contactId! }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 194 }] }],
+        associations: [{ to: { id: contactId }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 194 }] }],
       }),
     );
   }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -14,7 +15,6 @@ import { AppLogger } from './logging/app-logger.js';
 import { HttpMetrics } from './metrics/http-metrics.js';
 import { vendorDefinitions } from './vendors/vendors.js';
 import { limitConnections, TimedExpressAdapter } from './webhooks/connection-limits.js';
-import type { Server } from 'node:http';
 import { ownValue } from './common/own-value.js';
 
 export interface CreateAppOptions {
@@ -26,7 +26,7 @@ export interface CreateAppOptions {
 }
 
 /** Builds the configured application (not yet listening): shared by `main.ts` and the end-to-end tests. */
-export async function createApp(options: CreateAppOptions): Promise<INestApplication> {
+export async function createApp(options: CreateAppOptions): Promise<INestApplication<Server>> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), new TimedExpressAdapter(), {
     // Webhook bodies are read by the ingest service itself, with its own size limit and error answers.
     bodyParser: false,
@@ -36,7 +36,7 @@ export async function createApp(options: CreateAppOptions): Promise<INestApplica
   const env = app.get<AppEnv>(APP_ENV);
   options.logger.pino.level = env.logLevel;
   app.set('trust proxy', env.trustProxy);
-  limitConnections(app.getHttpServer() as Server, env.http, () => app.get(HttpMetrics).refusedConnection());
+  limitConnections(app.getHttpServer(), env.http, () => app.get(HttpMetrics).refusedConnection());
   app.disable('x-powered-by');
   app.use(requestLog(options.logger, app.get(HttpMetrics)));
   // SIGHUP is not a shutdown here: it reloads config/mapping.yaml (see ConnectorConfig).
@@ -49,7 +49,9 @@ function requestLog(logger: AppLogger, metrics: HttpMetrics) {
   return (request: Request, response: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     response.on('finish', () => {
-      const route = request.route?.path ? `${request.baseUrl}${String(request.route.path)}` : '(unmatched)';
+      // Express types `route` as any; its path is what the route was declared with.
+      const routePath = (request.route as { path?: string | RegExp | Array<string | RegExp> } | undefined)?.path;
+      const route = routePath ? `${request.baseUrl}${String(routePath)}` : '(unmatched)';
       const elapsedNs = process.hrtime.bigint() - started;
       const fields = {
         method: request.method,

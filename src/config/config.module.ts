@@ -5,6 +5,7 @@ import { loadConnectorSettings } from './mapping/mapping-file.js';
 import { APP_ENV, CONNECTOR_SETTINGS } from './config.tokens.js';
 import { ConnectorConfig } from './connector-config.service.js';
 import { validateEnv, type AppEnv } from './env.schema.js';
+import { VendorRegistry } from './vendor-registry.js';
 
 
 export interface AppConfigOptions {
@@ -15,7 +16,7 @@ export interface AppConfigOptions {
 
 /**
  * Validates the environment once at start-up (`@nestjs/config` with a validate function) and the files under
- * `CONFIG_DIR`; exposes both as typed, injectable objects. A bad setting stops the start with the key named.
+ * `CONFIG_DIR`; exposes both as typed, injectable objects, with the vendors under the mapping in force. A bad setting stops the start with the key named.
  */
 @Global()
 @Module({})
@@ -39,8 +40,9 @@ export class AppConfigModule {
         { provide: CONNECTOR_SETTINGS, inject: [APP_ENV], useFactory: (env: AppEnv) => loadConnectorSettings(env.configDir) },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         ConnectorConfig,
+        VendorRegistry,
       ],
-      exports: [APP_ENV, CONNECTOR_SETTINGS, CLOCK, ConnectorConfig],
+      exports: [APP_ENV, CONNECTOR_SETTINGS, CLOCK, ConnectorConfig, VendorRegistry],
     };
   }
 }

@@ -86,6 +86,7 @@ export function validateEnv(raw: RawEnv): AppEnv {
   const text = (key: string): string | null => {
     const value = ownValue(raw, key);
     if (value === undefined || value === null) return null;
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- settings arrive as text (or numbers in tests)
     const trimmed = String(value).trim();
     return trimmed === '' ? null : trimmed;
   };

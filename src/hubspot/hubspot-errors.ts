@@ -41,7 +41,7 @@ export interface HubSpotErrorDetails {
   problems: Array<{ property: string; code: string }>;
 }
 
-export const NO_DETAILS: HubSpotErrorDetails = Object.freeze({ properties: [], codes: [], ids: [], traceIds: [], scopes: [], problems: [] }) as HubSpotErrorDetails;
+export const NO_DETAILS: HubSpotErrorDetails = Object.freeze({ properties: [], codes: [], ids: [], traceIds: [], scopes: [], problems: [] });
 
 /** 429 (burst or search limit), 5xx, 423, network errors and time-outs that outlasted the adapter's own retries. */
 export class HubSpotRetryableError extends HubSpotError {}

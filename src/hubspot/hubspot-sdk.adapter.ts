@@ -248,7 +248,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   async checkAccess(): Promise<AccessReport> {
     let account: { portalId?: number | string; timeZone?: string } = {};
     try {
-      account = ((await this.call('burst', 'account.details', { method: 'GET', path: this.paths.accountDetails() })).body ?? {}) as typeof account;
+      account = (await this.call('burst', 'account.details', { method: 'GET', path: this.paths.accountDetails() })).body ?? {};
     } catch (error) {
       // The portal's id is for logs and links: a refusal of this one request (a 401 aside) must not stop sync.
       if (!(error instanceof HubSpotPermanentError)) throw error;

@@ -90,7 +90,7 @@ export function callWrite(
   const line = record.linePhone.e164 ?? record.linePhone.raw;
   const [from, to] = record.direction === 'outbound' ? [line, customer] : [customer, line];
   const talk = record.talkSeconds ?? record.durationSeconds;
-  const vendor = ownValue(settings.vendors as Record<string, ConnectorSettings['vendors'][keyof ConnectorSettings['vendors']]>, record.vendor);
+  const vendor = ownValue(settings.vendors, record.vendor);
   const properties: Properties = {
     hs_timestamp: record.startedAt ?? record.answeredAt ?? record.endedAt ?? options.fallbackTimestamp,
     hs_call_title: clip(renderTemplate(settings.call.title, record).trim() || 'AI call'),

@@ -85,7 +85,7 @@ export function readSource(record: CallRecord, path: string): SourceValue {
     value = ownValue(value as Record<string, unknown>, segment);
   }
   if (value === undefined || value === null) return null;
-  if (Array.isArray(value)) return value;
+  if (Array.isArray(value)) return value as unknown[];
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
   return JSON.stringify(value);
 }

@@ -132,5 +132,6 @@ function display(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (Array.isArray(value)) return value.map(display).filter((text) => text !== '').join(', ');
   if (typeof value === 'object') return '';
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects are handled above; JSON holds no functions
   return String(value);
 }

@@ -170,6 +170,7 @@ export class InboxRepository {
       .compile();
     // Each parameter is either one of the values (found by its marker) or a constant of the statement.
     const slots = compiled.parameters.map((parameter): ((values: InsertValues) => unknown) => {
+      // eslint-disable-next-line no-control-regex -- NUL brackets a marker because no stored value can contain it
       const name = typeof parameter === 'string' ? /^\u0000(\w+)\u0000$/.exec(parameter)?.[1] : undefined;
       return name ? (values) => values[name as keyof InsertValues] : () => parameter;
     });
@@ -218,7 +219,7 @@ export class InboxRepository {
   /** When the earliest retry is due, if any event is waiting for one. */
   async nextRetryAt(): Promise<string | null> {
     const row = await this.db.selectFrom('inbox_events').select((eb) => eb.fn.min('next_attempt_at').as('next')).where('status', '=', 'retrying').executeTakeFirst();
-    return (row?.next as string | null | undefined) ?? null;
+    return row?.next ?? null;
   }
 
   /**

@@ -15,7 +15,7 @@ import { AppLogger } from '../logging/app-logger.js';
 import { InboxRepository, type EventOutcome, type InboxEventRow } from '../store/inbox.repository.js';
 import { InboxSignal } from '../store/inbox-signal.js';
 import type { CallRecord } from '../vendors/call-record.js';
-import { VendorRegistry } from '../vendors/vendor-registry.js';
+import { VendorRegistry } from '../config/vendor-registry.js';
 import { HubSpotSyncService } from './hubspot-sync.service.js';
 import type { SyncItem, SyncResult } from './sync-plan.js';
 import { backoffMs } from '../hubspot/hubspot-request-policy.js';

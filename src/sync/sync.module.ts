@@ -5,7 +5,6 @@ import type { AppEnv } from '../config/env.schema.js';
 import { HubSpotError } from '../hubspot/hubspot-errors.js';
 import { HubSpotModule } from '../hubspot/hubspot.module.js';
 import { StoreModule } from '../store/store.module.js';
-import { VendorsModule } from '../vendors/vendors.module.js';
 import { HubSpotProvisioner } from './hubspot-provisioner.js';
 import { HubSpotSyncService, SYNC_OPTIONS, type SyncOptions } from './hubspot-sync.service.js';
 import { InboxWorker } from './inbox-worker.service.js';
@@ -32,7 +31,7 @@ class PortalCheckRegistration implements OnModuleInit {
 
 /** Stored events to HubSpot: the worker that claims them, the sync that writes them, the provisioner of properties. */
 @Module({
-  imports: [StoreModule, HubSpotModule, VendorsModule],
+  imports: [StoreModule, HubSpotModule],
   providers: [
     { provide: SYNC_OPTIONS, inject: [APP_ENV], useFactory: (env: AppEnv): SyncOptions => ({ searchLagMs: env.hubspot.searchLagMs }) },
     HubSpotProvisioner,

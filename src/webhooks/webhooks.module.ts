@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { StoreModule } from '../store/store.module.js';
-import { VendorsModule } from '../vendors/vendors.module.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { WebhookIngestService } from './webhook-ingest.service.js';
 import { WebhooksController } from './webhooks.controller.js';
 
 /** Where vendors' webhooks enter: verified, validated and stored in the inbox; the sync module does the rest. */
 @Module({
-  imports: [StoreModule, VendorsModule],
+  imports: [StoreModule],
   controllers: [WebhooksController],
   providers: [WebhookIngestService, AuthThrottle],
   exports: [AuthThrottle],

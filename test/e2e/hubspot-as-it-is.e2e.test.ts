@@ -76,7 +76,7 @@ describe('HubSpot as it really is: every documented limit', () => {
     const contacts = emulator.listObjects('contacts');
     const keys = new Set(contacts.map((contact) => contact.properties['ai_call_phone_e164']));
     const callKeys = new Set(emulator.listObjects('calls').map((call) => call.properties['ai_call_key']));
-    const stats = (t.app.get(HUBSPOT_PORT) as HubSpotSdkAdapter).stats;
+    const stats = t.app.get<HubSpotSdkAdapter>(HUBSPOT_PORT).stats;
     const versions = new Set(emulator.requestLog.map((entry) => entry.apiVersion));
     process.stdout.write(
       `[hubspot-limits] 1,000 calls / 1,000 new numbers (500 CN, 500 +1): ${counts.synced} synced, ${counts.dead} dead, ` +

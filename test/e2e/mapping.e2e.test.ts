@@ -27,7 +27,7 @@ const contactWith = (app: TestApp, e164: string): SnapshotObject | undefined =>
   app.emulator.listObjects('contacts').find((contact) => contact.properties['ai_call_phone_e164'] === e164);
 const health = async (app: TestApp) => (await (await fetch(`${app.url}/health/ready`)).json()) as { status: string; details: { config: { status: string; message?: string; problems?: string[]; inForceSince: string } } };
 const editMapping = (app: TestApp, yaml: string) => writeFileSync(join(app.dir, 'config', 'mapping.yaml'), yaml);
-const withTitle = (title: string) => SHIPPED.replace(/^  title: .*$/m, `  title: ${JSON.stringify(title)}`);
+const withTitle = (title: string) => SHIPPED.replace(/^ {2}title: .*$/m, `  title: ${JSON.stringify(title)}`);
 const preview = (app: TestApp, vendor: string, body: string, token = ADMIN_TOKEN) =>
   fetch(`${app.url}/admin/mapping/preview?vendor=${vendor}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
 

@@ -17,6 +17,11 @@ afterEach(async () => {
   expect(await t.inbox.list()).toEqual([]);
 });
 
+/** The `error` of a refusal's JSON body. */
+function refusal(body: string): { code: string; message: string } {
+  return (JSON.parse(body) as { error: { code: string; message: string } }).error;
+}
+
 /** Sends raw bytes with full control over headers (chunked bodies, lying Content-Type). */
 function rawPost(path: string, body: Buffer | string, headers: Record<string, string>, chunked = false) {
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -71,23 +76,23 @@ describe('refused webhooks', () => {
   it('answers 415 for a body that is not declared as JSON', async () => {
     const response = await rawPost('/webhooks/voicefox', 'event_name=callin.collect', { ...auth, 'content-type': 'application/x-www-form-urlencoded' });
     expect(response.status).toBe(415);
-    expect(JSON.parse(response.body).error.code).toBe('unsupported_media_type');
+    expect(refusal(response.body).code).toBe('unsupported_media_type');
   });
 
   it('answers 400 for a body that is not valid JSON, or empty', async () => {
     const broken = await rawPost('/webhooks/voicefox', '{"event_name": "callin.collect", ', { ...auth, 'content-type': 'application/json' });
     expect(broken.status).toBe(400);
-    expect(JSON.parse(broken.body).error).toMatchObject({ code: 'invalid_json' });
+    expect(refusal(broken.body)).toMatchObject({ code: 'invalid_json' });
     const empty = await rawPost('/webhooks/yunfu', '', { authorization: YUNFU_SECRET, 'content-type': 'application/json' });
     expect(empty.status).toBe(400);
-    expect(JSON.parse(empty.body).error.message).toBe('the body is not valid JSON: the body is empty');
+    expect(refusal(empty.body).message).toBe('the body is not valid JSON: the body is empty');
   });
 
   it('answers 400 for JSON nested absurdly deep', async () => {
     const deep = `${'['.repeat(1000)}${']'.repeat(1000)}`;
     const response = await rawPost('/webhooks/voicefox', deep, { ...auth, 'content-type': 'application/json' });
     expect(response.status).toBe(400);
-    expect(JSON.parse(response.body).error.message).toBe('the body is not valid JSON: nested deeper than 32 levels');
+    expect(refusal(response.body).message).toBe('the body is not valid JSON: nested deeper than 32 levels');
   });
 
   it.each([

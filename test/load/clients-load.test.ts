@@ -104,7 +104,7 @@ describe('clients cannot take the service down, under load', () => {
       answers.push(answer.ms);
     }
     const reports = await flood;
-    const refused = /connector_http_connections_refused_total (\d+)/.exec(await (await send(url, '/metrics', { from: '127.0.0.2' })).body)?.[1];
+    const refused = /connector_http_connections_refused_total (\d+)/.exec((await send(url, '/metrics', { from: '127.0.0.2' })).body)?.[1];
     process.stdout.write(
       `[clients] 20,000 idle connections from 127.0.0.1: ${reports.map((report) => report.connected).join(' + ')} connected, ${refused} refused at once; ` +
         `the others closed after at most ${Math.max(...reports.map((report) => report.lastClosedMs))} ms (idle time-out ${idleMs} ms); ` +
@@ -162,7 +162,7 @@ describe('clients cannot take the service down, under load', () => {
       expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'invalid_json', message: `the body is not valid JSON: ${problem}` } });
     }
     expect(slowestHealth).toBeLessThan(200);
-    expect(await (await send(t.url, '/metrics')).body).toContain('connector_inbox_events{status="pending"} 0');
+    expect((await send(t.url, '/metrics')).body).toContain('connector_inbox_events{status="pending"} 0');
   });
 
 });

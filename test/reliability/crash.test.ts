@@ -55,7 +55,7 @@ const callKeys = (emulator: HubSpotEmulator): string[] => emulator.listObjects('
 describe('crashes', () => {
   it('SIGKILL mid-sync: after a restart HubSpot holds exactly 500 calls and one contact per number', { timeout: 120_000 }, async () => {
     const { emulator, start, current } = await setUp();
-    let url = await start();
+    const url = await start();
     const calls = Array.from({ length: 500 }, (_, index) => yunfuCall({ callid: `crash-sync-${index}`, number: chinaMobile(index % 300) }));
     // Slow HubSpot down so that the kill lands while sync is under way.
     emulator.setFaults({ mode: 'latency', latencyMs: 150 });
@@ -71,7 +71,7 @@ describe('crashes', () => {
 
     emulator.clearFaults();
     const restarted = Date.now();
-    url = await start();
+    await start();
     await waitFor(() => emulator.listObjects('calls').length >= 500, 90_000);
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // nothing more may arrive
     const keys = callKeys(emulator);
@@ -123,7 +123,7 @@ describe('crashes', () => {
 
   it('SIGTERM: stops taking webhooks, finishes or hands back the batch in flight, closes the store, exits 0; nothing lost', { timeout: 120_000 }, async () => {
     const { emulator, start, current } = await setUp();
-    let url = await start();
+    const url = await start();
     emulator.setFaults({ mode: 'latency', latencyMs: 150 });
     const calls = Array.from({ length: 200 }, (_, index) => yunfuCall({ callid: `term-${index}`, number: chinaMobile(2000 + index) }));
     for (let index = 0; index < calls.length; index += 20) await postJson(`${url}/webhooks/yunfu/${YUNFU_SECRET}`, yunfuBatch(calls.slice(index, index + 20)));
@@ -137,7 +137,7 @@ describe('crashes', () => {
     expect(current().output()).not.toMatch(/"level":"(error|fatal)"/);
 
     emulator.clearFaults();
-    url = await start();
+    await start();
     await waitFor(() => emulator.listObjects('calls').length >= 200, 60_000);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const keys = callKeys(emulator);

@@ -228,13 +228,13 @@ export class FakeHubSpotPort implements HubSpotPort {
    * counted). `applyFirst`: HubSpot applies the request, then the answer is lost (the error is thrown after).
    */
   failNext<M extends PortMethod>(method: M, error: Error | ((input: PortInputs[M]) => Error | null), options: { times?: number; applyFirst?: boolean } = {}): this {
-    this.failures.push({ method, error: typeof error === 'function' ? (error as (input: never) => Error | null) : () => error, left: options.times ?? 1, applyFirst: options.applyFirst ?? false });
+    this.failures.push({ method, error: typeof error === 'function' ? (error) : () => error, left: options.times ?? 1, applyFirst: options.applyFirst ?? false });
     return this;
   }
 
   /** HubSpot refuses the inputs of a batch write that `refuse` answers a failure for (by default, every time). */
   refuseInputs<M extends BatchMethod>(method: M, refuse: (input: BatchInput<M>) => InputFailure | null, options: { times?: number } = {}): this {
-    this.refusals.push({ method, refuse: refuse as (input: never) => InputFailure | null, left: options.times ?? Number.POSITIVE_INFINITY });
+    this.refusals.push({ method, refuse: refuse, left: options.times ?? Number.POSITIVE_INFINITY });
     return this;
   }
 
@@ -502,6 +502,7 @@ export class FakeHubSpotPort implements HubSpotPort {
   }
 
   /** Records, checks, then answers or fails as programmed. Async like the adapter: nothing throws synchronously. */
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so that a programmed failure rejects, as the adapter's do
   private async run<M extends PortMethod, T>(method: M, input: PortInputs[M], answer: () => T): Promise<T> {
     this.record(method, input);
     this.check(method);

@@ -20,7 +20,7 @@ import { HubSpotSyncService } from '../../src/sync/hubspot-sync.service.js';
 import type { SyncItem } from '../../src/sync/sync-plan.js';
 import { InboxWorker } from '../../src/sync/inbox-worker.service.js';
 import type { CallRecord } from '../../src/vendors/call-record.js';
-import { VendorRegistry } from '../../src/vendors/vendor-registry.js';
+import { VendorRegistry } from '../../src/config/vendor-registry.js';
 import { CALL_WRITE_METHODS, CONTACT_METHODS, FakeHubSpotPort, PROVISIONING_METHODS } from './fake-hubspot-port.js';
 
 /**

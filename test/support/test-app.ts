@@ -1,6 +1,7 @@
 import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Writable } from 'node:stream';
@@ -72,7 +73,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   });
   await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address() as { port: number };
+  const address = app.getHttpServer().address() as AddressInfo;
   const inbox = app.get(InboxRepository);
   return {
     url: `http://127.0.0.1:${address.port}`,

@@ -50,7 +50,7 @@ export class EmulatorAuth {
       const scopes = settings.missingScopes;
       if (typeof scopes === 'boolean') this.missingScopes = scopes;
       else if (Array.isArray(scopes) && scopes.every((scope) => typeof scope === 'string')) {
-        this.missingScopes = new Set(scopes as string[]);
+        this.missingScopes = new Set(scopes);
       } else throw new InvalidControlInput('auth.missingScopes must be a boolean or an array of scope names');
     }
     if (settings.tokens !== undefined) {

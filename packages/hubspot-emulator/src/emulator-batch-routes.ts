@@ -94,7 +94,7 @@ export function batchRoutes(store: ObjectStore, rules: PortalValidationRules, cl
         const objectType = requireObjectType(params.objectType);
         const inputs = parseInputs(body, { requireId: true });
         for (const input of inputs) assertIdProperty(store, objectType, input.raw.idProperty);
-        assertNoDuplicateIds(inputs.map((input) => `${String(input.raw.idProperty ?? '')}\u0000${input.id ?? ''}`), inputs);
+        assertNoDuplicateIds(inputs.map((input) => `${stringOrUndefined(input.raw.idProperty) ?? ''}\u0000${input.id ?? ''}`), inputs);
         const batch = new BatchCollector(clock);
         for (const input of inputs) {
           try {
@@ -225,6 +225,7 @@ function assertIdProperty(store: ObjectStore, objectType: CrmObjectType, idPrope
   if (idProperty === undefined || idProperty === null || idProperty === 'hs_object_id') return;
   if (typeof idProperty !== 'string' || !store.isUniqueIdProperty(objectType, idProperty)) {
     throw HubSpotApiError.validation(
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any JSON value a client sent, printed as HubSpot does
       `${String(idProperty)} is not a unique property; idProperty must be hs_object_id or a property with unique values.`,
     );
   }

@@ -382,7 +382,7 @@ function parseAfter(after: unknown): number {
 
 function parseSort(registry: PropertyRegistry, objectType: CrmObjectType, raw: unknown): SortSpec {
   let property: string;
-  let descending = false;
+  let descending: boolean;
   if (typeof raw === 'string') {
     // The SDK types sorts as strings; "-name" sorts descending.
     descending = raw.startsWith('-');

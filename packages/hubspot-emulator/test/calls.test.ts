@@ -19,7 +19,7 @@ describe('HubSpot emulator: calls', () => {
   afterAll(async () => {
     await harness.emulator.close();
   });
-  beforeEach(async () => {
+  beforeEach(() => {
     harness.emulator.reset();
     contactId = String(harness.emulator.seedObject('contacts', { phone: '+8617534989887' }).id);
   });

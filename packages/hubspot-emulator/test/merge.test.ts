@@ -118,7 +118,7 @@ describe('HubSpot emulator: deleted and merged contacts', () => {
     expect(created.status).toBe(201);
   });
 
-  it('accumulates merged ids, including those the merged contact carried', async () => {
+  it('accumulates merged ids, including those the merged contact carried', () => {
     const third = String(harness.emulator.seedObject('contacts', { firstname: 'Third' }).id);
     const fourth = String(harness.emulator.seedObject('contacts', { firstname: 'Fourth' }).id);
     harness.emulator.mergeContacts(third, fourth);

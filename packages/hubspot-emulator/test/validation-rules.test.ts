@@ -88,7 +88,7 @@ describe('HubSpot emulator: portal validation rules (enforced from 2026-09)', ()
     expect(batch.status).toBe(201);
     expect(batch.body).not.toHaveProperty('errors');
 
-    const id = (harness.emulator.listObjects('contacts')[0]?.id ?? '') as string;
+    const id = harness.emulator.listObjects('contacts')[0]?.id ?? '';
     const patched = await harness.request(`/crm/objects/2026-09/contacts/${id}`, { method: 'PATCH', body: { properties: { lastname: 'X' } } });
     expect(patched.status).toBe(200);
     const batchUpdate = await harness.request('/crm/objects/2026-09/contacts/batch/update', {

@@ -20,8 +20,8 @@ describe('config/mapping.yaml', () => {
   it('reads the shipped file', () => {
     const settings = parseConnectorSettings(readFileSync(join(CONFIG_DIR, 'mapping.yaml'), 'utf8'), 'mapping.yaml');
     expect(settings.vendors.yunfu).toMatchObject({ enabled: true, timeZone: 'Asia/Shanghai', defaultRegion: 'CN', allowedIps: [], events: { create: ['call.success'], update: [] } });
-    expect(settings.vendors.yunfu.intentions['1']).toEqual({ label: 'A', outcome: null });
-    expect(settings.vendors.voicefox.reply).toEqual({});
+    expect(settings.vendors['yunfu']?.intentions['1']).toEqual({ label: 'A', outcome: null });
+    expect(settings.vendors['voicefox']?.reply).toEqual({});
     expect(settings.contact.properties.map((mapping) => [mapping.source, mapping.property, mapping.mode])).toEqual([
       ['customer.name', 'firstname', 'fill-if-empty'],
       ['customer.email', 'email', 'fill-if-empty'],

@@ -90,7 +90,7 @@ export function readPropertyMappings(read: Reader, raw: unknown, path: Path, def
     if (map['source'] !== undefined && map['template'] !== undefined) read.problem(entryPath, 'takes a source or a template, not both');
     else if (map['source'] !== undefined) {
       if (typeof map['source'] !== 'string' || !isKnownSource(map['source'])) {
-        read.problem([...entryPath, 'source'], `unknown field "${String(map['source'])}" (known: ${Object.keys(SOURCE_FIELDS).join(', ')}, extras.<name>)`);
+        read.problem([...entryPath, 'source'], `unknown field "${typeof map['source'] === 'string' ? map['source'] : JSON.stringify(map['source'])}" (known: ${Object.keys(SOURCE_FIELDS).join(', ')}, extras.<name>)`);
       } else source = map['source'];
     } else if (map['template'] !== undefined) template = read.template(map['template'], [...entryPath, 'template']);
     else read.problem(entryPath, 'needs a source or a template');

@@ -15,7 +15,8 @@ export class YunfuWebhook implements VendorWebhook {
 
   split(body: unknown): InboxItem[] {
     const callback = validateEnvelope(YunfuCallback, body, ['data']);
-    let firstProblem: PayloadValidationError | null = null;
+    // Widened by `as`: the callback below sets it, which TypeScript's narrowing of `= null` would not see.
+    let firstProblem = null as PayloadValidationError | null;
     let valid = 0;
     const items = callback.data.map((item, index): InboxItem => {
       try {

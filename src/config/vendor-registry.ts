@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../common/clock.js';
-import { ConnectorConfig } from '../config/connector-config.service.js';
-import { intentionLabels, type ConnectorSettings, type VendorSettings } from '../config/mapping/mapping-settings.js';
-import type { VendorDefinition } from './vendor-definition.js';
-import type { MappingContext } from './vendor-mapper.js';
-import { vendorDefinitions } from './vendors.js';
+import { ConnectorConfig } from './connector-config.service.js';
+import { intentionLabels, type ConnectorSettings, type VendorSettings } from './mapping/mapping-settings.js';
+import type { VendorDefinition } from '../vendors/vendor-definition.js';
+import type { MappingContext } from '../vendors/vendor-mapper.js';
+import { vendorDefinitions } from '../vendors/vendors.js';
 import { ownValue } from '../common/own-value.js';
 
 /** A vendor under the mapping in force: its definition with its settings and mapping context. */
