@@ -46,7 +46,8 @@ module.exports = {
       from: { path: '^src/config/', pathNot: SPEC },
       to: {
         path: '^src/',
-        pathNot: '^src/((common|logging|config|vendors)/|mapping/(template|source-fields)\\.ts$|hubspot/hubspot-api-paths\\.ts$)',
+        pathNot:
+          '^src/((common|logging|config|vendors)/|mapping/(template|source-fields)\\.ts$|hubspot/hubspot-api-paths\\.ts$)',
       },
     },
     onlyFrom(

@@ -26,7 +26,12 @@ process.on('exit', () => {
 });
 
 /** Starts the connector (or the bench app) as its own process, in a fresh folder with a copy of config/. */
-export async function startProcess(script: string, env: Record<string, string>, nodeArgs: string[] = [], reuseDir?: string): Promise<BenchProcess> {
+export async function startProcess(
+  script: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+  reuseDir?: string,
+): Promise<BenchProcess> {
   const dir = reuseDir ?? mkdtempSync(join(tmpdir(), 'connector-bench-'));
   if (!reuseDir) cpSync(join(REPO_DIR, 'config'), join(dir, 'config'), { recursive: true });
   const child = spawn(process.execPath, [...nodeArgs, script], {
@@ -91,7 +96,11 @@ export async function startProcess(script: string, env: Record<string, string>, 
   };
 }
 
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 20,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await condition()) return;
@@ -129,7 +138,11 @@ export function percentile(values: number[], p: number): number {
 }
 
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<number> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   await response.arrayBuffer();
   return response.status;
 }

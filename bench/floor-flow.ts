@@ -45,14 +45,20 @@ export async function floorFlow(
   for (const values of floorSearches(numbers)) {
     const page = await send(search, () => client.crm.contacts.searchApi.doSearch(searchBody(values) as never));
     for (const contact of page.results) {
-      const digits = (contact.properties['phone'] ?? contact.properties['mobilephone'] ?? '').replace(/\D/g, '').slice(-11);
+      const digits = (contact.properties['phone'] ?? contact.properties['mobilephone'] ?? '')
+        .replace(/\D/g, '')
+        .slice(-11);
       if (values.includes(digits)) contactOf.set(digits, contact.id);
     }
   }
   const fresh = numbers.filter((number) => !contactOf.has(number));
   for (let index = 0; index < fresh.length; index += 100) {
     const part = fresh.slice(index, index + 100);
-    const created = await send(burst, () => client.crm.contacts.batchApi.create({ inputs: part.map((number) => ({ properties: { phone: `+86${number}` }, associations: [] })) }));
+    const created = await send(burst, () =>
+      client.crm.contacts.batchApi.create({
+        inputs: part.map((number) => ({ properties: { phone: `+86${number}` }, associations: [] })),
+      }),
+    );
     for (const contact of created.results) contactOf.set(contact.properties['phone']!.slice(3), contact.id);
   }
   for (let index = 0; index < calls.length; index += 100) {
@@ -61,7 +67,12 @@ export async function floorFlow(
       client.crm.objects.calls.batchApi.create({
         inputs: part.map((call) => ({
           properties: { hs_timestamp: '2025-09-25T13:39:55.000Z', hs_call_title: call.key },
-          associations: [{ to: { id: contactOf.get(call.number)! }, types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 194 }] }],
+          associations: [
+            {
+              to: { id: contactOf.get(call.number)! },
+              types: [{ associationCategory: 'HUBSPOT_DEFINED' as never, associationTypeId: 194 }],
+            },
+          ],
         })),
       }),
     );

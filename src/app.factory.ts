@@ -63,9 +63,15 @@ function requestLog(logger: AppLogger, metrics: HttpMetrics) {
         ...(response.locals['log'] as Record<string, unknown> | undefined),
       };
       const vendor = request.params['vendor'];
-      metrics.record(route, response.statusCode, Number(elapsedNs) / 1e9, typeof vendor === 'string' ? vendor : undefined);
+      metrics.record(
+        route,
+        response.statusCode,
+        Number(elapsedNs) / 1e9,
+        typeof vendor === 'string' ? vendor : undefined,
+      );
       // Probes, and guesses answered 429 (counted in metrics): one line each would flood the log.
-      if (route.startsWith('/health') || route === '/metrics' || response.statusCode === 429) logger.pino.debug(fields, 'http request');
+      if (route.startsWith('/health') || route === '/metrics' || response.statusCode === 429)
+        logger.pino.debug(fields, 'http request');
       else logger.info(fields, 'http request');
     });
     next();
@@ -80,9 +86,13 @@ export function logStartupSummary(app: INestApplication, logger: AppLogger, url:
   for (const definition of vendorDefinitions()) {
     const vendor = definition.id;
     const endpoint = `${url}/webhooks/${vendor}`;
-    if (!ownValue(settings.vendors, vendor)?.enabled) logger.info({ vendor }, `vendor ${vendor} is disabled in ${'mapping.yaml'}: its endpoint answers 404`);
+    if (!ownValue(settings.vendors, vendor)?.enabled)
+      logger.info({ vendor }, `vendor ${vendor} is disabled in ${'mapping.yaml'}: its endpoint answers 404`);
     else if ((ownValue(env.webhookSecrets, vendor) ?? null) === null) {
-      logger.warn({ vendor, endpoint }, `${definition.secret.setting} is not set: ${endpoint} is closed and answers 401 to every request`);
+      logger.warn(
+        { vendor, endpoint },
+        `${definition.secret.setting} is not set: ${endpoint} is closed and answers 401 to every request`,
+      );
     } else logger.info({ vendor, endpoint }, `accepting ${vendor} webhooks`);
   }
   const hubspot = app.get<HubSpotConnection>(HUBSPOT_CONNECTION);

@@ -13,7 +13,11 @@ async function main(): Promise<void> {
     const app = await createApp({ logger });
     const env = app.get<AppEnv>(APP_ENV);
     // Nest passes further arguments to the server's listen(port, host, backlog).
-    await (app as unknown as { listen(port: number, host: string, backlog: number): Promise<unknown> }).listen(env.port, env.host, LISTEN_BACKLOG);
+    await (app as unknown as { listen(port: number, host: string, backlog: number): Promise<unknown> }).listen(
+      env.port,
+      env.host,
+      LISTEN_BACKLOG,
+    );
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : env.port;
     logStartupSummary(app, logger, `http://${env.host === '0.0.0.0' ? 'localhost' : env.host}:${port}`);

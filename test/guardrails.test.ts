@@ -79,17 +79,24 @@ describe('layer rules (dependency-cruiser)', () => {
   it('refuses the HubSpot SDK outside the adapter and the emulator outside sandbox mode, and allows both where they belong', async () => {
     const root = tree('layers-packages', {
       'tsconfig.json': TSCONFIG,
-      'src/sync/shortcut.ts': "import { Client } from '@hubspot/api-client';\n\nexport const client = (): Client => new Client();\n",
+      'src/sync/shortcut.ts':
+        "import { Client } from '@hubspot/api-client';\n\nexport const client = (): Client => new Client();\n",
       'src/sync/sandbox.ts': "export const load = () => import('@ai-call-hubspot-connector/hubspot-emulator');\n",
-      'src/hubspot/hubspot-sdk.adapter.ts': "import { Client } from '@hubspot/api-client';\n\nexport const client = (): Client => new Client();\n",
-      'src/hubspot/hubspot.module.ts': "export const load = () => import('@ai-call-hubspot-connector/hubspot-emulator');\n",
+      'src/hubspot/hubspot-sdk.adapter.ts':
+        "import { Client } from '@hubspot/api-client';\n\nexport const client = (): Client => new Client();\n",
+      'src/hubspot/hubspot.module.ts':
+        "export const load = () => import('@ai-call-hubspot-connector/hubspot-emulator');\n",
     });
     // The repository's packages, so that the imports resolve as they do in src/.
     symlinkSync(join(REPO_DIR, 'node_modules'), join(root, 'node_modules'), 'dir');
     const { code, output } = await cruise(root);
     expect(code).toBe(2);
-    expect(output).toMatch(/error sdk-only-in-adapter: src\/sync\/shortcut\.ts → \S*node_modules\/@hubspot\/api-client\//);
-    expect(output).toMatch(/error emulator-only-for-sandbox-mode: src\/sync\/sandbox\.ts → \S*packages\/hubspot-emulator\//);
+    expect(output).toMatch(
+      /error sdk-only-in-adapter: src\/sync\/shortcut\.ts → \S*node_modules\/@hubspot\/api-client\//,
+    );
+    expect(output).toMatch(
+      /error emulator-only-for-sandbox-mode: src\/sync\/sandbox\.ts → \S*packages\/hubspot-emulator\//,
+    );
     expect(output).not.toContain('src/hubspot/hubspot-sdk.adapter.ts →');
     expect(output).not.toContain('src/hubspot/hubspot.module.ts →');
   });

@@ -13,7 +13,13 @@ import { vendorIds } from '../vendors/vendors.js';
 
 class MissingVendorError extends AppError {
   constructor() {
-    super('invalid_request', 400, `vendor: give the vendor as ${vendorIds().map((id) => `?vendor=${id}`).join(' or ')}`);
+    super(
+      'invalid_request',
+      400,
+      `vendor: give the vendor as ${vendorIds()
+        .map((id) => `?vendor=${id}`)
+        .join(' or ')}`,
+    );
   }
 }
 
@@ -36,7 +42,10 @@ export class AdminController {
   async previewMapping(@Query('vendor') vendor: string | undefined, @Req() request: Request) {
     this.authorize(request);
     if (!vendor) throw new MissingVendorError();
-    const payload = parseJsonBody(request.headers['content-type'], await readBody(request, this.env.webhookMaxBodyBytes));
+    const payload = parseJsonBody(
+      request.headers['content-type'],
+      await readBody(request, this.env.webhookMaxBodyBytes),
+    );
     return this.preview.preview(vendor, payload, this.config.current());
   }
 

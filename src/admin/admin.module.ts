@@ -18,7 +18,9 @@ import { MappingPreview } from './mapping-preview.js';
       provide: MappingPreview,
       inject: [LedgerRepository, HUBSPOT_PORT, HubSpotProvisioner],
       useFactory: (ledger: LedgerRepository, hubspot: HubSpotPort, provisioner: HubSpotProvisioner) =>
-        new MappingPreview(ledger, hubspot, async () => (provisioner.isProvisioned ? provisioner.outcomeIds : portalOutcomes(hubspot))),
+        new MappingPreview(ledger, hubspot, async () =>
+          provisioner.isProvisioned ? provisioner.outcomeIds : portalOutcomes(hubspot),
+        ),
     },
   ],
 })

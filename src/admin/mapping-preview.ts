@@ -19,8 +19,19 @@ export interface CallPreview {
   record: CallRecord;
   contact:
     | { action: 'none'; reason: string }
-    | { action: 'create' | 'update'; id: string | null; properties: Properties; skipped: Array<{ property: string; reason: string }> };
-  call: { action: 'create' | 'update' | 'wait'; id: string | null; properties: Properties; skipped: Array<{ property: string; reason: string }>; reason?: string };
+    | {
+        action: 'create' | 'update';
+        id: string | null;
+        properties: Properties;
+        skipped: Array<{ property: string; reason: string }>;
+      };
+  call: {
+    action: 'create' | 'update' | 'wait';
+    id: string | null;
+    properties: Properties;
+    skipped: Array<{ property: string; reason: string }>;
+    reason?: string;
+  };
 }
 
 export interface MappingPreviewResult {
@@ -54,7 +65,12 @@ export class MappingPreview {
     private readonly outcomeIds: () => Promise<Map<string, string>>,
   ) {}
 
-  async preview(vendorId: string, payload: unknown, settings: ConnectorSettings, now: Date = new Date()): Promise<MappingPreviewResult> {
+  async preview(
+    vendorId: string,
+    payload: unknown,
+    settings: ConnectorSettings,
+    now: Date = new Date(),
+  ): Promise<MappingPreviewResult> {
     const vendor = buildVendors(settings, () => now).get(vendorId);
     if (!vendor) throw new UnknownVendorError();
     const names = connectorPropertyNames(settings);
@@ -72,11 +88,15 @@ export class MappingPreview {
       }
     }
     result.hubspotChecked = reachable;
-    if (!reachable) result.notes.push('HubSpot was not asked: contacts are shown as new, write modes as for a new contact');
+    if (!reachable)
+      result.notes.push('HubSpot was not asked: contacts are shown as new, write modes as for a new contact');
 
     // A preview looks at a few calls: each may cost a HubSpot search (5 a second for the whole account, shared with
     // the sync), so a batch of 100 must not spend a hundred of them.
-    if (items.length > MAX_PREVIEW_EVENTS) result.notes.push(`the first ${MAX_PREVIEW_EVENTS} of ${items.length} calls are shown (a preview looks at a few calls, not a batch)`);
+    if (items.length > MAX_PREVIEW_EVENTS)
+      result.notes.push(
+        `the first ${MAX_PREVIEW_EVENTS} of ${items.length} calls are shown (a preview looks at a few calls, not a batch)`,
+      );
     for (const item of items.slice(0, MAX_PREVIEW_EVENTS)) {
       let mapped;
       try {
@@ -92,7 +112,8 @@ export class MappingPreview {
         result.notes.push(`${item.eventKey}: stored and skipped: ${mapped.reason}`);
         continue;
       }
-      for (const record of mapped.records) result.calls.push(await this.previewCall(record, settings, names, reachable, outcomes, now, result.notes));
+      for (const record of mapped.records)
+        result.calls.push(await this.previewCall(record, settings, names, reachable, outcomes, now, result.notes));
     }
     return result;
   }
@@ -108,16 +129,36 @@ export class MappingPreview {
   ): Promise<CallPreview> {
     const key = vendorCallKey(incoming);
     const knownCall = (await this.ledger?.calls([key]))?.get(key);
-    const record = knownCall?.record ? mergeCallRecords(JSON.parse(knownCall.record) as CallRecord, incoming) : incoming;
+    const record = knownCall?.record
+      ? mergeCallRecords(JSON.parse(knownCall.record) as CallRecord, incoming)
+      : incoming;
     const events = ownValue(settings.vendors, record.vendor)?.events ?? { create: [], update: [] };
     const e164 = record.customer.phone.e164;
 
     let contact: CallPreview['contact'];
-    if (!e164) contact = { action: 'none', reason: settings.hubspot.callsWithoutPhone === 'dead-letter' ? 'no valid phone number: the call would be dead-lettered' : 'no valid phone number: the call is logged without a contact' };
+    if (!e164)
+      contact = {
+        action: 'none',
+        reason:
+          settings.hubspot.callsWithoutPhone === 'dead-letter'
+            ? 'no valid phone number: the call would be dead-lettered'
+            : 'no valid phone number: the call is logged without a contact',
+      };
     else {
       const plan = contactPlan([record], settings, names);
-      const found = await this.findContact(e164, Object.keys(plan.fillIfEmpty), names.uniquePhone, reachable, now, (note) => notes.push(`${key}: ${note}`));
-      if (!found && !settings.contact.create) contact = { action: 'none', reason: 'unknown number and contact.create is false: the call is logged without a contact' };
+      const found = await this.findContact(
+        e164,
+        Object.keys(plan.fillIfEmpty),
+        names.uniquePhone,
+        reachable,
+        now,
+        (note) => notes.push(`${key}: ${note}`),
+      );
+      if (!found && !settings.contact.create)
+        contact = {
+          action: 'none',
+          reason: 'unknown number and contact.create is false: the call is logged without a contact',
+        };
       else {
         const write = contactWrite(plan, { created: !found, current: found?.current ?? {} });
         const properties = found ? write.properties : { [names.uniquePhone]: e164, ...write.properties };
@@ -128,18 +169,30 @@ export class MappingPreview {
     const callId = knownCall?.state === 'synced' ? knownCall.call_id : null;
     let current: Record<string, string | null> | null = null;
     if (callId && reachable && this.hubspot) {
-      const fill = [...settings.call.properties, ...settings.answers.filter((answer) => answer.to === 'call')].filter((mapping) => mapping.mode === 'fill-if-empty').map((mapping) => mapping.property);
+      const fill = [...settings.call.properties, ...settings.answers.filter((answer) => answer.to === 'call')]
+        .filter((mapping) => mapping.mode === 'fill-if-empty')
+        .map((mapping) => mapping.property);
       if (fill.length > 0) current = (await this.hubspot.readObjects('calls', [callId], fill)).get(callId) ?? {};
     }
     const write = callWrite(record, settings, names, { fallbackTimestamp: now.toISOString(), outcomeIds, current });
-    const mayCreate = events.create.includes(record.eventName) || (knownCall?.state === 'deferred' && events.create.includes(incoming.eventName));
+    const mayCreate =
+      events.create.includes(record.eventName) ||
+      (knownCall?.state === 'deferred' && events.create.includes(incoming.eventName));
     const action = callId ? 'update' : mayCreate ? 'create' : 'wait';
     return {
       callKey: key,
       event: incoming.eventName,
       record,
       contact,
-      call: { action, id: callId, properties: write.properties, skipped: write.skipped, ...(action === 'wait' ? { reason: 'this event only updates; its data waits for an event that creates the call' } : {}) },
+      call: {
+        action,
+        id: callId,
+        properties: write.properties,
+        skipped: write.skipped,
+        ...(action === 'wait'
+          ? { reason: 'this event only updates; its data waits for an event that creates the call' }
+          : {}),
+      },
     };
   }
 
@@ -153,28 +206,40 @@ export class MappingPreview {
     note: (text: string) => void,
   ): Promise<{ id: string; current: Record<string, string | null> } | null> {
     const known = (await this.ledger?.contacts([e164]))?.get(e164);
-    if (!reachable || !this.hubspot) return known ? { id: known.contactId, current: Object.fromEntries([...known.filled].map((property) => [property, 'set'])) } : null;
+    if (!reachable || !this.hubspot)
+      return known
+        ? { id: known.contactId, current: Object.fromEntries([...known.filled].map((property) => [property, 'set'])) }
+        : null;
     let id = known?.contactId ?? null;
     if (!id) {
       const waitMs = this.takeSearch(now);
       if (waitMs > 0) {
-        note(`HubSpot was not searched for this number: previews spend at most one contact search every ${PREVIEW_SEARCH_INTERVAL_MS / 1_000} s (the sync needs the rest); it is shown as a new contact; preview again in ${Math.ceil(waitMs / 1_000)} s to see the one HubSpot holds`);
+        note(
+          `HubSpot was not searched for this number: previews spend at most one contact search every ${PREVIEW_SEARCH_INTERVAL_MS / 1_000} s (the sync needs the rest); it is shown as a new contact; preview again in ${Math.ceil(waitMs / 1_000)} s to see the one HubSpot holds`,
+        );
         return null;
       }
-      const matches = (await this.hubspot.searchContactsByNationalNumber(nationalVariants(e164), [keyProperty, 'phone', 'mobilephone'])).filter((contact) =>
-        holdsNumber(contact, e164, keyProperty),
-      );
+      const matches = (
+        await this.hubspot.searchContactsByNationalNumber(nationalVariants(e164), [keyProperty, 'phone', 'mobilephone'])
+      ).filter((contact) => holdsNumber(contact, e164, keyProperty));
       id = matches.find((contact) => ownValue(contact.properties, keyProperty) === e164)?.id ?? matches[0]?.id ?? null;
     }
     if (!id) return null;
-    const current = (await this.hubspot.readObjects('contacts', [id], fillProperties.length > 0 ? fillProperties : ['phone'])).get(id) ?? {};
+    const current =
+      (await this.hubspot.readObjects('contacts', [id], fillProperties.length > 0 ? fillProperties : ['phone'])).get(
+        id,
+      ) ?? {};
     return { id, current };
   }
 
   /** Takes one search from the previews' budget: 0 if taken, else how long until one is free. */
   private takeSearch(now: Date): number {
     const at = now.getTime();
-    if (this.searchTokensAt !== null) this.searchTokens = Math.min(PREVIEW_SEARCH_BURST, this.searchTokens + Math.max(0, at - this.searchTokensAt) / PREVIEW_SEARCH_INTERVAL_MS);
+    if (this.searchTokensAt !== null)
+      this.searchTokens = Math.min(
+        PREVIEW_SEARCH_BURST,
+        this.searchTokens + Math.max(0, at - this.searchTokensAt) / PREVIEW_SEARCH_INTERVAL_MS,
+      );
     this.searchTokensAt = at;
     if (this.searchTokens >= 1) {
       this.searchTokens -= 1;

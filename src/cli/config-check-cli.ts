@@ -19,12 +19,20 @@ async function main(): Promise<number> {
     return 0;
   }
   const logger = new AppLogger(createPinoLogger('silent'));
-  const adapter = new HubSpotSdkAdapter({ accessToken: env.hubspotAccessToken, baseUrl: env.hubspotBaseUrl, ...env.hubspot, maxAttempts: 2, logger });
+  const adapter = new HubSpotSdkAdapter({
+    accessToken: env.hubspotAccessToken,
+    baseUrl: env.hubspotBaseUrl,
+    ...env.hubspot,
+    maxAttempts: 2,
+    logger,
+  });
   try {
     const problems = await new HubSpotProvisioner(adapter, logger).check(settings);
     if (problems.length > 0) {
       for (const problem of problems) process.stdout.write(`  - ${problem}\n`);
-      process.stdout.write(`${MAPPING_FILE}: valid as a file, but HubSpot cannot take it (${problems.length} problem(s) above).\n`);
+      process.stdout.write(
+        `${MAPPING_FILE}: valid as a file, but HubSpot cannot take it (${problems.length} problem(s) above).\n`,
+      );
       return 1;
     }
     process.stdout.write(`${MAPPING_FILE}: valid, and checked against HubSpot at ${env.hubspotBaseUrl}.\n`);
@@ -42,7 +50,12 @@ main().then(
     if (error instanceof ConfigFileError) {
       for (const problem of error.problems) process.stdout.write(`  - ${problem}\n`);
       process.stdout.write(`${error.problems.length} problem(s): the connector would refuse this mapping.\n`);
-    } else process.stderr.write(error instanceof EnvValidationError ? `${error.message}\n` : `config:check: ${error instanceof Error ? error.message : String(error)}\n`);
+    } else
+      process.stderr.write(
+        error instanceof EnvValidationError
+          ? `${error.message}\n`
+          : `config:check: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
     process.exitCode = 1;
   },
 );

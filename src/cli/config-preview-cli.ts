@@ -20,7 +20,10 @@ Prints the HubSpot contact and call properties the payload would write under con
 With HUBSPOT_ACCESS_TOKEN, write modes are applied against the contact and call HubSpot holds now.`;
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { vendor: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { vendor: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help || positionals.length !== 1 || !values.vendor) {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
@@ -36,7 +39,13 @@ async function main(): Promise<number> {
   const settings = loadConnectorSettings(env.configDir);
   const logger = new AppLogger(createPinoLogger('silent'));
   const hubspot = env.hubspotAccessToken
-    ? new HubSpotSdkAdapter({ accessToken: env.hubspotAccessToken, baseUrl: env.hubspotBaseUrl, ...env.hubspot, maxAttempts: 2, logger })
+    ? new HubSpotSdkAdapter({
+        accessToken: env.hubspotAccessToken,
+        baseUrl: env.hubspotBaseUrl,
+        ...env.hubspot,
+        maxAttempts: 2,
+        logger,
+      })
     : null;
   const db = openSqliteStore(env.database.file);
   try {
@@ -53,8 +62,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    if (error instanceof ConfigFileError) for (const problem of error.problems) process.stderr.write(`  - ${problem}\n`);
-    else if (error instanceof AppError || error instanceof EnvValidationError) process.stderr.write(`${error.message}\n`);
+    if (error instanceof ConfigFileError)
+      for (const problem of error.problems) process.stderr.write(`  - ${problem}\n`);
+    else if (error instanceof AppError || error instanceof EnvValidationError)
+      process.stderr.write(`${error.message}\n`);
     else process.stderr.write(`config:preview: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   },

@@ -12,7 +12,7 @@ const SCOPE_USES: Record<string, string> = {
   'crm.objects.contacts.read': 'find contacts by phone and calls by key',
   'crm.objects.contacts.write': 'create contacts and calls',
   'crm.schemas.contacts.read': 'read the properties the mapping writes',
-  'crm.schemas.contacts.write': 'create the connector\'s properties and add intention and tag options',
+  'crm.schemas.contacts.write': "create the connector's properties and add intention and tag options",
 };
 
 /**
@@ -24,19 +24,29 @@ const SCOPE_USES: Record<string, string> = {
 async function main(): Promise<number> {
   const env = envFromProcess();
   if (env.hubspotAccessToken === null) {
-    process.stderr.write('HUBSPOT_ACCESS_TOKEN is not set. (In sandbox mode the built-in emulator is set up when the connector starts.)\n');
+    process.stderr.write(
+      'HUBSPOT_ACCESS_TOKEN is not set. (In sandbox mode the built-in emulator is set up when the connector starts.)\n',
+    );
     return 2;
   }
   const settings = loadConnectorSettings(env.configDir);
   const logger = new AppLogger(createPinoLogger('warn'));
-  const adapter = new HubSpotSdkAdapter({ accessToken: env.hubspotAccessToken, baseUrl: env.hubspotBaseUrl, ...env.hubspot, logger });
+  const adapter = new HubSpotSdkAdapter({
+    accessToken: env.hubspotAccessToken,
+    baseUrl: env.hubspotBaseUrl,
+    ...env.hubspot,
+    logger,
+  });
   process.stdout.write(`HubSpot: ${env.hubspotBaseUrl} (API version ${env.hubspot.apiVersion})\n`);
   try {
     const access = await adapter.checkAccess();
     process.stdout.write(`  portal    ${access.portalId ?? '(unknown)'}\n`);
     if (access.missingScopes.length > 0) {
-      for (const scope of access.missingScopes) process.stdout.write(`  MISSING SCOPE   ${scope} (to ${ownValue(SCOPE_USES, scope) ?? 'sync calls'})\n`);
-      process.stdout.write('Not ready: add these scopes to the service key (Development › Keys › Service keys) or private app, then run this again.\n');
+      for (const scope of access.missingScopes)
+        process.stdout.write(`  MISSING SCOPE   ${scope} (to ${ownValue(SCOPE_USES, scope) ?? 'sync calls'})\n`);
+      process.stdout.write(
+        'Not ready: add these scopes to the service key (Development › Keys › Service keys) or private app, then run this again.\n',
+      );
       return 1;
     }
     process.stdout.write('  token     every needed scope is granted\n');
@@ -45,13 +55,18 @@ async function main(): Promise<number> {
     for (const name of report.created) process.stdout.write(`  created   ${name}\n`);
     for (const name of report.existing) process.stdout.write(`  exists    ${name}\n`);
     for (const warning of provisioner.warnings.values()) process.stdout.write(`  SKIPPED   ${warning}\n`);
-    const skipped = report.skipped.length > 0 ? `, ${report.skipped.length} refused by HubSpot (calls are written without them)` : '';
-    process.stdout.write(`Ready: ${report.created.length} created, ${report.existing.length} already there${skipped} (${adapter.stats.requests} requests).\n`);
+    const skipped =
+      report.skipped.length > 0 ? `, ${report.skipped.length} refused by HubSpot (calls are written without them)` : '';
+    process.stdout.write(
+      `Ready: ${report.created.length} created, ${report.existing.length} already there${skipped} (${adapter.stats.requests} requests).\n`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof ProvisioningError) {
       for (const problem of error.problems) process.stdout.write(`  PROBLEM   ${problem}\n`);
-      process.stdout.write('Not ready: fix or rename these properties in HubSpot (or choose other names in config/mapping.yaml), then run this again.\n');
+      process.stdout.write(
+        'Not ready: fix or rename these properties in HubSpot (or choose other names in config/mapping.yaml), then run this again.\n',
+      );
       return 1;
     }
     if (error instanceof HubSpotError) {
@@ -66,7 +81,11 @@ main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
     const known = error instanceof EnvValidationError || error instanceof ConfigFileError;
-    process.stderr.write(known ? `${(error as Error).message}\n` : `hubspot:setup: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      known
+        ? `${(error as Error).message}\n`
+        : `hubspot:setup: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

@@ -50,8 +50,15 @@ async function main(): Promise<number> {
         process.stderr.write(`no inbox event with id ${values.show}\n`);
         return 1;
       }
-      const detail = { ...summary(row), hubspotContactId: row.hubspot_contact_id, hubspotCallId: row.hubspot_call_id, nextAttemptAt: row.next_attempt_at };
-      process.stdout.write(`${JSON.stringify({ ...detail, calls: row.records ? (JSON.parse(row.records) as CallRecord[]).map(callOutline) : null }, null, 2)}\n`);
+      const detail = {
+        ...summary(row),
+        hubspotContactId: row.hubspot_contact_id,
+        hubspotCallId: row.hubspot_call_id,
+        nextAttemptAt: row.next_attempt_at,
+      };
+      process.stdout.write(
+        `${JSON.stringify({ ...detail, calls: row.records ? (JSON.parse(row.records) as CallRecord[]).map(callOutline) : null }, null, 2)}\n`,
+      );
       return 0;
     }
     const counts = await inbox.countByStatus();
@@ -113,7 +120,11 @@ function summary(row: InboxEventRow) {
 main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    process.stderr.write(error instanceof EnvValidationError ? `${error.message}\n` : `inbox: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      error instanceof EnvValidationError
+        ? `${error.message}\n`
+        : `inbox: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

@@ -32,7 +32,10 @@ async function main(): Promise<number> {
   const db = openSqliteStore(env.database.file);
   try {
     await migrateToLatest(db);
-    const replayed = await new InboxRepository(db).replayDead({ ...(values.vendor ? { vendor: values.vendor } : {}), ...(ids ? { ids } : {}) }, new Date());
+    const replayed = await new InboxRepository(db).replayDead(
+      { ...(values.vendor ? { vendor: values.vendor } : {}), ...(ids ? { ids } : {}) },
+      new Date(),
+    );
     process.stdout.write(`${replayed} dead event(s) queued again.\n`);
     return 0;
   } finally {
@@ -43,7 +46,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    process.stderr.write(error instanceof EnvValidationError ? `${error.message}\n` : `replay: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      error instanceof EnvValidationError
+        ? `${error.message}\n`
+        : `replay: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

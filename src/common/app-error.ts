@@ -27,7 +27,7 @@ export class UnauthorizedError extends AppError {
 
 export class SourceForbiddenError extends AppError {
   constructor() {
-    super('forbidden_source', 403, 'the sender address is not on this vendor\'s allow-list');
+    super('forbidden_source', 403, "the sender address is not on this vendor's allow-list");
   }
 }
 
@@ -52,6 +52,10 @@ export class PayloadTooLargeError extends AppError {
 /** Too many wrong secrets (webhook secrets, the admin token) from one address: it waits `retryAfterSeconds` (sent as `Retry-After`). */
 export class TooManyAuthFailuresError extends AppError {
   constructor(readonly retryAfterSeconds: number) {
-    super('too_many_auth_failures', 429, `too many wrong secrets from this address: try again in ${retryAfterSeconds} s`);
+    super(
+      'too_many_auth_failures',
+      429,
+      `too many wrong secrets from this address: try again in ${retryAfterSeconds} s`,
+    );
   }
 }

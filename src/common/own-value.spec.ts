@@ -11,7 +11,7 @@ const REPO = resolve(import.meta.dirname, '../..');
 const PROTOTYPE_NAMES = [...Object.getOwnPropertyNames(Object.prototype), '__proto__'];
 
 describe('ownValue and hasOwnKey', () => {
-  it('find a table\'s own keys and nothing inherited', () => {
+  it("find a table's own keys and nothing inherited", () => {
     const table: Record<string, number> = { hot: 1 };
     expect(ownValue(table, 'hot')).toBe(1);
     expect(hasOwnKey(table, 'hot')).toBe(true);
@@ -35,9 +35,14 @@ function inheritedLookups(program: ts.Program, files: (fileName: string) => bool
   const found: string[] = [];
   const stringIndexed = (node: ts.Expression): boolean => {
     const type = checker.getTypeAtLocation(node).getNonNullableType();
-    return checker.getIndexTypeOfType(type, ts.IndexKind.String) !== undefined && !checker.isArrayType(type) && !checker.isTupleType(type);
+    return (
+      checker.getIndexTypeOfType(type, ts.IndexKind.String) !== undefined &&
+      !checker.isArrayType(type) &&
+      !checker.isTupleType(type)
+    );
   };
-  const plainString = (node: ts.Expression): boolean => (checker.getTypeAtLocation(node).flags & ts.TypeFlags.String) !== 0;
+  const plainString = (node: ts.Expression): boolean =>
+    (checker.getTypeAtLocation(node).flags & ts.TypeFlags.String) !== 0;
   for (const source of program.getSourceFiles()) {
     if (!files(source.fileName)) continue;
     const report = (node: ts.Node, what: string) => {
@@ -47,9 +52,13 @@ function inheritedLookups(program: ts.Program, files: (fileName: string) => bool
     const visit = (node: ts.Node): void => {
       if (ts.isElementAccessExpression(node)) {
         const parent = node.parent;
-        const written = ts.isBinaryExpression(parent) && parent.left === node && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken;
+        const written =
+          ts.isBinaryExpression(parent) &&
+          parent.left === node &&
+          parent.operatorToken.kind === ts.SyntaxKind.EqualsToken;
         const deleted = ts.isDeleteExpression(parent);
-        if (!written && !deleted && plainString(node.argumentExpression) && stringIndexed(node.expression)) report(node, 'reads');
+        if (!written && !deleted && plainString(node.argumentExpression) && stringIndexed(node.expression))
+          report(node, 'reads');
       } else if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.InKeyword) {
         if (plainString(node.left) && stringIndexed(node.right)) report(node, 'tests');
       }
@@ -61,7 +70,16 @@ function inheritedLookups(program: ts.Program, files: (fileName: string) => bool
 }
 
 function programOf(rootNames: string[]): ts.Program {
-  const config = ts.getParsedCommandLineOfConfigFile(join(REPO, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (diagnostic) => { throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')); } })!;
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(REPO, 'tsconfig.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+      },
+    },
+  )!;
   return ts.createProgram(rootNames.length > 0 ? rootNames : config.fileNames, config.options);
 }
 
@@ -85,12 +103,18 @@ describe('no lookup keyed by outside text reaches Object.prototype', () => {
       ].join('\n'),
     );
     const found = inheritedLookups(programOf([file]), (name) => name === file);
-    expect(found.map((line) => line.replace(/^.*bad\.ts:/, ''))).toEqual(['7: reads labels[text]', '7: tests text in labels']);
+    expect(found.map((line) => line.replace(/^.*bad\.ts:/, ''))).toEqual([
+      '7: reads labels[text]',
+      '7: tests text in labels',
+    ]);
   });
 
   it('holds for every file under src/', { timeout: 120_000 }, () => {
     const src = join(REPO, 'src') + '/';
-    const found = inheritedLookups(programOf([]), (name) => name.startsWith(src) && !name.endsWith('.spec.ts') && !name.endsWith('/common/own-value.ts'));
+    const found = inheritedLookups(
+      programOf([]),
+      (name) => name.startsWith(src) && !name.endsWith('.spec.ts') && !name.endsWith('/common/own-value.ts'),
+    );
     expect(found, 'use ownValue/hasOwnKey (src/common/own-value.ts) or a Map').toEqual([]);
   });
 });

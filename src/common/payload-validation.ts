@@ -23,8 +23,13 @@ export function validatePayload<T extends object>(schema: ClassConstructor<T>, v
   // class-transformer throws on a `constructor` key in a free-form object (a customer's own variables under
   // VoiceFox's `extra`), and assigns `__proto__`: such keys are renamed while it works and given back after.
   const marker = hasTrapKey(value) ? `\u0000${randomUUID()}:` : null;
-  const instance = plainToInstance(schema, marker ? shieldKeys(value, marker) : value, { enableImplicitConversion: false });
-  const errors = validateSync(instance, { forbidUnknownValues: false, validationError: { target: false, value: false } });
+  const instance = plainToInstance(schema, marker ? shieldKeys(value, marker) : value, {
+    enableImplicitConversion: false,
+  });
+  const errors = validateSync(instance, {
+    forbidUnknownValues: false,
+    validationError: { target: false, value: false },
+  });
   const first = firstProblem(errors, pathPrefix);
   if (first) throw new PayloadValidationError(marker ? first.field.split(marker).join('') : first.field, first.problem);
   return marker ? unshieldKeys(instance, marker) : instance;
@@ -35,7 +40,11 @@ export function validatePayload<T extends object>(schema: ClassConstructor<T>, v
  * event's data): those are checked for their kind and size only, with a stand-in of the same kind, and put back
  * untouched, so that class-transformer does not copy their contents once here and again for their own schema.
  */
-export function validateEnvelope<T extends object>(schema: ClassConstructor<T>, value: unknown, shallow: readonly string[]): T {
+export function validateEnvelope<T extends object>(
+  schema: ClassConstructor<T>,
+  value: unknown,
+  shallow: readonly string[],
+): T {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return validatePayload(schema, value);
   const standIn: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   for (const key of shallow) {
@@ -45,7 +54,8 @@ export function validateEnvelope<T extends object>(schema: ClassConstructor<T>, 
     else if (typeof field === 'object' && field !== null) standIn[key] = {};
   }
   const instance = validatePayload(schema, standIn) as Record<string, unknown>;
-  for (const key of shallow) if (Object.hasOwn(value, key)) instance[key] = ownValue(value as Record<string, unknown>, key);
+  for (const key of shallow)
+    if (Object.hasOwn(value, key)) instance[key] = ownValue(value as Record<string, unknown>, key);
   return instance as T;
 }
 
@@ -55,7 +65,8 @@ const TRAP_KEYS = new Set(['constructor', '__proto__', 'prototype']);
 function hasTrapKey(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(hasTrapKey);
   if (typeof value !== 'object' || value === null) return false;
-  for (const key in value) if (TRAP_KEYS.has(key) || hasTrapKey(ownValue(value as Record<string, unknown>, key))) return true;
+  for (const key in value)
+    if (TRAP_KEYS.has(key) || hasTrapKey(ownValue(value as Record<string, unknown>, key))) return true;
   return false;
 }
 
@@ -63,7 +74,8 @@ function shieldKeys(value: unknown, marker: string): unknown {
   if (Array.isArray(value)) return value.map((item) => shieldKeys(item, marker));
   if (typeof value !== 'object' || value === null) return value;
   const copy: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) copy[TRAP_KEYS.has(key) ? `${marker}${key}` : key] = shieldKeys(item, marker);
+  for (const [key, item] of Object.entries(value))
+    copy[TRAP_KEYS.has(key) ? `${marker}${key}` : key] = shieldKeys(item, marker);
   return copy;
 }
 
@@ -77,7 +89,12 @@ function unshieldKeys<T>(value: T, marker: string): T {
     const item = ownValue(value as Record<string, unknown>, key);
     unshieldKeys(item, marker);
     if (!key.startsWith(marker)) continue;
-    Object.defineProperty(value, key.slice(marker.length), { value: item, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(value, key.slice(marker.length), {
+      value: item,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
     delete (value as Record<string, unknown>)[key];
   }
   return value;
@@ -93,7 +110,11 @@ function firstProblem(errors: ValidationError[], prefix: string): { field: strin
     if (error.constraints) {
       // Constraints come in reverse decorator order; the top decorator is the type check, the most basic problem.
       const [key, message] = Object.entries(error.constraints).at(-1)!;
-      return { field, problem: key === 'nestedValidation' ? 'must be an object or a list of objects' : problemText(message, error.property) };
+      return {
+        field,
+        problem:
+          key === 'nestedValidation' ? 'must be an object or a list of objects' : problemText(message, error.property),
+      };
     }
     const nested = firstProblem(error.children ?? [], field);
     if (nested) return nested;
@@ -113,7 +134,9 @@ export function IsScalar(options?: ValidationOptions): PropertyDecorator {
       name: 'isScalar',
       validator: {
         validate: (value: unknown) =>
-          typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)),
+          typeof value === 'string' ||
+          typeof value === 'boolean' ||
+          (typeof value === 'number' && Number.isFinite(value)),
         defaultMessage: () => 'must be a string, number or boolean',
       },
     },
@@ -135,7 +158,9 @@ export function IsNumberLike(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate: (value: unknown) =>
           (typeof value === 'number' && !Number.isNaN(value)) ||
-          (typeof value === 'string' && value.trim() !== '' && (Number.isFinite(Number(value.trim())) || DECIMAL.test(value.trim()))),
+          (typeof value === 'string' &&
+            value.trim() !== '' &&
+            (Number.isFinite(Number(value.trim())) || DECIMAL.test(value.trim()))),
         defaultMessage: () => 'must be a number',
       },
     },

@@ -14,11 +14,15 @@ const NUMBERS =
  */
 export function maskPersonalData(text: string, known: ReadonlyArray<string | null | undefined> = []): string {
   let masked = text;
-  const values = [...new Set(known.map((value) => value?.trim() ?? '').filter((value) => value.length >= 2))].sort((a, b) => b.length - a.length);
+  const values = [...new Set(known.map((value) => value?.trim() ?? '').filter((value) => value.length >= 2))].sort(
+    (a, b) => b.length - a.length,
+  );
   for (const value of values) masked = masked.split(value).join('***');
-  return masked.replace(/[^\s"'<>()[\]{},;:]*@[^\s"'<>()[\]{},;:]*/g, '***@***').replace(NUMBERS, (run: string, uuid?: string, date?: string) => {
-    if (uuid || date) return run;
-    const digits = run.replace(/\D/g, '');
-    return digits.length >= 7 ? `***${digits.slice(-2)}` : run;
-  });
+  return masked
+    .replace(/[^\s"'<>()[\]{},;:]*@[^\s"'<>()[\]{},;:]*/g, '***@***')
+    .replace(NUMBERS, (run: string, uuid?: string, date?: string) => {
+      if (uuid || date) return run;
+      const digits = run.replace(/\D/g, '');
+      return digits.length >= 7 ? `***${digits.slice(-2)}` : run;
+    });
 }

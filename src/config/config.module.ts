@@ -7,7 +7,6 @@ import { ConnectorConfig } from './connector-config.service.js';
 import { validateEnv, type AppEnv } from './env.schema.js';
 import { VendorRegistry } from './vendor-registry.js';
 
-
 export interface AppConfigOptions {
   /** Settings to use instead of the process environment and `.env` (tests, embedding). */
   env?: Record<string, string | undefined>;
@@ -37,7 +36,11 @@ export class AppConfigModule {
       imports: [configModule],
       providers: [
         { provide: APP_ENV, inject: [ConfigService], useFactory: (config: ConfigService) => config.get<AppEnv>('app') },
-        { provide: CONNECTOR_SETTINGS, inject: [APP_ENV], useFactory: (env: AppEnv) => loadConnectorSettings(env.configDir) },
+        {
+          provide: CONNECTOR_SETTINGS,
+          inject: [APP_ENV],
+          useFactory: (env: AppEnv) => loadConnectorSettings(env.configDir),
+        },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         ConnectorConfig,
         VendorRegistry,

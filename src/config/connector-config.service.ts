@@ -101,8 +101,14 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
     } catch (error) {
       // Problems are shown by /health/ready, which needs no token: an unexpected error is named by its kind only
       // (its text may hold a path or data); the log has it.
-      if (!(error instanceof ConfigFileError)) this.logger?.error({ trigger, error: errorSummary(error) }, 'mapping reload failed unexpectedly');
-      problems = error instanceof ConfigFileError ? error.problems : [`the mapping could not be checked (${error instanceof Error ? error.name : 'error'}): see the connector's log`];
+      if (!(error instanceof ConfigFileError))
+        this.logger?.error({ trigger, error: errorSummary(error) }, 'mapping reload failed unexpectedly');
+      problems =
+        error instanceof ConfigFileError
+          ? error.problems
+          : [
+              `the mapping could not be checked (${error instanceof Error ? error.name : 'error'}): see the connector's log`,
+            ];
     }
     const ok = problems.length === 0 && next !== null;
     this.status = { ...this.status, lastReload: { at, trigger, ok, problems } };
@@ -121,7 +127,8 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
 function restartOnly(current: ConnectorSettings, next: ConnectorSettings): string[] {
   const problems: string[] = [];
   for (const key of ['propertyGroup', 'uniquePhoneProperty'] as const) {
-    if (current.hubspot[key] !== next.hubspot[key]) problems.push(`hubspot.${key}: changes only take effect with a restart`);
+    if (current.hubspot[key] !== next.hubspot[key])
+      problems.push(`hubspot.${key}: changes only take effect with a restart`);
   }
   return problems;
 }

@@ -29,7 +29,12 @@ describe('validateEnv', () => {
 
   it('names every bad key and never prints a value', () => {
     const secretValue = 'shortsecret';
-    const problems = problemsOf({ PORT: '70000', VOICEFOX_WEBHOOK_SECRET: secretValue, HUBSPOT_BASE_URL: 'ftp://x', LOG_LEVEL: 'loud' });
+    const problems = problemsOf({
+      PORT: '70000',
+      VOICEFOX_WEBHOOK_SECRET: secretValue,
+      HUBSPOT_BASE_URL: 'ftp://x',
+      LOG_LEVEL: 'loud',
+    });
     expect([...problems].sort()).toEqual([
       'HUBSPOT_BASE_URL must be an http(s) URL',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -49,13 +54,19 @@ describe('validateEnv', () => {
   it('reads SQLite locations and refuses PostgreSQL by name until it is supported', () => {
     expect(validateEnv({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database.file).toBe('/tmp/x.db');
     expect(validateEnv({ DATABASE_URL: 'file:/tmp/y.db' }).database.file).toBe('/tmp/y.db');
-    expect(problemsOf({ DATABASE_URL: 'postgres://user:pw@db/connector' })[0]).toMatch(/^DATABASE_URL: PostgreSQL is not supported/);
+    expect(problemsOf({ DATABASE_URL: 'postgres://user:pw@db/connector' })[0]).toMatch(
+      /^DATABASE_URL: PostgreSQL is not supported/,
+    );
     expect(problemsOf({ DATABASE_URL: 'postgres://user:pw@db/connector' }).join()).not.toContain('pw');
-    expect(problemsOf({ DATABASE_URL: 'mysql://db/x' })).toEqual(['DATABASE_URL must be sqlite:<path>, file:<path> or a file path']);
+    expect(problemsOf({ DATABASE_URL: 'mysql://db/x' })).toEqual([
+      'DATABASE_URL must be sqlite:<path>, file:<path> or a file path',
+    ]);
   });
 
   it('accepts a secret given with a Bearer prefix and counts only the secret part', () => {
-    expect(validateEnv({ VOICEFOX_WEBHOOK_SECRET: 'Bearer 0123456789abcdef' }).webhookSecrets['voicefox']).toBe('Bearer 0123456789abcdef');
+    expect(validateEnv({ VOICEFOX_WEBHOOK_SECRET: 'Bearer 0123456789abcdef' }).webhookSecrets['voicefox']).toBe(
+      'Bearer 0123456789abcdef',
+    );
     expect(problemsOf({ VOICEFOX_WEBHOOK_SECRET: 'Bearer 0123456789' })).toHaveLength(1);
   });
 });

@@ -128,7 +128,9 @@ export function validateEnv(raw: RawEnv): AppEnv {
   const nodeEnv = oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const hubspotAccessToken = text('HUBSPOT_ACCESS_TOKEN');
   if (nodeEnv === 'production' && hubspotAccessToken === null) {
-    problems.push('HUBSPOT_ACCESS_TOKEN is required when NODE_ENV=production (sandbox mode is for trying the connector)');
+    problems.push(
+      'HUBSPOT_ACCESS_TOKEN is required when NODE_ENV=production (sandbox mode is for trying the connector)',
+    );
   }
   const hubspotBaseUrl = text('HUBSPOT_BASE_URL') ?? 'https://api.hubapi.com';
   if (!isHttpUrl(hubspotBaseUrl)) problems.push('HUBSPOT_BASE_URL must be an http(s) URL');
@@ -184,14 +186,20 @@ function trustProxy(value: string | null, problems: string[]): false | number | 
   // `true` used to trust every hop (the client-written left-most entry): it now means the one proxy in front.
   if (['true', 'yes'].includes(value.toLowerCase())) return 1;
   if (/^\d+$/.test(value)) return Number(value);
-  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   const valid = entries.every((entry) => {
     const [address, prefix, ...rest] = entry.split('/');
-    if (rest.length > 0 || !address || isIP(address) === 0) return ['loopback', 'linklocal', 'uniquelocal'].includes(entry);
+    if (rest.length > 0 || !address || isIP(address) === 0)
+      return ['loopback', 'linklocal', 'uniquelocal'].includes(entry);
     return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (isIP(address) === 4 ? 32 : 128));
   });
   if (!valid || entries.length === 0) {
-    problems.push('TRUST_PROXY must be false, a number of proxy hops, or the proxies\' addresses or ranges (comma-separated, e.g. 10.0.0.0/8)');
+    problems.push(
+      "TRUST_PROXY must be false, a number of proxy hops, or the proxies' addresses or ranges (comma-separated, e.g. 10.0.0.0/8)",
+    );
     return false;
   }
   return entries;
@@ -200,7 +208,9 @@ function trustProxy(value: string | null, problems: string[]): false | number | 
 function apiVersion(value: string | null, problems: string[]): string {
   if (value === null) return DEFAULT_API_VERSION;
   if (isApiVersion(value)) return value;
-  problems.push(`HUBSPOT_API_VERSION must be a dated HubSpot API version such as ${DEFAULT_API_VERSION} (YYYY-03 or YYYY-09), or v3`);
+  problems.push(
+    `HUBSPOT_API_VERSION must be a dated HubSpot API version such as ${DEFAULT_API_VERSION} (YYYY-03 or YYYY-09), or v3`,
+  );
   return DEFAULT_API_VERSION;
 }
 
@@ -220,7 +230,9 @@ function isHttpUrl(value: string): boolean {
 function parseDatabaseUrl(value: string | null, problems: string[]): AppEnv['database'] {
   if (value === null) return { kind: 'sqlite', file: resolve(DEFAULT_DATABASE_FILE) };
   if (/^postgres(ql)?:\/\//i.test(value)) {
-    problems.push('DATABASE_URL: PostgreSQL is not supported by this version yet; leave it unset for the embedded SQLite store');
+    problems.push(
+      'DATABASE_URL: PostgreSQL is not supported by this version yet; leave it unset for the embedded SQLite store',
+    );
     return { kind: 'sqlite', file: resolve(DEFAULT_DATABASE_FILE) };
   }
   const path = value.replace(/^(sqlite|file):(\/\/)?/i, '');

@@ -75,7 +75,12 @@ export class HealthController {
         const { loadedAt, lastReload } = this.config.reloadStatus();
         const file = MAPPING_FILE;
         if (lastReload && !lastReload.ok) {
-          return config.degraded({ file, inForceSince: loadedAt, message: `the ${lastReload.trigger} reload at ${lastReload.at} was refused; the previous mapping stays in force`, problems: lastReload.problems.map((problem) => this.withoutFolders(problem)) });
+          return config.degraded({
+            file,
+            inForceSince: loadedAt,
+            message: `the ${lastReload.trigger} reload at ${lastReload.at} was refused; the previous mapping stays in force`,
+            problems: lastReload.problems.map((problem) => this.withoutFolders(problem)),
+          });
         }
         return config.up({ file, inForceSince: loadedAt });
       },

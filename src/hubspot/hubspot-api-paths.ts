@@ -29,7 +29,9 @@ export class HubSpotApiPaths {
 
   /** `/crm/properties/{version}/{type}{rest}` (legacy: `/crm/v3/properties/{type}{rest}`). */
   properties(objectType: string, rest = ''): string {
-    return this.dated ? `/crm/properties/${this.version}/${objectType}${rest}` : `/crm/v3/properties/${objectType}${rest}`;
+    return this.dated
+      ? `/crm/properties/${this.version}/${objectType}${rest}`
+      : `/crm/v3/properties/${objectType}${rest}`;
   }
 
   /** The portal's id, time zone and data hosting location. */

@@ -24,7 +24,9 @@ export interface BatchError {
 }
 
 export interface BatchAnswer<T> {
-  results?: Array<{ id: string; objectWriteTraceId?: string; properties?: Record<string, string | null>; new?: boolean } & T>;
+  results?: Array<
+    { id: string; objectWriteTraceId?: string; properties?: Record<string, string | null>; new?: boolean } & T
+  >;
   errors?: BatchError[];
   /** The answer's `X-HubSpot-Correlation-Id`, if HubSpot sent one: what HubSpot's support finds a request by. */
   correlationId?: string | null;
@@ -34,35 +36,89 @@ export function batchErrorFailure(error: BatchError, correlationId: string | nul
   const category = error.category ?? null;
   // Per-input errors of a write that HubSpot retries itself are rare; treat these categories as passing.
   const retryable = category === 'RATE_LIMITS' || category === 'INTERNAL_ERROR' || category === 'LOCKED';
-  return { retryable, status: null, category, message: error.message ?? 'HubSpot refused this input', correlationId, details: errorDetails(error) };
+  return {
+    retryable,
+    status: null,
+    category,
+    message: error.message ?? 'HubSpot refused this input',
+    correlationId,
+    details: errorDetails(error),
+  };
 }
 
 export function errorFailure(error: HubSpotError): InputFailure {
-  return { retryable: false, status: error.status, category: error.category, message: error.message, correlationId: error.correlationId, details: error.details };
+  return {
+    retryable: false,
+    status: error.status,
+    category: error.category,
+    message: error.message,
+    correlationId: error.correlationId,
+    details: error.details,
+  };
 }
 
-export function classifyResponse(response: HubSpotHttpResponse): { failure: HubSpotError; retryAfterMs: number | null } {
+export function classifyResponse(response: HubSpotHttpResponse): {
+  failure: HubSpotError;
+  retryAfterMs: number | null;
+} {
   const { status, headers } = response;
-  const body = typeof response.body === 'object' && response.body !== null ? (response.body as Record<string, unknown>) : {};
+  const body =
+    typeof response.body === 'object' && response.body !== null ? (response.body as Record<string, unknown>) : {};
   const text = typeof response.body === 'string' ? response.body.slice(0, 200) : null;
-  const message = typeof body['message'] === 'string' ? body['message'] : text ?? `HTTP ${status}`;
+  const message = typeof body['message'] === 'string' ? body['message'] : (text ?? `HTTP ${status}`);
   const category = typeof body['category'] === 'string' ? body['category'] : null;
-  const correlationId = typeof body['correlationId'] === 'string' ? body['correlationId'] : headers.get('x-hubspot-correlation-id');
+  const correlationId =
+    typeof body['correlationId'] === 'string' ? body['correlationId'] : headers.get('x-hubspot-correlation-id');
   const details = errorDetails(body);
   const retryAfterSeconds = Number(headers.get('retry-after') ?? Number.NaN);
   const retryAfterMs = Number.isFinite(retryAfterSeconds) && retryAfterSeconds >= 0 ? retryAfterSeconds * 1000 : null;
 
   if (status === 429) {
-    const daily = body['policyName'] === 'DAILY' || /daily/i.test(message) || headers.get('x-hubspot-ratelimit-daily-remaining') === '0';
-    if (daily) return { failure: new HubSpotDailyLimitError(`HubSpot daily limit reached: ${message}`, status, category ?? 'RATE_LIMITS', correlationId), retryAfterMs };
-    return { failure: new HubSpotRetryableError(message, status, category ?? 'RATE_LIMITS', correlationId), retryAfterMs };
+    const daily =
+      body['policyName'] === 'DAILY' ||
+      /daily/i.test(message) ||
+      headers.get('x-hubspot-ratelimit-daily-remaining') === '0';
+    if (daily)
+      return {
+        failure: new HubSpotDailyLimitError(
+          `HubSpot daily limit reached: ${message}`,
+          status,
+          category ?? 'RATE_LIMITS',
+          correlationId,
+        ),
+        retryAfterMs,
+      };
+    return {
+      failure: new HubSpotRetryableError(message, status, category ?? 'RATE_LIMITS', correlationId),
+      retryAfterMs,
+    };
   }
-  if (status === 401) return { failure: new HubSpotAuthError(`HubSpot refused the token (401): ${message}`, status, category, correlationId, details), retryAfterMs: null };
+  if (status === 401)
+    return {
+      failure: new HubSpotAuthError(
+        `HubSpot refused the token (401): ${message}`,
+        status,
+        category,
+        correlationId,
+        details,
+      ),
+      retryAfterMs: null,
+    };
   if (status === 403) {
     const scopes = details.scopes.length > 0 ? ` (missing scope ${details.scopes.join(', ')})` : '';
-    return { failure: new HubSpotAuthError(`HubSpot refused the request (403)${scopes}: ${message}`, status, category, correlationId, details), retryAfterMs: null };
+    return {
+      failure: new HubSpotAuthError(
+        `HubSpot refused the request (403)${scopes}: ${message}`,
+        status,
+        category,
+        correlationId,
+        details,
+      ),
+      retryAfterMs: null,
+    };
   }
-  if (status >= 500 || status === 423 || status === 408) return { failure: new HubSpotRetryableError(message, status, category, correlationId, details), retryAfterMs };
+  if (status >= 500 || status === 423 || status === 408)
+    return { failure: new HubSpotRetryableError(message, status, category, correlationId, details), retryAfterMs };
   return { failure: new HubSpotPermanentError(message, status, category, correlationId, details), retryAfterMs: null };
 }
 
@@ -76,17 +132,26 @@ export function matchResults<I extends { key: string }, R extends { id: string; 
   const outcome: BatchOutcome<T> = { succeeded: new Map(), failed: new Map() };
   for (const result of answer.results ?? []) {
     const index = Number(result.objectWriteTraceId);
-    const input = Number.isInteger(index) && part[index] ? part[index] : part.find((candidate) => same(candidate, result));
+    const input =
+      Number.isInteger(index) && part[index] ? part[index] : part.find((candidate) => same(candidate, result));
     if (input) outcome.succeeded.set(input.key, value(result));
   }
   const unmatched = part.filter((input) => !outcome.succeeded.has(input.key));
   for (const error of answer.errors ?? []) {
     const failure = batchErrorFailure(error, answer.correlationId ?? null);
-    for (const input of errorInputs(failure, part, unmatched)) if (!outcome.succeeded.has(input.key)) outcome.failed.set(input.key, failure);
+    for (const input of errorInputs(failure, part, unmatched))
+      if (!outcome.succeeded.has(input.key)) outcome.failed.set(input.key, failure);
   }
   for (const input of unmatched) {
     if (!outcome.failed.has(input.key)) {
-      outcome.failed.set(input.key, { retryable: true, status: null, category: null, message: 'HubSpot returned no result for this input', correlationId: null, details: NO_DETAILS });
+      outcome.failed.set(input.key, {
+        retryable: true,
+        status: null,
+        category: null,
+        message: 'HubSpot returned no result for this input',
+        correlationId: null,
+        details: NO_DETAILS,
+      });
     }
   }
   return outcome;
@@ -94,7 +159,9 @@ export function matchResults<I extends { key: string }, R extends { id: string; 
 
 /** The inputs a batch error names (by trace id, else by id); an error naming none applies to those without a result. */
 export function errorInputs<I extends { key: string }>(failure: InputFailure, part: I[], unmatched: I[]): I[] {
-  const byTrace = failure.details.traceIds.map((trace) => part[Number(trace)]).filter((input): input is I => input !== undefined);
+  const byTrace = failure.details.traceIds
+    .map((trace) => part[Number(trace)])
+    .filter((input): input is I => input !== undefined);
   if (byTrace.length > 0) return byTrace;
   const ids = new Set(failure.details.ids);
   const byId = unmatched.filter((input) => ids.has((input as { id?: string }).id ?? '\u0000'));

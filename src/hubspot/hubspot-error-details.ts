@@ -13,7 +13,8 @@ export function errorDetails(body: unknown): HubSpotErrorDetails {
   if (!isRecord(body)) return details;
   const add = (list: string[], values: unknown): void => {
     for (const value of Array.isArray(values) ? values : values === undefined || values === null ? [] : [values]) {
-      if ((typeof value === 'string' || typeof value === 'number') && !list.includes(String(value))) list.push(String(value));
+      if ((typeof value === 'string' || typeof value === 'number') && !list.includes(String(value)))
+        list.push(String(value));
     }
   };
   const readContext = (context: unknown): void => {
@@ -34,14 +35,19 @@ export function errorDetails(body: unknown): HubSpotErrorDetails {
     add(details.codes, entry['code']);
     readContext(entry['context']);
     const names = isRecord(entry['context']) ? entry['context']['propertyName'] : undefined;
-    if (typeof entry['code'] === 'string') for (const name of Array.isArray(names) ? names : []) addProblem(details, String(name), entry['code']);
+    if (typeof entry['code'] === 'string')
+      for (const name of Array.isArray(names) ? names : []) addProblem(details, String(name), entry['code']);
     if (typeof entry['message'] === 'string') readMessage(entry['message'], details, add);
   }
   if (typeof body['message'] === 'string') readMessage(body['message'], details, add);
   return details;
 }
 
-function readMessage(message: string, details: HubSpotErrorDetails, add: (list: string[], values: unknown) => void): void {
+function readMessage(
+  message: string,
+  details: HubSpotErrorDetails,
+  add: (list: string[], values: unknown) => void,
+): void {
   const json = message.indexOf('[{');
   if (json < 0) return;
   try {
@@ -50,7 +56,8 @@ function readMessage(message: string, details: HubSpotErrorDetails, add: (list: 
       if (!isRecord(problem)) continue;
       add(details.properties, problem['name']);
       add(details.codes, problem['error']);
-      if (typeof problem['name'] === 'string' && typeof problem['error'] === 'string') addProblem(details, problem['name'], problem['error']);
+      if (typeof problem['name'] === 'string' && typeof problem['error'] === 'string')
+        addProblem(details, problem['name'], problem['error']);
     }
   } catch {
     // Not the JSON list HubSpot embeds: nothing more to read.
@@ -58,7 +65,8 @@ function readMessage(message: string, details: HubSpotErrorDetails, add: (list: 
 }
 
 function addProblem(details: HubSpotErrorDetails, property: string, code: string): void {
-  if (!details.problems.some((problem) => problem.property === property && problem.code === code)) details.problems.push({ property, code });
+  if (!details.problems.some((problem) => problem.property === property && problem.code === code))
+    details.problems.push({ property, code });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -20,8 +20,16 @@ export abstract class HubSpotError extends Error {
  * What an operator needs to find a refusal in HubSpot's own logs, as a suffix for a stored reason:
  * ` (VALIDATION_ERROR, status 400, correlation id …)`, or nothing if HubSpot named none of these.
  */
-export function refusalDetail(failure: { status: number | null; category: string | null; correlationId: string | null }): string {
-  const parts = [failure.category, failure.status ? `status ${failure.status}` : null, failure.correlationId ? `correlation id ${failure.correlationId}` : null].filter(Boolean);
+export function refusalDetail(failure: {
+  status: number | null;
+  category: string | null;
+  correlationId: string | null;
+}): string {
+  const parts = [
+    failure.category,
+    failure.status ? `status ${failure.status}` : null,
+    failure.correlationId ? `correlation id ${failure.correlationId}` : null,
+  ].filter(Boolean);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
@@ -41,7 +49,14 @@ export interface HubSpotErrorDetails {
   problems: Array<{ property: string; code: string }>;
 }
 
-export const NO_DETAILS: HubSpotErrorDetails = Object.freeze({ properties: [], codes: [], ids: [], traceIds: [], scopes: [], problems: [] });
+export const NO_DETAILS: HubSpotErrorDetails = Object.freeze({
+  properties: [],
+  codes: [],
+  ids: [],
+  traceIds: [],
+  scopes: [],
+  problems: [],
+});
 
 /** 429 (burst or search limit), 5xx, 423, network errors and time-outs that outlasted the adapter's own retries. */
 export class HubSpotRetryableError extends HubSpotError {}

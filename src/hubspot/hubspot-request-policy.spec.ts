@@ -12,13 +12,24 @@ describe('HubSpot request policy', () => {
   it('never resends a write HubSpot may have applied, and resends one it surely did not', () => {
     const outage = new HubSpotRetryableError('bad gateway', 502, null, null);
     const limited = new HubSpotRetryableError('slow down', 429, 'RATE_LIMITS', null);
-    expect(afterFailure(outage, { idempotent: false, applied: true, attempt: 1, maxAttempts: 5 })).toBe('outcome-unknown');
-    expect(afterFailure(limited, { idempotent: false, applied: !surelyNotApplied(429), attempt: 1, maxAttempts: 5 })).toBe('resend');
+    expect(afterFailure(outage, { idempotent: false, applied: true, attempt: 1, maxAttempts: 5 })).toBe(
+      'outcome-unknown',
+    );
+    expect(
+      afterFailure(limited, { idempotent: false, applied: !surelyNotApplied(429), attempt: 1, maxAttempts: 5 }),
+    ).toBe('resend');
     expect(afterFailure(outage, { idempotent: true, applied: true, attempt: 1, maxAttempts: 5 })).toBe('resend');
     expect(afterFailure(outage, { idempotent: true, applied: true, attempt: 5, maxAttempts: 5 })).toBe('give-up');
   });
 
   it('gives up at once on a deterministic refusal', () => {
-    expect(afterFailure(new HubSpotPermanentError('bad property', 400, 'VALIDATION_ERROR', null), { idempotent: true, applied: false, attempt: 1, maxAttempts: 5 })).toBe('give-up');
+    expect(
+      afterFailure(new HubSpotPermanentError('bad property', 400, 'VALIDATION_ERROR', null), {
+        idempotent: true,
+        applied: false,
+        attempt: 1,
+        maxAttempts: 5,
+      }),
+    ).toBe('give-up');
   });
 });

@@ -21,7 +21,10 @@ export function surelyNotApplied(status: number): boolean {
  * What to do with a failed request: send it again (retryable, and idempotent or surely not applied), report its
  * outcome as unknown (retryable but maybe applied: a create is looked up before it is ever sent again), or give up.
  */
-export function afterFailure(failure: HubSpotError, request: { idempotent: boolean; applied: boolean; attempt: number; maxAttempts: number }): 'resend' | 'outcome-unknown' | 'give-up' {
+export function afterFailure(
+  failure: HubSpotError,
+  request: { idempotent: boolean; applied: boolean; attempt: number; maxAttempts: number },
+): 'resend' | 'outcome-unknown' | 'give-up' {
   if (!(failure instanceof HubSpotRetryableError)) return 'give-up';
   if (!request.idempotent && request.applied) return 'outcome-unknown';
   return request.attempt >= request.maxAttempts ? 'give-up' : 'resend';

@@ -8,7 +8,12 @@ import {
   HubSpotRetryableError,
   type HubSpotError,
 } from './hubspot-errors.js';
-import { HubSpotTransport, HubSpotTransportError, type HubSpotHttpRequest, type HubSpotHttpResponse } from './hubspot-transport.js';
+import {
+  HubSpotTransport,
+  HubSpotTransportError,
+  type HubSpotHttpRequest,
+  type HubSpotHttpResponse,
+} from './hubspot-transport.js';
 import type {
   AccessReport,
   BatchOutcome,
@@ -24,7 +29,14 @@ import type {
 } from './hubspot.port.js';
 import { RollingWindowLimiter } from './rolling-window-limiter.js';
 import { classifyResponse, errorFailure, matchResults, type BatchAnswer } from './hubspot-error-classification.js';
-import { contactSearchBody, fittingProperties, MAX_SEARCH_PAGES, SEARCH_BODY_LIMIT, SEARCH_PAGE, searchChunks } from './hubspot-search-bodies.js';
+import {
+  contactSearchBody,
+  fittingProperties,
+  MAX_SEARCH_PAGES,
+  SEARCH_BODY_LIMIT,
+  SEARCH_PAGE,
+  searchChunks,
+} from './hubspot-search-bodies.js';
 import { ownValue } from '../common/own-value.js';
 import { afterFailure, backoffMs, surelyNotApplied } from './hubspot-request-policy.js';
 
@@ -69,9 +81,12 @@ const ISOLATION_BUDGET = 14;
 const CALL_TO_CONTACT = 194;
 
 /** The scopes the connector needs, each with a cheap request that HubSpot answers 403 `MISSING_SCOPES` without. */
-const NEEDED_SCOPES = ['crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.read', 'crm.schemas.contacts.write'] as const;
-
-
+const NEEDED_SCOPES = [
+  'crm.objects.contacts.read',
+  'crm.objects.contacts.write',
+  'crm.schemas.contacts.read',
+  'crm.schemas.contacts.write',
+] as const;
 
 /**
  * The HubSpot port, on `@hubspot/api-client`'s request builder with a real per-request deadline (see
@@ -81,7 +96,15 @@ const NEEDED_SCOPES = ['crm.objects.contacts.read', 'crm.objects.contacts.write'
  * authentication errors.
  */
 export class HubSpotSdkAdapter implements HubSpotPort {
-  readonly stats: HubSpotRequestStats = { requests: 0, searches: 0, rateLimited: 0, retries: 0, refused: 0, largestSearchBody: 0, byOperation: {} };
+  readonly stats: HubSpotRequestStats = {
+    requests: 0,
+    searches: 0,
+    rateLimited: 0,
+    retries: 0,
+    refused: 0,
+    largestSearchBody: 0,
+    byOperation: {},
+  };
   readonly paths: HubSpotApiPaths;
   private readonly transport: HubSpotTransport;
   private readonly limiters: Record<Limit, RollingWindowLimiter>;
@@ -92,12 +115,19 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       burst: new RollingWindowLimiter(options.burstPer10s, 10_000),
       search: new RollingWindowLimiter(options.searchPerSecond, 1_000),
     };
-    const client = new Client({ accessToken: options.accessToken, basePath: options.baseUrl, numberOfApiCallRetries: 0 });
+    const client = new Client({
+      accessToken: options.accessToken,
+      basePath: options.baseUrl,
+      numberOfApiCallRetries: 0,
+    });
     this.transport = new HubSpotTransport(client, options.requestTimeoutMs);
   }
 
   async listProperties(objectType: HubSpotObjectType): Promise<PropertyDefinition[]> {
-    const response = await this.call('burst', `properties.list.${objectType}`, { method: 'GET', path: this.paths.properties(objectType) });
+    const response = await this.call('burst', `properties.list.${objectType}`, {
+      method: 'GET',
+      path: this.paths.properties(objectType),
+    });
     const body = response.body as { results?: Array<PropertyDefinition & { options?: PropertyOption[] }> };
     return (body.results ?? []).map((property) => ({
       name: property.name,
@@ -106,13 +136,22 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       fieldType: property.fieldType,
       groupName: property.groupName,
       hasUniqueValue: property.hasUniqueValue ?? false,
-      options: (property.options ?? []).map((option) => ({ label: option.label, value: option.value, displayOrder: option.displayOrder, hidden: option.hidden })),
+      options: (property.options ?? []).map((option) => ({
+        label: option.label,
+        value: option.value,
+        displayOrder: option.displayOrder,
+        hidden: option.hidden,
+      })),
     }));
   }
 
   async ensurePropertyGroup(objectType: HubSpotObjectType, name: string, label: string): Promise<void> {
     try {
-      await this.call('burst', `properties.group.${objectType}`, { method: 'POST', path: this.paths.properties(objectType, '/groups'), body: { name, label, displayOrder: -1 } });
+      await this.call('burst', `properties.group.${objectType}`, {
+        method: 'POST',
+        path: this.paths.properties(objectType, '/groups'),
+        body: { name, label, displayOrder: -1 },
+      });
     } catch (error) {
       if (error instanceof HubSpotPermanentError && error.status === 409) return;
       throw error;
@@ -121,7 +160,11 @@ export class HubSpotSdkAdapter implements HubSpotPort {
 
   async createProperty(objectType: HubSpotObjectType, definition: PropertyDefinition): Promise<void> {
     try {
-      await this.call('burst', `properties.create.${objectType}`, { method: 'POST', path: this.paths.properties(objectType), body: withDisplayOrders(definition) });
+      await this.call('burst', `properties.create.${objectType}`, {
+        method: 'POST',
+        path: this.paths.properties(objectType),
+        body: withDisplayOrders(definition),
+      });
     } catch (error) {
       // A repeat of a create that went through (its answer lost) finds the property there: that is success.
       if (error instanceof HubSpotPermanentError && error.status === 409) return;
@@ -131,8 +174,18 @@ export class HubSpotSdkAdapter implements HubSpotPort {
 
   async updatePropertyOptions(objectType: HubSpotObjectType, name: string, options: PropertyOption[]): Promise<void> {
     // The 2026-09 properties spec requires each option's displayOrder (hubspot.md "Versions and auth").
-    const body = { options: options.map((option, index) => ({ ...option, displayOrder: option.displayOrder ?? index, hidden: option.hidden ?? false })) };
-    await this.call('burst', `properties.update.${objectType}`, { method: 'PATCH', path: this.paths.properties(objectType, `/${encodeURIComponent(name)}`), body });
+    const body = {
+      options: options.map((option, index) => ({
+        ...option,
+        displayOrder: option.displayOrder ?? index,
+        hidden: option.hidden ?? false,
+      })),
+    };
+    await this.call('burst', `properties.update.${objectType}`, {
+      method: 'PATCH',
+      path: this.paths.properties(objectType, `/${encodeURIComponent(name)}`),
+      body,
+    });
   }
 
   contactSearchChunks(nationalNumbers: string[], properties: string[]): string[][] {
@@ -145,18 +198,38 @@ export class HubSpotSdkAdapter implements HubSpotPort {
     const asked = fittingProperties(properties, (list) => contactSearchBody([], list));
     for (const part of this.contactSearchChunks(nationalNumbers, properties)) {
       for (const contact of await this.searchAll('contacts.search', 'contacts', contactSearchBody(part, asked))) {
-        found.set(contact.id, { id: contact.id, properties: Object.fromEntries(asked.map((name) => [name, ownValue(contact.properties, name) ?? null])) });
+        found.set(contact.id, {
+          id: contact.id,
+          properties: Object.fromEntries(asked.map((name) => [name, ownValue(contact.properties, name) ?? null])),
+        });
       }
     }
     return [...found.values()];
   }
 
-  upsertContacts(idProperty: string, inputs: ContactUpsertInput[]): Promise<BatchOutcome<{ id: string; created: boolean }>> {
+  upsertContacts(
+    idProperty: string,
+    inputs: ContactUpsertInput[],
+  ): Promise<BatchOutcome<{ id: string; created: boolean }>> {
     return this.batch('contacts.upsert', inputs, async (part) => {
-      const answer = await this.batchRequest<{ new?: boolean }>('contacts.upsert', this.paths.objects('contacts', '/batch/upsert'), {
-        inputs: part.map((input, index) => ({ idProperty, id: input.id, objectWriteTraceId: String(index), properties: input.properties })),
-      });
-      return matchResults(part, answer, (result) => ({ id: result.id, created: result.new === true }), (input, result) => ownValue(result.properties, idProperty) === input.id);
+      const answer = await this.batchRequest<{ new?: boolean }>(
+        'contacts.upsert',
+        this.paths.objects('contacts', '/batch/upsert'),
+        {
+          inputs: part.map((input, index) => ({
+            idProperty,
+            id: input.id,
+            objectWriteTraceId: String(index),
+            properties: input.properties,
+          })),
+        },
+      );
+      return matchResults(
+        part,
+        answer,
+        (result) => ({ id: result.id, created: result.new === true }),
+        (input, result) => ownValue(result.properties, idProperty) === input.id,
+      );
     });
   }
 
@@ -166,18 +239,33 @@ export class HubSpotSdkAdapter implements HubSpotPort {
 
   createCalls(keyProperty: string, inputs: CallCreateInput[]): Promise<BatchOutcome<{ id: string }>> {
     return this.batch('calls.create', inputs, async (part) => {
-      const answer = await this.batchRequest('calls.create', this.paths.objects('calls', '/batch/create'), {
-        inputs: part.map((input, index) => ({
-          // A distinct trace id per input: HubSpot names the inputs it refuses, so one bad call costs no bisection.
-          objectWriteTraceId: String(index),
-          properties: { ...input.properties, [keyProperty]: input.key },
-          // The spec marks associations required on create: [] when there is no contact.
-          associations: input.contactId
-            ? [{ to: { id: input.contactId }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: CALL_TO_CONTACT }] }]
-            : [],
-        })),
-      }, false);
-      return matchResults(part, answer, (result) => ({ id: result.id }), (input, result) => ownValue(result.properties, keyProperty) === input.key);
+      const answer = await this.batchRequest(
+        'calls.create',
+        this.paths.objects('calls', '/batch/create'),
+        {
+          inputs: part.map((input, index) => ({
+            // A distinct trace id per input: HubSpot names the inputs it refuses, so one bad call costs no bisection.
+            objectWriteTraceId: String(index),
+            properties: { ...input.properties, [keyProperty]: input.key },
+            // The spec marks associations required on create: [] when there is no contact.
+            associations: input.contactId
+              ? [
+                  {
+                    to: { id: input.contactId },
+                    types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: CALL_TO_CONTACT }],
+                  },
+                ]
+              : [],
+          })),
+        },
+        false,
+      );
+      return matchResults(
+        part,
+        answer,
+        (result) => ({ id: result.id }),
+        (input, result) => ownValue(result.properties, keyProperty) === input.key,
+      );
     });
   }
 
@@ -186,13 +274,25 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   }
 
   /** Batch update by id (contacts and calls alike). */
-  private updateBatch(objectType: HubSpotObjectType, inputs: ObjectUpdateInput[]): Promise<BatchOutcome<{ id: string }>> {
+  private updateBatch(
+    objectType: HubSpotObjectType,
+    inputs: ObjectUpdateInput[],
+  ): Promise<BatchOutcome<{ id: string }>> {
     const operation = `${objectType}.update`;
     return this.batch(operation, inputs, async (part) => {
       const answer = await this.batchRequest(operation, this.paths.objects(objectType, '/batch/update'), {
-        inputs: part.map((input, index) => ({ id: input.id, objectWriteTraceId: String(index), properties: input.properties })),
+        inputs: part.map((input, index) => ({
+          id: input.id,
+          objectWriteTraceId: String(index),
+          properties: input.properties,
+        })),
       });
-      return matchResults(part, answer, (result) => ({ id: result.id }), (input, result) => result.id === input.id);
+      return matchResults(
+        part,
+        answer,
+        (result) => ({ id: result.id }),
+        (input, result) => result.id === input.id,
+      );
     });
   }
 
@@ -215,7 +315,11 @@ export class HubSpotSdkAdapter implements HubSpotPort {
     return found;
   }
 
-  async readObjects(objectType: HubSpotObjectType, ids: string[], properties: string[]): Promise<Map<string, Record<string, string | null>>> {
+  async readObjects(
+    objectType: HubSpotObjectType,
+    ids: string[],
+    properties: string[],
+  ): Promise<Map<string, Record<string, string | null>>> {
     const found = new Map<string, Record<string, string | null>>();
     for (const part of chunks([...new Set(ids)], BATCH_LIMIT)) {
       // Ids that no longer exist come back as errors of a 207 (or a 200 with errors): they are simply not found.
@@ -230,13 +334,23 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   }
 
   async listCallDispositions(): Promise<Array<{ id: string; label: string }>> {
-    const response = await this.call('burst', 'calling.dispositions', { method: 'GET', path: this.paths.callDispositions() });
-    const body = Array.isArray(response.body) ? (response.body as Array<{ id: string; label: string; deleted?: boolean }>) : [];
+    const response = await this.call('burst', 'calling.dispositions', {
+      method: 'GET',
+      path: this.paths.callDispositions(),
+    });
+    const body = Array.isArray(response.body)
+      ? (response.body as Array<{ id: string; label: string; deleted?: boolean }>)
+      : [];
     return body.filter((outcome) => !outcome.deleted).map(({ id, label }) => ({ id, label }));
   }
 
   async probe(): Promise<void> {
-    await this.call('burst', 'probe', { method: 'GET', path: this.paths.objects('contacts'), qs: { limit: '1' } }, { maxAttempts: 1 });
+    await this.call(
+      'burst',
+      'probe',
+      { method: 'GET', path: this.paths.objects('contacts'), qs: { limit: '1' } },
+      { maxAttempts: 1 },
+    );
   }
 
   /**
@@ -248,17 +362,26 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   async checkAccess(): Promise<AccessReport> {
     let account: { portalId?: number | string; timeZone?: string } = {};
     try {
-      account = (await this.call('burst', 'account.details', { method: 'GET', path: this.paths.accountDetails() })).body ?? {};
+      account =
+        (await this.call('burst', 'account.details', { method: 'GET', path: this.paths.accountDetails() })).body ?? {};
     } catch (error) {
       // The portal's id is for logs and links: a refusal of this one request (a 401 aside) must not stop sync.
       if (!(error instanceof HubSpotPermanentError)) throw error;
     }
     const probes: Record<(typeof NEEDED_SCOPES)[number], HubSpotHttpRequest> = {
       'crm.objects.contacts.read': { method: 'GET', path: this.paths.objects('contacts'), qs: { limit: '1' } },
-      'crm.objects.contacts.write': { method: 'POST', path: this.paths.objects('contacts', '/batch/update'), body: { inputs: [] } },
+      'crm.objects.contacts.write': {
+        method: 'POST',
+        path: this.paths.objects('contacts', '/batch/update'),
+        body: { inputs: [] },
+      },
       'crm.schemas.contacts.read': { method: 'GET', path: this.paths.properties('contacts', '/groups') },
       // An empty update of HubSpot's own contact group changes nothing.
-      'crm.schemas.contacts.write': { method: 'PATCH', path: this.paths.properties('contacts', '/groups/contactinformation'), body: {} },
+      'crm.schemas.contacts.write': {
+        method: 'PATCH',
+        path: this.paths.properties('contacts', '/groups/contactinformation'),
+        body: {},
+      },
     };
     const missing: string[] = [];
     for (const scope of NEEDED_SCOPES) {
@@ -267,25 +390,44 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       } catch (error) {
         // A 403 for a missing scope says so (category MISSING_SCOPES, the scopes it requires); any other 403 is not
         // a scope this check can name, and is reported as HubSpot worded it.
-        const scopeRefusal = error instanceof HubSpotAuthError && error.status === 403 && (error.category === 'MISSING_SCOPES' || error.details.scopes.length > 0);
+        const scopeRefusal =
+          error instanceof HubSpotAuthError &&
+          error.status === 403 &&
+          (error.category === 'MISSING_SCOPES' || error.details.scopes.length > 0);
         if (scopeRefusal) missing.push(scope);
         else if (!(error instanceof HubSpotPermanentError)) throw error;
       }
     }
-    return { portalId: account.portalId === undefined ? null : String(account.portalId), timeZone: account.timeZone ?? null, missingScopes: missing };
+    return {
+      portalId: account.portalId === undefined ? null : String(account.portalId),
+      timeZone: account.timeZone ?? null,
+      missingScopes: missing,
+    };
   }
 
   /** Every page of a search, each body sized by the caller to HubSpot's limit (paging adds `after`, kept in reserve). */
-  private async searchAll(operation: string, objectType: HubSpotObjectType, body: Record<string, unknown>): Promise<Array<{ id: string; properties?: Record<string, string | null> }>> {
+  private async searchAll(
+    operation: string,
+    objectType: HubSpotObjectType,
+    body: Record<string, unknown>,
+  ): Promise<Array<{ id: string; properties?: Record<string, string | null> }>> {
     const results: Array<{ id: string; properties?: Record<string, string | null> }> = [];
     let after: string | undefined;
     for (let pages = 1; ; pages++) {
       const page = { ...body, ...(after ? { after } : {}) };
       const size = JSON.stringify(page).length;
-      if (size > SEARCH_BODY_LIMIT) throw new Error(`a ${operation} body of ${size} characters would exceed HubSpot's ${SEARCH_BODY_LIMIT}`);
+      if (size > SEARCH_BODY_LIMIT)
+        throw new Error(`a ${operation} body of ${size} characters would exceed HubSpot's ${SEARCH_BODY_LIMIT}`);
       this.stats.largestSearchBody = Math.max(this.stats.largestSearchBody, size);
-      const response = await this.call('search', operation, { method: 'POST', path: this.paths.objects(objectType, '/search'), body: page });
-      const answer = response.body as { results?: Array<{ id: string; properties?: Record<string, string | null> }>; paging?: { next?: { after?: string } } };
+      const response = await this.call('search', operation, {
+        method: 'POST',
+        path: this.paths.objects(objectType, '/search'),
+        body: page,
+      });
+      const answer = response.body as {
+        results?: Array<{ id: string; properties?: Record<string, string | null> }>;
+        paging?: { next?: { after?: string } };
+      };
       results.push(...(answer.results ?? []));
       const next = answer.paging?.next?.after;
       // HubSpot pages at most 10,000 results (50 pages of 200); a cursor that does not move ends it too.
@@ -296,11 +438,19 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   }
 
   /** A batch request; 2026-09 answers 200/201 with `errors`, earlier versions 207: both are read the same way. */
-  private async batchRequest<T = object>(operation: string, path: string, body: unknown, idempotent = true): Promise<BatchAnswer<T>> {
+  private async batchRequest<T = object>(
+    operation: string,
+    path: string,
+    body: unknown,
+    idempotent = true,
+  ): Promise<BatchAnswer<T>> {
     const response = await this.call('burst', operation, { method: 'POST', path, body }, { idempotent });
     // Per-input errors carry no correlation id of their own (HubSpot's error body has one per request): each keeps
     // the answer's, where HubSpot sends it as a header.
-    return { ...((response.body ?? {}) as BatchAnswer<T>), correlationId: response.headers.get('x-hubspot-correlation-id') };
+    return {
+      ...((response.body ?? {}) as BatchAnswer<T>),
+      correlationId: response.headers.get('x-hubspot-correlation-id'),
+    };
   }
 
   /**
@@ -338,11 +488,19 @@ export class HubSpotSdkAdapter implements HubSpotPort {
         return;
       }
       // The inputs HubSpot named (by trace id) fail; the others go again, without them.
-      const named = error.details.traceIds.map((trace) => inputs[Number(trace)]).filter((input): input is I => input !== undefined);
+      const named = error.details.traceIds
+        .map((trace) => inputs[Number(trace)])
+        .filter((input): input is I => input !== undefined);
       if (named.length > 0 && named.length < inputs.length && budget.left >= 1) {
         budget.left -= 1;
         for (const input of named) outcome.failed.set(input.key, failure(false));
-        await this.isolate(operation, inputs.filter((input) => !named.includes(input)), send, outcome, budget);
+        await this.isolate(
+          operation,
+          inputs.filter((input) => !named.includes(input)),
+          send,
+          outcome,
+          budget,
+        );
         return;
       }
       // A removed option or a deleted property is about the portal, not about one input: every input fails with it,
@@ -352,7 +510,10 @@ export class HubSpotSdkAdapter implements HubSpotPort {
         return;
       }
       if (budget.left < 2) {
-        this.options.logger.warn({ operation, inputs: inputs.length, status: error.status, category: error.category }, 'HubSpot refused a batch as a whole; its inputs are sent again later');
+        this.options.logger.warn(
+          { operation, inputs: inputs.length, status: error.status, category: error.category },
+          'HubSpot refused a batch as a whole; its inputs are sent again later',
+        );
         for (const input of inputs) outcome.failed.set(input.key, { ...failure(true), unresolved: true });
         return;
       }
@@ -381,7 +542,10 @@ export class HubSpotSdkAdapter implements HubSpotPort {
     const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds'));
     const burst = this.limiters.burst;
     if (interval === 10_000 && Number.isInteger(max) && max > 0 && max !== burst.currentLimit) {
-      this.options.logger.info({ previous: burst.currentLimit, announced: max }, 'following HubSpot\'s announced burst limit');
+      this.options.logger.info(
+        { previous: burst.currentLimit, announced: max },
+        "following HubSpot's announced burst limit",
+      );
       burst.setLimit(max);
     }
   }
@@ -415,7 +579,11 @@ export class HubSpotSdkAdapter implements HubSpotPort {
         applied = !surelyNotApplied(response.status);
       } catch (error) {
         if (!(error instanceof HubSpotTransportError)) throw error;
-        this.options.onRequestDone?.(operation, error.timedOut ? 'timeout' : 'network', (performance.now() - sentAt) / 1000);
+        this.options.onRequestDone?.(
+          operation,
+          error.timedOut ? 'timeout' : 'network',
+          (performance.now() - sentAt) / 1000,
+        );
         // Network errors and time-outs: the request may not have reached HubSpot, or its answer did not reach us.
         failure = new HubSpotRetryableError(`HubSpot could not be reached: ${error.message}`, null, 'NETWORK', null);
         applied = error.sent;
@@ -429,10 +597,16 @@ export class HubSpotSdkAdapter implements HubSpotPort {
         if (limit === 'search') this.slowSearch();
       }
       // The scope check expects some refusals of its harmless requests: they are not HubSpot refusing the sync.
-      if (failure instanceof HubSpotPermanentError && operation !== 'access.scope' && operation !== 'account.details') this.stats.refused++;
+      if (failure instanceof HubSpotPermanentError && operation !== 'access.scope' && operation !== 'account.details')
+        this.stats.refused++;
       const next = afterFailure(failure, { idempotent, applied, attempt, maxAttempts });
       if (next === 'outcome-unknown') {
-        throw new HubSpotOutcomeUnknownError(`HubSpot may or may not have applied ${operation}: ${failure.message}`, failure.status, failure.category, failure.correlationId);
+        throw new HubSpotOutcomeUnknownError(
+          `HubSpot may or may not have applied ${operation}: ${failure.message}`,
+          failure.status,
+          failure.category,
+          failure.correlationId,
+        );
       }
       if (next === 'give-up') throw failure;
 
@@ -440,7 +614,14 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       if (failure.status === 429) this.limiters[limit].blockUntil(Date.now() + waitMs);
       this.stats.retries++;
       this.options.logger.warn(
-        { operation, attempt, status: failure.status, category: failure.category, correlationId: failure.correlationId, waitMs },
+        {
+          operation,
+          attempt,
+          status: failure.status,
+          category: failure.category,
+          correlationId: failure.correlationId,
+          waitMs,
+        },
         'HubSpot request failed; retrying',
       );
       await new Promise((resolve) => setTimeout(resolve, waitMs));
@@ -448,17 +629,16 @@ export class HubSpotSdkAdapter implements HubSpotPort {
   }
 }
 
-
-
-
-
-
-
-
-
 function withDisplayOrders(definition: PropertyDefinition): PropertyDefinition {
   if (!definition.options) return definition;
-  return { ...definition, options: definition.options.map((option, index) => ({ ...option, displayOrder: option.displayOrder ?? index, hidden: option.hidden ?? false })) };
+  return {
+    ...definition,
+    options: definition.options.map((option, index) => ({
+      ...option,
+      displayOrder: option.displayOrder ?? index,
+      hidden: option.hidden ?? false,
+    })),
+  };
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

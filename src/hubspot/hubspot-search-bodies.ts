@@ -35,10 +35,16 @@ export function searchChunks(values: string[], body: (values: string[]) => unkno
       current = candidate;
       continue;
     }
-    if (current.length === 0) throw new Error(`a search value of ${value.length} characters cannot fit HubSpot's ${SEARCH_BODY_LIMIT}-character search body`);
+    if (current.length === 0)
+      throw new Error(
+        `a search value of ${value.length} characters cannot fit HubSpot's ${SEARCH_BODY_LIMIT}-character search body`,
+      );
     result.push(current);
     current = [value];
-    if (JSON.stringify(body(current)).length > limit) throw new Error(`a search value of ${value.length} characters cannot fit HubSpot's ${SEARCH_BODY_LIMIT}-character search body`);
+    if (JSON.stringify(body(current)).length > limit)
+      throw new Error(
+        `a search value of ${value.length} characters cannot fit HubSpot's ${SEARCH_BODY_LIMIT}-character search body`,
+      );
   }
   if (current.length > 0) result.push(current);
   return result;
@@ -60,6 +66,10 @@ export function contactSearchBody(values: string[], properties: string[]) {
 export function fittingProperties(properties: string[], body: (properties: string[]) => unknown): string[] {
   const unique = [...new Set(properties)];
   let count = unique.length;
-  while (count > 1 && JSON.stringify(body(unique.slice(0, count))).length > SEARCH_BODY_LIMIT - PAGING_RESERVE - VALUE_ROOM) count--;
+  while (
+    count > 1 &&
+    JSON.stringify(body(unique.slice(0, count))).length > SEARCH_BODY_LIMIT - PAGING_RESERVE - VALUE_ROOM
+  )
+    count--;
   return unique.slice(0, count);
 }

@@ -35,7 +35,15 @@ const MAX_FAILING_EVENTS = 20;
 
 @Injectable()
 export class HubSpotStatus {
-  private view: HubSpotStatusView = { state: 'starting', since: new Date().toISOString(), reason: null, nextProbeAt: null, mode: 'hubspot', warnings: [], failingEvents: [] };
+  private view: HubSpotStatusView = {
+    state: 'starting',
+    since: new Date().toISOString(),
+    reason: null,
+    nextProbeAt: null,
+    mode: 'hubspot',
+    warnings: [],
+    failingEvents: [],
+  };
 
   setMode(mode: 'hubspot' | 'sandbox'): void {
     this.view = { ...this.view, mode };
@@ -44,7 +52,13 @@ export class HubSpotStatus {
   set(state: HubSpotSyncState, reason: string | null = null, nextProbeAt: Date | null = null): void {
     const since = state === this.view.state ? this.view.since : new Date().toISOString();
     // Health needs no token: a reason quoting HubSpot's message has its personal data masked.
-    this.view = { ...this.view, state, since, reason: reason === null ? null : maskPersonalData(reason), nextProbeAt: nextProbeAt?.toISOString() ?? null };
+    this.view = {
+      ...this.view,
+      state,
+      since,
+      reason: reason === null ? null : maskPersonalData(reason),
+      nextProbeAt: nextProbeAt?.toISOString() ?? null,
+    };
   }
 
   setWarnings(warnings: string[]): void {

@@ -32,7 +32,14 @@ export class HubSpotTransportError extends Error {
 }
 
 /** Connection failures that happen before any byte of the request is sent. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /**
  * Sends one request to HubSpot with a real deadline. The request is built by the SDK's own `Request` (the bearer
@@ -55,16 +62,28 @@ export class HubSpotTransport {
       ...(request.qs ? { qs: request.qs } : {}),
       ...(request.body !== undefined ? { body: request.body } : {}),
     });
-    const { method, headers, body } = built.getSendData() as { method: string; headers: Record<string, string>; body?: string };
+    const { method, headers, body } = built.getSendData() as {
+      method: string;
+      headers: Record<string, string>;
+      body?: string;
+    };
     const signal = AbortSignal.timeout(this.timeoutMs);
     try {
-      const response = await fetch(built.getUrl(), { method, headers, ...(body !== undefined ? { body } : {}), signal });
+      const response = await fetch(built.getUrl(), {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        signal,
+      });
       const text = await response.text();
       return { status: response.status, headers: response.headers, body: parseBody(text) };
     } catch (error) {
       if (signal.aborted) throw new HubSpotTransportError(`no answer within ${this.timeoutMs} ms`, true, true);
       const code = causeCode(error);
-      throw new HubSpotTransportError(`${code ?? (error instanceof Error ? error.message : String(error))}`, !(code && NOT_SENT.has(code)));
+      throw new HubSpotTransportError(
+        `${code ?? (error instanceof Error ? error.message : String(error))}`,
+        !(code && NOT_SENT.has(code)),
+      );
     }
   }
 }
@@ -79,7 +98,11 @@ function parseBody(text: string): unknown {
 }
 
 function causeCode(error: unknown): string | null {
-  for (let current = error, depth = 0; current && depth < 4; current = (current as { cause?: unknown }).cause, depth++) {
+  for (
+    let current = error, depth = 0;
+    current && depth < 4;
+    current = (current as { cause?: unknown }).cause, depth++
+  ) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string') return code;
   }

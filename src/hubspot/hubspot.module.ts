@@ -64,8 +64,19 @@ class HubSpotConnectionLifecycle implements OnApplicationShutdown {
     {
       provide: HUBSPOT_PORT,
       inject: [HUBSPOT_CONNECTION, APP_ENV, AppLogger, HUBSPOT_REQUEST_OBSERVER],
-      useFactory: (connection: HubSpotConnection, env: AppEnv, logger: AppLogger, onRequestDone: HubSpotRequestObserver): HubSpotPort =>
-        new HubSpotSdkAdapter({ accessToken: connection.accessToken, baseUrl: connection.baseUrl, ...env.hubspot, logger, onRequestDone }),
+      useFactory: (
+        connection: HubSpotConnection,
+        env: AppEnv,
+        logger: AppLogger,
+        onRequestDone: HubSpotRequestObserver,
+      ): HubSpotPort =>
+        new HubSpotSdkAdapter({
+          accessToken: connection.accessToken,
+          baseUrl: connection.baseUrl,
+          ...env.hubspot,
+          logger,
+          onRequestDone,
+        }),
     },
   ],
   exports: [HUBSPOT_CONNECTION, HUBSPOT_PORT, HubSpotStatus],

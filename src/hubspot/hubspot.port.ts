@@ -23,7 +23,17 @@ export interface PropertyDefinition {
   name: string;
   label: string;
   type: 'string' | 'number' | 'enumeration' | 'datetime' | 'date' | 'bool';
-  fieldType: 'text' | 'textarea' | 'html' | 'phonenumber' | 'number' | 'select' | 'radio' | 'checkbox' | 'booleancheckbox' | 'date';
+  fieldType:
+    | 'text'
+    | 'textarea'
+    | 'html'
+    | 'phonenumber'
+    | 'number'
+    | 'select'
+    | 'radio'
+    | 'checkbox'
+    | 'booleancheckbox'
+    | 'date';
   groupName?: string;
   description?: string;
   hasUniqueValue?: boolean;
@@ -106,7 +116,10 @@ export interface HubSpotPort {
   /** How `searchContactsByNationalNumber` would split these values into searches (no request is sent). */
   contactSearchChunks(nationalNumbers: string[], properties: string[]): string[][];
   /** Batch upsert (≤ 100 inputs, distinct ids) on a unique property. Result per input: the contact id and whether it is new. */
-  upsertContacts(idProperty: string, inputs: ContactUpsertInput[]): Promise<BatchOutcome<{ id: string; created: boolean }>>;
+  upsertContacts(
+    idProperty: string,
+    inputs: ContactUpsertInput[],
+  ): Promise<BatchOutcome<{ id: string; created: boolean }>>;
   updateContacts(inputs: ObjectUpdateInput[]): Promise<BatchOutcome<{ id: string }>>;
 
   /**
@@ -122,7 +135,11 @@ export interface HubSpotPort {
   searchCallsByKey(keyProperty: string, keys: string[]): Promise<Map<string, string>>;
 
   /** Current values of some properties of contacts or calls, by id (batch read, ≤ 100 per request). */
-  readObjects(objectType: HubSpotObjectType, ids: string[], properties: string[]): Promise<Map<string, Record<string, string | null>>>;
+  readObjects(
+    objectType: HubSpotObjectType,
+    ids: string[],
+    properties: string[],
+  ): Promise<Map<string, Record<string, string | null>>>;
   /** The portal's call outcomes (`hs_call_disposition` values): GUID and label. */
   listCallDispositions(): Promise<Array<{ id: string; label: string }>>;
 

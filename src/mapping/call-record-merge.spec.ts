@@ -12,9 +12,12 @@ function voicefox(name: 'callin-collect' | 'callin-hangup', changes: Partial<Cal
 }
 
 describe('mergeCallRecords', () => {
-  it('keeps the collect event\'s answers, intention and summary when a hangup follows it, and takes the hangup\'s newer values', () => {
+  it("keeps the collect event's answers, intention and summary when a hangup follows it, and takes the hangup's newer values", () => {
     const collect = voicefox('callin-collect');
-    const hangup = voicefox('callin-hangup', { talkSeconds: 44, recordingUrl: 'https://media.voicefox.example/records/renewed.mp3' });
+    const hangup = voicefox('callin-hangup', {
+      talkSeconds: 44,
+      recordingUrl: 'https://media.voicefox.example/records/renewed.mp3',
+    });
     const merged = mergeCallRecords(collect, hangup);
     expect(merged.answers).toEqual(collect.answers);
     expect(merged.answers.length).toBeGreaterThan(0);
@@ -47,7 +50,13 @@ describe('mergeCallRecords', () => {
       hangup: { side: null, reason: 'network' },
     });
     const merged = mergeCallRecords(known, next);
-    expect(merged).toMatchObject({ score: 80, campaign: { id: 'c-1', name: 'Spring' }, tags: ['回电'], intention: known.intention, startedAt: known.startedAt });
+    expect(merged).toMatchObject({
+      score: 80,
+      campaign: { id: 'c-1', name: 'Spring' },
+      tags: ['回电'],
+      intention: known.intention,
+      startedAt: known.startedAt,
+    });
     expect(merged.answers).toEqual(known.answers);
     expect(merged.customer.phone).toEqual(known.customer.phone);
     expect(merged.linePhone).toEqual(known.linePhone);
@@ -55,9 +64,14 @@ describe('mergeCallRecords', () => {
     expect(merged.hangup).toEqual({ side: known.hangup.side, reason: 'network' });
   });
 
-  it('takes the newer event\'s non-empty values, zero and false included, and merges extras with the newer winning', () => {
+  it("takes the newer event's non-empty values, zero and false included, and merges extras with the newer winning", () => {
     const known = voicefox('callin-collect', { score: 80, extras: { a: 1, b: 'old' } });
-    const next = voicefox('callin-hangup', { score: 0, tags: ['新标签'], customer: { ...known.customer, name: '李伟', phone: { e164: '+8613800000001', raw: '13800000001' } }, extras: { b: 'new', c: true } });
+    const next = voicefox('callin-hangup', {
+      score: 0,
+      tags: ['新标签'],
+      customer: { ...known.customer, name: '李伟', phone: { e164: '+8613800000001', raw: '13800000001' } },
+      extras: { b: 'new', c: true },
+    });
     const merged = mergeCallRecords(known, next);
     expect(merged.score).toBe(0);
     expect(merged.tags).toEqual(['新标签']);

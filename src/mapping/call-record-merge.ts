@@ -6,7 +6,8 @@ import type { CallRecord } from '../vendors/call-record.js';
  * the newer event has replaces the older; an empty one does not erase it.
  */
 export function mergeCallRecords(known: CallRecord, next: CallRecord): CallRecord {
-  const pick = <T>(newer: T | null, older: T | null): T | null => (newer === null || newer === undefined ? older : newer);
+  const pick = <T>(newer: T | null, older: T | null): T | null =>
+    newer === null || newer === undefined ? older : newer;
   const pickList = <T>(newer: T[], older: T[]): T[] => (newer.length > 0 ? newer : older);
   // A collect event is the richer one: once seen, the call is named after it.
   const named = known.eventKind === 'collect' && next.eventKind !== 'collect' ? known : next;

@@ -50,8 +50,16 @@ export function contactPropertyDefinitions(names: ConnectorPropertyNames): Prope
   ];
 }
 
-export function callPropertyDefinitions(names: ConnectorPropertyNames, settings: ConnectorSettings): PropertyDefinition[] {
-  const text = (name: string, label: string, description: string, fieldType: 'text' | 'textarea' = 'text'): PropertyDefinition => ({
+export function callPropertyDefinitions(
+  names: ConnectorPropertyNames,
+  settings: ConnectorSettings,
+): PropertyDefinition[] {
+  const text = (
+    name: string,
+    label: string,
+    description: string,
+    fieldType: 'text' | 'textarea' = 'text',
+  ): PropertyDefinition => ({
     name,
     label,
     type: 'string',
@@ -63,16 +71,46 @@ export function callPropertyDefinitions(names: ConnectorPropertyNames, settings:
     text(names.callKey, 'AI call key', 'vendor:call id. One HubSpot call per vendor call.'),
     text(names.vendor, 'AI call vendor', 'The voice-AI platform that made the call.'),
     settings.call.intention.as === 'select'
-      ? { name: names.intention, label: 'AI intention level', type: 'enumeration', fieldType: 'select', groupName: names.group, options: [], description: 'The intention level the AI judged.' }
+      ? {
+          name: names.intention,
+          label: 'AI intention level',
+          type: 'enumeration',
+          fieldType: 'select',
+          groupName: names.group,
+          options: [],
+          description: 'The intention level the AI judged.',
+        }
       : text(names.intention, 'AI intention level', 'The intention level the AI judged.'),
     settings.call.tags.as === 'multi-select'
-      ? { name: names.tags, label: 'AI call tags', type: 'enumeration', fieldType: 'checkbox', groupName: names.group, options: [], description: 'Tags the AI gave the call.' }
+      ? {
+          name: names.tags,
+          label: 'AI call tags',
+          type: 'enumeration',
+          fieldType: 'checkbox',
+          groupName: names.group,
+          options: [],
+          description: 'Tags the AI gave the call.',
+        }
       : text(names.tags, 'AI call tags', 'Tags the AI gave the call.', 'textarea'),
     text(names.answers, 'AI collected answers', 'Questions the AI asked and the answers it collected.', 'textarea'),
-    text(names.summary, 'AI call summary', 'The AI\'s summary of the conversation.', 'textarea'),
-    text(names.campaign, 'AI call campaign', 'The vendor\'s task or campaign.'),
-    { name: names.score, label: 'AI call score', type: 'number', fieldType: 'number', groupName: names.group, description: 'The vendor\'s score for the call.' },
-    { name: names.rounds, label: 'AI dialogue rounds', type: 'number', fieldType: 'number', groupName: names.group, description: 'Turns in the conversation.' },
+    text(names.summary, 'AI call summary', "The AI's summary of the conversation.", 'textarea'),
+    text(names.campaign, 'AI call campaign', "The vendor's task or campaign."),
+    {
+      name: names.score,
+      label: 'AI call score',
+      type: 'number',
+      fieldType: 'number',
+      groupName: names.group,
+      description: "The vendor's score for the call.",
+    },
+    {
+      name: names.rounds,
+      label: 'AI dialogue rounds',
+      type: 'number',
+      fieldType: 'number',
+      groupName: names.group,
+      description: 'Turns in the conversation.',
+    },
     ...(settings.call.intention.as === 'select' || settings.call.tags.as === 'multi-select'
       ? [
           text(
@@ -91,5 +129,15 @@ export function callPropertyDefinitions(names: ConnectorPropertyNames, settings:
  * cap, say), calls are still logged, without it. The key property is not among them: exactly-once depends on it.
  */
 export function optionalCallProperties(names: ConnectorPropertyNames): Set<string> {
-  return new Set([names.vendor, names.intention, names.tags, names.answers, names.summary, names.campaign, names.score, names.rounds, names.unlisted]);
+  return new Set([
+    names.vendor,
+    names.intention,
+    names.tags,
+    names.answers,
+    names.summary,
+    names.campaign,
+    names.score,
+    names.rounds,
+    names.unlisted,
+  ]);
 }

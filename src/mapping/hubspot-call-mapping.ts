@@ -24,18 +24,26 @@ export function callBodyHtml(record: CallRecord): string {
   const summary = summaryItem(record);
   if (summary?.result) blocks.push(`<p>${escapeHtml(summary.result)}</p>`);
   const facts: string[] = [];
-  if (record.intention) facts.push(`<b>Intention:</b> ${escapeHtml(record.intention.label)}${record.intention.code !== record.intention.label ? ` (${escapeHtml(record.intention.code)})` : ''}`);
+  if (record.intention)
+    facts.push(
+      `<b>Intention:</b> ${escapeHtml(record.intention.label)}${record.intention.code !== record.intention.label ? ` (${escapeHtml(record.intention.code)})` : ''}`,
+    );
   if (record.tags.length > 0) facts.push(`<b>Tags:</b> ${record.tags.map(escapeHtml).join(', ')}`);
   if (record.outcome) facts.push(`<b>Outcome:</b> ${record.outcome.replace('_', ' ')}`);
-  if (record.campaign?.name || record.campaign?.id) facts.push(`<b>Campaign:</b> ${escapeHtml(record.campaign.name ?? record.campaign.id ?? '')}`);
+  if (record.campaign?.name || record.campaign?.id)
+    facts.push(`<b>Campaign:</b> ${escapeHtml(record.campaign.name ?? record.campaign.id ?? '')}`);
   if (record.script?.name) facts.push(`<b>Script:</b> ${escapeHtml(record.script.name)}`);
   if (record.score !== null) facts.push(`<b>Score:</b> ${record.score}`);
   if (record.location) {
-    const place = [record.location.province, record.location.city, record.location.operator].filter(Boolean).map((part) => escapeHtml(part!));
+    const place = [record.location.province, record.location.city, record.location.operator]
+      .filter(Boolean)
+      .map((part) => escapeHtml(part!));
     if (place.length > 0) facts.push(`<b>Number location:</b> ${place.join(' ')}`);
   }
   if (record.hangup.side || record.hangup.reason) {
-    facts.push(`<b>Hung up by:</b> ${record.hangup.side ?? 'unknown'}${record.hangup.reason ? ` (${escapeHtml(record.hangup.reason)})` : ''}`);
+    facts.push(
+      `<b>Hung up by:</b> ${record.hangup.side ?? 'unknown'}${record.hangup.reason ? ` (${escapeHtml(record.hangup.reason)})` : ''}`,
+    );
   }
   if (record.recordingUrl && !record.recordingUrl.startsWith('https://')) {
     facts.push(`<b>Recording:</b> <a href="${escapeHtml(record.recordingUrl)}">${escapeHtml(record.recordingUrl)}</a>`);
@@ -50,13 +58,20 @@ export function callBodyHtml(record: CallRecord): string {
   }
   const analysis = record.analysis.filter((item) => item !== summary && (item.title || item.result));
   if (analysis.length > 0) {
-    blocks.push(`<p><b>Analysis</b></p><ul>${analysis.map((item) => `<li><b>${escapeHtml(item.title ?? '')}</b> ${escapeHtml(item.result ?? '')}</li>`).join('')}</ul>`);
+    blocks.push(
+      `<p><b>Analysis</b></p><ul>${analysis.map((item) => `<li><b>${escapeHtml(item.title ?? '')}</b> ${escapeHtml(item.result ?? '')}</li>`).join('')}</ul>`,
+    );
   }
   return clip(blocks.join(''));
 }
 
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 /** A text cut to what a HubSpot string property holds, never inside a character (a surrogate pair stays whole). */

@@ -8,7 +8,15 @@ import { YunfuMapper } from '../vendors/yunfu/yunfu.mapper.js';
 import { YUNFU_EVENT_NAME } from '../vendors/yunfu/yunfu.webhook.js';
 import { connectorPropertyNames } from './connector-properties.js';
 import { MAX_TEXT } from './hubspot-call-mapping.js';
-import { callWrite, clipAll, contactPlan, contactWrite, intentionValue, resolveOutcome, tagValues } from './hubspot-write-plan.js';
+import {
+  callWrite,
+  clipAll,
+  contactPlan,
+  contactWrite,
+  intentionValue,
+  resolveOutcome,
+  tagValues,
+} from './hubspot-write-plan.js';
 
 const settingsOf = (yaml: string): ConnectorSettings => parseConnectorSettings(yaml, 'mapping.yaml');
 
@@ -20,7 +28,10 @@ function seedCall(changes: Partial<CallRecord> = {}): CallRecord {
   return { ...result.records[0]!, ...changes };
 }
 
-const customer = (record: CallRecord, changes: Partial<CallRecord['customer']>): CallRecord => ({ ...record, customer: { ...record.customer, ...changes } });
+const customer = (record: CallRecord, changes: Partial<CallRecord['customer']>): CallRecord => ({
+  ...record,
+  customer: { ...record.customer, ...changes },
+});
 
 const CONTACT_MODES = `
 contact:
@@ -39,34 +50,69 @@ describe('contactPlan', () => {
     expect(plan.overwrite).toEqual({ company: 'ACME' });
     expect(plan.fillIfEmpty).toEqual({ firstname: '李伟' });
 
-    const nameless = contactPlan([customer(seedCall(), { name: null, company: '' })], settings, connectorPropertyNames(settings));
+    const nameless = contactPlan(
+      [customer(seedCall(), { name: null, company: '' })],
+      settings,
+      connectorPropertyNames(settings),
+    );
     expect(nameless.overwrite).toEqual({});
     expect(nameless.fillIfEmpty).toEqual({});
   });
 
   it('lets a later record of the batch win over an earlier one', () => {
     const settings = settingsOf(CONTACT_MODES);
-    const plan = contactPlan([customer(seedCall(), { name: '李伟', company: 'Old Co' }), customer(seedCall(), { name: '李伟伟', company: 'New Co' })], settings, connectorPropertyNames(settings));
+    const plan = contactPlan(
+      [
+        customer(seedCall(), { name: '李伟', company: 'Old Co' }),
+        customer(seedCall(), { name: '李伟伟', company: 'New Co' }),
+      ],
+      settings,
+      connectorPropertyNames(settings),
+    );
     expect(plan).toMatchObject({ overwrite: { company: 'New Co' }, fillIfEmpty: { firstname: '李伟伟' } });
   });
 
   it('plans creation values: the phone, the default name only for a call without one, the lifecycle stage and the marketing status', () => {
-    const settings = settingsOf(`${CONTACT_MODES}  defaultName: AI call lead\n  lifecycleStage: lead\n  marketingContact: true\n`);
+    const settings = settingsOf(
+      `${CONTACT_MODES}  defaultName: AI call lead\n  lifecycleStage: lead\n  marketingContact: true\n`,
+    );
     const names = connectorPropertyNames(settings);
-    expect(contactPlan([seedCall()], settings, names).onCreate).toEqual({ phone: '+8617534989887', firstname: 'AI call lead', lifecyclestage: 'lead', hs_marketable_status: 'true' });
-    expect(contactPlan([customer(seedCall(), { name: '李伟' })], settings, names).onCreate).toEqual({ phone: '+8617534989887', lifecyclestage: 'lead', hs_marketable_status: 'true' });
+    expect(contactPlan([seedCall()], settings, names).onCreate).toEqual({
+      phone: '+8617534989887',
+      firstname: 'AI call lead',
+      lifecyclestage: 'lead',
+      hs_marketable_status: 'true',
+    });
+    expect(contactPlan([customer(seedCall(), { name: '李伟' })], settings, names).onCreate).toEqual({
+      phone: '+8617534989887',
+      lifecyclestage: 'lead',
+      hs_marketable_status: 'true',
+    });
     // The defaults: no name, no stage, a non-marketing contact.
     const defaults = settingsOf('{}');
-    expect(contactPlan([seedCall()], defaults, connectorPropertyNames(defaults)).onCreate).toEqual({ phone: '+8617534989887', hs_marketable_status: 'false' });
+    expect(contactPlan([seedCall()], defaults, connectorPropertyNames(defaults)).onCreate).toEqual({
+      phone: '+8617534989887',
+      hs_marketable_status: 'false',
+    });
   });
 });
 
 describe('contactWrite', () => {
-  const plan = { overwrite: { company: 'ACME' }, fillIfEmpty: { firstname: '李伟', city: '晋中' }, onCreate: { phone: '+8617534989887', hs_marketable_status: 'false' } };
+  const plan = {
+    overwrite: { company: 'ACME' },
+    fillIfEmpty: { firstname: '李伟', city: '晋中' },
+    onCreate: { phone: '+8617534989887', hs_marketable_status: 'false' },
+  };
 
   it('writes creation values, every fill-if-empty value and the overwrites on a contact the connector created', () => {
     expect(contactWrite(plan, { created: true, current: { firstname: 'ignored for a new contact' } })).toEqual({
-      properties: { phone: '+8617534989887', hs_marketable_status: 'false', firstname: '李伟', city: '晋中', company: 'ACME' },
+      properties: {
+        phone: '+8617534989887',
+        hs_marketable_status: 'false',
+        firstname: '李伟',
+        city: '晋中',
+        company: 'ACME',
+      },
       skipped: [],
     });
   });
@@ -76,11 +122,18 @@ describe('contactWrite', () => {
       properties: { city: '晋中', company: 'ACME' },
       skipped: [{ property: 'firstname', reason: 'fill-if-empty: the contact already has a value' }],
     });
-    expect(contactWrite(plan, { created: false, current: { firstname: null } }).properties).toEqual({ firstname: '李伟', city: '晋中', company: 'ACME' });
+    expect(contactWrite(plan, { created: false, current: { firstname: null } }).properties).toEqual({
+      firstname: '李伟',
+      city: '晋中',
+      company: 'ACME',
+    });
   });
 
   it('writes an overwrite value over what the contact holds', () => {
-    expect(contactWrite(plan, { created: false, current: { company: 'Typed by sales', firstname: 'x', city: 'y' } }).properties).toEqual({ company: 'ACME' });
+    expect(
+      contactWrite(plan, { created: false, current: { company: 'Typed by sales', firstname: 'x', city: 'y' } })
+        .properties,
+    ).toEqual({ company: 'ACME' });
   });
 });
 
@@ -88,7 +141,12 @@ describe('callWrite', () => {
   const defaults = settingsOf('{}');
   const names = connectorPropertyNames(defaults);
   const write = (record: CallRecord, settings = defaults, options: Partial<Parameters<typeof callWrite>[3]> = {}) =>
-    callWrite(record, settings, connectorPropertyNames(settings), { fallbackTimestamp: '2026-03-02T08:00:00.000Z', outcomeIds: new Map(), current: null, ...options });
+    callWrite(record, settings, connectorPropertyNames(settings), {
+      fallbackTimestamp: '2026-03-02T08:00:00.000Z',
+      outcomeIds: new Map(),
+      current: null,
+      ...options,
+    });
 
   it('writes the standard call properties of the seed Yunfu call', () => {
     const { properties, skipped, dropped } = write(seedCall());
@@ -113,16 +171,22 @@ describe('callWrite', () => {
   });
 
   it('takes the received time for a call that carries no time of its own', () => {
-    expect(write(seedCall({ startedAt: null, answeredAt: null, endedAt: null })).properties['hs_timestamp']).toBe('2026-03-02T08:00:00.000Z');
-    expect(write(seedCall({ startedAt: null, answeredAt: null })).properties['hs_timestamp']).toBe('2025-09-25T13:40:38.000Z');
+    expect(write(seedCall({ startedAt: null, answeredAt: null, endedAt: null })).properties['hs_timestamp']).toBe(
+      '2026-03-02T08:00:00.000Z',
+    );
+    expect(write(seedCall({ startedAt: null, answeredAt: null })).properties['hs_timestamp']).toBe(
+      '2025-09-25T13:40:38.000Z',
+    );
   });
 
-  it('names the call\'s outcome after an intention level configured with one: a default outcome by name, or a portal\'s own by label', () => {
+  it("names the call's outcome after an intention level configured with one: a default outcome by name, or a portal's own by label", () => {
     const byName = settingsOf('vendors:\n  yunfu:\n    intentions:\n      "1": { label: A, outcome: no-answer }\n');
     expect(write(seedCall(), byName).properties['hs_call_disposition']).toBe(DEFAULT_OUTCOMES['no-answer']);
     const byLabel = settingsOf('vendors:\n  yunfu:\n    intentions:\n      "1": { label: A, outcome: Hot lead }\n');
     const portal = new Map([['hot lead', '0a1b2c3d-0000-4000-8000-00000000000a']]);
-    expect(write(seedCall(), byLabel, { outcomeIds: portal }).properties['hs_call_disposition']).toBe('0a1b2c3d-0000-4000-8000-00000000000a');
+    expect(write(seedCall(), byLabel, { outcomeIds: portal }).properties['hs_call_disposition']).toBe(
+      '0a1b2c3d-0000-4000-8000-00000000000a',
+    );
     // A label the portal does not have leaves the call's own outcome.
     expect(write(seedCall(), byLabel).properties['hs_call_disposition']).toBe(DEFAULT_OUTCOMES['connected']);
   });
@@ -142,7 +206,7 @@ describe('callWrite', () => {
     expect(write(record, asText).properties[names.tags]).toBe('回电, 价格咨询');
   });
 
-  it('applies the call mappings\' write modes against what the call holds: fill-if-empty skips a filled value, never writes nothing, overwrite writes', () => {
+  it("applies the call mappings' write modes against what the call holds: fill-if-empty skips a filled value, never writes nothing, overwrite writes", () => {
     const settings = settingsOf(`call:
   properties:
     - { source: campaign.name, property: sales_campaign, mode: fill-if-empty }
@@ -153,14 +217,20 @@ describe('callWrite', () => {
     const fresh = write(record, settings);
     expect(fresh.properties).toMatchObject({ sales_campaign: 'cky呼入任务测试', sales_grade: 'Level A' });
     expect(fresh.properties['sales_script']).toBeUndefined();
-    const edited = write(record, settings, { current: { sales_campaign: 'Typed by sales', sales_grade: 'Typed by sales' } });
+    const edited = write(record, settings, {
+      current: { sales_campaign: 'Typed by sales', sales_grade: 'Typed by sales' },
+    });
     expect(edited.properties['sales_campaign']).toBeUndefined();
     expect(edited.properties['sales_grade']).toBe('Level A');
-    expect(edited.skipped).toEqual([{ property: 'sales_campaign', reason: 'fill-if-empty: the call already has a value' }]);
+    expect(edited.skipped).toEqual([
+      { property: 'sales_campaign', reason: 'fill-if-empty: the call already has a value' },
+    ]);
   });
 
   it('leaves out a talk time out of range and a recording URL longer than HubSpot takes, naming each, and still writes the call', () => {
-    const { properties, dropped } = write(seedCall({ talkSeconds: 90_000, recordingUrl: `https://example.com/${'a'.repeat(MAX_TEXT)}` }));
+    const { properties, dropped } = write(
+      seedCall({ talkSeconds: 90_000, recordingUrl: `https://example.com/${'a'.repeat(MAX_TEXT)}` }),
+    );
     expect(properties['hs_call_duration']).toBeUndefined();
     expect(properties['hs_call_recording_url']).toBeUndefined();
     expect(dropped).toEqual([
@@ -179,7 +249,10 @@ describe('callWrite', () => {
 
 describe('option values and outcomes', () => {
   it('makes option values HubSpot takes: ; becomes a comma, blanks and invisible characters at the ends go, repeats merge, at most 100 characters', () => {
-    const record = { tags: [' 回电 ', '回电', 'a;b', '\u200B价格\uFEFF', '   ', 'x'.repeat(120)], intention: { code: '1', label: ' A; ' } } as CallRecord;
+    const record = {
+      tags: [' 回电 ', '回电', 'a;b', '\u200B价格\uFEFF', '   ', 'x'.repeat(120)],
+      intention: { code: '1', label: ' A; ' },
+    } as CallRecord;
     expect(tagValues(record)).toEqual(['回电', 'a,b', '价格', 'x'.repeat(100)]);
     expect(intentionValue(record)).toBe('A,');
     expect(intentionValue({ ...record, intention: { code: '1', label: '\u200B ' } })).toBeNull();

@@ -14,7 +14,12 @@ import { sliceWhole } from '../common/text.js';
  * that a preview shows exactly what a real call writes.
  */
 
-const CALL_STATUS: Record<string, string> = { answered: 'COMPLETED', no_answer: 'NO_ANSWER', busy: 'BUSY', failed: 'FAILED' };
+const CALL_STATUS: Record<string, string> = {
+  answered: 'COMPLETED',
+  no_answer: 'NO_ANSWER',
+  busy: 'BUSY',
+  failed: 'FAILED',
+};
 
 /** A contact's wanted values, by write mode, before looking at what the contact holds. */
 export interface ContactPlan {
@@ -32,7 +37,11 @@ export interface PlannedWrite {
   dropped?: Array<{ property: string; reason: string }>;
 }
 
-export function contactPlan(records: CallRecord[], settings: ConnectorSettings, names: ConnectorPropertyNames): ContactPlan {
+export function contactPlan(
+  records: CallRecord[],
+  settings: ConnectorSettings,
+  names: ConnectorPropertyNames,
+): ContactPlan {
   const plan: ContactPlan = { overwrite: {}, fillIfEmpty: {}, onCreate: {} };
   const put = (mode: WriteMode, property: string, value: string | null): void => {
     if (value === null || value === '' || mode === 'never') return;
@@ -40,12 +49,15 @@ export function contactPlan(records: CallRecord[], settings: ConnectorSettings, 
   };
   // Later events of the batch win over earlier ones.
   for (const record of records) {
-    for (const mapping of settings.contact.properties) put(mapping.mode, mapping.property, mappedValue(record, mapping));
-    for (const answer of settings.answers) if (answer.to === 'contact') put(answer.mode, answer.property, answerValue(record, answer));
+    for (const mapping of settings.contact.properties)
+      put(mapping.mode, mapping.property, mappedValue(record, mapping));
+    for (const answer of settings.answers)
+      if (answer.to === 'contact') put(answer.mode, answer.property, answerValue(record, answer));
   }
   const e164 = records.find((record) => record.customer.phone.e164)?.customer.phone.e164;
   if (e164) plan.onCreate = { phone: e164 };
-  if (settings.contact.defaultName && !plan.overwrite['firstname'] && !plan.fillIfEmpty['firstname']) plan.onCreate['firstname'] = settings.contact.defaultName;
+  if (settings.contact.defaultName && !plan.overwrite['firstname'] && !plan.fillIfEmpty['firstname'])
+    plan.onCreate['firstname'] = settings.contact.defaultName;
   if (settings.contact.lifecycleStage) plan.onCreate['lifecyclestage'] = settings.contact.lifecycleStage;
   plan.onCreate['hs_marketable_status'] = settings.contact.marketingContact ? 'true' : 'false';
   // The key is written by the upsert itself; mapping it would fight the connector.
@@ -58,7 +70,10 @@ export function contactPlan(records: CallRecord[], settings: ConnectorSettings, 
  * The write for one contact. `current` holds the contact's values for the fill-if-empty properties (a property
  * absent from it, or empty, counts as empty); `created` is true for a contact the connector has just created.
  */
-export function contactWrite(plan: ContactPlan, contact: { created: boolean; current: Record<string, string | null | undefined> }): PlannedWrite {
+export function contactWrite(
+  plan: ContactPlan,
+  contact: { created: boolean; current: Record<string, string | null | undefined> },
+): PlannedWrite {
   const properties: Properties = contact.created ? { ...plan.onCreate } : {};
   const skipped: PlannedWrite['skipped'] = [];
   for (const [property, value] of Object.entries(plan.fillIfEmpty)) {
@@ -94,7 +109,9 @@ export function callWrite(
   const properties: Properties = {
     hs_timestamp: record.startedAt ?? record.answeredAt ?? record.endedAt ?? options.fallbackTimestamp,
     hs_call_title: clip(renderTemplate(settings.call.title, record).trim() || 'AI call'),
-    hs_call_body: clip(settings.call.body ? renderTemplate(settings.call.body, record, escapeHtml) : callBodyHtml(record)),
+    hs_call_body: clip(
+      settings.call.body ? renderTemplate(settings.call.body, record, escapeHtml) : callBodyHtml(record),
+    ),
     [names.callKey]: vendorCallKey(record),
     [names.vendor]: String(readSource(record, 'vendorName')),
   };
@@ -106,23 +123,31 @@ export function callWrite(
     if (disposition) properties['hs_call_disposition'] = disposition;
   }
   // An intention level mapped to an outcome names the call's outcome instead.
-  const configuredOutcome = record.intention ? ownValue(vendor?.intentions, record.intention.code)?.outcome ?? ownValue(vendor?.intentions, record.intention.label)?.outcome : null;
+  const configuredOutcome = record.intention
+    ? (ownValue(vendor?.intentions, record.intention.code)?.outcome ??
+      ownValue(vendor?.intentions, record.intention.label)?.outcome)
+    : null;
   if (configuredOutcome) {
     const id = resolveOutcome(configuredOutcome, options.outcomeIds);
     if (id) properties['hs_call_disposition'] = id;
   }
   const dropped: NonNullable<PlannedWrite['dropped']> = [];
-  if (talk !== null && talk >= 0 && talk <= MAX_CALL_SECONDS) properties['hs_call_duration'] = String(Math.round(talk * 1000));
-  else if (talk !== null) dropped.push({ property: 'hs_call_duration', reason: `a talk time of ${talk} s is out of range` });
+  if (talk !== null && talk >= 0 && talk <= MAX_CALL_SECONDS)
+    properties['hs_call_duration'] = String(Math.round(talk * 1000));
+  else if (talk !== null)
+    dropped.push({ property: 'hs_call_duration', reason: `a talk time of ${talk} s is out of range` });
   if (from) properties['hs_call_from_number'] = from;
   if (to) properties['hs_call_to_number'] = to;
-  if (record.recordingUrl?.startsWith('https://') && record.recordingUrl.length <= MAX_TEXT) properties['hs_call_recording_url'] = record.recordingUrl;
-  else if (record.recordingUrl?.startsWith('https://')) dropped.push({ property: 'hs_call_recording_url', reason: 'the recording URL is longer than HubSpot takes' });
+  if (record.recordingUrl?.startsWith('https://') && record.recordingUrl.length <= MAX_TEXT)
+    properties['hs_call_recording_url'] = record.recordingUrl;
+  else if (record.recordingUrl?.startsWith('https://'))
+    dropped.push({ property: 'hs_call_recording_url', reason: 'the recording URL is longer than HubSpot takes' });
 
   const unlisted = options.unlisted ?? new Set<string>();
   const overflow: string[] = [];
   const intention = intentionValue(record);
-  if (intention && settings.call.intention.as === 'select' && unlisted.has(intention)) overflow.push(`Intention: ${intention}`);
+  if (intention && settings.call.intention.as === 'select' && unlisted.has(intention))
+    overflow.push(`Intention: ${intention}`);
   else if (intention) properties[settings.call.intention.property] = intention;
   const tags = tagValues(record);
   if (settings.call.tags.as === 'multi-select') {
@@ -131,12 +156,20 @@ export function callWrite(
     if (listed.length < tags.length) overflow.push(`Tags: ${tags.filter((tag) => unlisted.has(tag)).join(', ')}`);
   } else if (tags.length > 0) properties[settings.call.tags.property] = tags.join(', ');
   if (overflow.length > 0) properties[names.unlisted] = clip(overflow.join('\n'));
-  if (record.answers.length > 0) properties[names.answers] = clip(record.answers.map((answer) => `${answer.question ?? answer.questionId ?? '?'}: ${answer.answer ?? '—'}`).join('\n'));
+  if (record.answers.length > 0)
+    properties[names.answers] = clip(
+      record.answers
+        .map((answer) => `${answer.question ?? answer.questionId ?? '?'}: ${answer.answer ?? '—'}`)
+        .join('\n'),
+    );
   const summary = readSource(record, 'summary');
   if (typeof summary === 'string' && summary) properties[names.summary] = clip(summary);
   const campaign = record.campaign?.name ?? record.campaign?.id;
   if (campaign) properties[names.campaign] = campaign;
-  for (const [property, value] of [[names.score, record.score], [names.rounds, record.rounds]] as const) {
+  for (const [property, value] of [
+    [names.score, record.score],
+    [names.rounds, record.rounds],
+  ] as const) {
     if (value === null) continue;
     if (Number.isFinite(value) && Math.abs(value) <= MAX_NUMBER) properties[property] = String(value);
     else dropped.push({ property, reason: `${value} is out of range for a number` });
@@ -154,7 +187,8 @@ export function callWrite(
     properties[property] = value;
   };
   for (const mapping of settings.call.properties) apply(mapping.mode, mapping.property, mappedValue(record, mapping));
-  for (const answer of settings.answers) if (answer.to === 'call') apply(answer.mode, answer.property, answerValue(record, answer));
+  for (const answer of settings.answers)
+    if (answer.to === 'call') apply(answer.mode, answer.property, answerValue(record, answer));
   return { properties: clipAll(properties), skipped, dropped };
 }
 
@@ -165,7 +199,8 @@ const MAX_NUMBER = 1e15;
 
 /** Every value cut to what a HubSpot string property holds (a line number or task name sent at any length). */
 export function clipAll(properties: Properties): Properties {
-  for (const [property, value] of Object.entries(properties)) if (value.length > MAX_TEXT) properties[property] = clip(value);
+  for (const [property, value] of Object.entries(properties))
+    if (value.length > MAX_TEXT) properties[property] = clip(value);
   return properties;
 }
 
@@ -201,7 +236,9 @@ function mappedValue(record: CallRecord, mapping: PropertyMapping): string | nul
 
 function answerValue(record: CallRecord, answer: ConnectorSettings['answers'][number]): string | null {
   const match = record.answers.find(
-    (item) => (answer.questionId !== null && item.questionId === answer.questionId) || (answer.question !== null && item.question?.trim() === answer.question),
+    (item) =>
+      (answer.questionId !== null && item.questionId === answer.questionId) ||
+      (answer.question !== null && item.question?.trim() === answer.question),
   );
   return match?.answer ?? null;
 }
@@ -209,9 +246,10 @@ function answerValue(record: CallRecord, answer: ConnectorSettings['answers'][nu
 function valueText(value: SourceValue, kind: string): string | null {
   if (value === null) return null;
   if (Array.isArray(value)) {
-    const texts = value.map((item) => (typeof item === 'string' ? item : typeof item === 'object' && item ? JSON.stringify(item) : String(item)));
+    const texts = value.map((item) =>
+      typeof item === 'string' ? item : typeof item === 'object' && item ? JSON.stringify(item) : String(item),
+    );
     return texts.length > 0 ? texts.join(kind === 'list' ? ';' : ', ') : null;
   }
   return String(value);
 }
-

@@ -38,7 +38,12 @@ const FIELD = /^([\w.-]+|\.)(?:\s*\|\s*"([^"]*)")?$/;
 
 export function compileTemplate(source: string): CompiledTemplate {
   const root: Node[] = [];
-  const stack: Array<{ node: Extract<Node, { type: 'if' | 'each' }>; target: Node[]; line: number; item: string | null }> = [];
+  const stack: Array<{
+    node: Extract<Node, { type: 'if' | 'each' }>;
+    target: Node[];
+    line: number;
+    item: string | null;
+  }> = [];
   let current = root;
   let last = 0;
   const lineAt = (offset: number): number => source.slice(0, offset).split('\n').length;
@@ -47,7 +52,9 @@ export function compileTemplate(source: string): CompiledTemplate {
     const item = itemList();
     if (item && (ownValue(LIST_ITEM_FIELDS, item) ?? []).includes(path)) return;
     if (path === '.' || !isKnownSource(path)) {
-      const inLoop = item ? ` (in {{#each ${item}}}: ${(ownValue(LIST_ITEM_FIELDS, item) ?? []).join(', ')}, or a call field)` : '';
+      const inLoop = item
+        ? ` (in {{#each ${item}}}: ${(ownValue(LIST_ITEM_FIELDS, item) ?? []).join(', ')}, or a call field)`
+        : '';
       throw new TemplateError(`unknown field "${path}"${inLoop}`, lineAt(offset));
     }
   };
@@ -66,22 +73,29 @@ export function compileTemplate(source: string): CompiledTemplate {
       current = node.then;
     } else if (tag.startsWith('#each ')) {
       const path = tag.slice(6).trim();
-      if (!hasOwnKey(LIST_ITEM_FIELDS, path)) throw new TemplateError(`{{#each}} takes a list: ${Object.keys(LIST_ITEM_FIELDS).join(', ')}`, lineAt(offset));
+      if (!hasOwnKey(LIST_ITEM_FIELDS, path))
+        throw new TemplateError(`{{#each}} takes a list: ${Object.keys(LIST_ITEM_FIELDS).join(', ')}`, lineAt(offset));
       const node: Node = { type: 'each', path, body: [] };
       current.push(node);
       stack.push({ node, target: current, line: lineAt(offset), item: path });
       current = node.body;
     } else if (tag === 'else') {
       const frame = stack.at(-1);
-      if (frame?.node.type !== 'if' || current !== frame.node.then) throw new TemplateError('{{else}} outside {{#if}}', lineAt(offset));
+      if (frame?.node.type !== 'if' || current !== frame.node.then)
+        throw new TemplateError('{{else}} outside {{#if}}', lineAt(offset));
       current = frame.node.otherwise;
     } else if (tag === '/if' || tag === '/each') {
       const frame = stack.pop();
-      if (!frame || frame.node.type !== tag.slice(1)) throw new TemplateError(`{{${tag}}} without its {{#${tag.slice(1)}}}`, lineAt(offset));
+      if (!frame || frame.node.type !== tag.slice(1))
+        throw new TemplateError(`{{${tag}}} without its {{#${tag.slice(1)}}}`, lineAt(offset));
       current = frame.target;
     } else {
       const field = FIELD.exec(tag);
-      if (!field) throw new TemplateError(`cannot read {{${tag}}}: write a field, a field | "default", or a block`, lineAt(offset));
+      if (!field)
+        throw new TemplateError(
+          `cannot read {{${tag}}}: write a field, a field | "default", or a block`,
+          lineAt(offset),
+        );
       const path = field[1]!;
       if (path === '.' && itemList() !== 'tags') throw new TemplateError('{{.}} is for {{#each tags}}', lineAt(offset));
       if (path !== '.') checkPath(path, offset);
@@ -97,7 +111,11 @@ export function compileTemplate(source: string): CompiledTemplate {
   return { source, nodes: root };
 }
 
-export function renderTemplate(template: CompiledTemplate, record: CallRecord, escape: (text: string) => string = (text) => text): string {
+export function renderTemplate(
+  template: CompiledTemplate,
+  record: CallRecord,
+  escape: (text: string) => string = (text) => text,
+): string {
   return renderNodes(template.nodes, record, null, escape);
 }
 
@@ -120,17 +138,24 @@ function renderNodes(nodes: Node[], record: CallRecord, item: unknown, escape: (
 
 function lookup(path: string, record: CallRecord, item: unknown): unknown {
   if (path === '.') return item;
-  if (item !== null && typeof item === 'object' && hasOwnKey(item, path)) return ownValue(item as Record<string, unknown>, path);
+  if (item !== null && typeof item === 'object' && hasOwnKey(item, path))
+    return ownValue(item as Record<string, unknown>, path);
   return readSource(record, path);
 }
 
 function truthy(value: unknown): boolean {
-  return Array.isArray(value) ? value.length > 0 : value !== null && value !== undefined && value !== '' && value !== false;
+  return Array.isArray(value)
+    ? value.length > 0
+    : value !== null && value !== undefined && value !== '' && value !== false;
 }
 
 function display(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (Array.isArray(value)) return value.map(display).filter((text) => text !== '').join(', ');
+  if (Array.isArray(value))
+    return value
+      .map(display)
+      .filter((text) => text !== '')
+      .join(', ');
   if (typeof value === 'object') return '';
   // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects are handled above; JSON holds no functions
   return String(value);

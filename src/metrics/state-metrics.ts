@@ -9,7 +9,14 @@ import { INBOX_STATUSES } from '../store/database.js';
 import { InboxRepository } from '../store/inbox.repository.js';
 import { AuthThrottle } from '../webhooks/auth-throttle.js';
 
-const SYNC_STATES: HubSpotSyncState[] = ['starting', 'ok', 'paused-daily-limit', 'auth-failed', 'unavailable', 'misconfigured'];
+const SYNC_STATES: HubSpotSyncState[] = [
+  'starting',
+  'ok',
+  'paused-daily-limit',
+  'auth-failed',
+  'unavailable',
+  'misconfigured',
+];
 
 /**
  * Metrics read at each scrape from the parts that keep them (the inbox, the throttle, the HubSpot adapter's
@@ -43,8 +50,16 @@ export class StateMetrics implements OnModuleInit {
       });
     };
 
-    counterOf('connector_webhook_auth_failures_total', 'Webhooks and admin requests refused for a missing or wrong secret or token.', () => throttle.stats.failures);
-    counterOf('connector_webhook_auth_throttled_total', 'Webhooks and admin requests answered 429: too many wrong secrets from their address.', () => throttle.stats.throttled);
+    counterOf(
+      'connector_webhook_auth_failures_total',
+      'Webhooks and admin requests refused for a missing or wrong secret or token.',
+      () => throttle.stats.failures,
+    );
+    counterOf(
+      'connector_webhook_auth_throttled_total',
+      'Webhooks and admin requests answered 429: too many wrong secrets from their address.',
+      () => throttle.stats.throttled,
+    );
     new Gauge({
       name: 'connector_inbox_events',
       help: 'Stored vendor events by status.',
@@ -86,7 +101,11 @@ export class StateMetrics implements OnModuleInit {
         },
       });
       counterOf('connector_hubspot_rate_limited_total', 'HubSpot 429 answers received.', () => stats.rateLimited);
-      counterOf('connector_hubspot_retries_total', 'HubSpot requests retried after a 429, 5xx or network error.', () => stats.retries);
+      counterOf(
+        'connector_hubspot_retries_total',
+        'HubSpot requests retried after a 429, 5xx or network error.',
+        () => stats.retries,
+      );
       counterOf(
         'connector_hubspot_refused_total',
         'HubSpot requests refused as a whole with a 4xx other than 429 (deterministic refusals; they fail only the calls they concern).',

@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CompiledQuery, sql, type Selectable, type Transaction } from 'kysely';
 import { contentDigest } from '../common/content-digest.js';
-import { INBOX_STATUSES, WAITING_STATUSES, type InboxEventTable, type InboxStatus, type StoreDb, type StoreSchema } from './database.js';
+import {
+  INBOX_STATUSES,
+  WAITING_STATUSES,
+  type InboxEventTable,
+  type InboxStatus,
+  type StoreDb,
+  type StoreSchema,
+} from './database.js';
 
 /** One event of a delivery, as a vendor's webhook splitter produced it (`InboxItem` in `src/vendors/` has this shape). */
 export interface NewInboxEvent {
@@ -69,7 +76,12 @@ export class InboxRepository {
    * share one transaction (group commit): the store's per-transaction cost is paid once per burst, not per webhook,
    * and each sender still gets its answer only after its events are durable.
    */
-  storeDelivery(vendor: string, items: NewInboxEvent[], correlationId: string, now: Date): Promise<StoreDeliveryResult> {
+  storeDelivery(
+    vendor: string,
+    items: NewInboxEvent[],
+    correlationId: string,
+    now: Date,
+  ): Promise<StoreDeliveryResult> {
     return new Promise((resolve, reject) => {
       this.group.push({ vendor, items, correlationId, at: now.toISOString(), resolve, reject });
       if (this.group.length === 1) setImmediate(() => void this.commitGroup());
@@ -174,7 +186,13 @@ export class InboxRepository {
       const name = typeof parameter === 'string' ? /^\u0000(\w+)\u0000$/.exec(parameter)?.[1] : undefined;
       return name ? (values) => values[name as keyof InsertValues] : () => parameter;
     });
-    this.insertTemplate = { bind: (values) => CompiledQuery.raw(compiled.sql, slots.map((slot) => slot(values))) };
+    this.insertTemplate = {
+      bind: (values) =>
+        CompiledQuery.raw(
+          compiled.sql,
+          slots.map((slot) => slot(values)),
+        ),
+    };
     return this.insertTemplate;
   }
 
@@ -211,14 +229,23 @@ export class InboxRepository {
     const row = await this.db
       .selectFrom('inbox_events')
       .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'retrying'), eb('next_attempt_at', '<=', now.toISOString())])]))
+      .where((eb) =>
+        eb.or([
+          eb('status', '=', 'pending'),
+          eb.and([eb('status', '=', 'retrying'), eb('next_attempt_at', '<=', now.toISOString())]),
+        ]),
+      )
       .executeTakeFirstOrThrow();
     return Number(row.count);
   }
 
   /** When the earliest retry is due, if any event is waiting for one. */
   async nextRetryAt(): Promise<string | null> {
-    const row = await this.db.selectFrom('inbox_events').select((eb) => eb.fn.min('next_attempt_at').as('next')).where('status', '=', 'retrying').executeTakeFirst();
+    const row = await this.db
+      .selectFrom('inbox_events')
+      .select((eb) => eb.fn.min('next_attempt_at').as('next'))
+      .where('status', '=', 'retrying')
+      .executeTakeFirst();
     return row?.next ?? null;
   }
 
@@ -230,7 +257,16 @@ export class InboxRepository {
     if (ids.length === 0) return;
     await this.db
       .updateTable('inbox_events')
-      .set(notBefore ? { status: 'retrying', next_attempt_at: notBefore.toISOString(), lease_until: null, updated_at: now.toISOString() } : { status: 'pending', lease_until: null, updated_at: now.toISOString() })
+      .set(
+        notBefore
+          ? {
+              status: 'retrying',
+              next_attempt_at: notBefore.toISOString(),
+              lease_until: null,
+              updated_at: now.toISOString(),
+            }
+          : { status: 'pending', lease_until: null, updated_at: now.toISOString() },
+      )
       .where('id', 'in', ids)
       .where('status', '=', 'processing')
       .execute();
@@ -274,7 +310,13 @@ export class InboxRepository {
     });
   }
 
-  private async completeWith(db: StoreDb | Transaction<StoreSchema>, id: number, revision: number, outcome: EventOutcome, now: Date): Promise<boolean> {
+  private async completeWith(
+    db: StoreDb | Transaction<StoreSchema>,
+    id: number,
+    revision: number,
+    outcome: EventOutcome,
+    now: Date,
+  ): Promise<boolean> {
     const records = 'records' in outcome && outcome.records ? JSON.stringify(outcome.records) : null;
     const failed = (outcome.status === 'retrying' && outcome.countAttempt !== false) || outcome.status === 'dead';
     const result = await db
@@ -282,7 +324,7 @@ export class InboxRepository {
       .set({
         status: outcome.status,
         records,
-        last_error: outcome.status === 'synced' ? outcome.warning ?? null : outcome.error,
+        last_error: outcome.status === 'synced' ? (outcome.warning ?? null) : outcome.error,
         next_attempt_at: outcome.status === 'retrying' ? outcome.nextAttemptAt.toISOString() : null,
         hubspot_contact_id: outcome.status === 'synced' ? outcome.contactId : null,
         hubspot_call_id: outcome.status === 'synced' ? outcome.callId : null,
@@ -322,13 +364,18 @@ export class InboxRepository {
     // The first id of each waiting status is one step down the (status, id) index; an `in` with `order by id` would
     // walk every waiting event, or every event from the oldest on.
     const [first, ...others] = WAITING_STATUSES.map((status) =>
-      this.db.selectFrom('inbox_events').select((eb) => eb.fn.min('id').as('id')).where('status', '=', status),
+      this.db
+        .selectFrom('inbox_events')
+        .select((eb) => eb.fn.min('id').as('id'))
+        .where('status', '=', status),
     );
     const firsts = others.reduce((union, next) => union.unionAll(next), first!);
     const row = await this.db
       .selectFrom('inbox_events')
       .select('received_at')
-      .where('id', '=', (eb) => eb.selectFrom(firsts.as('firsts')).select((inner) => inner.fn.min('firsts.id').as('id')))
+      .where('id', '=', (eb) =>
+        eb.selectFrom(firsts.as('firsts')).select((inner) => inner.fn.min('firsts.id').as('id')),
+      )
       .executeTakeFirst();
     return row?.received_at ?? null;
   }

@@ -20,18 +20,34 @@ export class LedgerRepository {
   async contacts(e164s: string[]): Promise<Map<string, { contactId: string; filled: Set<string> }>> {
     const found = new Map<string, { contactId: string; filled: Set<string> }>();
     for (const part of chunk(e164s)) {
-      const rows = await this.db.selectFrom('contact_ledger').select(['e164', 'contact_id', 'filled']).where('e164', 'in', part).execute();
-      for (const row of rows) found.set(row.e164, { contactId: row.contact_id, filled: new Set(row.filled ? (JSON.parse(row.filled) as string[]) : []) });
+      const rows = await this.db
+        .selectFrom('contact_ledger')
+        .select(['e164', 'contact_id', 'filled'])
+        .where('e164', 'in', part)
+        .execute();
+      for (const row of rows)
+        found.set(row.e164, {
+          contactId: row.contact_id,
+          filled: new Set(row.filled ? (JSON.parse(row.filled) as string[]) : []),
+        });
     }
     return found;
   }
 
-  async saveContacts(entries: Array<{ e164: string; contactId: string; origin: string; filled: Set<string> }>, now: Date): Promise<void> {
+  async saveContacts(
+    entries: Array<{ e164: string; contactId: string; origin: string; filled: Set<string> }>,
+    now: Date,
+  ): Promise<void> {
     if (entries.length === 0) return;
     const at = now.toISOString();
     await this.db.transaction().execute(async (trx) => {
       for (const entry of entries) {
-        const values = { contact_id: entry.contactId, origin: entry.origin, filled: JSON.stringify([...entry.filled].sort()), updated_at: at };
+        const values = {
+          contact_id: entry.contactId,
+          origin: entry.origin,
+          filled: JSON.stringify([...entry.filled].sort()),
+          updated_at: at,
+        };
         await trx
           .insertInto('contact_ledger')
           .values({ e164: entry.e164, ...values })
@@ -68,14 +84,28 @@ export class LedgerRepository {
       for (const key of keys) {
         await trx
           .insertInto('call_ledger')
-          .values({ call_key: key, call_id: null, contact_id: null, state: 'creating', intent_at: at, create_tries: 1, record: null, updated_at: at })
+          .values({
+            call_key: key,
+            call_id: null,
+            contact_id: null,
+            state: 'creating',
+            intent_at: at,
+            create_tries: 1,
+            record: null,
+            updated_at: at,
+          })
           // A deferred call (data kept from update-only events) becomes one being created. A create sent again (after
           // a lookup that did not find the earlier one) starts the search-lag wait anew from now: otherwise a second
           // lost answer would be followed by a create that search could not yet rule out. Synced calls stay as they are.
           .onConflict((conflict) =>
             conflict
               .column('call_key')
-              .doUpdateSet({ state: 'creating', intent_at: at, updated_at: at, create_tries: sql<number>`call_ledger.create_tries + 1` })
+              .doUpdateSet({
+                state: 'creating',
+                intent_at: at,
+                updated_at: at,
+                create_tries: sql<number>`call_ledger.create_tries + 1`,
+              })
               .where('call_ledger.state', 'in', ['deferred', 'creating']),
           )
           .execute();
@@ -83,12 +113,22 @@ export class LedgerRepository {
     });
   }
 
-  async saveCalls(entries: Array<{ key: string; callId: string; contactId: string | null; record: unknown }>, now: Date): Promise<void> {
+  async saveCalls(
+    entries: Array<{ key: string; callId: string; contactId: string | null; record: unknown }>,
+    now: Date,
+  ): Promise<void> {
     if (entries.length === 0) return;
     const at = now.toISOString();
     await this.db.transaction().execute(async (trx) => {
       for (const entry of entries) {
-        const values = { call_id: entry.callId, contact_id: entry.contactId, state: 'synced' as const, record: JSON.stringify(entry.record), create_tries: 0, updated_at: at };
+        const values = {
+          call_id: entry.callId,
+          contact_id: entry.contactId,
+          state: 'synced' as const,
+          record: JSON.stringify(entry.record),
+          create_tries: 0,
+          updated_at: at,
+        };
         await trx
           .insertInto('call_ledger')
           .values({ call_key: entry.key, intent_at: null, ...values })
@@ -106,9 +146,22 @@ export class LedgerRepository {
       for (const entry of entries) {
         await trx
           .insertInto('call_ledger')
-          .values({ call_key: entry.key, call_id: null, contact_id: null, state: 'deferred', intent_at: null, record: JSON.stringify(entry.record), updated_at: at })
+          .values({
+            call_key: entry.key,
+            call_id: null,
+            contact_id: null,
+            state: 'deferred',
+            intent_at: null,
+            record: JSON.stringify(entry.record),
+            updated_at: at,
+          })
           // Also onto a call whose create is unconfirmed: its data must reach the call once the create is confirmed or sent again.
-          .onConflict((conflict) => conflict.column('call_key').doUpdateSet({ record: JSON.stringify(entry.record), updated_at: at }).where('call_ledger.state', 'in', ['deferred', 'creating']))
+          .onConflict((conflict) =>
+            conflict
+              .column('call_key')
+              .doUpdateSet({ record: JSON.stringify(entry.record), updated_at: at })
+              .where('call_ledger.state', 'in', ['deferred', 'creating']),
+          )
           .execute();
       }
     });
@@ -118,7 +171,13 @@ export class LedgerRepository {
   async clearIntents(keys: string[]): Promise<void> {
     for (const part of chunk(keys)) {
       // Deferred data that the failed create was carrying stays for the next attempt.
-      await this.db.updateTable('call_ledger').set({ state: 'deferred', intent_at: null, create_tries: 0 }).where('call_key', 'in', part).where('state', '=', 'creating').where('record', 'is not', null).execute();
+      await this.db
+        .updateTable('call_ledger')
+        .set({ state: 'deferred', intent_at: null, create_tries: 0 })
+        .where('call_key', 'in', part)
+        .where('state', '=', 'creating')
+        .where('record', 'is not', null)
+        .execute();
       await this.db.deleteFrom('call_ledger').where('call_key', 'in', part).where('state', '=', 'creating').execute();
     }
   }

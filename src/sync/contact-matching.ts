@@ -20,7 +20,8 @@ const numbering = new Metadata(metadata);
 export function nationalVariants(e164: string): string[] {
   const parsed = parsePhoneNumberFromString(e164);
   if (!parsed) return [];
-  if (parsed.getType() === 'MOBILE' || !parsed.country || trunkPrefix(parsed.country) !== '0') return [parsed.nationalNumber];
+  if (parsed.getType() === 'MOBILE' || !parsed.country || trunkPrefix(parsed.country) !== '0')
+    return [parsed.nationalNumber];
   return [parsed.nationalNumber, `0${parsed.nationalNumber}`];
 }
 
@@ -34,7 +35,11 @@ function trunkPrefix(country: CountryCode): string | undefined {
  * The found contacts by the E.164 numbers they hold (in our key, or in phone or mobile number read in each wanted
  * number's region): each contact's numbers are parsed once per region, not once per wanted number.
  */
-export function contactsByNumber(contacts: HubSpotObject[], wanted: string[], keyProperty: string): Map<string, HubSpotObject[]> {
+export function contactsByNumber(
+  contacts: HubSpotObject[],
+  wanted: string[],
+  keyProperty: string,
+): Map<string, HubSpotObject[]> {
   const wantedSet = new Set(wanted);
   const regions = new Set(wanted.map((e164) => parsePhoneNumberFromString(e164)?.country));
   const result = new Map<string, HubSpotObject[]>();
@@ -65,9 +70,16 @@ export function holdsNumber(contact: HubSpotObject, e164: string, keyProperty: s
 }
 
 /** Prefer the contact that already carries our key, then the oldest (lowest id). */
-export function preferred(candidate: HubSpotObject, current: HubSpotObject, e164: string, keyProperty: string): boolean {
+export function preferred(
+  candidate: HubSpotObject,
+  current: HubSpotObject,
+  e164: string,
+  keyProperty: string,
+): boolean {
   const candidateKeyed = ownValue(candidate.properties, keyProperty) === e164;
   const currentKeyed = ownValue(current.properties, keyProperty) === e164;
   if (candidateKeyed !== currentKeyed) return candidateKeyed;
-  return candidate.id.length !== current.id.length ? candidate.id.length < current.id.length : candidate.id < current.id;
+  return candidate.id.length !== current.id.length
+    ? candidate.id.length < current.id.length
+    : candidate.id < current.id;
 }

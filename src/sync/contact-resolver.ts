@@ -70,15 +70,34 @@ export class ContactResolver {
     private readonly now: () => Date,
   ) {}
 
-  async resolve(plans: Map<string, ContactPlan>, names: ConnectorPropertyNames, createUnknown: boolean, options: ResolveOptions = {}, healing = true): Promise<ContactResolution> {
-    const resolution: ContactResolution = { ids: new Map(), failures: new Map(), warnings: new Map(), deferred: new Set() };
+  async resolve(
+    plans: Map<string, ContactPlan>,
+    names: ConnectorPropertyNames,
+    createUnknown: boolean,
+    options: ResolveOptions = {},
+    healing = true,
+  ): Promise<ContactResolution> {
+    const resolution: ContactResolution = {
+      ids: new Map(),
+      failures: new Map(),
+      warnings: new Map(),
+      deferred: new Set(),
+    };
     const fillProperties = [...new Set([...plans.values()].flatMap((plan) => Object.keys(plan.fillIfEmpty)))];
     const states = new Map<string, ContactState>();
     for (const [e164, known] of await this.ledger.contacts([...plans.keys()])) {
-      states.set(e164, { id: known.contactId, origin: 'known', current: {}, filled: known.filled, needsKey: false, written: new Set() });
+      states.set(e164, {
+        id: known.contactId,
+        origin: 'known',
+        current: {},
+        filled: known.filled,
+        needsKey: false,
+        written: new Set(),
+      });
     }
     const unsearched = [...plans.keys()].filter((e164) => !states.has(e164));
-    if (options.packSearches) resolution.deferred = this.partialSearch(unsearched, searchedProperties(names, fillProperties));
+    if (options.packSearches)
+      resolution.deferred = this.partialSearch(unsearched, searchedProperties(names, fillProperties));
     const unknown = unsearched.filter((e164) => !resolution.deferred.has(e164));
     if (unknown.length > 0) {
       for (const [e164, state] of await this.adopt(unknown, names, fillProperties, resolution)) states.set(e164, state);
@@ -93,7 +112,12 @@ export class ContactResolver {
 
     for (const e164 of gone) states.delete(e164);
     await this.ledger.saveContacts(
-      [...states].map(([e164, state]) => ({ e164, contactId: state.id, origin: state.origin === 'known' ? 'known' : state.origin, filled: state.filled })),
+      [...states].map(([e164, state]) => ({
+        e164,
+        contactId: state.id,
+        origin: state.origin === 'known' ? 'known' : state.origin,
+        filled: state.filled,
+      })),
       this.now(),
     );
     for (const [e164, state] of states) resolution.ids.set(e164, state.id);
@@ -109,7 +133,12 @@ export class ContactResolver {
    * surviving contact of a merge is found by its phone, or by the key it took over). Answers the new resolution
    * of the numbers whose contact was gone; the others are left as they are.
    */
-  async heal(contacts: Map<string, string>, plans: Map<string, ContactPlan>, names: ConnectorPropertyNames, createUnknown: boolean): Promise<ContactResolution | null> {
+  async heal(
+    contacts: Map<string, string>,
+    plans: Map<string, ContactPlan>,
+    names: ConnectorPropertyNames,
+    createUnknown: boolean,
+  ): Promise<ContactResolution | null> {
     let existing: Map<string, Record<string, string | null>>;
     try {
       existing = await this.hubspot.readObjects('contacts', [...new Set(contacts.values())], ['hs_object_id']);
@@ -119,7 +148,12 @@ export class ContactResolver {
     }
     const gone = new Set([...contacts].filter(([, id]) => !existing.has(id)).map(([e164]) => e164));
     if (gone.size === 0) return null;
-    const resolution: ContactResolution = { ids: new Map(), failures: new Map(), warnings: new Map(), deferred: new Set() };
+    const resolution: ContactResolution = {
+      ids: new Map(),
+      failures: new Map(),
+      warnings: new Map(),
+      deferred: new Set(),
+    };
     await this.resolveAgain(gone, plans, names, createUnknown, resolution, true);
     return resolution;
   }
@@ -132,15 +166,31 @@ export class ContactResolver {
     into: ContactResolution,
     allowed: boolean,
   ): Promise<void> {
-    this.logger.warn({ contacts: gone.size }, 'HubSpot no longer has contacts the ledger named (deleted or merged); resolving their numbers again');
+    this.logger.warn(
+      { contacts: gone.size },
+      'HubSpot no longer has contacts the ledger named (deleted or merged); resolving their numbers again',
+    );
     await this.ledger.forgetContacts([...gone]);
     if (!allowed) {
       for (const e164 of gone) {
-        into.failures.set(e164, { retryable: true, status: 404, category: 'OBJECT_NOT_FOUND', message: 'the contact was deleted or merged in HubSpot while it was being written', correlationId: null, details: NO_DETAILS });
+        into.failures.set(e164, {
+          retryable: true,
+          status: 404,
+          category: 'OBJECT_NOT_FOUND',
+          message: 'the contact was deleted or merged in HubSpot while it was being written',
+          correlationId: null,
+          details: NO_DETAILS,
+        });
       }
       return;
     }
-    const again = await this.resolve(new Map([...gone].map((e164) => [e164, plans.get(e164)!])), names, createUnknown, {}, false);
+    const again = await this.resolve(
+      new Map([...gone].map((e164) => [e164, plans.get(e164)!])),
+      names,
+      createUnknown,
+      {},
+      false,
+    );
     for (const [e164, id] of again.ids) into.ids.set(e164, id);
     for (const [e164, failure] of again.failures) into.failures.set(e164, failure);
     for (const [e164, warning] of again.warnings) into.warnings.set(e164, warning);
@@ -150,13 +200,19 @@ export class ContactResolver {
   private partialSearch(numbers: string[], properties: string[]): Set<string> {
     const chunks = this.hubspot.contactSearchChunks(numbers.flatMap(nationalVariants), properties);
     const last = chunks.at(-1);
-    if (chunks.length < 2 || !last || last.length * 2 > Math.max(...chunks.map((chunk) => chunk.length))) return new Set();
+    if (chunks.length < 2 || !last || last.length * 2 > Math.max(...chunks.map((chunk) => chunk.length)))
+      return new Set();
     const lastValues = new Set(last);
     return new Set(numbers.filter((e164) => nationalVariants(e164).some((value) => lastValues.has(value))));
   }
 
   /** Contacts created elsewhere with these numbers in any format: found once, keyed, remembered. */
-  private async adopt(numbers: string[], names: ConnectorPropertyNames, fillProperties: string[], resolution: ContactResolution): Promise<Map<string, ContactState>> {
+  private async adopt(
+    numbers: string[],
+    names: ConnectorPropertyNames,
+    fillProperties: string[],
+    resolution: ContactResolution,
+  ): Promise<Map<string, ContactState>> {
     const asked = searchedProperties(names, fillProperties);
     const found = await this.searchIsolated(numbers, asked, resolution);
     const byNumber = contactsByNumber(found, numbers, names.uniquePhone);
@@ -164,8 +220,14 @@ export class ContactResolver {
     for (const e164 of numbers) {
       const matches = byNumber.get(e164) ?? [];
       if (matches.length === 0) continue;
-      const chosen = matches.reduce((best, contact) => (preferred(contact, best, e164, names.uniquePhone) ? contact : best));
-      const current = Object.fromEntries(fillProperties.filter((property) => hasOwnKey(chosen.properties, property)).map((property) => [property, ownValue(chosen.properties, property) ?? null]));
+      const chosen = matches.reduce((best, contact) =>
+        preferred(contact, best, e164, names.uniquePhone) ? contact : best,
+      );
+      const current = Object.fromEntries(
+        fillProperties
+          .filter((property) => hasOwnKey(chosen.properties, property))
+          .map((property) => [property, ownValue(chosen.properties, property) ?? null]),
+      );
       adopted.set(e164, {
         id: chosen.id,
         origin: 'adopted',
@@ -183,28 +245,55 @@ export class ContactResolver {
    * The adoption search for these numbers. A search HubSpot refuses (a deterministic 4xx) is split until the
    * numbers it is about stand alone; those numbers fail (and are tried again later), the others go on.
    */
-  private async searchIsolated(numbers: string[], properties: string[], resolution: ContactResolution, budget = { left: SEARCH_ISOLATION_BUDGET }): Promise<HubSpotObject[]> {
+  private async searchIsolated(
+    numbers: string[],
+    properties: string[],
+    resolution: ContactResolution,
+    budget = { left: SEARCH_ISOLATION_BUDGET },
+  ): Promise<HubSpotObject[]> {
     try {
       return await this.hubspot.searchContactsByNationalNumber(numbers.flatMap(nationalVariants), properties);
     } catch (error) {
       if (!(error instanceof HubSpotPermanentError)) throw error;
       if (numbers.length === 1 || budget.left < 2) {
-        this.logger.warn({ status: error.status, category: error.category, numbers: numbers.length }, 'HubSpot refused a contact search');
+        this.logger.warn(
+          { status: error.status, category: error.category, numbers: numbers.length },
+          'HubSpot refused a contact search',
+        );
         for (const e164 of numbers) {
-          resolution.failures.set(e164, { retryable: true, status: error.status, category: error.category, message: `the contact search was refused: ${error.message}`, correlationId: error.correlationId, details: error.details });
+          resolution.failures.set(e164, {
+            retryable: true,
+            status: error.status,
+            category: error.category,
+            message: `the contact search was refused: ${error.message}`,
+            correlationId: error.correlationId,
+            details: error.details,
+          });
         }
         return [];
       }
       budget.left -= 2;
       const middle = Math.ceil(numbers.length / 2);
-      return [...(await this.searchIsolated(numbers.slice(0, middle), properties, resolution, budget)), ...(await this.searchIsolated(numbers.slice(middle), properties, resolution, budget))];
+      return [
+        ...(await this.searchIsolated(numbers.slice(0, middle), properties, resolution, budget)),
+        ...(await this.searchIsolated(numbers.slice(middle), properties, resolution, budget)),
+      ];
     }
   }
 
-  private async upsert(numbers: string[], plans: Map<string, ContactPlan>, names: ConnectorPropertyNames, resolution: ContactResolution): Promise<Map<string, ContactState>> {
+  private async upsert(
+    numbers: string[],
+    plans: Map<string, ContactPlan>,
+    names: ConnectorPropertyNames,
+    resolution: ContactResolution,
+  ): Promise<Map<string, ContactState>> {
     const states = new Map<string, ContactState>();
     for (let index = 0; index < numbers.length; index += BATCH) {
-      let inputs = numbers.slice(index, index + BATCH).map((e164) => ({ e164, properties: this.sendable({ ...plans.get(e164)!.overwrite, [names.uniquePhone]: e164 }), tried: new Set<string>() }));
+      let inputs = numbers.slice(index, index + BATCH).map((e164) => ({
+        e164,
+        properties: this.sendable({ ...plans.get(e164)!.overwrite, [names.uniquePhone]: e164 }),
+        tried: new Set<string>(),
+      }));
       const refusals = new Map<string, InputFailure>();
       for (let round = 1; round <= WRITE_ROUNDS && inputs.length > 0; round++) {
         const outcome = await this.hubspot.upsertContacts(
@@ -224,7 +313,11 @@ export class ContactResolver {
               written: new Set(Object.keys(input.properties)),
             });
             const refused = refusals.get(input.e164);
-            if (refused) resolution.warnings.set(input.e164, `HubSpot refused some of the contact's values: ${refused.message}${refusalDetail(refused)}`);
+            if (refused)
+              resolution.warnings.set(
+                input.e164,
+                `HubSpot refused some of the contact's values: ${refused.message}${refusalDetail(refused)}`,
+              );
             continue;
           }
           const failure = outcome.failed.get(input.e164);
@@ -233,7 +326,14 @@ export class ContactResolver {
             continue;
           }
           this.learnReadOnly(failure);
-          const adjusted = this.adjust(input.properties, failure, plans.get(input.e164)!, names.uniquePhone, input.e164, input.tried);
+          const adjusted = this.adjust(
+            input.properties,
+            failure,
+            plans.get(input.e164)!,
+            names.uniquePhone,
+            input.e164,
+            input.tried,
+          );
           if (adjusted && round < WRITE_ROUNDS) {
             if (!refusals.has(input.e164)) refusals.set(input.e164, failure);
             next.push({ ...input, properties: adjusted });
@@ -250,7 +350,14 @@ export class ContactResolver {
    * email another contact has, a read-only property); with the mapping's creation values when it asks for a value
    * that was not sent (a portal validation rule); else the number alone. Null when nothing is left to try.
    */
-  private adjust(sent: Properties, failure: InputFailure, plan: ContactPlan, key: string, e164: string, tried: Set<string>): Properties | null {
+  private adjust(
+    sent: Properties,
+    failure: InputFailure,
+    plan: ContactPlan,
+    key: string,
+    e164: string,
+    tried: Set<string>,
+  ): Properties | null {
     const named = failure.details.properties.filter((property) => property !== key);
     const refusedValues = named.filter((property) => hasOwnKey(sent, property));
     if (refusedValues.length > 0) {
@@ -275,7 +382,9 @@ export class ContactResolver {
     const wanted = new Map<string, string[]>();
     for (const [e164, state] of states) {
       if (state.origin === 'created') continue;
-      const unknown = Object.keys(effectivePlan(state, plans.get(e164)!).fillIfEmpty).filter((property) => !state.filled.has(property) && !hasOwnKey(state.current, property));
+      const unknown = Object.keys(effectivePlan(state, plans.get(e164)!).fillIfEmpty).filter(
+        (property) => !state.filled.has(property) && !hasOwnKey(state.current, property),
+      );
       if (unknown.length > 0) wanted.set(state.id, unknown);
     }
     if (wanted.size === 0) return;
@@ -300,15 +409,24 @@ export class ContactResolver {
   }
 
   /** Writes what is left; answers the numbers whose known contact HubSpot no longer has. */
-  private async writeRest(states: Map<string, ContactState>, plans: Map<string, ContactPlan>, names: ConnectorPropertyNames, resolution: ContactResolution): Promise<Set<string>> {
+  private async writeRest(
+    states: Map<string, ContactState>,
+    plans: Map<string, ContactPlan>,
+    names: ConnectorPropertyNames,
+    resolution: ContactResolution,
+  ): Promise<Set<string>> {
     const gone = new Set<string>();
     let writes: Array<{ key: string; id: string; properties: Properties }> = [];
     for (const [e164, state] of states) {
       const plan = plans.get(e164)!;
       const planned = state.unread ? { ...plan, fillIfEmpty: {} } : effectivePlan(state, plan);
-      const { properties } = contactWrite(planned, { created: state.origin === 'created', current: { ...Object.fromEntries([...state.filled].map((p) => [p, 'set'])), ...state.current } });
+      const { properties } = contactWrite(planned, {
+        created: state.origin === 'created',
+        current: { ...Object.fromEntries([...state.filled].map((p) => [p, 'set'])), ...state.current },
+      });
       // What the upsert already wrote is not written again.
-      for (const property of [...Object.keys(plan.overwrite), ...state.written]) if (state.origin === 'created' || state.origin === 'matched') delete properties[property];
+      for (const property of [...Object.keys(plan.overwrite), ...state.written])
+        if (state.origin === 'created' || state.origin === 'matched') delete properties[property];
       if (state.needsKey) properties[names.uniquePhone] = e164;
       const sendable = this.sendable(properties);
       if (Object.keys(sendable).length > 0) writes.push({ key: e164, id: state.id, properties: sendable });
@@ -330,12 +448,22 @@ export class ContactResolver {
             continue;
           }
           this.learnReadOnly(failure);
-          resolution.warnings.set(write.key, `HubSpot refused some of the contact's values: ${failure.message}${refusalDetail(failure)}`);
+          resolution.warnings.set(
+            write.key,
+            `HubSpot refused some of the contact's values: ${failure.message}${refusalDetail(failure)}`,
+          );
           // The values HubSpot named are left out; the rest of the contact is written. A refusal that names none is
           // taken to be about the marketing status, which HubSpot's API is documented not to set.
           const refused = failure.details.properties.length > 0 ? failure.details.properties : ['hs_marketable_status'];
-          const rest = Object.fromEntries(Object.entries(write.properties).filter(([property]) => !refused.includes(property)));
-          if (!failure.retryable && Object.keys(rest).length > 0 && Object.keys(rest).length < Object.keys(write.properties).length) retry.push({ ...write, properties: rest });
+          const rest = Object.fromEntries(
+            Object.entries(write.properties).filter(([property]) => !refused.includes(property)),
+          );
+          if (
+            !failure.retryable &&
+            Object.keys(rest).length > 0 &&
+            Object.keys(rest).length < Object.keys(write.properties).length
+          )
+            retry.push({ ...write, properties: rest });
         }
       }
       writes = retry;
@@ -347,7 +475,10 @@ export class ContactResolver {
     for (const { property } of failure.details.problems.filter((problem) => /READ_ONLY/i.test(problem.code))) {
       if (this.readOnly.has(property)) continue;
       this.readOnly.add(property);
-      this.logger.warn({ property }, 'HubSpot does not let the API write this property; the connector stops sending it');
+      this.logger.warn(
+        { property },
+        'HubSpot does not let the API write this property; the connector stops sending it',
+      );
     }
   }
 
@@ -373,11 +504,22 @@ function searchedProperties(names: ConnectorPropertyNames, fillProperties: strin
 }
 
 function noResult(): InputFailure {
-  return { retryable: true, status: null, category: null, message: 'HubSpot gave no result', correlationId: null, details: NO_DETAILS };
+  return {
+    retryable: true,
+    status: null,
+    category: null,
+    message: 'HubSpot gave no result',
+    correlationId: null,
+    details: NO_DETAILS,
+  };
 }
 
 function isNotFound(failure: InputFailure): boolean {
-  return failure.category === 'OBJECT_NOT_FOUND' || failure.status === 404 || failure.details.codes.includes('OBJECT_NOT_FOUND');
+  return (
+    failure.category === 'OBJECT_NOT_FOUND' ||
+    failure.status === 404 ||
+    failure.details.codes.includes('OBJECT_NOT_FOUND')
+  );
 }
 
 /** A refusal because a value HubSpot requires was not sent (a portal validation rule, a required property). */
@@ -389,10 +531,18 @@ export function isRequiredFailure(failure: InputFailure): boolean {
  * A refusal as the admin should read it: a required property (a portal validation rule, enforced on API writes
  * since 2026-09) is named with how to satisfy it in config/mapping.yaml.
  */
-export function explainRefusal(failure: InputFailure, objectType: 'contacts' | 'calls', sent: Properties): InputFailure {
+export function explainRefusal(
+  failure: InputFailure,
+  objectType: 'contacts' | 'calls',
+  sent: Properties,
+): InputFailure {
   if (!isRequiredFailure(failure)) return failure;
-  const required = failure.details.problems.filter((problem) => /REQUIRED/i.test(problem.code)).map((problem) => problem.property);
-  const missing = (required.length > 0 ? required : failure.details.properties).filter((property) => !hasOwnKey(sent, property));
+  const required = failure.details.problems
+    .filter((problem) => /REQUIRED/i.test(problem.code))
+    .map((problem) => problem.property);
+  const missing = (required.length > 0 ? required : failure.details.properties).filter(
+    (property) => !hasOwnKey(sent, property),
+  );
   if (missing.length === 0) return failure;
   const section = objectType === 'contacts' ? 'contact.properties' : 'call.properties';
   const what = objectType === 'contacts' ? 'new contacts' : 'calls';

@@ -2,11 +2,22 @@ import { Injectable } from '@nestjs/common';
 import { DEFAULT_OUTCOMES } from '../mapping/hubspot-call-outcomes.js';
 import { type ConnectorSettings } from '../config/mapping/mapping-settings.js';
 import { AppLogger } from '../logging/app-logger.js';
-import { callPropertyDefinitions, connectorPropertyNames, contactPropertyDefinitions, optionalCallProperties } from '../mapping/connector-properties.js';
+import {
+  callPropertyDefinitions,
+  connectorPropertyNames,
+  contactPropertyDefinitions,
+  optionalCallProperties,
+} from '../mapping/connector-properties.js';
 import { resolveOutcome } from '../mapping/hubspot-write-plan.js';
 import { sourceKind } from '../mapping/source-fields.js';
 import { HubSpotPermanentError } from '../hubspot/hubspot-errors.js';
-import { InjectHubSpot, type HubSpotObjectType, type HubSpotPort, type PropertyDefinition, type PropertyOption } from '../hubspot/hubspot.port.js';
+import {
+  InjectHubSpot,
+  type HubSpotObjectType,
+  type HubSpotPort,
+  type PropertyDefinition,
+  type PropertyOption,
+} from '../hubspot/hubspot.port.js';
 
 /**
  * HubSpot's limit on the options of one enumeration property (knowledge base, "Property field types": up to 5,000
@@ -104,7 +115,9 @@ export class HubSpotProvisioner {
   /** The properties of a write that exist: optional ones HubSpot refused to create are left out. */
   writable(objectType: HubSpotObjectType, properties: Record<string, string>): Record<string, string> {
     if (this.missing.size === 0) return properties;
-    return Object.fromEntries(Object.entries(properties).filter(([name]) => !this.missing.has(`${objectType}.${name}`)));
+    return Object.fromEntries(
+      Object.entries(properties).filter(([name]) => !this.missing.has(`${objectType}.${name}`)),
+    );
   }
 
   async provision(settings: ConnectorSettings, now = Date.now()): Promise<ProvisioningReport> {
@@ -113,7 +126,10 @@ export class HubSpotProvisioner {
     } catch (error) {
       // A deterministic refusal of a read or of the group: the portal does not take this set-up. Reported by name
       // (health `misconfigured`), and looked at again on the next probe, never taken for an outage.
-      if (error instanceof HubSpotPermanentError) throw new ProvisioningError([`HubSpot refused a set-up request: ${error.message}${error.category ? ` (${error.category})` : ''}`]);
+      if (error instanceof HubSpotPermanentError)
+        throw new ProvisioningError([
+          `HubSpot refused a set-up request: ${error.message}${error.category ? ` (${error.category})` : ''}`,
+        ]);
       throw error;
     }
   }
@@ -175,7 +191,9 @@ export class HubSpotProvisioner {
     const existingValues = new Set(existing.map((option) => option.value));
     const wanted = missing.filter((value) => !existingValues.has(value));
     const room = Math.max(0, MAX_ENUMERATION_OPTIONS - existing.length);
-    const added: PropertyOption[] = wanted.slice(0, room).map((value, index) => ({ label: value, value, displayOrder: existing.length + index, hidden: false }));
+    const added: PropertyOption[] = wanted
+      .slice(0, room)
+      .map((value, index) => ({ label: value, value, displayOrder: existing.length + index, hidden: false }));
     const unlisted = new Set(wanted.slice(room));
     if (added.length > 0) {
       try {
@@ -184,8 +202,14 @@ export class HubSpotProvisioner {
       } catch (error) {
         if (!(error instanceof HubSpotPermanentError)) throw error;
         for (const option of added) unlisted.add(option.value);
-        this.warnings.set(`options:${key}`, `HubSpot refused new options for ${key} (${error.message}); ${unlisted.size} value(s) were written to the unlisted-values property instead`);
-        this.logger.warn({ property: key, status: error.status, category: error.category, values: unlisted.size }, 'HubSpot refused new enumeration options; values written as text');
+        this.warnings.set(
+          `options:${key}`,
+          `HubSpot refused new options for ${key} (${error.message}); ${unlisted.size} value(s) were written to the unlisted-values property instead`,
+        );
+        this.logger.warn(
+          { property: key, status: error.status, category: error.category, values: unlisted.size },
+          'HubSpot refused new enumeration options; values written as text',
+        );
       }
     }
     if (unlisted.size > 0 && room < wanted.length) {
@@ -193,7 +217,10 @@ export class HubSpotProvisioner {
         `options:${key}`,
         `${key} has reached HubSpot's limit of ${MAX_ENUMERATION_OPTIONS} options; new values are written to the unlisted-values property (remove unused options in HubSpot to make room)`,
       );
-      this.logger.warn({ property: key, limit: MAX_ENUMERATION_OPTIONS, values: unlisted.size }, 'HubSpot option limit reached; values written as text');
+      this.logger.warn(
+        { property: key, limit: MAX_ENUMERATION_OPTIONS, values: unlisted.size },
+        'HubSpot option limit reached; values written as text',
+      );
     }
     this.options.set(key, new Set([...existingValues, ...missing.filter((value) => !unlisted.has(value))]));
     if (unlisted.size > 0) {
@@ -211,7 +238,10 @@ export class HubSpotProvisioner {
       portalOutcomes(this.hubspot),
     ]);
     return {
-      properties: { contacts: new Map(contacts.map((p) => [p.name, p])), calls: new Map(calls.map((p) => [p.name, p])) },
+      properties: {
+        contacts: new Map(contacts.map((p) => [p.name, p])),
+        calls: new Map(calls.map((p) => [p.name, p])),
+      },
       outcomes,
     };
   }
@@ -252,9 +282,14 @@ export class HubSpotProvisioner {
           this.missing.add(name);
           report.skipped.push(name);
           this.warnings.set(`property:${name}`, `${reason}; calls are written without it`);
-          this.logger.warn({ property: name, status: refused.status, category: refused.category }, 'HubSpot refused an optional property; calls are written without it');
+          this.logger.warn(
+            { property: name, status: refused.status, category: refused.category },
+            'HubSpot refused an optional property; calls are written without it',
+          );
         } else {
-          report.problems.push(`${reason}${definition.hasUniqueValue ? ' (a portal has at most 10 unique-value properties per object: free one, or set hubspot.uniquePhoneProperty to an existing unique property)' : ' (the connector cannot write calls without it)'}`);
+          report.problems.push(
+            `${reason}${definition.hasUniqueValue ? ' (a portal has at most 10 unique-value properties per object: free one, or set hubspot.uniquePhoneProperty to an existing unique property)' : ' (the connector cannot write calls without it)'}`,
+          );
         }
         continue;
       }
@@ -267,7 +302,8 @@ export class HubSpotProvisioner {
       const problem = mismatch(definition, found);
       if (problem) report.problems.push(`${name} ${problem}`);
       else report.existing.push(name);
-      if (found.type === 'enumeration') this.options.set(name, new Set((found.options ?? []).map((option) => option.value)));
+      if (found.type === 'enumeration')
+        this.options.set(name, new Set((found.options ?? []).map((option) => option.value)));
     }
   }
 }
@@ -277,7 +313,8 @@ function mismatch(wanted: PropertyDefinition, found: PropertyDefinition): string
   if (wanted.type === 'enumeration' && found.fieldType !== wanted.fieldType) {
     return `is a ${found.fieldType} field; the connector needs ${wanted.fieldType}`;
   }
-  if (wanted.hasUniqueValue && !found.hasUniqueValue) return 'does not require unique values; the connector needs a unique property';
+  if (wanted.hasUniqueValue && !found.hasUniqueValue)
+    return 'does not require unique values; the connector needs a unique property';
   return null;
 }
 
@@ -286,29 +323,37 @@ function checkMapping(settings: ConnectorSettings, view: PortalView): string[] {
   const problems: string[] = [];
   const property = (objectType: HubSpotObjectType, name: string, where: string): PropertyDefinition | null => {
     const found = view.properties[objectType].get(name);
-    if (!found) problems.push(`${where}: HubSpot has no ${objectType === 'contacts' ? 'contact' : 'call'} property "${name}"`);
+    if (!found)
+      problems.push(`${where}: HubSpot has no ${objectType === 'contacts' ? 'contact' : 'call'} property "${name}"`);
     return found ?? null;
   };
   for (const mapping of settings.contact.properties) {
     const found = property('contacts', mapping.property, `${mapping.origin}.property`);
-    if (found && mapping.source) problems.push(...fits(found, sourceKind(mapping.source), `${mapping.origin}.property`));
+    if (found && mapping.source)
+      problems.push(...fits(found, sourceKind(mapping.source), `${mapping.origin}.property`));
   }
   for (const mapping of settings.call.properties) {
     const found = property('calls', mapping.property, `${mapping.origin}.property`);
-    if (found && mapping.source) problems.push(...fits(found, sourceKind(mapping.source), `${mapping.origin}.property`));
+    if (found && mapping.source)
+      problems.push(...fits(found, sourceKind(mapping.source), `${mapping.origin}.property`));
   }
-  for (const answer of settings.answers) property(answer.to === 'contact' ? 'contacts' : 'calls', answer.property, `${answer.origin}.property`);
+  for (const answer of settings.answers)
+    property(answer.to === 'contact' ? 'contacts' : 'calls', answer.property, `${answer.origin}.property`);
   if (settings.contact.lifecycleStage) {
     const stage = view.properties.contacts.get('lifecyclestage');
     if (stage && !(stage.options ?? []).some((option) => option.value === settings.contact.lifecycleStage)) {
-      problems.push(`contact.lifecycleStage: "${settings.contact.lifecycleStage}" is not a lifecycle stage of this portal (${(stage.options ?? []).map((option) => option.value).join(', ')})`);
+      problems.push(
+        `contact.lifecycleStage: "${settings.contact.lifecycleStage}" is not a lifecycle stage of this portal (${(stage.options ?? []).map((option) => option.value).join(', ')})`,
+      );
     }
   }
   for (const [vendor, vendorSettings] of Object.entries(settings.vendors)) {
     for (const [code, entry] of Object.entries(vendorSettings.intentions)) {
       if (entry.outcome && !resolveOutcome(entry.outcome, view.outcomes)) {
         const known = [...Object.keys(DEFAULT_OUTCOMES), ...[...view.outcomes.keys()].map((label) => `"${label}"`)];
-        problems.push(`vendors.${vendor}.intentions.${code}.outcome: "${entry.outcome}" is not a call outcome of this portal (${known.join(', ')})`);
+        problems.push(
+          `vendors.${vendor}.intentions.${code}.outcome: "${entry.outcome}" is not a call outcome of this portal (${known.join(', ')})`,
+        );
       }
     }
   }
@@ -316,8 +361,10 @@ function checkMapping(settings: ConnectorSettings, view: PortalView): string[] {
 }
 
 function fits(found: PropertyDefinition, kind: string, where: string): string[] {
-  if (kind === 'number' && !['number', 'string'].includes(found.type)) return [`${where}: "${found.name}" is of type ${found.type}; a number field needs a number or text property`];
-  if (kind === 'datetime' && !['datetime', 'date', 'string'].includes(found.type)) return [`${where}: "${found.name}" is of type ${found.type}; a time needs a date, datetime or text property`];
+  if (kind === 'number' && !['number', 'string'].includes(found.type))
+    return [`${where}: "${found.name}" is of type ${found.type}; a number field needs a number or text property`];
+  if (kind === 'datetime' && !['datetime', 'date', 'string'].includes(found.type))
+    return [`${where}: "${found.name}" is of type ${found.type}; a time needs a date, datetime or text property`];
   if ((kind === 'text' || kind === 'list') && ['number', 'datetime', 'date', 'bool'].includes(found.type)) {
     return [`${where}: "${found.name}" is of type ${found.type}; a text field needs a text or enumeration property`];
   }

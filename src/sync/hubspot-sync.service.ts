@@ -1,17 +1,49 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../common/clock.js';
 import type { ConnectorSettings } from '../config/mapping/mapping-settings.js';
-import { HubSpotError, HubSpotOutcomeUnknownError, HubSpotPermanentError, NO_DETAILS } from '../hubspot/hubspot-errors.js';
+import {
+  HubSpotError,
+  HubSpotOutcomeUnknownError,
+  HubSpotPermanentError,
+  NO_DETAILS,
+} from '../hubspot/hubspot-errors.js';
 import { HubSpotProvisioner } from './hubspot-provisioner.js';
-import { InjectHubSpot, type BatchOutcome, type HubSpotPort, type InputFailure, type ObjectUpdateInput } from '../hubspot/hubspot.port.js';
+import {
+  InjectHubSpot,
+  type BatchOutcome,
+  type HubSpotPort,
+  type InputFailure,
+  type ObjectUpdateInput,
+} from '../hubspot/hubspot.port.js';
 import { AppLogger } from '../logging/app-logger.js';
-import { callPropertyDefinitions, connectorPropertyNames, type ConnectorPropertyNames } from '../mapping/connector-properties.js';
+import {
+  callPropertyDefinitions,
+  connectorPropertyNames,
+  type ConnectorPropertyNames,
+} from '../mapping/connector-properties.js';
 import { callWrite, intentionValue, tagValues, type ContactPlan } from '../mapping/hubspot-write-plan.js';
 import { LedgerRepository, type CallLedgerRow } from '../store/ledger.repository.js';
-import { callWriteFailure as failureResult, contactPlans, groupByCall, holdUpdateOnly, mergeOntoLedger, planCallWrites, selectConfigured, setAsideWithoutPhone, type CallGroup, type CallUpdate, type SyncItem, type SyncResult } from './sync-plan.js';
-import { ContactResolver, explainRefusal, isRequiredFailure, type ContactResolution, type ResolveOptions } from './contact-resolver.js';
-
-
+import {
+  callWriteFailure as failureResult,
+  contactPlans,
+  groupByCall,
+  holdUpdateOnly,
+  mergeOntoLedger,
+  planCallWrites,
+  selectConfigured,
+  setAsideWithoutPhone,
+  type CallGroup,
+  type CallUpdate,
+  type SyncItem,
+  type SyncResult,
+} from './sync-plan.js';
+import {
+  ContactResolver,
+  explainRefusal,
+  isRequiredFailure,
+  type ContactResolution,
+  type ResolveOptions,
+} from './contact-resolver.js';
 
 /**
  * What a sync did. `interruption`: HubSpot as a whole stopped answering or refused (outage, daily limit, auth, a
@@ -42,8 +74,6 @@ const BATCH = 100;
 function createBatchSize(tries: number): number {
   return tries < 3 ? BATCH : Math.max(1, 16 >> (tries - 2));
 }
-
-
 
 /** What one sync pass shares between its steps. */
 interface Pass {
@@ -115,7 +145,12 @@ export class HubSpotSyncService {
   }
 
   /** The phases of one pass (see `sync-plan.ts`), in order; each write settles the events it concerns. */
-  private async run(items: SyncItem[], settings: ConnectorSettings, book: ResultBook, options: ResolveOptions): Promise<void> {
+  private async run(
+    items: SyncItem[],
+    settings: ConnectorSettings,
+    book: ResultBook,
+    options: ResolveOptions,
+  ): Promise<void> {
     if (items.length === 0) return;
     await this.provisioner.ensureReady(settings, this.now().getTime());
     const names = connectorPropertyNames(settings);
@@ -128,15 +163,31 @@ export class HubSpotSyncService {
     for (const group of groups) book.expect(group.refs);
 
     const { deferred, active } = holdUpdateOnly(groups, ledger);
-    await this.ledger.saveDeferred(deferred.map((group) => ({ key: group.key, record: group.record })), this.now());
-    for (const group of deferred) book.settle(group.refs, { kind: 'skipped', reason: 'kept for the event that creates the call (this event only updates)' });
+    await this.ledger.saveDeferred(
+      deferred.map((group) => ({ key: group.key, record: group.record })),
+      this.now(),
+    );
+    for (const group of deferred)
+      book.settle(group.refs, {
+        kind: 'skipped',
+        reason: 'kept for the event that creates the call (this event only updates)',
+      });
 
     const { writable, dead } = setAsideWithoutPhone(active, settings);
     for (const { refs, result } of dead) book.settle(refs, result);
 
     const plans = contactPlans(writable, settings, names);
     const contacts = await this.contacts.resolve(plans, names, settings.contact.create, options);
-    const pass: Pass = { settings, names, plans, contacts, ledger, unlisted: await this.ensureOptions(writable, settings, names), dropped: new Map(), book };
+    const pass: Pass = {
+      settings,
+      names,
+      plans,
+      contacts,
+      ledger,
+      unlisted: await this.ensureOptions(writable, settings, names),
+      dropped: new Map(),
+      book,
+    };
 
     const plan = planCallWrites(writable, contacts, ledger, this.now());
     for (const { refs, result } of plan.settled) book.settle(refs, result);
@@ -152,17 +203,29 @@ export class HubSpotSyncService {
    * Options for the intention and tag values about to be written (connector-owned enumerations only). Answers the
    * values that are not options and cannot become ones; a refusal here never stops a call (its values go as text).
    */
-  private async ensureOptions(groups: CallGroup[], settings: ConnectorSettings, names: ConnectorPropertyNames): Promise<Set<string>> {
+  private async ensureOptions(
+    groups: CallGroup[],
+    settings: ConnectorSettings,
+    names: ConnectorPropertyNames,
+  ): Promise<Set<string>> {
     const unlisted = new Set<string>();
     const wanted: Array<[string, string[]]> = [];
-    if (settings.call.intention.as === 'select') wanted.push([names.intention, groups.map((group) => intentionValue(group.record)).filter((value): value is string => value !== null)]);
-    if (settings.call.tags.as === 'multi-select') wanted.push([names.tags, groups.flatMap((group) => tagValues(group.record))]);
+    if (settings.call.intention.as === 'select')
+      wanted.push([
+        names.intention,
+        groups.map((group) => intentionValue(group.record)).filter((value): value is string => value !== null),
+      ]);
+    if (settings.call.tags.as === 'multi-select')
+      wanted.push([names.tags, groups.flatMap((group) => tagValues(group.record))]);
     for (const [property, values] of wanted) {
       try {
         for (const value of await this.provisioner.ensureOptions('calls', property, values)) unlisted.add(value);
       } catch (error) {
         if (!(error instanceof HubSpotPermanentError)) throw error;
-        this.logger.warn({ property, status: error.status, category: error.category }, 'HubSpot refused to read or update options; values written as text');
+        this.logger.warn(
+          { property, status: error.status, category: error.category },
+          'HubSpot refused to read or update options; values written as text',
+        );
         for (const value of values) unlisted.add(value);
       }
     }
@@ -173,15 +236,28 @@ export class HubSpotSyncService {
    * Creates sent before whose answer was never recorded: HubSpot may hold the call already. Found ones are
    * updated; a miss is trusted once the create is older than HubSpot's search lag; until then the call waits.
    */
-  private async recoverUnconfirmed(unconfirmed: CallGroup[], ledger: Map<string, CallLedgerRow>, pass: Pass, creates: CallGroup[], updates: CallUpdate[]): Promise<void> {
+  private async recoverUnconfirmed(
+    unconfirmed: CallGroup[],
+    ledger: Map<string, CallLedgerRow>,
+    pass: Pass,
+    creates: CallGroup[],
+    updates: CallUpdate[],
+  ): Promise<void> {
     if (unconfirmed.length === 0) return;
     let found: Map<string, string>;
     try {
-      found = await this.hubspot.searchCallsByKey(pass.names.callKey, unconfirmed.map((group) => group.key));
+      found = await this.hubspot.searchCallsByKey(
+        pass.names.callKey,
+        unconfirmed.map((group) => group.key),
+      );
     } catch (error) {
       if (!(error instanceof HubSpotPermanentError)) throw error;
       // A deterministic refusal of the search: these calls count an attempt; the rest of the batch goes on.
-      for (const group of unconfirmed) pass.book.settle(group.refs, { kind: 'retry', reason: `HubSpot refused the search for an unconfirmed create: ${error.message}` });
+      for (const group of unconfirmed)
+        pass.book.settle(group.refs, {
+          kind: 'retry',
+          reason: `HubSpot refused the search for an unconfirmed create: ${error.message}`,
+        });
       return;
     }
     for (const group of unconfirmed) {
@@ -189,7 +265,12 @@ export class HubSpotSyncService {
       const intentAt = Date.parse(ledger.get(group.key)?.intent_at ?? '') || 0;
       if (callId) updates.push({ ...group, callId });
       else if (this.now().getTime() - intentAt >= this.options.searchLagMs) creates.push(group);
-      else pass.book.settle(group.refs, { kind: 'wait', reason: 'an earlier create of this call is unconfirmed; waiting for HubSpot search to catch up', notBefore: new Date(intentAt + this.options.searchLagMs) });
+      else
+        pass.book.settle(group.refs, {
+          kind: 'wait',
+          reason: 'an earlier create of this call is unconfirmed; waiting for HubSpot search to catch up',
+          notBefore: new Date(intentAt + this.options.searchLagMs),
+        });
     }
   }
 
@@ -207,7 +288,13 @@ export class HubSpotSyncService {
       const size = createBatchSize(tries(group));
       bySize.set(size, [...(bySize.get(size) ?? []), group]);
     }
-    const chunks = [...bySize].sort(([a], [b]) => b - a).flatMap(([size, list]) => Array.from({ length: Math.ceil(list.length / size) }, (_, index) => list.slice(index * size, index * size + size)));
+    const chunks = [...bySize]
+      .sort(([a], [b]) => b - a)
+      .flatMap(([size, list]) =>
+        Array.from({ length: Math.ceil(list.length / size) }, (_, index) =>
+          list.slice(index * size, index * size + size),
+        ),
+      );
     let created = 0;
     const unknown: Array<{ chunk: CallGroup[]; error: HubSpotOutcomeUnknownError }> = [];
     for (const chunk of chunks) {
@@ -226,7 +313,16 @@ export class HubSpotSyncService {
         const reason = `HubSpot gave no result for the create (${error.message}); it is looked up by its key before any new create`;
         // Sent alone and still without a result: this call's create fails, whatever HubSpot does with the others.
         const alone = chunk.length === 1 && createBatchSize(tries(group)) === 1;
-        pass.book.settle(group.refs, alone ? { kind: 'retry', reason: `${reason} (sent alone; ${tries(group) + 1} creates without a result)`, notBefore } : { kind: 'wait', reason, notBefore });
+        pass.book.settle(
+          group.refs,
+          alone
+            ? {
+                kind: 'retry',
+                reason: `${reason} (sent alone; ${tries(group) + 1} creates without a result)`,
+                notBefore,
+              }
+            : { kind: 'wait', reason, notBefore },
+        );
       }
     }
     // No create went through, and it was more than one call's: HubSpot is failing creates as a whole. Sync pauses.
@@ -243,22 +339,40 @@ export class HubSpotSyncService {
     try {
       outcome = await this.hubspot.createCalls(
         pass.names.callKey,
-        part.map((group) => ({ key: group.key, properties: this.callProperties(group, pass, null), contactId: this.contactOf(group, pass) })),
+        part.map((group) => ({
+          key: group.key,
+          properties: this.callProperties(group, pass, null),
+          contactId: this.contactOf(group, pass),
+        })),
       );
     } catch (error) {
       // HubSpot surely created nothing (a 429 that outlasted its retries, the daily limit, auth): calls sent for the
       // first time need no lookup next time. Those with an earlier unknown create keep their intent.
       const nothingCreated = !(error instanceof HubSpotOutcomeUnknownError) && error instanceof HubSpotError;
-      if (nothingCreated) await this.ledger.clearIntents(part.filter((group) => pass.ledger.get(group.key)?.state !== 'creating').map((group) => group.key));
+      if (nothingCreated)
+        await this.ledger.clearIntents(
+          part.filter((group) => pass.ledger.get(group.key)?.state !== 'creating').map((group) => group.key),
+        );
       throw error;
     }
     await this.ledger.saveCalls(
-      part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: outcome.succeeded.get(group.key)!.id, contactId: this.contactOf(group, pass), record: group.record })),
+      part
+        .filter((group) => outcome.succeeded.has(group.key))
+        .map((group) => ({
+          key: group.key,
+          callId: outcome.succeeded.get(group.key)!.id,
+          contactId: this.contactOf(group, pass),
+          record: group.record,
+        })),
       this.now(),
     );
     // Inputs HubSpot refused were not created: the next attempt may create without a lookup. An input it answered
     // nothing about keeps its intent (its outcome is unknown).
-    await this.ledger.clearIntents([...outcome.failed].filter(([, failure]) => failure.category !== null || failure.status !== null).map(([key]) => key));
+    await this.ledger.clearIntents(
+      [...outcome.failed]
+        .filter(([, failure]) => failure.category !== null || failure.status !== null)
+        .map(([key]) => key),
+    );
     for (const group of part) {
       const created = outcome.succeeded.get(group.key);
       if (created) pass.book.settle(group.refs, this.synced(group, pass, created.id));
@@ -272,13 +386,21 @@ export class HubSpotSyncService {
     const { settings } = pass;
     // fill-if-empty on calls means: not over what is there now (a salesperson may have edited the call).
     const fillProperties = [
-      ...settings.call.properties.filter((mapping) => mapping.mode === 'fill-if-empty').map((mapping) => mapping.property),
-      ...settings.answers.filter((answer) => answer.to === 'call' && answer.mode === 'fill-if-empty').map((answer) => answer.property),
+      ...settings.call.properties
+        .filter((mapping) => mapping.mode === 'fill-if-empty')
+        .map((mapping) => mapping.property),
+      ...settings.answers
+        .filter((answer) => answer.to === 'call' && answer.mode === 'fill-if-empty')
+        .map((answer) => answer.property),
     ];
     let current = new Map<string, Record<string, string | null>>();
     if (fillProperties.length > 0) {
       try {
-        current = await this.hubspot.readObjects('calls', groups.map((group) => group.callId), fillProperties);
+        current = await this.hubspot.readObjects(
+          'calls',
+          groups.map((group) => group.callId),
+          fillProperties,
+        );
       } catch (error) {
         if (!(error instanceof HubSpotPermanentError)) throw error;
         // Unknown values count as filled: fill-if-empty must never overwrite what a salesperson wrote.
@@ -288,10 +410,21 @@ export class HubSpotSyncService {
     }
     for (let index = 0; index < groups.length; index += BATCH) {
       const part = groups.slice(index, index + BATCH);
-      const inputs: ObjectUpdateInput[] = part.map((group) => ({ key: group.key, id: group.callId, properties: this.callProperties(group, pass, current.get(group.callId) ?? {}) }));
+      const inputs: ObjectUpdateInput[] = part.map((group) => ({
+        key: group.key,
+        id: group.callId,
+        properties: this.callProperties(group, pass, current.get(group.callId) ?? {}),
+      }));
       const outcome = await this.hubspot.updateCalls(inputs);
       await this.ledger.saveCalls(
-        part.filter((group) => outcome.succeeded.has(group.key)).map((group) => ({ key: group.key, callId: group.callId, contactId: this.contactOf(group, pass), record: group.record })),
+        part
+          .filter((group) => outcome.succeeded.has(group.key))
+          .map((group) => ({
+            key: group.key,
+            callId: group.callId,
+            contactId: this.contactOf(group, pass),
+            record: group.record,
+          })),
         this.now(),
       );
       for (const group of part) {
@@ -330,12 +463,15 @@ export class HubSpotSyncService {
     if (kinds.has('options')) this.provisioner.forgetOptions();
     if (kinds.has('properties') || kinds.has('options')) {
       await this.provisioner.ensureReady(pass.settings, this.now().getTime());
-      for (const value of await this.ensureOptions([...healable.keys()], pass.settings, pass.names)) pass.unlisted.add(value);
+      for (const value of await this.ensureOptions([...healable.keys()], pass.settings, pass.names))
+        pass.unlisted.add(value);
     }
     const settled = new Set<CallGroup>();
     if (kinds.has('contact')) {
       const groups = [...healable].filter(([, heal]) => heal === 'contact').map(([group]) => group);
-      const byNumber = new Map(groups.map((group) => [group.record.customer.phone.e164!, this.contactOf(group, pass)!]));
+      const byNumber = new Map(
+        groups.map((group) => [group.record.customer.phone.e164!, this.contactOf(group, pass)!]),
+      );
       const healed = await this.contacts.heal(byNumber, pass.plans, pass.names, pass.settings.contact.create);
       for (const group of groups) {
         const e164 = group.record.customer.phone.e164!;
@@ -354,13 +490,24 @@ export class HubSpotSyncService {
     }
     const callGone = [...healable].filter(([, heal]) => heal === 'call-gone').map(([group]) => group);
     if (callGone.length > 0) {
-      this.logger.warn({ calls: callGone.length }, 'HubSpot no longer has calls the ledger named (deleted in HubSpot); logging them again');
+      this.logger.warn(
+        { calls: callGone.length },
+        'HubSpot no longer has calls the ledger named (deleted in HubSpot); logging them again',
+      );
       await this.ledger.forgetCalls(callGone.map((group) => group.key));
     }
     const again = [...healable.keys()].filter((group) => !settled.has(group));
     const retried = new Map<CallGroup, InputFailure>();
-    await this.createCalls(again.filter((group) => !('callId' in group) || healable.get(group) === 'call-gone').map(stripCallId), pass, retried);
-    await this.updateCalls(again.filter((group): group is CallUpdate => 'callId' in group && healable.get(group) !== 'call-gone'), pass, retried);
+    await this.createCalls(
+      again.filter((group) => !('callId' in group) || healable.get(group) === 'call-gone').map(stripCallId),
+      pass,
+      retried,
+    );
+    await this.updateCalls(
+      again.filter((group): group is CallUpdate => 'callId' in group && healable.get(group) !== 'call-gone'),
+      pass,
+      retried,
+    );
     for (const [group, failure] of retried) this.settleFailure(group, failure, pass);
   }
 
@@ -369,11 +516,17 @@ export class HubSpotSyncService {
     const codes = failure.details.codes;
     const named = failure.details.properties;
     const owned = new Set([...callPropertyDefinitions(pass.names, pass.settings).map((definition) => definition.name)]);
-    if (codes.includes('INVALID_OPTION') && named.some((property) => property === pass.names.intention || property === pass.names.tags)) return 'options';
+    if (
+      codes.includes('INVALID_OPTION') &&
+      named.some((property) => property === pass.names.intention || property === pass.names.tags)
+    )
+      return 'options';
     if (codes.includes('PROPERTY_DOESNT_EXIST') && named.some((property) => owned.has(property))) return 'properties';
     if (codes.includes('PROPERTY_DOESNT_EXIST')) return 'mapping';
-    if (codes.includes('INVALID_OPTION') || codes.includes('PROPERTY_DOESNT_EXIST') || isRequiredFailure(failure)) return null;
-    const notFound = failure.category === 'OBJECT_NOT_FOUND' || failure.status === 404 || codes.includes('OBJECT_NOT_FOUND');
+    if (codes.includes('INVALID_OPTION') || codes.includes('PROPERTY_DOESNT_EXIST') || isRequiredFailure(failure))
+      return null;
+    const notFound =
+      failure.category === 'OBJECT_NOT_FOUND' || failure.status === 404 || codes.includes('OBJECT_NOT_FOUND');
     if ('callId' in group) return notFound ? 'call-gone' : null;
     // A create refused for any other reason may be about its association: check the contact it names.
     return this.contactOf(group, pass) ? 'contact' : null;
@@ -384,26 +537,36 @@ export class HubSpotSyncService {
     pass.book.settle(group.refs, failureResult('call', explainRefusal(failure, 'calls', sent), this.now()));
   }
 
-  private callProperties(group: CallGroup, pass: Pass, current: Record<string, string | null> | null): Record<string, string> {
+  private callProperties(
+    group: CallGroup,
+    pass: Pass,
+    current: Record<string, string | null> | null,
+  ): Record<string, string> {
     const { properties, dropped } = callWrite(group.record, pass.settings, pass.names, {
       fallbackTimestamp: group.receivedAt,
       outcomeIds: this.provisioner.outcomeIds,
       current,
       unlisted: pass.unlisted,
     });
-    if (dropped && dropped.length > 0) pass.dropped.set(group.key, dropped.map(({ property, reason }) => `${property} not written: ${reason}`).join('; '));
+    if (dropped && dropped.length > 0)
+      pass.dropped.set(
+        group.key,
+        dropped.map(({ property, reason }) => `${property} not written: ${reason}`).join('; '),
+      );
     return this.provisioner.writable('calls', properties);
   }
 
   private contactOf(group: CallGroup, pass: Pass): string | null {
     const e164 = group.record.customer.phone.e164;
-    return e164 ? pass.contacts.ids.get(e164) ?? null : null;
+    return e164 ? (pass.contacts.ids.get(e164) ?? null) : null;
   }
 
   /** A synced call, with a warning if a value of it or of its contact was left out. */
   private synced(group: CallGroup, pass: Pass, callId: string): SyncResult {
     const e164 = group.record.customer.phone.e164;
-    const warning = [e164 ? pass.contacts.warnings.get(e164) : undefined, pass.dropped.get(group.key)].filter(Boolean).join('; ');
+    const warning = [e164 ? pass.contacts.warnings.get(e164) : undefined, pass.dropped.get(group.key)]
+      .filter(Boolean)
+      .join('; ');
     return { kind: 'synced', contactId: this.contactOf(group, pass), callId, ...(warning ? { warning } : {}) };
   }
 }
@@ -447,6 +610,12 @@ class ResultBook {
 const RANK: Record<SyncResult['kind'], number> = { skipped: 0, synced: 1, dead: 2, wait: 3, retry: 4 };
 
 function noResult(): InputFailure {
-  return { retryable: true, status: null, category: null, message: 'HubSpot gave no result', correlationId: null, details: NO_DETAILS };
+  return {
+    retryable: true,
+    status: null,
+    category: null,
+    message: 'HubSpot gave no result',
+    correlationId: null,
+    details: NO_DETAILS,
+  };
 }
-

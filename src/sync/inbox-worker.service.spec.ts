@@ -53,10 +53,15 @@ function watchStates(fx: SyncFixture): HubSpotSyncState[] {
 }
 
 /** A per-input refusal HubSpot itself would retry (an internal error): the event retries, counting an attempt. */
-const internalError = inputRefusal({ message: 'HubSpot had an internal error with this input', retryable: true, status: null, category: 'INTERNAL_ERROR' });
+const internalError = inputRefusal({
+  message: 'HubSpot had an internal error with this input',
+  retryable: true,
+  status: null,
+  category: 'INTERNAL_ERROR',
+});
 
 describe('InboxWorker: settling a batch', () => {
-  it('records each event\'s outcome: synced with its HubSpot ids, skipped with why, dead with the payload\'s problem', async () => {
+  it("records each event's outcome: synced with its HubSpot ids, skipped with why, dead with the payload's problem", async () => {
     const fx = await start();
     const [synced] = await fx.receive('yunfu', fixture('yunfu', 'seed-inbound-success'));
     const [skipped] = await fx.receive('voicefox', fixture('voicefox', 'unknown-event'));
@@ -65,26 +70,51 @@ describe('InboxWorker: settling a batch', () => {
 
     const [contact] = fx.fake.listContacts();
     const [call] = fx.fake.listCalls();
-    expect(await row(fx, synced!)).toMatchObject({ status: 'synced', hubspot_contact_id: contact!.id, hubspot_call_id: call!.id, attempts: 0, last_error: null, lease_until: null });
-    expect(JSON.parse((await row(fx, synced!)).records!)).toEqual([expect.objectContaining({ vendorCallId: '3e7ff3fb-2e65-4a51-b322-a01db56f8a90' })]);
-    expect(await row(fx, skipped!)).toMatchObject({ status: 'skipped', last_error: expect.stringContaining('agent.note.created') });
+    expect(await row(fx, synced!)).toMatchObject({
+      status: 'synced',
+      hubspot_contact_id: contact!.id,
+      hubspot_call_id: call!.id,
+      attempts: 0,
+      last_error: null,
+      lease_until: null,
+    });
+    expect(JSON.parse((await row(fx, synced!)).records!)).toEqual([
+      expect.objectContaining({ vendorCallId: '3e7ff3fb-2e65-4a51-b322-a01db56f8a90' }),
+    ]);
+    expect(await row(fx, skipped!)).toMatchObject({
+      status: 'skipped',
+      last_error: expect.stringContaining('agent.note.created'),
+    });
     const dead = (await fx.inbox.list({ status: 'dead' })).map((event) => event.id);
     expect(dead).toHaveLength(1);
     expect(bad).toContain(dead[0]);
     expect(await row(fx, dead[0]!)).toMatchObject({ last_error: expect.stringMatching(/^invalid payload: /) });
-    expect(await fx.inbox.countByStatus()).toMatchObject({ pending: 0, processing: 0, synced: bad.length, skipped: 1, dead: 1 });
+    expect(await fx.inbox.countByStatus()).toMatchObject({
+      pending: 0,
+      processing: 0,
+      synced: bad.length,
+      skipped: 1,
+      dead: 1,
+    });
   });
 
-  it('counts an attempt for a call that failed, and none for one that waits for HubSpot\'s search', async () => {
+  it("counts an attempt for a call that failed, and none for one that waits for HubSpot's search", async () => {
     const fx = await start();
     fx.fake.refuseInputs('createCalls', (input) => (input.key === 'yunfu:retry-1' ? internalError : null));
-    fx.fake.failNext('createCalls', (input) => (input.inputs.some((call) => call.key === 'yunfu:wait-1') ? hubspotFailures.outcomeUnknown() : null));
+    fx.fake.failNext('createCalls', (input) =>
+      input.inputs.some((call) => call.key === 'yunfu:wait-1') ? hubspotFailures.outcomeUnknown() : null,
+    );
     const [retry] = await fx.receive('yunfu', yunfu('retry-1', chinaMobile(1)));
     await fx.worker.processBatch();
     const [wait] = await fx.receive('yunfu', yunfu('wait-1', chinaMobile(2)));
     await fx.worker.processBatch();
 
-    expect(await row(fx, retry!)).toMatchObject({ status: 'retrying', attempts: 1, last_error: 'HubSpot refused the call: HubSpot had an internal error with this input (INTERNAL_ERROR, correlation id corr-input)' });
+    expect(await row(fx, retry!)).toMatchObject({
+      status: 'retrying',
+      attempts: 1,
+      last_error:
+        'HubSpot refused the call: HubSpot had an internal error with this input (INTERNAL_ERROR, correlation id corr-input)',
+    });
     expect(await row(fx, wait!)).toMatchObject({
       status: 'retrying',
       attempts: 0,
@@ -113,23 +143,53 @@ describe('InboxWorker: settling a batch', () => {
       expect(wait).toBeLessThanOrEqual(windows[index]![1]!);
     });
     await fx.worker.processBatch();
-    expect(await row(fx, id!)).toMatchObject({ status: 'dead', attempts: 4, last_error: 'gave up after 4 attempts: HubSpot refused the call: HubSpot had an internal error with this input (INTERNAL_ERROR, correlation id corr-input)' });
+    expect(await row(fx, id!)).toMatchObject({
+      status: 'dead',
+      attempts: 4,
+      last_error:
+        'gave up after 4 attempts: HubSpot refused the call: HubSpot had an internal error with this input (INTERNAL_ERROR, correlation id corr-input)',
+    });
     expect(fx.fake.inputsOf('createCalls')).toHaveLength(4);
   });
 
   it('dead-letters at once a call HubSpot refuses for good, whatever attempts are left', async () => {
     const fx = await start();
-    fx.fake.refuseInputs('createCalls', () => inputRefusal({ message: 'Property values were not valid', codes: ['INVALID_OPTION'], properties: ['sales_grade'] }));
+    fx.fake.refuseInputs('createCalls', () =>
+      inputRefusal({
+        message: 'Property values were not valid',
+        codes: ['INVALID_OPTION'],
+        properties: ['sales_grade'],
+      }),
+    );
     const [id] = await fx.receive('yunfu', yunfu('refused-1', chinaMobile(4)));
     await fx.worker.processBatch();
-    expect(await row(fx, id!)).toMatchObject({ status: 'dead', attempts: 1, last_error: 'HubSpot refused the call: Property values were not valid (VALIDATION_ERROR, status 400, correlation id corr-input)' });
+    expect(await row(fx, id!)).toMatchObject({
+      status: 'dead',
+      attempts: 1,
+      last_error:
+        'HubSpot refused the call: Property values were not valid (VALIDATION_ERROR, status 400, correlation id corr-input)',
+    });
   });
 
-  it('stores HubSpot\'s refusal with the call\'s phone number and name masked', async () => {
+  it("stores HubSpot's refusal with the call's phone number and name masked", async () => {
     const fx = await start();
     const number = chinaMobile(77);
-    fx.fake.refuseInputs('createCalls', () => inputRefusal({ message: `${e164Of(number)} (李伟) was not one of the allowed options`, codes: ['INVALID_OPTION'], properties: ['sales_grade'] }));
-    const [id] = await fx.receive('yunfu', yunfuBatch([{ ...yunfuCall({ callid: 'masked-1', number }), customer_data: { name: '李伟', email: null, company: null, extra: null } }]));
+    fx.fake.refuseInputs('createCalls', () =>
+      inputRefusal({
+        message: `${e164Of(number)} (李伟) was not one of the allowed options`,
+        codes: ['INVALID_OPTION'],
+        properties: ['sales_grade'],
+      }),
+    );
+    const [id] = await fx.receive(
+      'yunfu',
+      yunfuBatch([
+        {
+          ...yunfuCall({ callid: 'masked-1', number }),
+          customer_data: { name: '李伟', email: null, company: null, extra: null },
+        },
+      ]),
+    );
     await fx.worker.processBatch();
     const stored = (await row(fx, id!)).last_error!;
     expect(stored).toMatch(/^HubSpot refused the call: .* was not one of the allowed options/);
@@ -142,16 +202,28 @@ describe('InboxWorker: one failing event', () => {
   it('isolates an event whose sync throws: the others sync, it counts an attempt (dead at the limit), and health names it by id', async () => {
     const fx = await start({ env: { SYNC_MAX_ATTEMPTS: '1' } });
     const poison = chinaMobile(99);
-    fx.fake.failNext('searchContactsByNationalNumber', (input) => (input.nationalNumbers.includes(poison) ? new TypeError('a bug met by one odd event') : null), { times: Number.POSITIVE_INFINITY });
+    fx.fake.failNext(
+      'searchContactsByNationalNumber',
+      (input) => (input.nationalNumbers.includes(poison) ? new TypeError('a bug met by one odd event') : null),
+      { times: Number.POSITIVE_INFINITY },
+    );
     const ids: number[] = [];
-    for (let index = 0; index < 6; index++) ids.push(...(await fx.receive('yunfu', yunfu(`event-${index}`, index === 3 ? poison : chinaMobile(90 + index)))));
+    for (let index = 0; index < 6; index++)
+      ids.push(...(await fx.receive('yunfu', yunfu(`event-${index}`, index === 3 ? poison : chinaMobile(90 + index)))));
     await fx.worker.processBatch();
 
     const poisoned = ids[3]!;
-    expect(await row(fx, poisoned)).toMatchObject({ status: 'dead', attempts: 1, last_error: 'gave up after 1 attempts: sync failed for this event: a bug met by one odd event' });
-    for (const id of ids.filter((candidate) => candidate !== poisoned)) expect((await row(fx, id)).status).toBe('synced');
+    expect(await row(fx, poisoned)).toMatchObject({
+      status: 'dead',
+      attempts: 1,
+      last_error: 'gave up after 1 attempts: sync failed for this event: a bug met by one odd event',
+    });
+    for (const id of ids.filter((candidate) => candidate !== poisoned))
+      expect((await row(fx, id)).status).toBe('synced');
     expect(fx.fake.listCalls()).toHaveLength(5);
-    expect(fx.status.get().failingEvents).toEqual([{ eventId: poisoned, error: 'TypeError', since: expect.any(String) }]);
+    expect(fx.status.get().failingEvents).toEqual([
+      { eventId: poisoned, error: 'TypeError', since: expect.any(String) },
+    ]);
     expect(fx.status.get().state).toBe('ok');
   });
 });
@@ -163,14 +235,25 @@ describe('InboxWorker: pauses', () => {
     const [id] = await fx.receive('yunfu', yunfu('outage-1', chinaMobile(5)));
 
     await fx.worker.processBatch();
-    expect(fx.status.get()).toMatchObject({ state: 'unavailable', reason: 'HubSpot answered 503 (service unavailable)' });
-    expect(await row(fx, id!)).toMatchObject({ status: 'retrying', attempts: 0, next_attempt_at: new Date(fx.clock.now().getTime() + 2_000).toISOString() });
+    expect(fx.status.get()).toMatchObject({
+      state: 'unavailable',
+      reason: 'HubSpot answered 503 (service unavailable)',
+    });
+    expect(await row(fx, id!)).toMatchObject({
+      status: 'retrying',
+      attempts: 0,
+      next_attempt_at: new Date(fx.clock.now().getTime() + 2_000).toISOString(),
+    });
     expect(await fx.worker.processBatch()).toBe(0);
 
     fx.clock.advance(2_000);
     await fx.worker.processBatch();
     // The second outage in a row: the pause doubles.
-    expect(await row(fx, id!)).toMatchObject({ status: 'retrying', attempts: 0, next_attempt_at: new Date(fx.clock.now().getTime() + 4_000).toISOString() });
+    expect(await row(fx, id!)).toMatchObject({
+      status: 'retrying',
+      attempts: 0,
+      next_attempt_at: new Date(fx.clock.now().getTime() + 4_000).toISOString(),
+    });
 
     fx.clock.advance(4_000);
     await fx.worker.processBatch();
@@ -199,7 +282,9 @@ describe('InboxWorker: pauses', () => {
     fx.fake.allow('checkAccess', 'probe');
     fx.fake.failNext('createCalls', hubspotFailures.tokenRevoked());
     // The first check is at start; the second, after the refusal, still fails.
-    fx.fake.failNext('checkAccess', () => (fx.fake.inputsOf('checkAccess').length === 2 ? hubspotFailures.tokenRevoked() : null));
+    fx.fake.failNext('checkAccess', () =>
+      fx.fake.inputsOf('checkAccess').length === 2 ? hubspotFailures.tokenRevoked() : null,
+    );
     const states = watchStates(fx);
     const [id] = await fx.receive('yunfu', yunfu('auth-1', chinaMobile(7)));
 
@@ -218,7 +303,10 @@ describe('InboxWorker: pauses', () => {
 
     fx.worker.onApplicationBootstrap();
     await until(() => fx.fake.inputsOf('checkAccess').length >= 2);
-    expect(fx.status.get()).toMatchObject({ state: 'auth-failed', reason: expect.stringMatching(/^the HubSpot token lacks the scope crm\.schemas\.contacts\.write: /) });
+    expect(fx.status.get()).toMatchObject({
+      state: 'auth-failed',
+      reason: expect.stringMatching(/^the HubSpot token lacks the scope crm\.schemas\.contacts\.write: /),
+    });
     expect(fx.fake.methods().every((method) => method === 'checkAccess')).toBe(true);
     expect((await row(fx, id!)).status).toBe('pending');
 
@@ -227,9 +315,11 @@ describe('InboxWorker: pauses', () => {
     expect(fx.status.get().state).toBe('ok');
   });
 
-  it('pauses as misconfigured when a property of the admin\'s mapping is deleted, dead-letters nothing, and resumes once it is back', async () => {
+  it("pauses as misconfigured when a property of the admin's mapping is deleted, dead-letters nothing, and resumes once it is back", async () => {
     const script = { name: 'sales_script', label: 'Script', type: 'string', fieldType: 'text' } as const;
-    f = await syncFixture({ mappingYaml: 'call:\n  properties:\n    - { source: campaign.name, property: sales_script, mode: overwrite }\n' });
+    f = await syncFixture({
+      mappingYaml: 'call:\n  properties:\n    - { source: campaign.name, property: sales_script, mode: overwrite }\n',
+    });
     const fx = f;
     fx.fake.defineProperty('calls', script);
     await fx.provision();
@@ -253,10 +343,24 @@ describe('InboxWorker: pauses', () => {
 describe('InboxWorker: the events it maps', () => {
   it('syncs the calls of a VoiceFox event and a Yunfu batch claimed together in one pass of the sync', async () => {
     const fx = await start();
-    const ids = [...(await fx.receive('voicefox', voicefoxEvent('callin-collect', 'vf-together'))), ...(await fx.receive('yunfu', yunfuBatch([yunfuCall({ callid: 'together-1', number: chinaMobile(10) }), yunfuCall({ callid: 'together-2', number: chinaMobile(11) })])))];
+    const ids = [
+      ...(await fx.receive('voicefox', voicefoxEvent('callin-collect', 'vf-together'))),
+      ...(await fx.receive(
+        'yunfu',
+        yunfuBatch([
+          yunfuCall({ callid: 'together-1', number: chinaMobile(10) }),
+          yunfuCall({ callid: 'together-2', number: chinaMobile(11) }),
+        ]),
+      )),
+    ];
     expect(await fx.worker.processBatch()).toBe(3);
     for (const id of ids) expect((await row(fx, id)).status).toBe('synced');
     expect(fx.fake.inputsOf('createCalls')).toHaveLength(1);
-    expect(fx.fake.inputsOf('createCalls')[0]!.inputs.map((input) => input.key).sort()).toEqual(['voicefox:vf-together', 'yunfu:together-1', 'yunfu:together-2']);
+    expect(
+      fx.fake
+        .inputsOf('createCalls')[0]!
+        .inputs.map((input) => input.key)
+        .sort(),
+    ).toEqual(['voicefox:vf-together', 'yunfu:together-1', 'yunfu:together-2']);
   });
 });

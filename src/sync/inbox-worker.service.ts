@@ -7,7 +7,13 @@ import { APP_ENV } from '../config/config.tokens.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
 import type { ConnectorSettings } from '../config/mapping/mapping-settings.js';
 import type { AppEnv } from '../config/env.schema.js';
-import { HubSpotAuthError, HubSpotDailyLimitError, HubSpotError, HubSpotRetryableError, refusalDetail } from '../hubspot/hubspot-errors.js';
+import {
+  HubSpotAuthError,
+  HubSpotDailyLimitError,
+  HubSpotError,
+  HubSpotRetryableError,
+  refusalDetail,
+} from '../hubspot/hubspot-errors.js';
 import { ProvisioningError } from './hubspot-provisioner.js';
 import { HubSpotStatus } from '../hubspot/hubspot-status.js';
 import { InjectHubSpot, type HubSpotPort } from '../hubspot/hubspot.port.js';
@@ -34,14 +40,26 @@ type Mapped = { row: InboxEventRow; records: CallRecord[] };
  * personal values by name, and anything shaped like an email address or a phone number.
  */
 function masked(outcome: EventOutcome, records: CallRecord[] = []): EventOutcome {
-  const known = records.flatMap(({ customer }) => [customer.name, customer.email, customer.company, customer.phone.raw, customer.phone.e164]);
-  if (outcome.status === 'synced') return outcome.warning ? { ...outcome, warning: maskPersonalData(outcome.warning, known) } : outcome;
+  const known = records.flatMap(({ customer }) => [
+    customer.name,
+    customer.email,
+    customer.company,
+    customer.phone.raw,
+    customer.phone.e164,
+  ]);
+  if (outcome.status === 'synced')
+    return outcome.warning ? { ...outcome, warning: maskPersonalData(outcome.warning, known) } : outcome;
   return { ...outcome, error: maskPersonalData(outcome.error, known) };
 }
 
 /** Interruptions that are HubSpot's as a whole: the batch goes back untouched and sync pauses. */
 function isOutage(error: unknown): boolean {
-  return error instanceof HubSpotRetryableError || error instanceof HubSpotDailyLimitError || error instanceof HubSpotAuthError || error instanceof ProvisioningError;
+  return (
+    error instanceof HubSpotRetryableError ||
+    error instanceof HubSpotDailyLimitError ||
+    error instanceof HubSpotAuthError ||
+    error instanceof ProvisioningError
+  );
 }
 
 /**
@@ -95,16 +113,28 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
       try {
         const access = await this.hubspot.checkAccess();
         if (access.missingScopes.length === 0) {
-          this.logger.info({ portalId: access.portalId, apiVersion: this.env.hubspot.apiVersion }, 'HubSpot token checked: every needed scope is granted');
+          this.logger.info(
+            { portalId: access.portalId, apiVersion: this.env.hubspot.apiVersion },
+            'HubSpot token checked: every needed scope is granted',
+          );
           // HubSpot answered: no longer `starting`, nor the pause this check set. A 403 during sync (a scope this
           // check does not cover) stays in health until a batch goes through.
           const { state } = this.status.get();
-          if (state === 'starting' || state === 'unavailable' || state === 'paused-daily-limit' || (state === 'auth-failed' && !this.refusedDuringSync)) this.status.set('ok');
+          if (
+            state === 'starting' ||
+            state === 'unavailable' ||
+            state === 'paused-daily-limit' ||
+            (state === 'auth-failed' && !this.refusedDuringSync)
+          )
+            this.status.set('ok');
           return;
         }
         const reason = `the HubSpot token lacks the scope${access.missingScopes.length > 1 ? 's' : ''} ${access.missingScopes.join(', ')}: add ${access.missingScopes.length > 1 ? 'them' : 'it'} to the service key (or private app) and sync resumes by itself`;
         this.status.set('auth-failed', reason, new Date(this.clock.now().getTime() + retryInMs));
-        this.logger.warn({ missingScopes: access.missingScopes, portalId: access.portalId }, 'HubSpot sync paused: the token lacks needed scopes');
+        this.logger.warn(
+          { missingScopes: access.missingScopes, portalId: access.portalId },
+          'HubSpot sync paused: the token lacks needed scopes',
+        );
       } catch (error) {
         if (error instanceof HubSpotAuthError) {
           this.status.set('auth-failed', error.message, new Date(this.clock.now().getTime() + retryInMs));
@@ -112,8 +142,15 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
         } else if (error instanceof HubSpotError) {
           retryInMs = OUTAGE_BACKOFF_MS[Math.min(this.outageStreak++, OUTAGE_BACKOFF_MS.length - 1)]!;
           const state = error instanceof HubSpotDailyLimitError ? 'paused-daily-limit' : 'unavailable';
-          this.status.set(state, `checking the token: ${error.message}`, new Date(this.clock.now().getTime() + retryInMs));
-          this.logger.warn({ error: errorSummary(error), retryInMs }, 'HubSpot could not check the token; trying again');
+          this.status.set(
+            state,
+            `checking the token: ${error.message}`,
+            new Date(this.clock.now().getTime() + retryInMs),
+          );
+          this.logger.warn(
+            { error: errorSummary(error), retryInMs },
+            'HubSpot could not check the token; trying again',
+          );
         } else throw error;
       }
       await this.sleep(retryInMs);
@@ -172,9 +209,13 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
    * names it by id; the others go on. Answers the outage that stopped it (the events not done are handed back), if any.
    */
   private async syncIsolating(mapped: Mapped[], settings: ConnectorSettings, packSearches: boolean): Promise<unknown> {
-    const items: SyncItem[] = mapped.flatMap(({ row, records }) => records.map((record) => ({ ref: row.id, record, receivedAt: row.received_at })));
+    const items: SyncItem[] = mapped.flatMap(({ row, records }) =>
+      records.map((record) => ({ ref: row.id, record, receivedAt: row.received_at })),
+    );
     // The sync answers what it did and what stopped it; should it throw all the same, nothing of it was done.
-    const { results, interruption } = await this.sync.sync(items, settings, { packSearches }).catch((error: unknown) => ({ results: new Map<number, SyncResult>(), interruption: error }));
+    const { results, interruption } = await this.sync
+      .sync(items, settings, { packSearches })
+      .catch((error: unknown) => ({ results: new Map<number, SyncResult>(), interruption: error }));
     this.status.setWarnings(this.sync.warnings());
     const unsettled = mapped.filter(({ row }) => !results.has(row.id));
     await this.settle(
@@ -185,13 +226,22 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     if (interruption === null || unsettled.length === 0) return interruption;
     if (isOutage(interruption)) {
       if (interruption instanceof HubSpotAuthError) this.refusedDuringSync = true;
-      await this.handBack(unsettled.map(({ row }) => row.id), interruption);
+      await this.handBack(
+        unsettled.map(({ row }) => row.id),
+        interruption,
+      );
       return interruption;
     }
     if (unsettled.length === 1) {
       const [{ row, records }] = unsettled as [Mapped];
-      const reason = interruption instanceof HubSpotError ? `HubSpot refused: ${interruption.message}${refusalDetail(interruption)}` : `sync failed for this event: ${errorSummary(interruption).message}`;
-      this.logger.error({ eventId: row.id, vendor: row.vendor, correlationId: row.correlation_id, error: errorSummary(interruption) }, 'sync failed for one event; it will be retried, the others go on');
+      const reason =
+        interruption instanceof HubSpotError
+          ? `HubSpot refused: ${interruption.message}${refusalDetail(interruption)}`
+          : `sync failed for this event: ${errorSummary(interruption).message}`;
+      this.logger.error(
+        { eventId: row.id, vendor: row.vendor, correlationId: row.correlation_id, error: errorSummary(interruption) },
+        'sync failed for one event; it will be retried, the others go on',
+      );
       this.status.noteFailingEvent(row.id, interruption instanceof Error ? interruption.name : typeof interruption);
       await this.settle([{ row, records, result: { kind: 'retry', reason } }]);
       return null;
@@ -199,7 +249,10 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     const middle = Math.ceil(unsettled.length / 2);
     const first = await this.syncIsolating(unsettled.slice(0, middle), settings, false);
     if (first !== null) {
-      await this.handBack(unsettled.slice(middle).map(({ row }) => row.id), first);
+      await this.handBack(
+        unsettled.slice(middle).map(({ row }) => row.id),
+        first,
+      );
       return first;
     }
     return this.syncIsolating(unsettled.slice(middle), settings, false);
@@ -211,7 +264,10 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
    */
   private async handBack(ids: number[], interruption: unknown): Promise<void> {
     const now = this.clock.now();
-    const paused = interruption instanceof HubSpotDailyLimitError || interruption instanceof HubSpotAuthError || interruption instanceof ProvisioningError;
+    const paused =
+      interruption instanceof HubSpotDailyLimitError ||
+      interruption instanceof HubSpotAuthError ||
+      interruption instanceof ProvisioningError;
     const delay = OUTAGE_BACKOFF_MS[Math.min(this.outageStreak, OUTAGE_BACKOFF_MS.length - 1)]!;
     await this.inbox.release(ids, now, paused ? undefined : new Date(now.getTime() + 2 * delay));
   }
@@ -221,7 +277,10 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     const vendor = this.vendors.find(row.vendor, settings);
     if (!vendor) return { status: 'dead', error: `no mapper for vendor ${row.vendor}` };
     try {
-      const result = vendor.mapper.map({ eventName: row.event_name, payload: JSON.parse(row.payload) }, vendor.mappingContext);
+      const result = vendor.mapper.map(
+        { eventName: row.event_name, payload: JSON.parse(row.payload) },
+        vendor.mappingContext,
+      );
       if (result.kind === 'skipped') {
         this.logger.info({ ...log, reason: result.reason }, 'inbox event skipped');
         return { status: 'skipped', error: result.reason };
@@ -229,57 +288,122 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
       if (result.records.length === 0) return { status: 'skipped', error: 'the event maps to no call' };
       return { row, records: result.records };
     } catch (error) {
-      const reason = error instanceof PayloadValidationError ? `invalid payload: ${error.message}` : `mapping failed: ${errorSummary(error).message}`;
+      const reason =
+        error instanceof PayloadValidationError
+          ? `invalid payload: ${error.message}`
+          : `mapping failed: ${errorSummary(error).message}`;
       this.logger.warn({ ...log, reason }, 'inbox event dead-lettered');
       return { status: 'dead', error: reason };
     }
   }
 
   /** Records the outcomes of a batch's events (one transaction), and logs each. */
-  private async settle(entries: Array<{ row: InboxEventRow; records: CallRecord[]; result: SyncResult | undefined }>): Promise<void> {
+  private async settle(
+    entries: Array<{ row: InboxEventRow; records: CallRecord[]; result: SyncResult | undefined }>,
+  ): Promise<void> {
     const now = this.clock.now();
-    await this.inbox.completeAll(entries.map(({ row, records, result }) => ({ id: row.id, revision: row.revision, outcome: masked(this.outcomeOf(row, records, result, now), records) })), now);
+    await this.inbox.completeAll(
+      entries.map(({ row, records, result }) => ({
+        id: row.id,
+        revision: row.revision,
+        outcome: masked(this.outcomeOf(row, records, result, now), records),
+      })),
+      now,
+    );
   }
 
-  private outcomeOf(row: InboxEventRow, records: CallRecord[], result: SyncResult | undefined, now: Date): EventOutcome {
+  private outcomeOf(
+    row: InboxEventRow,
+    records: CallRecord[],
+    result: SyncResult | undefined,
+    now: Date,
+  ): EventOutcome {
     const log = { vendor: row.vendor, eventId: row.id, correlationId: row.correlation_id, event: row.event_name };
     if (result?.kind === 'synced') {
-      this.logger.info({ ...log, contactId: result.contactId, callId: result.callId, contactWarning: result.warning ? true : undefined }, 'call synced to HubSpot');
+      this.logger.info(
+        {
+          ...log,
+          contactId: result.contactId,
+          callId: result.callId,
+          contactWarning: result.warning ? true : undefined,
+        },
+        'call synced to HubSpot',
+      );
       this.status.clearFailingEvent(row.id);
       // What was left out: values the vendor sent that could not be read (the mapper's warnings), and values
       // HubSpot could not take.
-      const warning = [...new Set(records.flatMap((record) => (record.extras['warnings'] as string[] | undefined) ?? [])), result.warning].filter(Boolean).join('; ');
-      return { status: 'synced', records, contactId: result.contactId, callId: result.callId, ...(warning ? { warning } : {}) };
+      const warning = [
+        ...new Set(records.flatMap((record) => (record.extras['warnings'] as string[] | undefined) ?? [])),
+        result.warning,
+      ]
+        .filter(Boolean)
+        .join('; ');
+      return {
+        status: 'synced',
+        records,
+        contactId: result.contactId,
+        callId: result.callId,
+        ...(warning ? { warning } : {}),
+      };
     }
     if (result?.kind === 'skipped') return { status: 'skipped', error: result.reason };
     if (result?.kind === 'wait') {
       this.logger.info({ ...log, nextAttemptAt: result.notBefore.toISOString() }, 'call waits for HubSpot');
-      return { status: 'retrying', records, error: result.reason, nextAttemptAt: result.notBefore, countAttempt: false };
+      return {
+        status: 'retrying',
+        records,
+        error: result.reason,
+        nextAttemptAt: result.notBefore,
+        countAttempt: false,
+      };
     }
     const reason = result?.reason ?? 'no sync result for this event';
     if (result?.kind === 'dead' || row.attempts + 1 >= this.env.sync.maxAttempts) {
       this.logger.warn({ ...log }, 'call dead-lettered');
-      return { status: 'dead', records, error: result?.kind === 'dead' ? reason : `gave up after ${row.attempts + 1} attempts: ${reason}` };
+      return {
+        status: 'dead',
+        records,
+        error: result?.kind === 'dead' ? reason : `gave up after ${row.attempts + 1} attempts: ${reason}`,
+      };
     }
     const jittered = backoffMs(row.attempts + 1, this.env.sync.retryBaseMs, MAX_RECORD_BACKOFF_MS);
-    const nextAttemptAt = new Date(Math.max(now.getTime() + jittered, result?.kind === 'retry' ? result.notBefore?.getTime() ?? 0 : 0));
+    const nextAttemptAt = new Date(
+      Math.max(now.getTime() + jittered, result?.kind === 'retry' ? (result.notBefore?.getTime() ?? 0) : 0),
+    );
     this.logger.info({ ...log, nextAttemptAt: nextAttemptAt.toISOString() }, 'call will be retried');
     return { status: 'retrying', records, error: reason, nextAttemptAt };
   }
 
   /** HubSpot refused as a whole: say so in health, then wait (probing, for states only a probe can end). */
   private async pauseFor(error: unknown): Promise<void> {
-    if (error instanceof HubSpotDailyLimitError || error instanceof HubSpotAuthError || error instanceof ProvisioningError) {
-      const state = error instanceof HubSpotDailyLimitError ? 'paused-daily-limit' : error instanceof HubSpotAuthError ? 'auth-failed' : 'misconfigured';
+    if (
+      error instanceof HubSpotDailyLimitError ||
+      error instanceof HubSpotAuthError ||
+      error instanceof ProvisioningError
+    ) {
+      const state =
+        error instanceof HubSpotDailyLimitError
+          ? 'paused-daily-limit'
+          : error instanceof HubSpotAuthError
+            ? 'auth-failed'
+            : 'misconfigured';
       const until = new Date(this.clock.now().getTime() + this.env.hubspot.probeIntervalMs);
       this.status.set(state, error.message, until);
-      this.logger.warn({ state, status: error instanceof HubSpotAuthError ? error.status : undefined, nextProbeAt: until.toISOString() }, 'HubSpot sync paused');
+      this.logger.warn(
+        {
+          state,
+          status: error instanceof HubSpotAuthError ? error.status : undefined,
+          nextProbeAt: until.toISOString(),
+        },
+        'HubSpot sync paused',
+      );
       await this.waitUntilHubSpotAnswers();
       return;
     }
     const delay = OUTAGE_BACKOFF_MS[Math.min(this.outageStreak, OUTAGE_BACKOFF_MS.length - 1)]!;
     this.outageStreak++;
-    const reason = error instanceof HubSpotRetryableError ? error.message : `unexpected sync error: ${errorSummary(error).message}`;
+    const reason =
+      error instanceof HubSpotRetryableError ? error.message : `unexpected sync error: ${errorSummary(error).message}`;
     this.status.set('unavailable', reason, new Date(this.clock.now().getTime() + delay));
     this.logger.warn({ error: errorSummary(error), retryInMs: delay }, 'HubSpot unavailable; backing off');
     await this.sleep(delay);
@@ -306,8 +430,15 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
         return;
       } catch (error) {
         const current = this.status.get();
-        this.status.set(current.state, current.reason, new Date(this.clock.now().getTime() + this.env.hubspot.probeIntervalMs));
-        this.logger.info({ state: current.state, error: errorSummary(error) }, 'HubSpot still refuses; sync stays paused');
+        this.status.set(
+          current.state,
+          current.reason,
+          new Date(this.clock.now().getTime() + this.env.hubspot.probeIntervalMs),
+        );
+        this.logger.info(
+          { state: current.state, error: errorSummary(error) },
+          'HubSpot still refuses; sync stays paused',
+        );
       }
     }
   }

@@ -54,14 +54,22 @@ export interface Settlement {
 }
 
 /** Phase 1: events whose vendor configuration names them (`events.create` or `events.update`); the rest are skipped. */
-export function selectConfigured(items: SyncItem[], settings: ConnectorSettings): { syncable: SyncItem[]; skipped: Settlement[] } {
+export function selectConfigured(
+  items: SyncItem[],
+  settings: ConnectorSettings,
+): { syncable: SyncItem[]; skipped: Settlement[] } {
   const syncable: SyncItem[] = [];
   const skipped: Settlement[] = [];
   for (const item of items) {
     const events = ownValue(settings.vendors, item.record.vendor)?.events;
-    const listed = events && (events.create.includes(item.record.eventName) || events.update.includes(item.record.eventName));
+    const listed =
+      events && (events.create.includes(item.record.eventName) || events.update.includes(item.record.eventName));
     if (listed) syncable.push(item);
-    else skipped.push({ refs: [item.ref], result: { kind: 'skipped', reason: `${item.record.eventName} is not configured to create or update calls` } });
+    else
+      skipped.push({
+        refs: [item.ref],
+        result: { kind: 'skipped', reason: `${item.record.eventName} is not configured to create or update calls` },
+      });
   }
   return { syncable, skipped };
 }
@@ -71,14 +79,23 @@ export function groupByCall(items: SyncItem[], settings: ConnectorSettings): Cal
   const groups = new Map<string, CallGroup>();
   for (const item of items) {
     const key = vendorCallKey(item.record);
-    const mayCreate = ownValue(settings.vendors, item.record.vendor)?.events.create.includes(item.record.eventName) ?? false;
+    const mayCreate =
+      ownValue(settings.vendors, item.record.vendor)?.events.create.includes(item.record.eventName) ?? false;
     const group = groups.get(key);
     if (group) {
       group.refs.push(item.ref);
       group.records.push(item.record);
       group.record = mergeCallRecords(group.record, item.record);
       group.mayCreate ||= mayCreate;
-    } else groups.set(key, { key, refs: [item.ref], records: [item.record], record: item.record, receivedAt: item.receivedAt, mayCreate });
+    } else
+      groups.set(key, {
+        key,
+        refs: [item.ref],
+        records: [item.record],
+        record: item.record,
+        receivedAt: item.receivedAt,
+        mayCreate,
+      });
   }
   return [...groups.values()];
 }
@@ -92,23 +109,36 @@ export function mergeOntoLedger(groups: CallGroup[], ledger: Map<string, CallLed
 }
 
 /** Phase 3: update-only events of a call not created yet are kept for the event that creates it. */
-export function holdUpdateOnly(groups: CallGroup[], ledger: Map<string, CallLedgerRow>): { deferred: CallGroup[]; active: CallGroup[] } {
+export function holdUpdateOnly(
+  groups: CallGroup[],
+  ledger: Map<string, CallLedgerRow>,
+): { deferred: CallGroup[]; active: CallGroup[] } {
   const deferred = groups.filter((group) => !group.mayCreate && ledger.get(group.key)?.state !== 'synced');
   return { deferred, active: groups.filter((group) => !deferred.includes(group)) };
 }
 
 /** Phase 4: calls without a valid customer number, dead-lettered unless the mapping logs them without a contact. */
-export function setAsideWithoutPhone(groups: CallGroup[], settings: ConnectorSettings): { writable: CallGroup[]; dead: Settlement[] } {
+export function setAsideWithoutPhone(
+  groups: CallGroup[],
+  settings: ConnectorSettings,
+): { writable: CallGroup[]; dead: Settlement[] } {
   if (settings.hubspot.callsWithoutPhone !== 'dead-letter') return { writable: groups, dead: [] };
   const withoutPhone = groups.filter((group) => group.record.customer.phone.e164 === null);
   return {
     writable: groups.filter((group) => !withoutPhone.includes(group)),
-    dead: withoutPhone.map((group) => ({ refs: group.refs, result: { kind: 'dead', reason: 'the call has no valid customer phone number, so no contact to log it on' } })),
+    dead: withoutPhone.map((group) => ({
+      refs: group.refs,
+      result: { kind: 'dead', reason: 'the call has no valid customer phone number, so no contact to log it on' },
+    })),
   };
 }
 
 /** Phase 5: what each number's contact should carry, from every record of the batch with that number. */
-export function contactPlans(groups: CallGroup[], settings: ConnectorSettings, names: ConnectorPropertyNames): Map<string, ContactPlan> {
+export function contactPlans(
+  groups: CallGroup[],
+  settings: ConnectorSettings,
+  names: ConnectorPropertyNames,
+): Map<string, ContactPlan> {
   const recordsByNumber = new Map<string, CallRecord[]>();
   for (const group of groups) {
     const e164 = group.record.customer.phone.e164;
@@ -132,12 +162,24 @@ export interface CallWritePlan {
  * Phase 6: per call, after its contact is resolved: wait (its new number shares the next batch's search), fail with
  * its contact, update the call the ledger knows, look up an unconfirmed create, or create.
  */
-export function planCallWrites(groups: CallGroup[], contacts: ContactResolution, ledger: Map<string, CallLedgerRow>, now: Date): CallWritePlan {
+export function planCallWrites(
+  groups: CallGroup[],
+  contacts: ContactResolution,
+  ledger: Map<string, CallLedgerRow>,
+  now: Date,
+): CallWritePlan {
   const plan: CallWritePlan = { creates: [], updates: [], unconfirmed: [], settled: [] };
   for (const group of groups) {
     const e164 = group.record.customer.phone.e164;
     if (e164 && contacts.deferred.has(e164)) {
-      plan.settled.push({ refs: group.refs, result: { kind: 'wait', reason: 'left for the next batch, to share its HubSpot contact search', notBefore: now } });
+      plan.settled.push({
+        refs: group.refs,
+        result: {
+          kind: 'wait',
+          reason: 'left for the next batch, to share its HubSpot contact search',
+          notBefore: now,
+        },
+      });
       continue;
     }
     const contactFailure = e164 ? contacts.failures.get(e164) : undefined;
@@ -159,6 +201,11 @@ const UNRESOLVED_WAIT_MS = 5_000;
 /** A refused contact or call as a result: waits when its part in a whole-batch refusal is unknown, else retry or dead. */
 export function callWriteFailure(what: 'contact' | 'call', failure: InputFailure, now: Date): SyncResult {
   const reason = `HubSpot refused the ${what}: ${failure.message}${refusalDetail(failure)}`;
-  if (failure.unresolved) return { kind: 'wait', reason: `${reason}; its part in that refusal is not known yet, so it is sent again`, notBefore: new Date(now.getTime() + UNRESOLVED_WAIT_MS) };
+  if (failure.unresolved)
+    return {
+      kind: 'wait',
+      reason: `${reason}; its part in that refusal is not known yet, so it is sent again`,
+      notBefore: new Date(now.getTime() + UNRESOLVED_WAIT_MS),
+    };
   return failure.retryable ? { kind: 'retry', reason } : { kind: 'dead', reason };
 }

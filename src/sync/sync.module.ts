@@ -33,7 +33,11 @@ class PortalCheckRegistration implements OnModuleInit {
 @Module({
   imports: [StoreModule, HubSpotModule],
   providers: [
-    { provide: SYNC_OPTIONS, inject: [APP_ENV], useFactory: (env: AppEnv): SyncOptions => ({ searchLagMs: env.hubspot.searchLagMs }) },
+    {
+      provide: SYNC_OPTIONS,
+      inject: [APP_ENV],
+      useFactory: (env: AppEnv): SyncOptions => ({ searchLagMs: env.hubspot.searchLagMs }),
+    },
     HubSpotProvisioner,
     HubSpotSyncService,
     InboxWorker,

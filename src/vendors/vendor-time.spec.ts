@@ -31,7 +31,17 @@ describe('parseVendorInstant', () => {
   });
 
   it('answers null for empty text, placeholders and impossible dates', () => {
-    for (const value of ['', '   ', '通话开始时间', '2025-02-30 10:00:00', '2025-09-25 25:00:00', null, undefined, {}, -5]) {
+    for (const value of [
+      '',
+      '   ',
+      '通话开始时间',
+      '2025-02-30 10:00:00',
+      '2025-09-25 25:00:00',
+      null,
+      undefined,
+      {},
+      -5,
+    ]) {
       expect(parseVendorInstant(value, 'Asia/Shanghai')).toBeNull();
     }
   });

@@ -81,7 +81,14 @@ export function parseVendorInstant(value: unknown, timeZone: string): string | n
   // Date.UTC rolls 2025-02-30 over to March; a time that does not exist on the calendar is not a time.
   // Date.UTC also reads the years 0–99 as 1900–1999.
   const check = new Date(wallAsUtc);
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+  if (
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  ) {
     return null;
   }
   return toIso(zonedWallTimeToEpoch(wallAsUtc, timeZone));

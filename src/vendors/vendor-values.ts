@@ -1,7 +1,20 @@
 /** Readers for loosely typed vendor fields: numbers that arrive as text, placeholders that mean "unknown". */
 
 /** Values vendors put where they know nothing. Compared after trimming, case-insensitively. */
-const PLACEHOLDERS = new Set(['', '未知', '无', '暂无', '-', '--', 'unknown', 'n/a', 'na', 'null', 'undefined', 'none']);
+const PLACEHOLDERS = new Set([
+  '',
+  '未知',
+  '无',
+  '暂无',
+  '-',
+  '--',
+  'unknown',
+  'n/a',
+  'na',
+  'null',
+  'undefined',
+  'none',
+]);
 
 /** Text for a scalar field, or null for absent values and placeholders such as "未知". */
 export function presentText(value: unknown): string | null {
@@ -28,7 +41,12 @@ export function numberOrNull(value: unknown): number | null {
  */
 export function finiteOrWarn(value: unknown, field: string, warnings: string[]): number | null {
   const number = numberOrNull(value);
-  const overflowed = (typeof value === 'number' && !Number.isFinite(value)) || (typeof value === 'string' && value.trim() !== '' && !Number.isFinite(Number(value.trim())) && /^[+-]?[\d.]/.test(value.trim()));
+  const overflowed =
+    (typeof value === 'number' && !Number.isFinite(value)) ||
+    (typeof value === 'string' &&
+      value.trim() !== '' &&
+      !Number.isFinite(Number(value.trim())) &&
+      /^[+-]?[\d.]/.test(value.trim()));
   if (number === null && overflowed) warnings.push(`${field}: a number too large to hold, left out`);
   return number;
 }

@@ -6,7 +6,9 @@ import { yunfuVendor } from './yunfu/yunfu.vendor.js';
  * The one map of supported vendors. Adding a vendor is a folder under `src/vendors/` with its definition, plus a
  * line here; nothing else in the connector names a vendor.
  */
-const definitions = new Map<string, VendorDefinition>([voicefoxVendor, yunfuVendor].map((definition) => [definition.id, definition]));
+const definitions = new Map<string, VendorDefinition>(
+  [voicefoxVendor, yunfuVendor].map((definition) => [definition.id, definition]),
+);
 
 const VENDOR_ID = /^[a-z][a-z0-9-]{1,31}$/;
 const SETTING_NAME = /^[A-Z][A-Z0-9_]{2,63}$/;
@@ -29,13 +31,20 @@ export function vendorDefinition(id: string): VendorDefinition | undefined {
  * Must run before the environment and `config/mapping.yaml` are read, which take the vendors as they are then.
  */
 export function registerVendor(definition: VendorDefinition): void {
-  if (!VENDOR_ID.test(definition.id)) throw new Error(`vendor id "${definition.id}" must be 2-32 lowercase letters, digits or -`);
+  if (!VENDOR_ID.test(definition.id))
+    throw new Error(`vendor id "${definition.id}" must be 2-32 lowercase letters, digits or -`);
   if (definitions.has(definition.id)) throw new Error(`vendor "${definition.id}" is already registered`);
-  if (!SETTING_NAME.test(definition.secret.setting)) throw new Error(`vendor "${definition.id}": secret setting "${definition.secret.setting}" must be an upper-case environment name`);
+  if (!SETTING_NAME.test(definition.secret.setting))
+    throw new Error(
+      `vendor "${definition.id}": secret setting "${definition.secret.setting}" must be an upper-case environment name`,
+    );
   if (vendorDefinitions().some((other) => other.secret.setting === definition.secret.setting)) {
-    throw new Error(`vendor "${definition.id}": secret setting ${definition.secret.setting} is already another vendor's`);
+    throw new Error(
+      `vendor "${definition.id}": secret setting ${definition.secret.setting} is already another vendor's`,
+    );
   }
-  if (definition.secret.from.length === 0) throw new Error(`vendor "${definition.id}": the secret must be allowed somewhere`);
+  if (definition.secret.from.length === 0)
+    throw new Error(`vendor "${definition.id}": the secret must be allowed somewhere`);
   if (definition.callEvents.length === 0) throw new Error(`vendor "${definition.id}" names no call events`);
   definitions.set(definition.id, definition);
 }

@@ -103,6 +103,12 @@ export function throttleKey(address: string): string {
   const right = tail === undefined || tail === '' ? [] : tail.split(':');
   // An embedded IPv4 tail (::ffff:192.0.2.1) takes two groups.
   const width = right.concat(left).some((group) => group.includes('.')) ? 7 : 8;
-  const groups = tail === undefined ? left : [...left, ...new Array<string>(Math.max(0, width - left.length - right.length)).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...new Array<string>(Math.max(0, width - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

@@ -23,7 +23,10 @@ export class TimedExpressAdapter extends ExpressAdapter {
     // The adapter's own set-up (its options are not used here: no HTTPS, no forced close), then its server made
     // again with the interval (the first one never listens, so it holds nothing).
     super.initHttpServer(options);
-    this.httpServer = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, this.getInstance());
+    this.httpServer = createServer(
+      { connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS },
+      this.getInstance(),
+    );
   }
 }
 

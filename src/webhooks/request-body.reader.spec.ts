@@ -44,9 +44,16 @@ describe('JsonWidthScanner (lists and objects too wide refused before parsing)',
     const huge = Buffer.from(JSON.stringify({ data: Array.from({ length: 100_000 }, () => 1) }));
     const scanner = new JsonWidthScanner(MAX_LIST_ITEMS);
     expect(scanner.feed(huge.subarray(0, 4_096))).toBe('list');
-    const keys = Buffer.from(JSON.stringify({ event_data: { extra: Object.fromEntries(Array.from({ length: 70_000 }, (_, index) => [`k${index}`, index])) } }));
+    const keys = Buffer.from(
+      JSON.stringify({
+        event_data: { extra: Object.fromEntries(Array.from({ length: 70_000 }, (_, index) => [`k${index}`, index])) },
+      }),
+    );
     expect(new JsonWidthScanner(MAX_LIST_ITEMS).feed(keys.subarray(0, 16_384))).toBe('object');
-    const largest = JSON.stringify({ count: 1_000, data: Array.from({ length: 1_000 }, (_, index) => ({ callid: `c${index}`, tags: [{ name: 'x' }] })) });
+    const largest = JSON.stringify({
+      count: 1_000,
+      data: Array.from({ length: 1_000 }, (_, index) => ({ callid: `c${index}`, tags: [{ name: 'x' }] })),
+    });
     expect(scan(largest, MAX_LIST_ITEMS, 65_536)).toBe(true);
   });
 });
@@ -54,11 +61,20 @@ describe('JsonWidthScanner (lists and objects too wide refused before parsing)',
 describe('quoteLongIntegers (call ids of 19 digits kept exact)', () => {
   it('turns whole numbers of 16 digits or more into text, and leaves strings, fractions and shorter numbers alone', () => {
     expect(
-      quoteLongIntegers('{"a":1234567890123456789,"b":"x1234567890123456789","c":-1234567890123456789,"d":1.2345678901234567e5,"e":123456789012345,"f":[9999999999999999]}'),
-    ).toBe('{"a":"1234567890123456789","b":"x1234567890123456789","c":"-1234567890123456789","d":1.2345678901234567e5,"e":123456789012345,"f":["9999999999999999"]}');
-    expect(JSON.parse(quoteLongIntegers('{"s":"a\\"1234567890123456789","n":12345678901234567}'))).toEqual({ s: 'a"1234567890123456789', n: '12345678901234567' });
+      quoteLongIntegers(
+        '{"a":1234567890123456789,"b":"x1234567890123456789","c":-1234567890123456789,"d":1.2345678901234567e5,"e":123456789012345,"f":[9999999999999999]}',
+      ),
+    ).toBe(
+      '{"a":"1234567890123456789","b":"x1234567890123456789","c":"-1234567890123456789","d":1.2345678901234567e5,"e":123456789012345,"f":["9999999999999999"]}',
+    );
+    expect(JSON.parse(quoteLongIntegers('{"s":"a\\"1234567890123456789","n":12345678901234567}'))).toEqual({
+      s: 'a"1234567890123456789',
+      n: '12345678901234567',
+    });
     // Numbers too large to hold keep their text instead of becoming Infinity (null once stored).
-    expect(quoteLongIntegers('{"a":1e400,"b":-2.5E+999,"c":1e300,"d":1.5e-400,"e":"1e400"}')).toBe('{"a":"1e400","b":"-2.5E+999","c":1e300,"d":1.5e-400,"e":"1e400"}');
+    expect(quoteLongIntegers('{"a":1e400,"b":-2.5E+999,"c":1e300,"d":1.5e-400,"e":"1e400"}')).toBe(
+      '{"a":"1e400","b":"-2.5E+999","c":1e300,"d":1.5e-400,"e":"1e400"}',
+    );
     const plain = '{"callid":"abc","bill":43}';
     expect(quoteLongIntegers(plain)).toBe(plain);
   });

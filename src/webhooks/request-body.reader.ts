@@ -173,7 +173,11 @@ export class JsonWidthScanner {
 
 export class TooWideError extends InvalidJsonError {
   constructor(kind: 'list' | 'object') {
-    super(kind === 'list' ? `a list holds more than ${MAX_LIST_ITEMS} items; at most ${MAX_LIST_ITEMS} are taken` : `an object holds more than ${MAX_LIST_ITEMS} members; at most ${MAX_LIST_ITEMS} are taken`);
+    super(
+      kind === 'list'
+        ? `a list holds more than ${MAX_LIST_ITEMS} items; at most ${MAX_LIST_ITEMS} are taken`
+        : `an object holds more than ${MAX_LIST_ITEMS} members; at most ${MAX_LIST_ITEMS} are taken`,
+    );
   }
 }
 
@@ -184,13 +188,14 @@ export function jsonShapeProblem(value: unknown, maxDepth: number, maxItems: num
     const [current, depth] = stack.pop()!;
     if (typeof current !== 'object' || current === null) continue;
     if (depth > maxDepth) return `nested deeper than ${maxDepth} levels`;
-    if (Array.isArray(current) && current.length > maxItems) return `a list holds ${current.length} items; at most ${maxItems} are taken`;
+    if (Array.isArray(current) && current.length > maxItems)
+      return `a list holds ${current.length} items; at most ${maxItems} are taken`;
     const children = Array.isArray(current) ? current : Object.values(current);
-    if (!Array.isArray(current) && children.length > maxItems) return `an object holds ${children.length} members; at most ${maxItems} are taken`;
+    if (!Array.isArray(current) && children.length > maxItems)
+      return `an object holds ${children.length} members; at most ${maxItems} are taken`;
     for (const child of children) {
       if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
     }
   }
   return null;
 }
-

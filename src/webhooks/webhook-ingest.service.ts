@@ -55,7 +55,11 @@ export class WebhookIngestService {
     if (result.stored + result.revised > 0) this.signal.notify();
     // One log line per webhook: these fields join the request's own line (see the request log in app.factory.ts).
     if (request.res) request.res.locals['log'] = { vendor: vendor.id, events: items.length, ...result };
-    return replyBody(vendor.settings.reply, { received: items.length, stored: result.stored + result.revised, duplicates: result.duplicates });
+    return replyBody(vendor.settings.reply, {
+      received: items.length,
+      stored: result.stored + result.revised,
+      duplicates: result.duplicates,
+    });
   }
 
   /** A vendor whose secret is not configured is closed: every request is refused. */
@@ -66,7 +70,9 @@ export class WebhookIngestService {
     // Every candidate is compared, so that timing does not tell which one was tried.
     const matches = presented.map((candidate) => secretMatches(candidate, expected));
     if (!matches.includes(true)) {
-      throw new UnauthorizedError(presented.every((candidate) => candidate === undefined) ? 'missing webhook secret' : 'wrong webhook secret');
+      throw new UnauthorizedError(
+        presented.every((candidate) => candidate === undefined) ? 'missing webhook secret' : 'wrong webhook secret',
+      );
     }
   }
 
@@ -97,10 +103,13 @@ function replyBody(template: Record<string, unknown>, counts: DeliveryOutcome): 
     if (typeof value === 'string') {
       const exact = /^\{\{\s*(received|stored|duplicates)\s*\}\}$/.exec(value);
       if (exact) return counts[exact[1] as keyof DeliveryOutcome];
-      return value.replace(/\{\{\s*(received|stored|duplicates)\s*\}\}/g, (_match, key: keyof DeliveryOutcome) => String(counts[key]));
+      return value.replace(/\{\{\s*(received|stored|duplicates)\s*\}\}/g, (_match, key: keyof DeliveryOutcome) =>
+        String(counts[key]),
+      );
     }
     if (Array.isArray(value)) return value.map(fill);
-    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, fill(inner)]));
+    if (value !== null && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, fill(inner)]));
     return value;
   };
   return fill(template) as Record<string, unknown>;

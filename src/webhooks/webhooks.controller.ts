@@ -28,7 +28,12 @@ export class WebhooksController {
     @Res({ passthrough: true }) response: Response,
   ) {
     if (!vendorDefinition(vendor)?.secret.from.includes('path')) throw new UnknownVendorError();
-    return this.ingest.ingest({ vendorId: vendor, pathSecret: secret, request, correlationId: correlationIdFor(request, response) });
+    return this.ingest.ingest({
+      vendorId: vendor,
+      pathSecret: secret,
+      request,
+      correlationId: correlationIdFor(request, response),
+    });
   }
 }
 

@@ -8,7 +8,11 @@ import { chinaMobile, yunfuBatch, yunfuCall } from '../support/payload-factory.j
 import { postJson, REPO_DIR, startTestApp, YUNFU_SECRET, type TestApp } from '../support/test-app.js';
 
 /** Runs a built command-line tool (as `npm run …` does after building) with exactly the given environment. */
-function runCli(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+function runCli(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(REPO_DIR, 'dist', 'cli', script), ...args], {
       cwd: REPO_DIR,
@@ -52,17 +56,32 @@ describe('npm run hubspot:setup', () => {
     const emulator = await HubSpotEmulator.start();
     emulators.push(emulator);
     const headers = { authorization: 'Bearer admin', 'content-type': 'application/json' };
-    await fetch(`${emulator.url}/crm/v3/properties/calls/groups`, { method: 'POST', headers, body: JSON.stringify({ name: 'ai_call_connector', label: 'AI calls' }) });
+    await fetch(`${emulator.url}/crm/v3/properties/calls/groups`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'ai_call_connector', label: 'AI calls' }),
+    });
     const created = await fetch(`${emulator.url}/crm/v3/properties/calls`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ name: 'ai_call_score', label: 'Score', type: 'string', fieldType: 'text', groupName: 'ai_call_connector' }),
+      body: JSON.stringify({
+        name: 'ai_call_score',
+        label: 'Score',
+        type: 'string',
+        fieldType: 'text',
+        groupName: 'ai_call_connector',
+      }),
     });
     expect(created.status).toBe(201);
-    const result = await runCli('hubspot-setup-cli.js', [], { HUBSPOT_ACCESS_TOKEN: 'pat-test', HUBSPOT_BASE_URL: emulator.url });
+    const result = await runCli('hubspot-setup-cli.js', [], {
+      HUBSPOT_ACCESS_TOKEN: 'pat-test',
+      HUBSPOT_BASE_URL: emulator.url,
+    });
     expect(result.code).toBe(1);
     expect(result.output).toContain('PROBLEM   calls.ai_call_score is of type string; the connector needs number');
-    const property = (await (await fetch(`${emulator.url}/crm/v3/properties/calls/ai_call_score`, { headers })).json()) as { type: string };
+    const property = (await (
+      await fetch(`${emulator.url}/crm/v3/properties/calls/ai_call_score`, { headers })
+    ).json()) as { type: string };
     expect(property.type).toBe('string');
   });
 
@@ -70,12 +89,19 @@ describe('npm run hubspot:setup', () => {
     const emulator = await HubSpotEmulator.start();
     emulators.push(emulator);
     emulator.setAuth({ missingScopes: ['crm.schemas.contacts.write'] });
-    const result = await runCli('hubspot-setup-cli.js', [], { HUBSPOT_ACCESS_TOKEN: 'pat-test', HUBSPOT_BASE_URL: emulator.url });
+    const result = await runCli('hubspot-setup-cli.js', [], {
+      HUBSPOT_ACCESS_TOKEN: 'pat-test',
+      HUBSPOT_BASE_URL: emulator.url,
+    });
     expect(result.code).toBe(1);
     expect(result.output).toContain('(API version 2026-09)');
-    expect(result.output).toContain('MISSING SCOPE   crm.schemas.contacts.write (to create the connector\'s properties and add intention and tag options)');
+    expect(result.output).toContain(
+      "MISSING SCOPE   crm.schemas.contacts.write (to create the connector's properties and add intention and tag options)",
+    );
     expect(result.output.match(/MISSING SCOPE/g)).toHaveLength(1);
-    const property = await fetch(`${emulator.url}/crm/v3/properties/contacts/ai_call_phone_e164`, { headers: { authorization: 'Bearer admin' } });
+    const property = await fetch(`${emulator.url}/crm/v3/properties/contacts/ai_call_phone_e164`, {
+      headers: { authorization: 'Bearer admin' },
+    });
     expect(property.status).toBe(404);
   });
 
@@ -96,14 +122,28 @@ describe('npm run replay -- --dead', () => {
         method,
         headers: { authorization: 'Bearer admin', 'content-type': 'application/json' },
         body: JSON.stringify({
-          ...(method === 'POST' ? { name: 'sales_grade', label: 'Grade', type: 'enumeration', fieldType: 'select', groupName: 'callinformation' } : {}),
+          ...(method === 'POST'
+            ? {
+                name: 'sales_grade',
+                label: 'Grade',
+                type: 'enumeration',
+                fieldType: 'select',
+                groupName: 'callinformation',
+              }
+            : {}),
           options: options.map((value, index) => ({ label: value, value, displayOrder: index, hidden: false })),
         }),
       });
     expect((await options(['A'], 'POST')).status).toBe(201);
-    t = await startTestApp({ emulator, mappingYaml: 'call:\n  properties:\n    - { source: intention.label, property: sales_grade, mode: overwrite }\n' });
+    t = await startTestApp({
+      emulator,
+      mappingYaml: 'call:\n  properties:\n    - { source: intention.label, property: sales_grade, mode: overwrite }\n',
+    });
     const database = `sqlite:${join(t.dir, 'connector.sqlite')}`;
-    await postJson(`${t.url}/webhooks/yunfu/${YUNFU_SECRET}`, yunfuBatch([yunfuCall({ callid: 'replay-me', number: chinaMobile(2), intention: 'Q' })]));
+    await postJson(
+      `${t.url}/webhooks/yunfu/${YUNFU_SECRET}`,
+      yunfuBatch([yunfuCall({ callid: 'replay-me', number: chinaMobile(2), intention: 'Q' })]),
+    );
     await t.settled();
     expect((await t.inbox.findByKey('yunfu', 'replay-me'))?.status).toBe('dead');
 
@@ -112,7 +152,9 @@ describe('npm run replay -- --dead', () => {
     expect(result).toMatchObject({ code: 0, output: '1 dead event(s) queued again.\n' });
     await t.settled();
     expect((await t.inbox.findByKey('yunfu', 'replay-me'))?.status).toBe('synced');
-    expect(t.emulator.listObjects('calls').filter((call) => call.properties['ai_call_key'] === 'yunfu:replay-me')).toHaveLength(1);
+    expect(
+      t.emulator.listObjects('calls').filter((call) => call.properties['ai_call_key'] === 'yunfu:replay-me'),
+    ).toHaveLength(1);
   });
 
   it('refuses to run without --dead, saying how to use it', async () => {
@@ -126,10 +168,15 @@ describe('npm run config:check', () => {
   it('passes the shipped mapping, and checks it against HubSpot when there is a token', async () => {
     const offline = await runCli('config-check-cli.js', [], {});
     expect(offline).toMatchObject({ code: 0 });
-    expect(offline.output).toContain('mapping.yaml: valid. (Not checked against HubSpot: HUBSPOT_ACCESS_TOKEN is not set.)');
+    expect(offline.output).toContain(
+      'mapping.yaml: valid. (Not checked against HubSpot: HUBSPOT_ACCESS_TOKEN is not set.)',
+    );
     const emulator = await HubSpotEmulator.start();
     emulators.push(emulator);
-    const online = await runCli('config-check-cli.js', [], { HUBSPOT_ACCESS_TOKEN: 'pat-test', HUBSPOT_BASE_URL: emulator.url });
+    const online = await runCli('config-check-cli.js', [], {
+      HUBSPOT_ACCESS_TOKEN: 'pat-test',
+      HUBSPOT_BASE_URL: emulator.url,
+    });
     expect(online.code).toBe(0);
     expect(online.output).toContain(`mapping.yaml: valid, and checked against HubSpot at ${emulator.url}.`);
   });
@@ -137,10 +184,15 @@ describe('npm run config:check', () => {
   it('exits 1 naming file, line and setting of each problem', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'config-check-'));
     try {
-      writeFileSync(join(dir, 'mapping.yaml'), 'contact:\n  properties:\n    - { source: customer.name, property: firstname, mode: sometimes }\ncall:\n  title: "{{nope}}"\n');
+      writeFileSync(
+        join(dir, 'mapping.yaml'),
+        'contact:\n  properties:\n    - { source: customer.name, property: firstname, mode: sometimes }\ncall:\n  title: "{{nope}}"\n',
+      );
       const result = await runCli('config-check-cli.js', [], { CONFIG_DIR: dir });
       expect(result.code).toBe(1);
-      expect(result.output).toContain('mapping.yaml:3 contact.properties[0].mode: must be one of overwrite, fill-if-empty, never');
+      expect(result.output).toContain(
+        'mapping.yaml:3 contact.properties[0].mode: must be one of overwrite, fill-if-empty, never',
+      );
       expect(result.output).toContain('mapping.yaml:5 call.title: unknown field "nope"');
       expect(result.output).toContain('2 problem(s): the connector would refuse this mapping.');
     } finally {
@@ -153,10 +205,19 @@ describe('npm run config:check', () => {
     emulators.push(emulator);
     const dir = mkdtempSync(join(tmpdir(), 'config-check-'));
     try {
-      writeFileSync(join(dir, 'mapping.yaml'), 'answers:\n  - { questionId: q1, to: contact, property: budget_band }\n');
-      const result = await runCli('config-check-cli.js', [], { CONFIG_DIR: dir, HUBSPOT_ACCESS_TOKEN: 'pat-test', HUBSPOT_BASE_URL: emulator.url });
+      writeFileSync(
+        join(dir, 'mapping.yaml'),
+        'answers:\n  - { questionId: q1, to: contact, property: budget_band }\n',
+      );
+      const result = await runCli('config-check-cli.js', [], {
+        CONFIG_DIR: dir,
+        HUBSPOT_ACCESS_TOKEN: 'pat-test',
+        HUBSPOT_BASE_URL: emulator.url,
+      });
       expect(result.code).toBe(1);
-      expect(result.output).toMatch(/mapping\.yaml:2 answers\[0\]\.property: HubSpot has no contact property "budget_band"/);
+      expect(result.output).toMatch(
+        /mapping\.yaml:2 answers\[0\]\.property: HubSpot has no contact property "budget_band"/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -167,11 +228,27 @@ describe('npm run config:preview', () => {
   it('prints what a payload would write, without writing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'config-preview-'));
     try {
-      const result = await runCli('config-preview-cli.js', [join(REPO_DIR, 'test/fixtures/yunfu/seed-inbound-success.json'), '--vendor', 'yunfu'], { DATABASE_URL: `sqlite:${join(dir, 'store.sqlite')}` });
+      const result = await runCli(
+        'config-preview-cli.js',
+        [join(REPO_DIR, 'test/fixtures/yunfu/seed-inbound-success.json'), '--vendor', 'yunfu'],
+        { DATABASE_URL: `sqlite:${join(dir, 'store.sqlite')}` },
+      );
       expect(result.code).toBe(0);
-      const preview = JSON.parse(result.output) as { calls: Array<{ contact: { action: string; properties: Record<string, string> }; call: { properties: Record<string, string> } }> };
-      expect(preview.calls[0]!.contact).toMatchObject({ action: 'create', properties: { ai_call_phone_e164: '+8617534989887', city: '晋中' } });
-      expect(preview.calls[0]!.call.properties).toMatchObject({ hs_call_duration: '43000', ai_call_intention: 'A', hs_call_title: 'AI call (Yunfu, inbound) · intention A' });
+      const preview = JSON.parse(result.output) as {
+        calls: Array<{
+          contact: { action: string; properties: Record<string, string> };
+          call: { properties: Record<string, string> };
+        }>;
+      };
+      expect(preview.calls[0]!.contact).toMatchObject({
+        action: 'create',
+        properties: { ai_call_phone_e164: '+8617534989887', city: '晋中' },
+      });
+      expect(preview.calls[0]!.call.properties).toMatchObject({
+        hs_call_duration: '43000',
+        ai_call_intention: 'A',
+        hs_call_title: 'AI call (Yunfu, inbound) · intention A',
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

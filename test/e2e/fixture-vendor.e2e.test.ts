@@ -14,7 +14,10 @@ import { postJson, REPO_DIR, startTestApp, type TestApp } from '../support/test-
 registerVendor(acmeVendor);
 
 const SECRET = 'acme-test-secret-0123456789';
-const mappingYaml = readFileSync(join(REPO_DIR, 'config', 'mapping.yaml'), 'utf8').replace(/^vendors:\n/m, 'vendors:\n  acme:\n    intentions:\n      hot: A\n');
+const mappingYaml = readFileSync(join(REPO_DIR, 'config', 'mapping.yaml'), 'utf8').replace(
+  /^vendors:\n/m,
+  'vendors:\n  acme:\n    intentions:\n      hot: A\n',
+);
 
 let t: TestApp;
 beforeAll(async () => {
@@ -24,8 +27,17 @@ afterAll(async () => {
   await t.close();
 });
 
-const post = (body: unknown, secret: string | null = SECRET) => postJson(`${t.url}/webhooks/acme`, body, secret === null ? {} : { 'x-webhook-secret': secret });
-const ended = { type: 'call.ended', call_id: 'acme-1', to: '+1 650 253 0001', direction: 'outbound', seconds: 95, verdict: 'hot', ended_at: '2026-11-30T09:00:00Z' };
+const post = (body: unknown, secret: string | null = SECRET) =>
+  postJson(`${t.url}/webhooks/acme`, body, secret === null ? {} : { 'x-webhook-secret': secret });
+const ended = {
+  type: 'call.ended',
+  call_id: 'acme-1',
+  to: '+1 650 253 0001',
+  direction: 'outbound',
+  seconds: 95,
+  verdict: 'hot',
+  ended_at: '2026-11-30T09:00:00Z',
+};
 
 describe('a vendor defined only in test code, registered through the vendor map', () => {
   it('is one of the vendors, beside the built-in ones', () => {
@@ -56,7 +68,9 @@ describe('a vendor defined only in test code, registered through the vendor map'
     expect((await post(ended)).body).toEqual({ ok: true, stored: 0 });
     await t.settled();
 
-    const contacts = t.emulator.listObjects('contacts').filter((contact) => contact.properties['ai_call_phone_e164'] === '+16502530001');
+    const contacts = t.emulator
+      .listObjects('contacts')
+      .filter((contact) => contact.properties['ai_call_phone_e164'] === '+16502530001');
     expect(contacts).toHaveLength(1);
     const calls = t.emulator.listObjects('calls').filter((call) => call.properties['ai_call_key'] === 'acme:acme-1');
     expect(calls).toHaveLength(1);

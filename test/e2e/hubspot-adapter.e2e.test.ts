@@ -2,7 +2,12 @@ import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HubSpotAuthError, HubSpotDailyLimitError, HubSpotOutcomeUnknownError, HubSpotRetryableError } from '../../src/hubspot/hubspot-errors.js';
+import {
+  HubSpotAuthError,
+  HubSpotDailyLimitError,
+  HubSpotOutcomeUnknownError,
+  HubSpotRetryableError,
+} from '../../src/hubspot/hubspot-errors.js';
 import { HubSpotSdkAdapter } from '../../src/hubspot/hubspot-sdk.adapter.js';
 import { AppLogger, createPinoLogger } from '../../src/logging/app-logger.js';
 
@@ -57,10 +62,13 @@ describe('HubSpotSdkAdapter (the real SDK over HTTP)', () => {
 
   it("tells its request observer of every attempt: HubSpot's status, a time-out, or a network failure", async () => {
     const seen: Array<[string, number | string, number]> = [];
-    const onRequestDone = (operation: string, status: number | 'network' | 'timeout', seconds: number) => void seen.push([operation, status, seconds]);
+    const onRequestDone = (operation: string, status: number | 'network' | 'timeout', seconds: number) =>
+      void seen.push([operation, status, seconds]);
     adapter = makeAdapter({ requestTimeoutMs: 300, onRequestDone });
     emulator.setFaults({ mode: 'status', status: 503, count: 1 });
-    const outcome = await adapter.upsertContacts('email', [{ key: 'a', id: 'a@example.com', properties: { email: 'a@example.com' } }]);
+    const outcome = await adapter.upsertContacts('email', [
+      { key: 'a', id: 'a@example.com', properties: { email: 'a@example.com' } },
+    ]);
     expect(outcome.succeeded.has('a')).toBe(true);
     expect(seen.map(([operation, status]) => [operation, status])).toEqual([
       ['contacts.upsert', 503],
@@ -85,21 +93,27 @@ describe('HubSpotSdkAdapter (the real SDK over HTTP)', () => {
 
   it('retries a 503 and succeeds when HubSpot recovers', async () => {
     emulator.setFaults({ mode: 'status', status: 503, count: 2 });
-    const outcome = await adapter.upsertContacts('email', [{ key: 'a', id: 'a@example.com', properties: { email: 'a@example.com' } }]);
+    const outcome = await adapter.upsertContacts('email', [
+      { key: 'a', id: 'a@example.com', properties: { email: 'a@example.com' } },
+    ]);
     expect(outcome.succeeded.get('a')).toMatchObject({ created: true });
     expect(adapter.stats.retries).toBe(2);
   });
 
   it('reports a 503 that outlasts its attempts as retryable', async () => {
     emulator.setFaults({ mode: 'status', status: 503 });
-    await expect(adapter.upsertContacts('email', [{ key: 'a', id: 'a@example.com', properties: {} }])).rejects.toBeInstanceOf(HubSpotRetryableError);
+    await expect(
+      adapter.upsertContacts('email', [{ key: 'a', id: 'a@example.com', properties: {} }]),
+    ).rejects.toBeInstanceOf(HubSpotRetryableError);
     expect(adapter.stats.requests).toBe(3);
   });
 
   it('tells a DAILY 429 apart, and does not retry it', async () => {
     emulator.setLimits({ daily: 0 });
     await expect(adapter.probe()).rejects.toBeInstanceOf(HubSpotDailyLimitError);
-    await expect(adapter.upsertContacts('email', [{ key: 'a', id: 'a@example.com', properties: {} }])).rejects.toBeInstanceOf(HubSpotDailyLimitError);
+    await expect(
+      adapter.upsertContacts('email', [{ key: 'a', id: 'a@example.com', properties: {} }]),
+    ).rejects.toBeInstanceOf(HubSpotDailyLimitError);
     expect(adapter.stats.retries).toBe(0);
   });
 
@@ -135,8 +149,16 @@ describe('HubSpotSdkAdapter (the real SDK over HTTP)', () => {
 
   it('finds calls by their key, whatever the case of the key', async () => {
     await adapter.ensurePropertyGroup('calls', 'ai_call_connector', 'AI calls');
-    await adapter.createProperty('calls', { name: 'ai_call_key', label: 'Key', type: 'string', fieldType: 'text', groupName: 'ai_call_connector' });
-    const created = await adapter.createCalls('ai_call_key', [{ key: 'voicefox:Session-ABC', properties: { hs_timestamp: '2025-09-25T13:39:55.000Z' }, contactId: null }]);
+    await adapter.createProperty('calls', {
+      name: 'ai_call_key',
+      label: 'Key',
+      type: 'string',
+      fieldType: 'text',
+      groupName: 'ai_call_connector',
+    });
+    const created = await adapter.createCalls('ai_call_key', [
+      { key: 'voicefox:Session-ABC', properties: { hs_timestamp: '2025-09-25T13:39:55.000Z' }, contactId: null },
+    ]);
     const found = await adapter.searchCallsByKey('ai_call_key', ['voicefox:Session-ABC', 'voicefox:unknown']);
     expect(found).toEqual(new Map([['voicefox:session-abc', created.succeeded.get('voicefox:Session-ABC')!.id]]));
   });
@@ -183,31 +205,49 @@ describe('HubSpotSdkAdapter (the real SDK over HTTP)', () => {
     expect(adapter.stats.rateLimited).toBeGreaterThan(0);
 
     // Nothing listens on that port: the request never left, so it may be tried again (and fails as an outage).
-    const unreachable = new HubSpotSdkAdapter({ ...makeAdapterOptions(), baseUrl: `http://127.0.0.1:${await closedPort()}`, maxAttempts: 3 });
+    const unreachable = new HubSpotSdkAdapter({
+      ...makeAdapterOptions(),
+      baseUrl: `http://127.0.0.1:${await closedPort()}`,
+      maxAttempts: 3,
+    });
     const error = await unreachable.createCalls('hs_call_title', [input]).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(HubSpotRetryableError);
     expect(error).not.toBeInstanceOf(HubSpotOutcomeUnknownError);
     expect(unreachable.stats.requests).toBe(3);
   });
 
-  it.each(['2026-09', '2026-03', 'v3'])('reads a batch answer with a refused input the same way on API version %s (200 with errors, or 207)', async (apiVersion) => {
-    adapter = makeAdapter({ apiVersion });
-    const outcome = await adapter.createCalls('hs_call_title', [
-      { key: 'good', properties: { hs_timestamp: '2025-09-25T13:39:55.000Z' }, contactId: null },
-      { key: 'bad', properties: { hs_timestamp: '2025-09-25T13:39:55.000Z', no_such_property: 'x' }, contactId: null },
-    ]);
-    const [request] = emulator.requestLog.filter((entry) => entry.endpoint.endsWith('/calls/batch/create'));
-    expect(request).toMatchObject({ apiVersion, status: apiVersion === '2026-09' ? 201 : 207 });
-    expect([...outcome.succeeded.keys()]).toEqual(['good']);
-    expect(outcome.failed.get('bad')).toMatchObject({ retryable: false, category: 'VALIDATION_ERROR', details: { properties: ['no_such_property'], codes: ['PROPERTY_DOESNT_EXIST'] } });
-    // One request: the refused input was named by its trace id, no bisection needed.
-    expect(adapter.stats.byOperation['calls.create']).toBe(1);
-  });
+  it.each(['2026-09', '2026-03', 'v3'])(
+    'reads a batch answer with a refused input the same way on API version %s (200 with errors, or 207)',
+    async (apiVersion) => {
+      adapter = makeAdapter({ apiVersion });
+      const outcome = await adapter.createCalls('hs_call_title', [
+        { key: 'good', properties: { hs_timestamp: '2025-09-25T13:39:55.000Z' }, contactId: null },
+        {
+          key: 'bad',
+          properties: { hs_timestamp: '2025-09-25T13:39:55.000Z', no_such_property: 'x' },
+          contactId: null,
+        },
+      ]);
+      const [request] = emulator.requestLog.filter((entry) => entry.endpoint.endsWith('/calls/batch/create'));
+      expect(request).toMatchObject({ apiVersion, status: apiVersion === '2026-09' ? 201 : 207 });
+      expect([...outcome.succeeded.keys()]).toEqual(['good']);
+      expect(outcome.failed.get('bad')).toMatchObject({
+        retryable: false,
+        category: 'VALIDATION_ERROR',
+        details: { properties: ['no_such_property'], codes: ['PROPERTY_DOESNT_EXIST'] },
+      });
+      // One request: the refused input was named by its trace id, no bisection needed.
+      expect(adapter.stats.byOperation['calls.create']).toBe(1);
+    },
+  );
 
   it('checks the token and names each missing scope', async () => {
     expect(await adapter.checkAccess()).toEqual({ portalId: '12345678', timeZone: 'UTC', missingScopes: [] });
     emulator.setAuth({ missingScopes: ['crm.schemas.contacts.write', 'crm.objects.contacts.write'] });
-    expect((await adapter.checkAccess()).missingScopes).toEqual(['crm.objects.contacts.write', 'crm.schemas.contacts.write']);
+    expect((await adapter.checkAccess()).missingScopes).toEqual([
+      'crm.objects.contacts.write',
+      'crm.schemas.contacts.write',
+    ]);
     // It writes nothing while checking.
     expect(emulator.listObjects('contacts')).toHaveLength(0);
     emulator.setAuth({ revoked: true });

@@ -28,7 +28,8 @@ async function scrape(t: TestApp): Promise<Map<string, MetricFamily>> {
   return parsePrometheusText(await response.text());
 }
 
-const voicefox = (t: TestApp, body: unknown, secret = VOICEFOX_SECRET) => postJson(`${t.url}/webhooks/voicefox`, body, { authorization: `Bearer ${secret}` });
+const voicefox = (t: TestApp, body: unknown, secret = VOICEFOX_SECRET) =>
+  postJson(`${t.url}/webhooks/voicefox`, body, { authorization: `Bearer ${secret}` });
 const yunfu = (t: TestApp, body: unknown, secret = YUNFU_SECRET) => postJson(`${t.url}/webhooks/yunfu/${secret}`, body);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -36,7 +37,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function histogramSeries(families: Map<string, MetricFamily>, name: string) {
   const family = families.get(name);
   expect(family?.type, `${name} is a histogram`).toBe('histogram');
-  const series = new Map<string, { labels: Record<string, string>; count: number; sum: number; buckets: Array<[number, number]> }>();
+  const series = new Map<
+    string,
+    { labels: Record<string, string>; count: number; sum: number; buckets: Array<[number, number]> }
+  >();
   for (const sample of family!.samples) {
     const { le, ...labels } = sample.labels;
     const key = JSON.stringify(labels);
@@ -64,7 +68,17 @@ describe('GET /metrics', () => {
     const firstSent = Date.now();
     expect((await voicefox(t, voicefoxEvent('callin-collect', 'backlog-1', chinaMobile(1)))).status).toBe(200);
     const firstStored = Date.now();
-    expect((await yunfu(t, yunfuBatch([yunfuCall({ callid: 'backlog-2', number: chinaMobile(2) }), yunfuCall({ callid: 'backlog-3', number: chinaMobile(3) })]))).body).toMatchObject({ stored: 2 });
+    expect(
+      (
+        await yunfu(
+          t,
+          yunfuBatch([
+            yunfuCall({ callid: 'backlog-2', number: chinaMobile(2) }),
+            yunfuCall({ callid: 'backlog-3', number: chinaMobile(3) }),
+          ]),
+        )
+      ).body,
+    ).toMatchObject({ stored: 2 });
     await waitFor(() => t.emulator.hungRequestCount > 0, 5_000);
     await sleep(200);
 
@@ -73,10 +87,15 @@ describe('GET /metrics', () => {
     const scrapeEnded = Date.now();
     expect(waiting.get('connector_inbox_backlog')?.type).toBe('gauge');
     expect(sampleValue(waiting, 'connector_inbox_backlog', 'connector_inbox_backlog')).toBe(3);
-    const byStatus = (status: string) => sampleValue(waiting, 'connector_inbox_events', 'connector_inbox_events', { status })!;
+    const byStatus = (status: string) =>
+      sampleValue(waiting, 'connector_inbox_events', 'connector_inbox_events', { status })!;
     expect(byStatus('pending') + byStatus('processing') + byStatus('retrying')).toBe(3);
     // The first event was stored between `firstSent` and `firstStored`, and has waited since.
-    const age = sampleValue(waiting, 'connector_inbox_oldest_pending_age_seconds', 'connector_inbox_oldest_pending_age_seconds')!;
+    const age = sampleValue(
+      waiting,
+      'connector_inbox_oldest_pending_age_seconds',
+      'connector_inbox_oldest_pending_age_seconds',
+    )!;
     expect(waiting.get('connector_inbox_oldest_pending_age_seconds')?.type).toBe('gauge');
     expect(age).toBeGreaterThanOrEqual((scrapeStarted - firstStored) / 1000);
     expect(age).toBeGreaterThanOrEqual(0.2);
@@ -87,7 +106,9 @@ describe('GET /metrics', () => {
     const synced = await scrape(t);
     expect(sampleValue(synced, 'connector_inbox_events', 'connector_inbox_events', { status: 'synced' })).toBe(3);
     expect(sampleValue(synced, 'connector_inbox_backlog', 'connector_inbox_backlog')).toBe(0);
-    expect(sampleValue(synced, 'connector_inbox_oldest_pending_age_seconds', 'connector_inbox_oldest_pending_age_seconds')).toBe(0);
+    expect(
+      sampleValue(synced, 'connector_inbox_oldest_pending_age_seconds', 'connector_inbox_oldest_pending_age_seconds'),
+    ).toBe(0);
   });
 
   it('times each webhook by vendor and status, and each HubSpot request by operation and status as HubSpot answered it', async () => {
@@ -97,7 +118,15 @@ describe('GET /metrics', () => {
     const statuses = [
       (await voicefox(t, voicefoxEvent('callin-collect', 'timed-1', chinaMobile(11)))).status,
       (await voicefox(t, voicefoxEvent('callin-hangup', 'timed-1', chinaMobile(11)))).status,
-      (await yunfu(t, yunfuBatch([yunfuCall({ callid: 'timed-2', number: chinaMobile(12) }), yunfuCall({ callid: 'timed-3', number: chinaMobile(13) })]))).status,
+      (
+        await yunfu(
+          t,
+          yunfuBatch([
+            yunfuCall({ callid: 'timed-2', number: chinaMobile(12) }),
+            yunfuCall({ callid: 'timed-3', number: chinaMobile(13) }),
+          ]),
+        )
+      ).status,
       (await voicefox(t, voicefoxEvent('callin-collect', 'timed-4'), 'wrong-secret-0123456789')).status,
       (await yunfu(t, yunfuBatch([]), 'wrong-path-secret-0123456789')).status,
       (await yunfu(t, '{"count": 1, "data": [')).status,
@@ -110,7 +139,11 @@ describe('GET /metrics', () => {
     // Every webhook once, under its vendor (a name not supported is `unknown`) and status.
     const families = await scrape(t);
     const webhooks = histogramSeries(families, 'connector_webhook_duration_seconds');
-    expect(Object.fromEntries(webhooks.map((series) => [`${series.labels['vendor']} ${series.labels['status']}`, series.count]))).toEqual({
+    expect(
+      Object.fromEntries(
+        webhooks.map((series) => [`${series.labels['vendor']} ${series.labels['status']}`, series.count]),
+      ),
+    ).toEqual({
       'voicefox 200': 2,
       'yunfu 200': 1,
       'voicefox 401': 1,
@@ -119,9 +152,15 @@ describe('GET /metrics', () => {
       'unknown 404': 1,
     });
     expect(webhooks.every((series) => Object.keys(series.labels).sort().join() === 'status,vendor')).toBe(true);
-    expect(families.get('connector_webhook_duration_seconds')!.samples.filter((sample) => sample.name.endsWith('_bucket')).map((sample) => sample.labels['le'])).toContain('0.001');
+    expect(
+      families
+        .get('connector_webhook_duration_seconds')!
+        .samples.filter((sample) => sample.name.endsWith('_bucket'))
+        .map((sample) => sample.labels['le']),
+    ).toContain('0.001');
     const text = await (await fetch(`${t.url}/metrics`)).text();
-    for (const secret of [YUNFU_SECRET, VOICEFOX_SECRET, 'wrong-path-secret-0123456789', 'no-such-vendor']) expect(text).not.toContain(secret);
+    for (const secret of [YUNFU_SECRET, VOICEFOX_SECRET, 'wrong-path-secret-0123456789', 'no-such-vendor'])
+      expect(text).not.toContain(secret);
 
     // Every HubSpot request, as the emulator answered it: the same counts by status, and by operation as the
     // request counter has them.
@@ -136,10 +175,28 @@ describe('GET /metrics', () => {
     await expect.poll(() => t.emulator.counters.byStatus, { timeout: 2_000 }).toEqual(byStatus);
     expect(byStatus['503']).toBe(1);
     const requests = families.get('connector_hubspot_requests_total')!.samples;
-    expect(byOperation).toEqual(Object.fromEntries(requests.map((sample) => [sample.labels['operation'], sample.value])));
-    expect(sampleValue(families, 'connector_hubspot_request_duration_seconds', 'connector_hubspot_request_duration_seconds_count', { operation: 'contacts.search', status: '503' })).toBe(1);
-    expect(sampleValue(families, 'connector_hubspot_request_duration_seconds', 'connector_hubspot_request_duration_seconds_count', { operation: 'calls.create', status: '201' })).toBeGreaterThan(0);
-    expect(families.get('connector_hubspot_request_duration_seconds')!.samples.map((sample) => sample.labels['le'])).toContain('30');
+    expect(byOperation).toEqual(
+      Object.fromEntries(requests.map((sample) => [sample.labels['operation'], sample.value])),
+    );
+    expect(
+      sampleValue(
+        families,
+        'connector_hubspot_request_duration_seconds',
+        'connector_hubspot_request_duration_seconds_count',
+        { operation: 'contacts.search', status: '503' },
+      ),
+    ).toBe(1);
+    expect(
+      sampleValue(
+        families,
+        'connector_hubspot_request_duration_seconds',
+        'connector_hubspot_request_duration_seconds_count',
+        { operation: 'calls.create', status: '201' },
+      ),
+    ).toBeGreaterThan(0);
+    expect(
+      families.get('connector_hubspot_request_duration_seconds')!.samples.map((sample) => sample.labels['le']),
+    ).toContain('30');
   });
 
   it('keeps every earlier metric, adds the Node.js process metrics, and counts each application on its own', async () => {
@@ -167,10 +224,19 @@ describe('GET /metrics', () => {
       expect(families.get(name)?.type, name).toBe(type);
       expect(families.get(name)!.samples.length, name).toBeGreaterThan(0);
     }
-    expect(sampleValue(families, 'connector_http_requests_total', 'connector_http_requests_total', { route: '/webhooks/:vendor/:secret', status: '200' })).toBe(1);
+    expect(
+      sampleValue(families, 'connector_http_requests_total', 'connector_http_requests_total', {
+        route: '/webhooks/:vendor/:secret',
+        status: '200',
+      }),
+    ).toBe(1);
     expect(sampleValue(families, 'connector_inbox_events', 'connector_inbox_events', { status: 'synced' })).toBe(1);
-    expect(sampleValue(families, 'connector_hubspot_sync_state', 'connector_hubspot_sync_state', { state: 'ok' })).toBe(1);
-    expect(sampleValue(families, 'connector_http_connections_refused_total', 'connector_http_connections_refused_total')).toBe(0);
+    expect(sampleValue(families, 'connector_hubspot_sync_state', 'connector_hubspot_sync_state', { state: 'ok' })).toBe(
+      1,
+    );
+    expect(
+      sampleValue(families, 'connector_http_connections_refused_total', 'connector_http_connections_refused_total'),
+    ).toBe(0);
 
     // prom-client's defaults, unprefixed.
     expect(families.get('process_cpu_seconds_total')?.type).toBe('counter');
@@ -181,7 +247,11 @@ describe('GET /metrics', () => {
 
     // The other application in this process saw none of that traffic.
     const others = await scrape(other);
-    expect(others.get('connector_http_requests_total')!.samples.filter((sample) => sample.labels['route']?.startsWith('/webhooks'))).toEqual([]);
+    expect(
+      others
+        .get('connector_http_requests_total')!
+        .samples.filter((sample) => sample.labels['route']?.startsWith('/webhooks')),
+    ).toEqual([]);
     expect(others.get('connector_webhook_duration_seconds')!.samples).toEqual([]);
     expect(sampleValue(others, 'connector_inbox_events', 'connector_inbox_events', { status: 'synced' })).toBe(0);
   });

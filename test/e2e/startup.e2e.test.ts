@@ -48,7 +48,10 @@ export async function resolve(specifier, context, next) {
 `,
   );
   const register = join(dir, 'trace-register.mjs');
-  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  writeFileSync(
+    register,
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+  );
   writeFileSync(logFile, '');
   return `--import=${pathToFileURL(register).href}`;
 }
@@ -58,7 +61,10 @@ describe('npm start', () => {
     // PORT=0 only so that the test never collides with a port in use; everything else is default.
     const started = startConnector({ PORT: '0', HUBSPOT_EMULATOR_PORT: '0' });
     await waitFor(() => started.output().includes('connector listening'), 20_000);
-    const listening = started.output().split('\n').find((line) => line.includes('connector listening'))!;
+    const listening = started
+      .output()
+      .split('\n')
+      .find((line) => line.includes('connector listening'))!;
     const url = (JSON.parse(listening) as { url: string }).url;
 
     expect(started.output()).toContain('VOICEFOX_WEBHOOK_SECRET is not set');
@@ -67,11 +73,16 @@ describe('npm start', () => {
     expect(existsSync(join(started.dir, 'data', 'connector.sqlite'))).toBe(true);
 
     expect((await fetch(`${url}/health/ready`)).status).toBe(200);
-    const refused = await postJson(`${url}/webhooks/voicefox`, fixture('voicefox', 'callin-collect'), { authorization: 'Bearer anything-at-all-here' });
+    const refused = await postJson(`${url}/webhooks/voicefox`, fixture('voicefox', 'callin-collect'), {
+      authorization: 'Bearer anything-at-all-here',
+    });
     expect(refused.status).toBe(401);
 
     started.child.kill('SIGTERM');
-    const exit = await Promise.race([started.exit, new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000))]);
+    const exit = await Promise.race([
+      started.exit,
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000)),
+    ]);
     expect(exit, 'exited within 10 s of SIGTERM').not.toBeNull();
     expect(exit!.code === 0 || exit!.signal === 'SIGTERM').toBe(true);
   });
@@ -80,19 +91,34 @@ describe('npm start', () => {
     const env = { PORT: '0', HUBSPOT_EMULATOR_PORT: '0', YUNFU_WEBHOOK_SECRET: 'sandbox-secret-0123456789' };
     const started = startConnector(env);
     await waitFor(() => started.output().includes('connector listening'), 20_000);
-    const lines = started.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, string>);
+    const lines = started
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, string>);
     const url = lines.find((line) => line['msg'] === 'connector listening')!['url']!;
     const emulator = lines.find((line) => line['emulator'])!['emulator']!;
     expect(lines.find((line) => line['emulator'])!['msg']).toContain('SANDBOX MODE');
 
-    const posted = await postJson(`${url}/webhooks/yunfu/sandbox-secret-0123456789`, fixture('yunfu', 'seed-inbound-success'));
+    const posted = await postJson(
+      `${url}/webhooks/yunfu/sandbox-secret-0123456789`,
+      fixture('yunfu', 'seed-inbound-success'),
+    );
     expect(posted.status).toBe(200);
     const listCalls = async () =>
-      (await (await fetch(`${emulator}/crm/v3/objects/calls?properties=hs_call_duration,ai_call_intention&associations=contacts`, {
-        headers: { authorization: 'Bearer look' },
-      })).json()) as { results: Array<{ properties: Record<string, string> }> };
+      (await (
+        await fetch(
+          `${emulator}/crm/v3/objects/calls?properties=hs_call_duration,ai_call_intention&associations=contacts`,
+          {
+            headers: { authorization: 'Bearer look' },
+          },
+        )
+      ).json()) as { results: Array<{ properties: Record<string, string> }> };
     await waitFor(async () => (await listCalls()).results.length === 1, 10_000);
-    expect((await listCalls()).results[0]!.properties).toMatchObject({ hs_call_duration: '43000', ai_call_intention: 'A' });
+    expect((await listCalls()).results[0]!.properties).toMatchObject({
+      hs_call_duration: '43000',
+      ai_call_intention: 'A',
+    });
 
     started.child.kill('SIGTERM');
     await started.exit;
@@ -120,7 +146,11 @@ describe('npm start', () => {
     const sandboxDir = connectorDir();
     dirs.push(sandboxDir);
     const sandboxLoads = join(sandboxDir, 'emulator-loads.txt');
-    const sandbox = startConnectorProcess(sandboxDir, { PORT: '0', HUBSPOT_EMULATOR_PORT: '0', NODE_OPTIONS: emulatorLoadTracing(sandboxDir, sandboxLoads) });
+    const sandbox = startConnectorProcess(sandboxDir, {
+      PORT: '0',
+      HUBSPOT_EMULATOR_PORT: '0',
+      NODE_OPTIONS: emulatorLoadTracing(sandboxDir, sandboxLoads),
+    });
     running.push(sandbox.child);
     await sandbox.listening();
     expect(readFileSync(sandboxLoads, 'utf8')).toContain('/packages/hubspot-emulator/dist/hubspot-emulator.js');
@@ -142,7 +172,10 @@ describe('npm start', () => {
   });
 
   it('refuses to start on an invalid config file, naming file, line and setting', async () => {
-    const started = startConnector({ PORT: '0', HUBSPOT_EMULATOR_PORT: '0' }, 'vendors:\n  yunfu:\n    timeZone: Nowhere/Land\n');
+    const started = startConnector(
+      { PORT: '0', HUBSPOT_EMULATOR_PORT: '0' },
+      'vendors:\n  yunfu:\n    timeZone: Nowhere/Land\n',
+    );
     expect((await started.exit).code).toBe(1);
     expect(started.output()).toContain('config/mapping.yaml:3 vendors.yunfu.timeZone: must be an IANA time zone');
   });

@@ -22,7 +22,10 @@ afterAll(async () => {
 
 describe('the seed payloads, posted over HTTP', () => {
   it('stores the Yunfu seed once and maps it to the expected CallRecord', async () => {
-    const response = await postJson(`${t.url}/webhooks/yunfu/${YUNFU_SECRET}`, fixtureText('yunfu', 'seed-inbound-success'));
+    const response = await postJson(
+      `${t.url}/webhooks/yunfu/${YUNFU_SECRET}`,
+      fixtureText('yunfu', 'seed-inbound-success'),
+    );
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ code: 0, message: 'ok', received: 1, stored: 1, duplicates: 0 });
     expect(response.headers.get('x-correlation-id')).toMatch(/^[\w-]{36}$/);
@@ -170,7 +173,10 @@ describe('repeated and related deliveries', () => {
   });
 
   it('accepts the VoiceFox secret without the Bearer prefix', async () => {
-    const payload = fixture<{ event_name: string; event_data: Record<string, unknown> }>('voicefox', 'task-call-collect-outbound');
+    const payload = fixture<{ event_name: string; event_data: Record<string, unknown> }>(
+      'voicefox',
+      'task-call-collect-outbound',
+    );
     expect((await voicefox(payload, { authorization: VOICEFOX_SECRET })).status).toBe(200);
   });
 });
@@ -207,7 +213,15 @@ describe('logs', () => {
   it('carry no phone number, email, name, secret or payload text', () => {
     const text = JSON.stringify(t.logs);
     // One line per webhook, with what was stored.
-    expect(t.logs.some((line) => line['msg'] === 'http request' && line['vendor'] === 'yunfu' && line['stored'] === 1 && typeof line['correlationId'] === 'string')).toBe(true);
+    expect(
+      t.logs.some(
+        (line) =>
+          line['msg'] === 'http request' &&
+          line['vendor'] === 'yunfu' &&
+          line['stored'] === 1 &&
+          typeof line['correlationId'] === 'string',
+      ),
+    ).toBe(true);
     expect(t.logs.some((line) => line['msg'] === 'call synced to HubSpot')).toBe(true);
     for (const secretOrPersonal of [
       VOICEFOX_SECRET,

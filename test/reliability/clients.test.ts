@@ -18,9 +18,13 @@ const yunfuSeed = fixtureText('yunfu', 'seed-inbound-success');
 
 describe('clients cannot take the service down', () => {
   it('behind one trusted proxy, the allow-list checks the address the proxy saw, not a forged left-most X-Forwarded-For entry', async () => {
-    const t = await startTestApp({ env: { TRUST_PROXY: '1' }, mappingYaml: 'vendors:\n  yunfu:\n    allowedIps: [203.0.113.10]\n' });
+    const t = await startTestApp({
+      env: { TRUST_PROXY: '1' },
+      mappingYaml: 'vendors:\n  yunfu:\n    allowedIps: [203.0.113.10]\n',
+    });
     apps.push(t);
-    const post = (forwarded: string) => send(t.url, `/webhooks/yunfu/${YUNFU_SECRET}`, { body: yunfuSeed, headers: { 'x-forwarded-for': forwarded } });
+    const post = (forwarded: string) =>
+      send(t.url, `/webhooks/yunfu/${YUNFU_SECRET}`, { body: yunfuSeed, headers: { 'x-forwarded-for': forwarded } });
     // The client wrote the allowed address itself; the proxy appended the address it really saw.
     expect((await post('203.0.113.10, 198.51.100.7')).status).toBe(403);
     // The allowed sender, as the proxy reports it, passes.
@@ -42,7 +46,9 @@ describe('clients cannot take the service down', () => {
     const locked = await send(t.url, `/webhooks/yunfu/${YUNFU_SECRET}`, { body: yunfuSeed });
     const vendor = await send(t.url, `/webhooks/yunfu/${YUNFU_SECRET}`, { body: yunfuSeed, from: '127.0.0.2' });
     const metrics = (await send(t.url, '/metrics')).body;
-    process.stdout.write(`[clients] 12 wrong secrets at a limit of 5 a minute: ${statuses.join(',')}; Retry-After ${String(retryAfter)} s; the vendor from another address: ${vendor.status}\n`);
+    process.stdout.write(
+      `[clients] 12 wrong secrets at a limit of 5 a minute: ${statuses.join(',')}; Retry-After ${String(retryAfter)} s; the vendor from another address: ${vendor.status}\n`,
+    );
     expect(statuses.slice(0, 6)).toEqual([401, 401, 401, 401, 401, 401]);
     expect(statuses.slice(6)).toEqual([429, 429, 429, 429, 429, 429]);
     expect(Number(retryAfter)).toBeGreaterThan(50);
@@ -61,19 +67,26 @@ describe('clients cannot take the service down', () => {
     // The vendor sends from the shared address; someone else behind it guesses.
     expect((await send(t.url, `/webhooks/yunfu/${YUNFU_SECRET}`, { body: call(0), from: shared })).status).toBe(200);
     const guesses: number[] = [];
-    for (let guess = 0; guess < 10; guess++) guesses.push((await send(t.url, `/webhooks/yunfu/guess-${guess}-0123456789abcdef`, { body: yunfuSeed, from: shared })).status);
+    for (let guess = 0; guess < 10; guess++)
+      guesses.push(
+        (await send(t.url, `/webhooks/yunfu/guess-${guess}-0123456789abcdef`, { body: yunfuSeed, from: shared }))
+          .status,
+      );
     const vendorAfter = await send(t.url, `/webhooks/yunfu/${YUNFU_SECRET}`, { body: call(1), from: shared });
     expect(guesses).toEqual([401, 401, 401, 401, 401, 401, 429, 429, 429, 429]);
     expect(vendorAfter.status).toBe(200);
 
     // Admin token guesses from one address: 401 up to the limit, then 429; the right token from another address works.
-    const admin = (token: string, from: string) => send(t.url, '/admin/mapping/reload', { method: 'POST', headers: { authorization: `Bearer ${token}` }, from });
+    const admin = (token: string, from: string) =>
+      send(t.url, '/admin/mapping/reload', { method: 'POST', headers: { authorization: `Bearer ${token}` }, from });
     const adminGuesses: number[] = [];
     for (let guess = 0; guess < 8; guess++) adminGuesses.push((await admin(`guess-${guess}`, '127.0.0.4')).status);
     expect(adminGuesses).toEqual([401, 401, 401, 401, 401, 401, 429, 429]);
     expect((await admin(adminToken, '127.0.0.4')).status).toBe(429);
     expect((await admin(adminToken, '127.0.0.5')).status).toBe(200);
-    process.stdout.write(`[clients] shared address: vendor 200, guesses ${guesses.join(',')}, vendor after ${vendorAfter.status}; admin guesses ${adminGuesses.join(',')}\n`);
+    process.stdout.write(
+      `[clients] shared address: vendor 200, guesses ${guesses.join(',')}, vendor after ${vendorAfter.status}; admin guesses ${adminGuesses.join(',')}\n`,
+    );
   });
 
   it('answers a wrong secret at once and closes the connection, without waiting for (or reading) the body', async () => {
@@ -87,69 +100,92 @@ describe('clients cannot take the service down', () => {
       socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
       socket.on('close', () => resolve({ response, closedMs: Date.now() - started }));
       // A 10 MB body is announced, and never sent.
-      socket.write(`POST /webhooks/yunfu/wrong-secret-0123456789abcdef HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n`);
+      socket.write(
+        `POST /webhooks/yunfu/wrong-secret-0123456789abcdef HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n`,
+      );
     });
     expect(outcome.response).toMatch(/^HTTP\/1\.1 401/);
     expect(outcome.response.toLowerCase()).toContain('connection: close');
     expect(outcome.closedMs).toBeLessThan(2_000);
   });
-  it('a client trickling its headers or its body is answered 408 and closed within the time-outs (checked every second), not held', { timeout: 30_000 }, async () => {
-    const t = await startTestApp({ env: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_IDLE_TIMEOUT_MS: '5000' } });
-    apps.push(t);
-    const { port } = new URL(t.url);
-    /** Sends `head` at once, then one byte of `trickle` every 200 ms (at most 100), until the connector closes. */
-    const trickled = (head: string, trickle: string) =>
-      new Promise<{ response: string; closedMs: number }>((resolve) => {
-        const started = Date.now();
-        const socket = connect({ host: '127.0.0.1', port: Number(port) });
-        let response = '';
-        let sent = 0;
-        const timer = setInterval(() => {
-          if (sent < Math.min(trickle.length, 100) && !socket.destroyed) socket.write(trickle[sent++]!);
-        }, 200);
-        socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
-        socket.on('error', () => undefined);
-        socket.on('close', () => {
-          clearInterval(timer);
-          resolve({ response, closedMs: Date.now() - started });
-        });
-        socket.write(head);
+  it(
+    'a client trickling its headers or its body is answered 408 and closed within the time-outs (checked every second), not held',
+    { timeout: 30_000 },
+    async () => {
+      const t = await startTestApp({
+        env: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_IDLE_TIMEOUT_MS: '5000' },
       });
-    const headers = await trickled(`POST /webhooks/yunfu/${YUNFU_SECRET} HTTP/1.1\r\nHost: x\r\n`, 'X-Slow: ' + 'a'.repeat(90));
-    const body = await trickled(`POST /webhooks/yunfu/${YUNFU_SECRET} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`, ' '.repeat(100));
-    process.stdout.write(`[clients] trickled headers closed after ${headers.closedMs} ms (headers time-out 1000 ms); trickled body after ${body.closedMs} ms (request time-out 2000 ms)\n`);
-    for (const [outcome, timeoutMs] of [[headers, 1_000], [body, 2_000]] as const) {
-      expect(outcome.response).toMatch(/^HTTP\/1\.1 408/);
-      // The time-out, plus at most one check interval (1 s), plus scheduling.
-      expect(outcome.closedMs).toBeLessThan(timeoutMs + 1_000 + 1_000);
-    }
-  });
-
-  it('a kept-alive connection carries at most 1,000 requests, then the connector closes it', { timeout: 60_000 }, async () => {
-    const t = await startTestApp();
-    apps.push(t);
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const ports: number[] = [];
-    const closing: number[] = [];
-    try {
-      for (let index = 0; index < 1_001; index++) {
-        await new Promise<void>((resolve, reject) => {
-          const request = httpRequest(new URL('/health/live', t.url), { agent }, (response) => {
-            ports.push(response.socket.localPort ?? 0);
-            if (response.headers.connection === 'close') closing.push(index);
-            response.resume();
-            response.on('end', resolve);
+      apps.push(t);
+      const { port } = new URL(t.url);
+      /** Sends `head` at once, then one byte of `trickle` every 200 ms (at most 100), until the connector closes. */
+      const trickled = (head: string, trickle: string) =>
+        new Promise<{ response: string; closedMs: number }>((resolve) => {
+          const started = Date.now();
+          const socket = connect({ host: '127.0.0.1', port: Number(port) });
+          let response = '';
+          let sent = 0;
+          const timer = setInterval(() => {
+            if (sent < Math.min(trickle.length, 100) && !socket.destroyed) socket.write(trickle[sent++]!);
+          }, 200);
+          socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
+          socket.on('error', () => undefined);
+          socket.on('close', () => {
+            clearInterval(timer);
+            resolve({ response, closedMs: Date.now() - started });
           });
-          request.on('error', reject);
-          request.setTimeout(10_000, () => request.destroy(new Error('no answer within 10 s')));
-          request.end();
+          socket.write(head);
         });
+      const headers = await trickled(
+        `POST /webhooks/yunfu/${YUNFU_SECRET} HTTP/1.1\r\nHost: x\r\n`,
+        'X-Slow: ' + 'a'.repeat(90),
+      );
+      const body = await trickled(
+        `POST /webhooks/yunfu/${YUNFU_SECRET} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`,
+        ' '.repeat(100),
+      );
+      process.stdout.write(
+        `[clients] trickled headers closed after ${headers.closedMs} ms (headers time-out 1000 ms); trickled body after ${body.closedMs} ms (request time-out 2000 ms)\n`,
+      );
+      for (const [outcome, timeoutMs] of [
+        [headers, 1_000],
+        [body, 2_000],
+      ] as const) {
+        expect(outcome.response).toMatch(/^HTTP\/1\.1 408/);
+        // The time-out, plus at most one check interval (1 s), plus scheduling.
+        expect(outcome.closedMs).toBeLessThan(timeoutMs + 1_000 + 1_000);
       }
-    } finally {
-      agent.destroy();
-    }
-    expect(new Set(ports.slice(0, 1_000)).size).toBe(1);
-    expect(closing).toEqual([999]);
-    expect(ports[1_000]).not.toBe(ports[0]);
-  });
+    },
+  );
+
+  it(
+    'a kept-alive connection carries at most 1,000 requests, then the connector closes it',
+    { timeout: 60_000 },
+    async () => {
+      const t = await startTestApp();
+      apps.push(t);
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const ports: number[] = [];
+      const closing: number[] = [];
+      try {
+        for (let index = 0; index < 1_001; index++) {
+          await new Promise<void>((resolve, reject) => {
+            const request = httpRequest(new URL('/health/live', t.url), { agent }, (response) => {
+              ports.push(response.socket.localPort ?? 0);
+              if (response.headers.connection === 'close') closing.push(index);
+              response.resume();
+              response.on('end', resolve);
+            });
+            request.on('error', reject);
+            request.setTimeout(10_000, () => request.destroy(new Error('no answer within 10 s')));
+            request.end();
+          });
+        }
+      } finally {
+        agent.destroy();
+      }
+      expect(new Set(ports.slice(0, 1_000)).size).toBe(1);
+      expect(closing).toEqual([999]);
+      expect(ports[1_000]).not.toBe(ports[0]);
+    },
+  );
 });

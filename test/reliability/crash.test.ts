@@ -17,7 +17,12 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function setUp(): Promise<{ emulator: HubSpotEmulator; dir: string; start: () => Promise<string>; current: () => ConnectorProcess }> {
+async function setUp(): Promise<{
+  emulator: HubSpotEmulator;
+  dir: string;
+  start: () => Promise<string>;
+  current: () => ConnectorProcess;
+}> {
   const emulator = await HubSpotEmulator.start();
   emulators.push(emulator);
   const dir = connectorDir();
@@ -50,99 +55,138 @@ async function setUp(): Promise<{ emulator: HubSpotEmulator; dir: string; start:
   };
 }
 
-const callKeys = (emulator: HubSpotEmulator): string[] => emulator.listObjects('calls').map((call) => call.properties['ai_call_key']!);
+const callKeys = (emulator: HubSpotEmulator): string[] =>
+  emulator.listObjects('calls').map((call) => call.properties['ai_call_key']!);
 
 describe('crashes', () => {
-  it('SIGKILL mid-sync: after a restart HubSpot holds exactly 500 calls and one contact per number', { timeout: 120_000 }, async () => {
-    const { emulator, start, current } = await setUp();
-    const url = await start();
-    const calls = Array.from({ length: 500 }, (_, index) => yunfuCall({ callid: `crash-sync-${index}`, number: chinaMobile(index % 300) }));
-    // Slow HubSpot down so that the kill lands while sync is under way.
-    emulator.setFaults({ mode: 'latency', latencyMs: 150 });
-    for (let index = 0; index < calls.length; index += 10) {
-      expect((await postJson(`${url}/webhooks/yunfu/${YUNFU_SECRET}`, yunfuBatch(calls.slice(index, index + 10)))).status).toBe(200);
-    }
-    await waitFor(() => emulator.listObjects('calls').length > 0, 60_000);
-    current().child.kill('SIGKILL');
-    const killed = await current().exit;
-    const atKill = emulator.listObjects('calls').length;
-    expect(killed.signal).toBe('SIGKILL');
-    expect(atKill).toBeLessThan(500);
-
-    emulator.clearFaults();
-    const restarted = Date.now();
-    await start();
-    await waitFor(() => emulator.listObjects('calls').length >= 500, 90_000);
-    await new Promise((resolve) => setTimeout(resolve, 1_500)); // nothing more may arrive
-    const keys = callKeys(emulator);
-    process.stdout.write(`[reliability] crash mid-sync: ${atKill} calls in HubSpot at SIGKILL; after restart ${keys.length} calls, ${new Set(keys).size} distinct, ${emulator.listObjects('contacts').length} contacts, finished ${((Date.now() - restarted) / 1000).toFixed(1)} s after restart\n`);
-    expect(keys).toHaveLength(500);
-    expect(new Set(keys).size).toBe(500);
-    expect(emulator.listObjects('contacts')).toHaveLength(300);
-  });
-
-  it('SIGKILL mid-ingest: every webhook that got a 2xx lands once; the ones that got no answer land once when resent', { timeout: 120_000 }, async () => {
-    const { emulator, start, current } = await setUp();
-    let url = await start();
-    const sessions = Array.from({ length: 300 }, (_, index) => `vf-crash-ingest-${index}`);
-    const acked = new Set<string>();
-    const unanswered = new Set<string>();
-    let next = 0;
-    const sender = async (): Promise<void> => {
-      while (next < sessions.length) {
-        const session = sessions[next++]!;
-        if (acked.size >= 100 && current().child.exitCode === null) current().child.kill('SIGKILL');
-        try {
-          const response = await postJson(`${url}/webhooks/voicefox`, voicefoxEvent('callin-collect', session, chinaMobile(1000 + (next % 50))), { authorization: `Bearer ${VOICEFOX_SECRET}` });
-          if (response.status === 200) acked.add(session);
-          else unanswered.add(session);
-        } catch {
-          unanswered.add(session);
-        }
+  it(
+    'SIGKILL mid-sync: after a restart HubSpot holds exactly 500 calls and one contact per number',
+    { timeout: 120_000 },
+    async () => {
+      const { emulator, start, current } = await setUp();
+      const url = await start();
+      const calls = Array.from({ length: 500 }, (_, index) =>
+        yunfuCall({ callid: `crash-sync-${index}`, number: chinaMobile(index % 300) }),
+      );
+      // Slow HubSpot down so that the kill lands while sync is under way.
+      emulator.setFaults({ mode: 'latency', latencyMs: 150 });
+      for (let index = 0; index < calls.length; index += 10) {
+        expect(
+          (await postJson(`${url}/webhooks/yunfu/${YUNFU_SECRET}`, yunfuBatch(calls.slice(index, index + 10)))).status,
+        ).toBe(200);
       }
-    };
-    await Promise.all(Array.from({ length: 8 }, sender));
-    await current().exit;
-    expect(acked.size).toBeGreaterThanOrEqual(100);
-    expect(unanswered.size).toBeGreaterThan(0);
+      await waitFor(() => emulator.listObjects('calls').length > 0, 60_000);
+      current().child.kill('SIGKILL');
+      const killed = await current().exit;
+      const atKill = emulator.listObjects('calls').length;
+      expect(killed.signal).toBe('SIGKILL');
+      expect(atKill).toBeLessThan(500);
 
-    url = await start();
-    // The vendor retries what got no answer (and, to be thorough, some of what did).
-    for (const session of [...unanswered, ...[...acked].slice(0, 20)]) {
-      const response = await postJson(`${url}/webhooks/voicefox`, voicefoxEvent('callin-collect', session, chinaMobile(1000 + (sessions.indexOf(session) % 50))), { authorization: `Bearer ${VOICEFOX_SECRET}` });
-      expect(response.status).toBe(200);
-    }
-    await waitFor(() => emulator.listObjects('calls').length >= 300, 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const keys = callKeys(emulator);
-    process.stdout.write(`[reliability] crash mid-ingest: ${acked.size} acknowledged before SIGKILL, ${unanswered.size} unanswered and resent; HubSpot holds ${keys.length} calls, ${new Set(keys).size} distinct\n`);
-    for (const session of acked) expect(keys).toContain(`voicefox:${session}`);
-    expect(keys).toHaveLength(300);
-    expect(new Set(keys).size).toBe(300);
-  });
+      emulator.clearFaults();
+      const restarted = Date.now();
+      await start();
+      await waitFor(() => emulator.listObjects('calls').length >= 500, 90_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // nothing more may arrive
+      const keys = callKeys(emulator);
+      process.stdout.write(
+        `[reliability] crash mid-sync: ${atKill} calls in HubSpot at SIGKILL; after restart ${keys.length} calls, ${new Set(keys).size} distinct, ${emulator.listObjects('contacts').length} contacts, finished ${((Date.now() - restarted) / 1000).toFixed(1)} s after restart\n`,
+      );
+      expect(keys).toHaveLength(500);
+      expect(new Set(keys).size).toBe(500);
+      expect(emulator.listObjects('contacts')).toHaveLength(300);
+    },
+  );
 
-  it('SIGTERM: stops taking webhooks, finishes or hands back the batch in flight, closes the store, exits 0; nothing lost', { timeout: 120_000 }, async () => {
-    const { emulator, start, current } = await setUp();
-    const url = await start();
-    emulator.setFaults({ mode: 'latency', latencyMs: 150 });
-    const calls = Array.from({ length: 200 }, (_, index) => yunfuCall({ callid: `term-${index}`, number: chinaMobile(2000 + index) }));
-    for (let index = 0; index < calls.length; index += 20) await postJson(`${url}/webhooks/yunfu/${YUNFU_SECRET}`, yunfuBatch(calls.slice(index, index + 20)));
-    await waitFor(() => emulator.listObjects('calls').length > 0, 60_000);
-    const stopping = Date.now();
-    current().child.kill('SIGTERM');
-    const exited = await current().exit;
-    const stoppedIn = Date.now() - stopping;
-    await expect(postJson(`${url}/webhooks/yunfu/${YUNFU_SECRET}`, yunfuBatch([yunfuCall({ callid: 'late', number: chinaMobile(1) })]))).rejects.toThrow();
-    expect(exited.code === 0 || exited.signal === 'SIGTERM').toBe(true);
-    expect(current().output()).not.toMatch(/"level":"(error|fatal)"/);
+  it(
+    'SIGKILL mid-ingest: every webhook that got a 2xx lands once; the ones that got no answer land once when resent',
+    { timeout: 120_000 },
+    async () => {
+      const { emulator, start, current } = await setUp();
+      let url = await start();
+      const sessions = Array.from({ length: 300 }, (_, index) => `vf-crash-ingest-${index}`);
+      const acked = new Set<string>();
+      const unanswered = new Set<string>();
+      let next = 0;
+      const sender = async (): Promise<void> => {
+        while (next < sessions.length) {
+          const session = sessions[next++]!;
+          if (acked.size >= 100 && current().child.exitCode === null) current().child.kill('SIGKILL');
+          try {
+            const response = await postJson(
+              `${url}/webhooks/voicefox`,
+              voicefoxEvent('callin-collect', session, chinaMobile(1000 + (next % 50))),
+              { authorization: `Bearer ${VOICEFOX_SECRET}` },
+            );
+            if (response.status === 200) acked.add(session);
+            else unanswered.add(session);
+          } catch {
+            unanswered.add(session);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, sender));
+      await current().exit;
+      expect(acked.size).toBeGreaterThanOrEqual(100);
+      expect(unanswered.size).toBeGreaterThan(0);
 
-    emulator.clearFaults();
-    await start();
-    await waitFor(() => emulator.listObjects('calls').length >= 200, 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const keys = callKeys(emulator);
-    process.stdout.write(`[reliability] SIGTERM mid-sync: stopped in ${stoppedIn} ms; after restart ${keys.length} calls, ${new Set(keys).size} distinct\n`);
-    expect(new Set(keys).size).toBe(200);
-    expect(keys).toHaveLength(200);
-  });
+      url = await start();
+      // The vendor retries what got no answer (and, to be thorough, some of what did).
+      for (const session of [...unanswered, ...[...acked].slice(0, 20)]) {
+        const response = await postJson(
+          `${url}/webhooks/voicefox`,
+          voicefoxEvent('callin-collect', session, chinaMobile(1000 + (sessions.indexOf(session) % 50))),
+          { authorization: `Bearer ${VOICEFOX_SECRET}` },
+        );
+        expect(response.status).toBe(200);
+      }
+      await waitFor(() => emulator.listObjects('calls').length >= 300, 60_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const keys = callKeys(emulator);
+      process.stdout.write(
+        `[reliability] crash mid-ingest: ${acked.size} acknowledged before SIGKILL, ${unanswered.size} unanswered and resent; HubSpot holds ${keys.length} calls, ${new Set(keys).size} distinct\n`,
+      );
+      for (const session of acked) expect(keys).toContain(`voicefox:${session}`);
+      expect(keys).toHaveLength(300);
+      expect(new Set(keys).size).toBe(300);
+    },
+  );
+
+  it(
+    'SIGTERM: stops taking webhooks, finishes or hands back the batch in flight, closes the store, exits 0; nothing lost',
+    { timeout: 120_000 },
+    async () => {
+      const { emulator, start, current } = await setUp();
+      const url = await start();
+      emulator.setFaults({ mode: 'latency', latencyMs: 150 });
+      const calls = Array.from({ length: 200 }, (_, index) =>
+        yunfuCall({ callid: `term-${index}`, number: chinaMobile(2000 + index) }),
+      );
+      for (let index = 0; index < calls.length; index += 20)
+        await postJson(`${url}/webhooks/yunfu/${YUNFU_SECRET}`, yunfuBatch(calls.slice(index, index + 20)));
+      await waitFor(() => emulator.listObjects('calls').length > 0, 60_000);
+      const stopping = Date.now();
+      current().child.kill('SIGTERM');
+      const exited = await current().exit;
+      const stoppedIn = Date.now() - stopping;
+      await expect(
+        postJson(
+          `${url}/webhooks/yunfu/${YUNFU_SECRET}`,
+          yunfuBatch([yunfuCall({ callid: 'late', number: chinaMobile(1) })]),
+        ),
+      ).rejects.toThrow();
+      expect(exited.code === 0 || exited.signal === 'SIGTERM').toBe(true);
+      expect(current().output()).not.toMatch(/"level":"(error|fatal)"/);
+
+      emulator.clearFaults();
+      await start();
+      await waitFor(() => emulator.listObjects('calls').length >= 200, 60_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const keys = callKeys(emulator);
+      process.stdout.write(
+        `[reliability] SIGTERM mid-sync: stopped in ${stoppedIn} ms; after restart ${keys.length} calls, ${new Set(keys).size} distinct\n`,
+      );
+      expect(new Set(keys).size).toBe(200);
+      expect(keys).toHaveLength(200);
+    },
+  );
 });

@@ -26,7 +26,13 @@ function send(path: string, body: string, headers: Record<string, string>): Prom
     const url = new URL(path, t.url);
     const payload = Buffer.from(body);
     const request = httpRequest(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': String(payload.length) } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(payload.length) },
+      },
       (response) => {
         response.resume();
         response.on('end', () => resolve(response.statusCode ?? 0));
@@ -56,11 +62,22 @@ function withKey(value: Json, path: Array<string | number>, key: string, inserte
 }
 
 // Bases with free-form objects at several depths: VoiceFox's `extra` (a customer's task variables), Yunfu's items.
-const voicefox = fixture<Json>('voicefox', 'callin-collect') as { event_name: string; event_data: Record<string, Json> };
-const voicefoxBase: Json = { ...voicefox, event_data: { ...voicefox.event_data, extra: { name: '李伟', vars: { level: { deep: [{ x: 1 }] } } } } };
+const voicefox = fixture<Json>('voicefox', 'callin-collect') as {
+  event_name: string;
+  event_data: Record<string, Json>;
+};
+const voicefoxBase: Json = {
+  ...voicefox,
+  event_data: { ...voicefox.event_data, extra: { name: '李伟', vars: { level: { deep: [{ x: 1 }] } } } },
+};
 const yunfuBase = fixture<Json>('yunfu', 'batch-3');
 const bases = [
-  { vendor: 'voicefox', body: voicefoxBase, path: '/webhooks/voicefox', headers: { authorization: `Bearer ${VOICEFOX_SECRET}` } },
+  {
+    vendor: 'voicefox',
+    body: voicefoxBase,
+    path: '/webhooks/voicefox',
+    headers: { authorization: `Bearer ${VOICEFOX_SECRET}` },
+  },
   { vendor: 'yunfu', body: yunfuBase, path: `/webhooks/yunfu/${YUNFU_SECRET}`, headers: {} },
 ] as const;
 
@@ -89,32 +106,46 @@ const cases = fc
   });
 
 const mappers = { voicefox: new VoiceFoxMapper(), yunfu: new YunfuMapper() };
-const context = { timeZone: 'Asia/Shanghai', defaultRegion: 'CN', intentionLabels: {}, now: () => new Date('2026-11-30T00:00:00Z') };
+const context = {
+  timeZone: 'Asia/Shanghai',
+  defaultRegion: 'CN',
+  intentionLabels: {},
+  now: () => new Date('2026-11-30T00:00:00Z'),
+};
 
 describe('prototype-named keys anywhere in a payload', () => {
-  it('never answer 5xx (10,000 generated payloads), and never make a mapper throw anything but a payload error', { timeout: 240_000 }, async () => {
-    const statuses = new Map<number, number>();
-    let mapped = 0;
-    await fc.assert(
-      fc.asyncProperty(cases, async ({ base, body }) => {
-        const status = await send(base.path, JSON.stringify(body), base.headers);
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        expect(status).toBeLessThan(500);
-        const events = base.vendor === 'yunfu' ? ((body as { data?: Json[] }).data ?? []) : [body];
-        for (const payload of Array.isArray(events) ? events : []) {
-          try {
-            mappers[base.vendor].map({ eventName: base.vendor === 'yunfu' ? 'call.success' : voicefox.event_name, payload }, context);
-            mapped++;
-          } catch (error) {
-            expect(error).toBeInstanceOf(PayloadValidationError);
+  it(
+    'never answer 5xx (10,000 generated payloads), and never make a mapper throw anything but a payload error',
+    { timeout: 240_000 },
+    async () => {
+      const statuses = new Map<number, number>();
+      let mapped = 0;
+      await fc.assert(
+        fc.asyncProperty(cases, async ({ base, body }) => {
+          const status = await send(base.path, JSON.stringify(body), base.headers);
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          expect(status).toBeLessThan(500);
+          const events = base.vendor === 'yunfu' ? ((body as { data?: Json[] }).data ?? []) : [body];
+          for (const payload of Array.isArray(events) ? events : []) {
+            try {
+              mappers[base.vendor].map(
+                { eventName: base.vendor === 'yunfu' ? 'call.success' : voicefox.event_name, payload },
+                context,
+              );
+              mapped++;
+            } catch (error) {
+              expect(error).toBeInstanceOf(PayloadValidationError);
+            }
           }
-        }
-      }),
-      { numRuns: 10_000, seed: 20261130 },
-    );
-    process.stdout.write(`[reliability] prototype-named keys: 10,000 payloads, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${mapped} events mapped\n`);
-    expect([...statuses.keys()].every((status) => status < 500)).toBe(true);
-    expect(statuses.get(200) ?? 0).toBeGreaterThan(5_000);
-    expect(t.logs.filter((line) => line['msg'] === 'unhandled error while serving a request')).toEqual([]);
-  });
+        }),
+        { numRuns: 10_000, seed: 20261130 },
+      );
+      process.stdout.write(
+        `[reliability] prototype-named keys: 10,000 payloads, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${mapped} events mapped\n`,
+      );
+      expect([...statuses.keys()].every((status) => status < 500)).toBe(true);
+      expect(statuses.get(200) ?? 0).toBeGreaterThan(5_000);
+      expect(t.logs.filter((line) => line['msg'] === 'unhandled error while serving a request')).toEqual([]);
+    },
+  );
 });

@@ -27,11 +27,17 @@ export function connectorDir(mappingYaml?: string): string {
 /** Runs the connector as a real process in `dir`, with exactly the given environment (plus PATH). */
 export function startConnectorProcess(dir: string, env: Record<string, string>): ConnectorProcess {
   if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run npm run build (npm test does)');
-  const child = spawn(process.execPath, [MAIN], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: dir,
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
     child,
     dir,

@@ -62,9 +62,21 @@ type BatchMethod = 'upsertContacts' | 'updateContacts' | 'createCalls' | 'update
 type BatchInput<M extends BatchMethod> = PortInputs[M]['inputs'][number];
 
 /** Methods a sync pass uses to keep the portal ready for the mapping. */
-export const PROVISIONING_METHODS: PortMethod[] = ['listProperties', 'ensurePropertyGroup', 'createProperty', 'updatePropertyOptions', 'listCallDispositions'];
+export const PROVISIONING_METHODS: PortMethod[] = [
+  'listProperties',
+  'ensurePropertyGroup',
+  'createProperty',
+  'updatePropertyOptions',
+  'listCallDispositions',
+];
 /** Methods contact resolution uses. */
-export const CONTACT_METHODS: PortMethod[] = ['contactSearchChunks', 'searchContactsByNationalNumber', 'upsertContacts', 'updateContacts', 'readObjects'];
+export const CONTACT_METHODS: PortMethod[] = [
+  'contactSearchChunks',
+  'searchContactsByNationalNumber',
+  'upsertContacts',
+  'updateContacts',
+  'readObjects',
+];
 /** Methods that write calls. (`searchCallsByKey`, the recovery lookup, is left for a test to allow on purpose.) */
 export const CALL_WRITE_METHODS: PortMethod[] = ['createCalls', 'updateCalls'];
 
@@ -105,14 +117,35 @@ interface ProgrammedRefusal {
 /** Errors of whole requests, as the adapter throws them (the real classes). */
 export const hubspotFailures = {
   /** A 5xx or network failure that outlasted the adapter's retries, on a request that is safe to send again. */
-  outage: (): HubSpotRetryableError => new HubSpotRetryableError('HubSpot answered 503 (service unavailable)', 503, null, 'corr-outage'),
+  outage: (): HubSpotRetryableError =>
+    new HubSpotRetryableError('HubSpot answered 503 (service unavailable)', 503, null, 'corr-outage'),
   /** A create HubSpot may or may not have applied (5xx, time-out, dropped connection after sending). */
   outcomeUnknown: (): HubSpotOutcomeUnknownError =>
-    new HubSpotOutcomeUnknownError('HubSpot may or may not have applied calls.create: HubSpot answered 502 (bad gateway)', 502, null, 'corr-unknown'),
-  dailyLimit: (): HubSpotDailyLimitError => new HubSpotDailyLimitError('HubSpot daily limit reached: the account used its daily requests', 429, 'RATE_LIMITS', 'corr-daily'),
-  tokenRevoked: (): HubSpotAuthError => new HubSpotAuthError('HubSpot refused the token (401): the token was revoked', 401, 'INVALID_AUTHENTICATION', 'corr-auth'),
+    new HubSpotOutcomeUnknownError(
+      'HubSpot may or may not have applied calls.create: HubSpot answered 502 (bad gateway)',
+      502,
+      null,
+      'corr-unknown',
+    ),
+  dailyLimit: (): HubSpotDailyLimitError =>
+    new HubSpotDailyLimitError(
+      'HubSpot daily limit reached: the account used its daily requests',
+      429,
+      'RATE_LIMITS',
+      'corr-daily',
+    ),
+  tokenRevoked: (): HubSpotAuthError =>
+    new HubSpotAuthError(
+      'HubSpot refused the token (401): the token was revoked',
+      401,
+      'INVALID_AUTHENTICATION',
+      'corr-auth',
+    ),
   /** A deterministic refusal of a whole request (a 4xx but 429). */
-  refused: (message = 'HubSpot refused the request', details: Partial<HubSpotErrorDetails> = {}): HubSpotPermanentError =>
+  refused: (
+    message = 'HubSpot refused the request',
+    details: Partial<HubSpotErrorDetails> = {},
+  ): HubSpotPermanentError =>
     new HubSpotPermanentError(message, 400, 'VALIDATION_ERROR', 'corr-refused', { ...NO_DETAILS, ...details }),
 };
 
@@ -135,7 +168,13 @@ export function inputRefusal(options: {
     category: options.category === undefined ? 'VALIDATION_ERROR' : options.category,
     message: options.message ?? 'HubSpot refused this input',
     correlationId: 'corr-input',
-    details: { ...NO_DETAILS, properties, codes, ids: options.ids ?? [], problems: properties.flatMap((property) => codes.map((code) => ({ property, code }))) },
+    details: {
+      ...NO_DETAILS,
+      properties,
+      codes,
+      ids: options.ids ?? [],
+      problems: properties.flatMap((property) => codes.map((code) => ({ property, code }))),
+    },
     ...(options.unresolved ? { unresolved: true } : {}),
   };
 }
@@ -153,28 +192,59 @@ const choice = (name: string, values: string[]): PropertyDefinition => ({
 function builtInProperties(): Record<HubSpotObjectType, PropertyDefinition[]> {
   return {
     contacts: [
-      ...['firstname', 'lastname', 'email', 'company', 'city', 'state', 'phone', 'mobilephone', 'jobtitle'].map((name) => text(name)),
-      choice('lifecyclestage', ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer', 'evangelist', 'other']),
+      ...['firstname', 'lastname', 'email', 'company', 'city', 'state', 'phone', 'mobilephone', 'jobtitle'].map(
+        (name) => text(name),
+      ),
+      choice('lifecyclestage', [
+        'subscriber',
+        'lead',
+        'marketingqualifiedlead',
+        'salesqualifiedlead',
+        'opportunity',
+        'customer',
+        'evangelist',
+        'other',
+      ]),
       choice('hs_marketable_status', ['true', 'false']),
     ],
     calls: [
       { name: 'hs_timestamp', label: 'Activity date', type: 'datetime', fieldType: 'date' },
-      ...['hs_call_title', 'hs_call_body', 'hs_call_disposition', 'hs_call_from_number', 'hs_call_to_number', 'hs_call_recording_url'].map((name) => text(name)),
+      ...[
+        'hs_call_title',
+        'hs_call_body',
+        'hs_call_disposition',
+        'hs_call_from_number',
+        'hs_call_to_number',
+        'hs_call_recording_url',
+      ].map((name) => text(name)),
       { name: 'hs_call_duration', label: 'Call duration (ms)', type: 'number', fieldType: 'number' },
       choice('hs_call_direction', ['INBOUND', 'OUTBOUND']),
-      choice('hs_call_status', ['COMPLETED', 'NO_ANSWER', 'BUSY', 'FAILED', 'CANCELED', 'CONNECTING', 'IN_PROGRESS', 'QUEUED', 'RINGING']),
+      choice('hs_call_status', [
+        'COMPLETED',
+        'NO_ANSWER',
+        'BUSY',
+        'FAILED',
+        'CANCELED',
+        'CONNECTING',
+        'IN_PROGRESS',
+        'QUEUED',
+        'RINGING',
+      ]),
     ],
   };
 }
 
-const CALLING_CODES: ReadonlySet<string> = new Set(getCountries().map((country) => String(getCountryCallingCode(country))));
+const CALLING_CODES: ReadonlySet<string> = new Set(
+  getCountries().map((country) => String(getCountryCallingCode(country))),
+);
 
 /** HubSpot's calculated searchable number: the digits, without the country code when written with `+`. */
 export function searchableNumber(raw: string): string | undefined {
   const digits = raw.replace(/\D/g, '');
   if (digits === '') return undefined;
   if (!raw.trimStart().startsWith('+')) return digits;
-  for (let length = 1; length <= 3 && length < digits.length; length++) if (CALLING_CODES.has(digits.slice(0, length))) return digits.slice(length);
+  for (let length = 1; length <= 3 && length < digits.length; length++)
+    if (CALLING_CODES.has(digits.slice(0, length))) return digits.slice(length);
   return digits;
 }
 
@@ -187,12 +257,18 @@ export class FakeHubSpotPort implements HubSpotPort {
   searchChunkSize = 100;
   /** Scopes `checkAccess` reports missing. */
   missingScopes: string[] = [];
-  dispositions: Array<{ id: string; label: string }> = Object.entries(DEFAULT_OUTCOMES).map(([label, id]) => ({ id, label: label.replace(/-/g, ' ') }));
+  dispositions: Array<{ id: string; label: string }> = Object.entries(DEFAULT_OUTCOMES).map(([label, id]) => ({
+    id,
+    label: label.replace(/-/g, ' '),
+  }));
 
   private readonly allowed = new Set<PortMethod>();
   private readonly failures: ProgrammedFailure[] = [];
   private readonly refusals: ProgrammedRefusal[] = [];
-  private readonly portal: Record<HubSpotObjectType, Map<string, PropertyDefinition>> = { contacts: new Map(), calls: new Map() };
+  private readonly portal: Record<HubSpotObjectType, Map<string, PropertyDefinition>> = {
+    contacts: new Map(),
+    calls: new Map(),
+  };
   private readonly groups = new Set<string>();
   private readonly contactStore = new Map<string, FakeObject>();
   private readonly callStore = new Map<string, FakeCall>();
@@ -205,7 +281,9 @@ export class FakeHubSpotPort implements HubSpotPort {
   private nextCallId = 5001;
 
   constructor() {
-    for (const [objectType, definitions] of Object.entries(builtInProperties()) as Array<[HubSpotObjectType, PropertyDefinition[]]>) {
+    for (const [objectType, definitions] of Object.entries(builtInProperties()) as Array<
+      [HubSpotObjectType, PropertyDefinition[]]
+    >) {
       for (const definition of definitions) this.portal[objectType].set(definition.name, definition);
     }
   }
@@ -227,13 +305,26 @@ export class FakeHubSpotPort implements HubSpotPort {
    * The next call(s) of `method` throw `error`. A function decides per call (null: this call goes through, and is not
    * counted). `applyFirst`: HubSpot applies the request, then the answer is lost (the error is thrown after).
    */
-  failNext<M extends PortMethod>(method: M, error: Error | ((input: PortInputs[M]) => Error | null), options: { times?: number; applyFirst?: boolean } = {}): this {
-    this.failures.push({ method, error: typeof error === 'function' ? (error) : () => error, left: options.times ?? 1, applyFirst: options.applyFirst ?? false });
+  failNext<M extends PortMethod>(
+    method: M,
+    error: Error | ((input: PortInputs[M]) => Error | null),
+    options: { times?: number; applyFirst?: boolean } = {},
+  ): this {
+    this.failures.push({
+      method,
+      error: typeof error === 'function' ? error : () => error,
+      left: options.times ?? 1,
+      applyFirst: options.applyFirst ?? false,
+    });
     return this;
   }
 
   /** HubSpot refuses the inputs of a batch write that `refuse` answers a failure for (by default, every time). */
-  refuseInputs<M extends BatchMethod>(method: M, refuse: (input: BatchInput<M>) => InputFailure | null, options: { times?: number } = {}): this {
+  refuseInputs<M extends BatchMethod>(
+    method: M,
+    refuse: (input: BatchInput<M>) => InputFailure | null,
+    options: { times?: number } = {},
+  ): this {
     this.refusals.push({ method, refuse: refuse, left: options.times ?? Number.POSITIVE_INFINITY });
     return this;
   }
@@ -296,7 +387,8 @@ export class FakeHubSpotPort implements HubSpotPort {
   deleteContact(id: string): this {
     if (!this.contactStore.delete(id)) throw new Error(`the fake has no contact ${id}`);
     this.gone.contacts.add(id);
-    for (const call of this.callStore.values()) call.contactIds = call.contactIds.filter((contactId) => contactId !== id);
+    for (const call of this.callStore.values())
+      call.contactIds = call.contactIds.filter((contactId) => contactId !== id);
     return this;
   }
 
@@ -308,10 +400,14 @@ export class FakeHubSpotPort implements HubSpotPort {
     const primary = this.contactStore.get(primaryId);
     const merged = this.contactStore.get(mergedId);
     if (!primary || !merged || primary === merged) throw new Error('merge needs two different live contacts');
-    for (const [name, value] of Object.entries(merged.properties)) if (!ownValue(primary.properties, name)) primary.properties[name] = value;
+    for (const [name, value] of Object.entries(merged.properties))
+      if (!ownValue(primary.properties, name)) primary.properties[name] = value;
     this.contactStore.delete(mergedId);
     this.gone.contacts.add(mergedId);
-    for (const call of this.callStore.values()) call.contactIds = [...new Set(call.contactIds.map((contactId) => (contactId === mergedId ? primaryId : contactId)))];
+    for (const call of this.callStore.values())
+      call.contactIds = [
+        ...new Set(call.contactIds.map((contactId) => (contactId === mergedId ? primaryId : contactId))),
+      ];
     return this;
   }
 
@@ -342,7 +438,9 @@ export class FakeHubSpotPort implements HubSpotPort {
 
   /** The inputs `method` was called with, in order. */
   inputsOf<M extends PortMethod>(method: M): Array<PortInputs[M]> {
-    return this.calls.filter((call): call is Extract<RecordedCall, { method: M }> => call.method === method).map((call) => call.input as PortInputs[M]);
+    return this.calls
+      .filter((call): call is Extract<RecordedCall, { method: M }> => call.method === method)
+      .map((call) => call.input as PortInputs[M]);
   }
 
   clearCalls(): this {
@@ -359,7 +457,9 @@ export class FakeHubSpotPort implements HubSpotPort {
   // ---- The port ---------------------------------------------------------------------------------------------
 
   listProperties(objectType: HubSpotObjectType): Promise<PropertyDefinition[]> {
-    return this.run('listProperties', { objectType }, () => [...this.portal[objectType].values()].map((definition) => structuredClone(definition)));
+    return this.run('listProperties', { objectType }, () =>
+      [...this.portal[objectType].values()].map((definition) => structuredClone(definition)),
+    );
   }
 
   ensurePropertyGroup(objectType: HubSpotObjectType, name: string, _label: string): Promise<void> {
@@ -371,23 +471,31 @@ export class FakeHubSpotPort implements HubSpotPort {
   createProperty(objectType: HubSpotObjectType, definition: PropertyDefinition): Promise<void> {
     return this.run('createProperty', { objectType, name: definition.name }, () => {
       // A property that exists is a 409, which the adapter takes for success.
-      if (!this.portal[objectType].has(definition.name)) this.portal[objectType].set(definition.name, structuredClone(definition));
+      if (!this.portal[objectType].has(definition.name))
+        this.portal[objectType].set(definition.name, structuredClone(definition));
     });
   }
 
   updatePropertyOptions(objectType: HubSpotObjectType, name: string, options: PropertyOption[]): Promise<void> {
-    return this.run('updatePropertyOptions', { objectType, name, values: options.map((option) => option.value) }, () => {
-      const definition = this.portal[objectType].get(name);
-      if (!definition) throw this.unexpectedCall('updatePropertyOptions', `the portal has no ${objectType} property ${name}`);
-      definition.options = structuredClone(options);
-    });
+    return this.run(
+      'updatePropertyOptions',
+      { objectType, name, values: options.map((option) => option.value) },
+      () => {
+        const definition = this.portal[objectType].get(name);
+        if (!definition)
+          throw this.unexpectedCall('updatePropertyOptions', `the portal has no ${objectType} property ${name}`);
+        definition.options = structuredClone(options);
+      },
+    );
   }
 
   contactSearchChunks(nationalNumbers: string[], properties: string[]): string[][] {
     this.record('contactSearchChunks', { nationalNumbers, properties });
     this.check('contactSearchChunks');
     const unique = [...new Set(nationalNumbers)];
-    return Array.from({ length: Math.ceil(unique.length / this.searchChunkSize) }, (_, index) => unique.slice(index * this.searchChunkSize, (index + 1) * this.searchChunkSize));
+    return Array.from({ length: Math.ceil(unique.length / this.searchChunkSize) }, (_, index) =>
+      unique.slice(index * this.searchChunkSize, (index + 1) * this.searchChunkSize),
+    );
   }
 
   searchContactsByNationalNumber(nationalNumbers: string[], properties: string[]): Promise<HubSpotObject[]> {
@@ -395,18 +503,31 @@ export class FakeHubSpotPort implements HubSpotPort {
       const wanted = new Set(nationalNumbers);
       return this.listContacts()
         .filter((contact) => !this.unindexed.has(`contacts.${contact.id}`))
-        .filter((contact) => ['phone', 'mobilephone'].some((name) => wanted.has(searchableNumber(ownValue(contact.properties, name) ?? '') ?? '')))
-        .map((contact) => ({ id: contact.id, properties: Object.fromEntries(properties.map((name) => [name, ownValue(contact.properties, name) ?? null])) }));
+        .filter((contact) =>
+          ['phone', 'mobilephone'].some((name) =>
+            wanted.has(searchableNumber(ownValue(contact.properties, name) ?? '') ?? ''),
+          ),
+        )
+        .map((contact) => ({
+          id: contact.id,
+          properties: Object.fromEntries(properties.map((name) => [name, ownValue(contact.properties, name) ?? null])),
+        }));
     });
   }
 
-  upsertContacts(idProperty: string, inputs: ContactUpsertInput[]): Promise<BatchOutcome<{ id: string; created: boolean }>> {
+  upsertContacts(
+    idProperty: string,
+    inputs: ContactUpsertInput[],
+  ): Promise<BatchOutcome<{ id: string; created: boolean }>> {
     return this.run('upsertContacts', { idProperty, inputs }, () => {
       const ids = inputs.map((input) => input.id);
-      if (new Set(ids).size < ids.length) throw this.unexpectedCall('upsertContacts', 'the same id twice in one batch (the port wants distinct ids)');
+      if (new Set(ids).size < ids.length)
+        throw this.unexpectedCall('upsertContacts', 'the same id twice in one batch (the port wants distinct ids)');
       const outcome = emptyOutcome<{ id: string; created: boolean }>();
       for (const input of inputs) {
-        const failure = this.refusalFor('upsertContacts', input) ?? this.invalid('contacts', { ...input.properties, [idProperty]: input.id });
+        const failure =
+          this.refusalFor('upsertContacts', input) ??
+          this.invalid('contacts', { ...input.properties, [idProperty]: input.id });
         if (failure) {
           outcome.failed.set(input.key, failure);
           continue;
@@ -433,7 +554,10 @@ export class FakeHubSpotPort implements HubSpotPort {
       const outcome = emptyOutcome<{ id: string }>();
       for (const input of inputs) {
         const properties = { ...input.properties, [keyProperty]: input.key };
-        const failure = this.refusalFor('createCalls', input) ?? this.invalidAssociation(input.contactId) ?? this.invalid('calls', properties);
+        const failure =
+          this.refusalFor('createCalls', input) ??
+          this.invalidAssociation(input.contactId) ??
+          this.invalid('calls', properties);
         if (failure) outcome.failed.set(input.key, failure);
         else outcome.succeeded.set(input.key, { id: this.create('calls', properties, input.contactId) });
       }
@@ -452,13 +576,18 @@ export class FakeHubSpotPort implements HubSpotPort {
       // Oldest first, as the adapter sorts: the first call holding a key wins.
       for (const call of this.listCalls().sort((a, b) => Number(a.id) - Number(b.id))) {
         const key = ownValue(call.properties, keyProperty)?.toLowerCase();
-        if (key && wanted.has(key) && !found.has(key) && !this.unindexed.has(`calls.${call.id}`)) found.set(key, call.id);
+        if (key && wanted.has(key) && !found.has(key) && !this.unindexed.has(`calls.${call.id}`))
+          found.set(key, call.id);
       }
       return found;
     });
   }
 
-  readObjects(objectType: HubSpotObjectType, ids: string[], properties: string[]): Promise<Map<string, Record<string, string | null>>> {
+  readObjects(
+    objectType: HubSpotObjectType,
+    ids: string[],
+    properties: string[],
+  ): Promise<Map<string, Record<string, string | null>>> {
     return this.run('readObjects', { objectType, ids, properties }, () => {
       const found = new Map<string, Record<string, string | null>>();
       for (const id of ids) {
@@ -467,7 +596,15 @@ export class FakeHubSpotPort implements HubSpotPort {
           if (this.gone[objectType].has(id)) continue;
           throw this.unexpectedCall('readObjects', `${objectType} ${id} was never created or seeded`);
         }
-        found.set(id, Object.fromEntries(properties.map((name) => [name, name === 'hs_object_id' ? id : ownValue(object.properties, name) ?? null])));
+        found.set(
+          id,
+          Object.fromEntries(
+            properties.map((name) => [
+              name,
+              name === 'hs_object_id' ? id : (ownValue(object.properties, name) ?? null),
+            ]),
+          ),
+        );
       }
       return found;
     });
@@ -482,7 +619,11 @@ export class FakeHubSpotPort implements HubSpotPort {
   }
 
   checkAccess(): Promise<AccessReport> {
-    return this.run('checkAccess', {}, () => ({ portalId: '12345678', timeZone: 'Asia/Shanghai', missingScopes: [...this.missingScopes] }));
+    return this.run('checkAccess', {}, () => ({
+      portalId: '12345678',
+      timeZone: 'Asia/Shanghai',
+      missingScopes: [...this.missingScopes],
+    }));
   }
 
   // ---- Inside -----------------------------------------------------------------------------------------------
@@ -513,7 +654,10 @@ export class FakeHubSpotPort implements HubSpotPort {
     return result;
   }
 
-  private takeFailure<M extends PortMethod>(method: M, input: PortInputs[M]): { error: Error; applyFirst: boolean } | null {
+  private takeFailure<M extends PortMethod>(
+    method: M,
+    input: PortInputs[M],
+  ): { error: Error; applyFirst: boolean } | null {
     for (const failure of this.failures) {
       if (failure.method !== method || failure.left <= 0) continue;
       const error = (failure.error as (input: PortInputs[M]) => Error | null)(structuredClone(input));
@@ -539,7 +683,11 @@ export class FakeHubSpotPort implements HubSpotPort {
     return objectType === 'contacts' ? this.contactStore : this.callStore;
   }
 
-  private create(objectType: HubSpotObjectType, properties: Record<string, string>, contactId: string | null = null): string {
+  private create(
+    objectType: HubSpotObjectType,
+    properties: Record<string, string>,
+    contactId: string | null = null,
+  ): string {
     const id = objectType === 'contacts' ? String(this.nextContactId++) : String(this.nextCallId++);
     if (objectType === 'contacts') this.contactStore.set(id, { id, properties: { ...properties } });
     else this.callStore.set(id, { id, properties: { ...properties }, contactIds: contactId ? [contactId] : [] });
@@ -547,14 +695,25 @@ export class FakeHubSpotPort implements HubSpotPort {
     return id;
   }
 
-  private update(method: 'updateContacts' | 'updateCalls', objectType: HubSpotObjectType, inputs: ObjectUpdateInput[]): BatchOutcome<{ id: string }> {
+  private update(
+    method: 'updateContacts' | 'updateCalls',
+    objectType: HubSpotObjectType,
+    inputs: ObjectUpdateInput[],
+  ): BatchOutcome<{ id: string }> {
     const outcome = emptyOutcome<{ id: string }>();
     for (const input of inputs) {
       const object = this.stored(objectType).get(input.id);
-      if (!object && !this.gone[objectType].has(input.id)) throw this.unexpectedCall(method, `${objectType} ${input.id} was never created or seeded`);
+      if (!object && !this.gone[objectType].has(input.id))
+        throw this.unexpectedCall(method, `${objectType} ${input.id} was never created or seeded`);
       const failure = object
-        ? this.refusalFor(method, input) ?? this.invalid(objectType, input.properties)
-        : inputRefusal({ status: 404, category: 'OBJECT_NOT_FOUND', codes: ['OBJECT_NOT_FOUND'], ids: [input.id], message: `resource not found: ${objectType} ${input.id}` });
+        ? (this.refusalFor(method, input) ?? this.invalid(objectType, input.properties))
+        : inputRefusal({
+            status: 404,
+            category: 'OBJECT_NOT_FOUND',
+            codes: ['OBJECT_NOT_FOUND'],
+            ids: [input.id],
+            message: `resource not found: ${objectType} ${input.id}`,
+          });
       if (failure || !object) {
         outcome.failed.set(input.key, failure!);
         continue;
@@ -568,8 +727,12 @@ export class FakeHubSpotPort implements HubSpotPort {
   /** As HubSpot's emulator answers an association to a contact that no longer exists: 400, naming the id. */
   private invalidAssociation(contactId: string | null): InputFailure | null {
     if (contactId === null || this.contactStore.has(contactId)) return null;
-    if (!this.gone.contacts.has(contactId)) throw this.unexpectedCall('createCalls', `contact ${contactId} was never created or seeded`);
-    return inputRefusal({ message: `One or more associations are invalid: contact ${contactId} does not exist.`, ids: [contactId] });
+    if (!this.gone.contacts.has(contactId))
+      throw this.unexpectedCall('createCalls', `contact ${contactId} was never created or seeded`);
+    return inputRefusal({
+      message: `One or more associations are invalid: contact ${contactId} does not exist.`,
+      ids: [contactId],
+    });
   }
 
   /** Values HubSpot refuses: a property the portal lacks, a value that is not one of an enumeration's options. */
@@ -585,12 +748,18 @@ export class FakeHubSpotPort implements HubSpotPort {
       const options = new Set((definition.options ?? []).map((option) => option.value));
       const values = definition.fieldType === 'checkbox' ? value.split(';') : [value];
       for (const refused of values.filter((candidate) => !options.has(candidate))) {
-        problems.push({ property: name, code: 'INVALID_OPTION', message: `${refused} was not one of the allowed options for ${name}` });
+        problems.push({
+          property: name,
+          code: 'INVALID_OPTION',
+          message: `${refused} was not one of the allowed options for ${name}`,
+        });
       }
     }
     if (problems.length === 0) return null;
     return {
-      ...inputRefusal({ message: `Property values were not valid: ${problems.map((problem) => problem.message).join('; ')}` }),
+      ...inputRefusal({
+        message: `Property values were not valid: ${problems.map((problem) => problem.message).join('; ')}`,
+      }),
       details: {
         ...NO_DETAILS,
         properties: [...new Set(problems.map((problem) => problem.property))],

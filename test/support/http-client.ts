@@ -11,7 +11,11 @@ export interface Answer {
  * One HTTP request on a connection of its own, from a chosen loopback address (127.0.0.2 stands for another
  * client), with its time to answer. Gives up after 15 s.
  */
-export function send(url: string, path: string, options: { method?: string; body?: string; headers?: Record<string, string>; from?: string } = {}): Promise<Answer> {
+export function send(
+  url: string,
+  path: string,
+  options: { method?: string; body?: string; headers?: Record<string, string>; from?: string } = {},
+): Promise<Answer> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const target = new URL(path, url);
@@ -24,12 +28,22 @@ export function send(url: string, path: string, options: { method?: string; body
         method: options.method ?? (body ? 'POST' : 'GET'),
         localAddress: options.from,
         agent: false,
-        headers: { ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}), ...options.headers },
+        headers: {
+          ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
+          ...options.headers,
+        },
       },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8'), ms: Date.now() - started }));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ms: Date.now() - started,
+          }),
+        );
       },
     );
     request.on('error', reject);

@@ -12,7 +12,12 @@ export function e164Of(national: string): string {
 }
 
 /** A Yunfu call item shaped like the seed, with its own call id, number, intention and tags. */
-export function yunfuCall(options: { callid: string; number: string; intention?: number | string; tags?: string[] }): Json {
+export function yunfuCall(options: {
+  callid: string;
+  number: string;
+  intention?: number | string;
+  tags?: string[];
+}): Json {
   const seed = fixture<{ data: Json[] }>('yunfu', 'seed-inbound-success').data[0]!;
   return {
     ...seed,

@@ -38,7 +38,10 @@ export function parsePrometheusText(text: string): Map<string, MetricFamily> {
     if (line.startsWith('#')) continue;
     const sample = parseSample(line);
     const owner = [...families.values()].find(
-      (candidate) => candidate.name === sample.name || (candidate.type === 'histogram' && HISTOGRAM_SUFFIXES.some((suffix) => candidate.name + suffix === sample.name)),
+      (candidate) =>
+        candidate.name === sample.name ||
+        (candidate.type === 'histogram' &&
+          HISTOGRAM_SUFFIXES.some((suffix) => candidate.name + suffix === sample.name)),
     );
     if (!owner) throw new Error(`sample ${sample.name} comes before its # TYPE line`);
     owner.samples.push(sample);
@@ -72,13 +75,24 @@ function parseSample(line: string): Sample {
     at++;
   }
   const [valueText] = line.slice(at).trim().split(' ');
-  const value = /^nan$/i.test(valueText!) ? Number.NaN : valueText === '+Inf' ? Infinity : valueText === '-Inf' ? -Infinity : Number(valueText);
+  const value = /^nan$/i.test(valueText!)
+    ? Number.NaN
+    : valueText === '+Inf'
+      ? Infinity
+      : valueText === '-Inf'
+        ? -Infinity
+        : Number(valueText);
   if (valueText === '' || (Number.isNaN(value) && !/^nan$/i.test(valueText!))) throw new Error(`bad value: ${line}`);
   return { name, labels, value };
 }
 
 /** The value of the one sample of `name` whose labels include `labels`; undefined when there is none. */
-export function sampleValue(families: Map<string, MetricFamily>, family: string, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  families: Map<string, MetricFamily>,
+  family: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const matching = (families.get(family)?.samples ?? []).filter(
     (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
   );

@@ -107,7 +107,9 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
   const env = validateEnv({ ...UNIT_ENV, ...options.env });
   const settings = parseConnectorSettings(options.mappingYaml ?? SHIPPED_MAPPING, 'mapping.yaml');
   const names = connectorPropertyNames(settings);
-  const logger = new AppLogger(createPinoLogger('silent', new Writable({ write: (_chunk, _encoding, done) => done() })));
+  const logger = new AppLogger(
+    createPinoLogger('silent', new Writable({ write: (_chunk, _encoding, done) => done() })),
+  );
   const db = openSqliteStore(':memory:');
   await migrateToLatest(db);
   const inbox = new InboxRepository(db);
@@ -116,7 +118,14 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
   const fake = new FakeHubSpotPort().allow(...PROVISIONING_METHODS, ...CONTACT_METHODS, ...CALL_WRITE_METHODS);
   const now = () => clock.now();
   const provisioner = new HubSpotProvisioner(fake, logger);
-  const sync = new HubSpotSyncService(fake, provisioner, ledger, { searchLagMs: env.hubspot.searchLagMs }, logger, clock);
+  const sync = new HubSpotSyncService(
+    fake,
+    provisioner,
+    ledger,
+    { searchLagMs: env.hubspot.searchLagMs },
+    logger,
+    clock,
+  );
   const contacts = new ContactResolver(fake, ledger, logger, now);
   const config = new ConnectorConfig(settings, env, logger);
   const vendors = new VendorRegistry(config, clock);

@@ -12,7 +12,11 @@ export const DEFAULT_PORTAL_ID = 12_345_678;
 
 const PLURAL_LABELS: Readonly<Record<string, string>> = { contacts: 'Contacts', calls: 'Calls' };
 
-export function accountRoutes(portalId: number, registry: PropertyRegistry, limits: Pick<EmulatorRateLimiter, 'limit'>): Route[] {
+export function accountRoutes(
+  portalId: number,
+  registry: PropertyRegistry,
+  limits: Pick<EmulatorRateLimiter, 'limit'>,
+): Route[] {
   return [
     {
       // Account information API (https://developers.hubspot.com/docs/api-reference/latest/account/account-information/get-account-details):

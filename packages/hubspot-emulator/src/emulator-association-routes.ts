@@ -66,4 +66,3 @@ export function associationRoutes(store: ObjectStore, clock: () => number): Rout
     },
   ];
 }
-

@@ -90,7 +90,10 @@ export class EmulatorAuth {
       "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
       {
         errors: [
-          { message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: [scope] } },
+          {
+            message: 'One or more of the following scopes are required.',
+            context: { requiredGranularScopes: [scope] },
+          },
         ],
         links: { scopes: 'https://developers.hubspot.com/scopes' },
       },

@@ -76,7 +76,9 @@ export function batchRoutes(store: ObjectStore, rules: PortalValidationRules, cl
         const batch = new BatchCollector(clock);
         for (const input of inputs) {
           try {
-            const object = store.create(objectType, input.raw.properties ?? {}, input.raw.associations, { requiredProperties });
+            const object = store.create(objectType, input.raw.properties ?? {}, input.raw.associations, {
+              requiredProperties,
+            });
             batch.results.push(present(objectType, object, input));
           } catch (error) {
             batch.fail(error, input);
@@ -94,7 +96,10 @@ export function batchRoutes(store: ObjectStore, rules: PortalValidationRules, cl
         const objectType = requireObjectType(params.objectType);
         const inputs = parseInputs(body, { requireId: true });
         for (const input of inputs) assertIdProperty(store, objectType, input.raw.idProperty);
-        assertNoDuplicateIds(inputs.map((input) => `${stringOrUndefined(input.raw.idProperty) ?? ''}\u0000${input.id ?? ''}`), inputs);
+        assertNoDuplicateIds(
+          inputs.map((input) => `${stringOrUndefined(input.raw.idProperty) ?? ''}\u0000${input.id ?? ''}`),
+          inputs,
+        );
         const batch = new BatchCollector(clock);
         for (const input of inputs) {
           try {
@@ -119,7 +124,11 @@ export function batchRoutes(store: ObjectStore, rules: PortalValidationRules, cl
         const inputs = parseInputs(body, { requireId: true });
         for (const input of inputs) {
           const idProperty = stringOrUndefined(input.raw.idProperty);
-          if (idProperty !== undefined && idProperty !== 'hs_object_id' && !store.isUniqueIdProperty(objectType, idProperty)) {
+          if (
+            idProperty !== undefined &&
+            idProperty !== 'hs_object_id' &&
+            !store.isUniqueIdProperty(objectType, idProperty)
+          ) {
             throw HubSpotApiError.validation(
               `Cannot upsert by non-unique property ${idProperty}: idProperty must be email or a property with hasUniqueValue=true.`,
             );
@@ -168,7 +177,10 @@ export function batchRoutes(store: ObjectStore, rules: PortalValidationRules, cl
         const inputs = parseInputs(body, { requireId: true });
         const idProperty = stringOrUndefined(request.idProperty);
         assertIdProperty(store, objectType, idProperty);
-        assertNoDuplicateIds(inputs.map((input) => input.id ?? ''), inputs);
+        assertNoDuplicateIds(
+          inputs.map((input) => input.id ?? ''),
+          inputs,
+        );
         const properties = Array.isArray(request.properties)
           ? request.properties.filter((name): name is string => typeof name === 'string')
           : undefined;
@@ -189,7 +201,8 @@ export function batchRoutes(store: ObjectStore, rules: PortalValidationRules, cl
 
 function parseInputs(body: unknown, options: { requireId?: boolean } = {}): BatchInput[] {
   const request = requireBodyObject(body);
-  if (!Array.isArray(request.inputs)) throw HubSpotApiError.validation('Invalid input JSON: "inputs" must be an array.');
+  if (!Array.isArray(request.inputs))
+    throw HubSpotApiError.validation('Invalid input JSON: "inputs" must be an array.');
   if (request.inputs.length > MAX_BATCH_INPUTS) {
     throw HubSpotApiError.validation(
       `Too many inputs: ${request.inputs.length}. A batch may have at most ${MAX_BATCH_INPUTS} inputs.`,
@@ -217,7 +230,9 @@ function assertNoDuplicateIds(keys: readonly string[], inputs: readonly BatchInp
     seen.add(key);
   });
   if (duplicates.size > 0) {
-    throw HubSpotApiError.validation(`Duplicate IDs found in batch input: [${[...duplicates].join(', ')}]. IDs must be unique`);
+    throw HubSpotApiError.validation(
+      `Duplicate IDs found in batch input: [${[...duplicates].join(', ')}]. IDs must be unique`,
+    );
   }
 }
 

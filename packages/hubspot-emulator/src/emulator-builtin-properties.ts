@@ -72,11 +72,24 @@ const LEAD_STATUSES = [
 const SYSTEM = { readOnlyValue: true, readOnlyDefinition: true } as const;
 
 const CONTACT_PROPERTIES: readonly BuiltInPropertySpec[] = [
-  { name: 'email', label: 'Email', type: 'string', fieldType: 'text', groupName: 'contactinformation', hasUniqueValue: true },
+  {
+    name: 'email',
+    label: 'Email',
+    type: 'string',
+    fieldType: 'text',
+    groupName: 'contactinformation',
+    hasUniqueValue: true,
+  },
   { name: 'firstname', label: 'First Name', type: 'string', fieldType: 'text', groupName: 'contactinformation' },
   { name: 'lastname', label: 'Last Name', type: 'string', fieldType: 'text', groupName: 'contactinformation' },
   { name: 'phone', label: 'Phone Number', type: 'string', fieldType: 'phonenumber', groupName: 'contactinformation' },
-  { name: 'mobilephone', label: 'Mobile Phone Number', type: 'string', fieldType: 'phonenumber', groupName: 'contactinformation' },
+  {
+    name: 'mobilephone',
+    label: 'Mobile Phone Number',
+    type: 'string',
+    fieldType: 'phonenumber',
+    groupName: 'contactinformation',
+  },
   { name: 'company', label: 'Company Name', type: 'string', fieldType: 'text', groupName: 'contactinformation' },
   { name: 'jobtitle', label: 'Job Title', type: 'string', fieldType: 'text', groupName: 'contactinformation' },
   { name: 'address', label: 'Street Address', type: 'string', fieldType: 'text', groupName: 'contactinformation' },
@@ -152,7 +165,14 @@ const CONTACT_PROPERTIES: readonly BuiltInPropertySpec[] = [
     calculated: true,
     ...SYSTEM,
   },
-  { name: 'createdate', label: 'Create Date', type: 'datetime', fieldType: 'date', groupName: 'contactinformation', ...SYSTEM },
+  {
+    name: 'createdate',
+    label: 'Create Date',
+    type: 'datetime',
+    fieldType: 'date',
+    groupName: 'contactinformation',
+    ...SYSTEM,
+  },
   {
     name: 'lastmodifieddate',
     label: 'Last Modified Date',
@@ -161,7 +181,14 @@ const CONTACT_PROPERTIES: readonly BuiltInPropertySpec[] = [
     groupName: 'contactinformation',
     ...SYSTEM,
   },
-  { name: 'hs_object_id', label: 'Record ID', type: 'number', fieldType: 'number', groupName: 'contactinformation', ...SYSTEM },
+  {
+    name: 'hs_object_id',
+    label: 'Record ID',
+    type: 'number',
+    fieldType: 'number',
+    groupName: 'contactinformation',
+    ...SYSTEM,
+  },
 ];
 
 const CALL_PROPERTIES: readonly BuiltInPropertySpec[] = [
@@ -186,7 +213,9 @@ const CALL_PROPERTIES: readonly BuiltInPropertySpec[] = [
     type: 'enumeration',
     fieldType: 'select',
     groupName: 'callinformation',
-    options: CALL_STATUS_VALUES.map((value) => [value, value.charAt(0) + value.slice(1).toLowerCase().replaceAll('_', ' ')] as const),
+    options: CALL_STATUS_VALUES.map(
+      (value) => [value, value.charAt(0) + value.slice(1).toLowerCase().replaceAll('_', ' ')] as const,
+    ),
     readOnlyDefinition: true,
   },
   {
@@ -199,11 +228,35 @@ const CALL_PROPERTIES: readonly BuiltInPropertySpec[] = [
     options: DEFAULT_CALL_DISPOSITIONS.map(({ id, label }) => [id, label] as const),
     readOnlyDefinition: true,
   },
-  { name: 'hs_call_duration', label: 'Call duration (ms)', type: 'number', fieldType: 'number', groupName: 'callinformation' },
-  { name: 'hs_call_from_number', label: 'From number', type: 'string', fieldType: 'text', groupName: 'callinformation' },
+  {
+    name: 'hs_call_duration',
+    label: 'Call duration (ms)',
+    type: 'number',
+    fieldType: 'number',
+    groupName: 'callinformation',
+  },
+  {
+    name: 'hs_call_from_number',
+    label: 'From number',
+    type: 'string',
+    fieldType: 'text',
+    groupName: 'callinformation',
+  },
   { name: 'hs_call_to_number', label: 'To number', type: 'string', fieldType: 'text', groupName: 'callinformation' },
-  { name: 'hs_call_recording_url', label: 'Recording URL', type: 'string', fieldType: 'text', groupName: 'callinformation' },
-  { name: 'hs_attachment_ids', label: 'Attached file IDs', type: 'string', fieldType: 'text', groupName: 'callinformation' },
+  {
+    name: 'hs_call_recording_url',
+    label: 'Recording URL',
+    type: 'string',
+    fieldType: 'text',
+    groupName: 'callinformation',
+  },
+  {
+    name: 'hs_attachment_ids',
+    label: 'Attached file IDs',
+    type: 'string',
+    fieldType: 'text',
+    groupName: 'callinformation',
+  },
   {
     name: 'hubspot_owner_id',
     label: 'Activity assigned to',
@@ -212,7 +265,14 @@ const CALL_PROPERTIES: readonly BuiltInPropertySpec[] = [
     groupName: 'callinformation',
     externalOptions: true,
   },
-  { name: 'hs_createdate', label: 'Created at', type: 'datetime', fieldType: 'date', groupName: 'callinformation', ...SYSTEM },
+  {
+    name: 'hs_createdate',
+    label: 'Created at',
+    type: 'datetime',
+    fieldType: 'date',
+    groupName: 'callinformation',
+    ...SYSTEM,
+  },
   {
     name: 'hs_lastmodifieddate',
     label: 'Last modified date',
@@ -221,7 +281,14 @@ const CALL_PROPERTIES: readonly BuiltInPropertySpec[] = [
     groupName: 'callinformation',
     ...SYSTEM,
   },
-  { name: 'hs_object_id', label: 'Record ID', type: 'number', fieldType: 'number', groupName: 'callinformation', ...SYSTEM },
+  {
+    name: 'hs_object_id',
+    label: 'Record ID',
+    type: 'number',
+    fieldType: 'number',
+    groupName: 'callinformation',
+    ...SYSTEM,
+  },
 ];
 
 const BUILT_IN_PROPERTIES: Readonly<Record<CrmObjectType, readonly BuiltInPropertySpec[]>> = {

@@ -31,7 +31,10 @@ export interface EmulatorControls {
 }
 
 export interface ControlRoute extends RoutePattern {
-  handle(request: { params: Record<string, string>; query: URLSearchParams; body: unknown }): { status: number; body: unknown };
+  handle(request: { params: Record<string, string>; query: URLSearchParams; body: unknown }): {
+    status: number;
+    body: unknown;
+  };
 }
 
 const LIMIT_KEYS = [
@@ -121,7 +124,8 @@ export function controlRoutes(controls: EmulatorControls): ControlRoute[] {
       method: 'POST',
       pattern: '/_emulator/dispositions',
       handle: ({ body }) => {
-        const label = isObject(body) && typeof body.label === 'string' && body.label.trim() !== '' ? body.label.trim() : undefined;
+        const label =
+          isObject(body) && typeof body.label === 'string' && body.label.trim() !== '' ? body.label.trim() : undefined;
         if (!label) throw new InvalidControlInput('dispositions: expected {"label": "Interested", "id"?: "<guid>"}');
         const id = isObject(body) && typeof body.id === 'string' ? body.id : undefined;
         return { status: 201, body: { id: controls.addCallDisposition(label, id), label } };

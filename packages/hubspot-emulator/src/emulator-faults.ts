@@ -14,7 +14,14 @@ export type FaultMode = 'none' | 'status' | 'hang' | 'latency' | 'apply-then-sta
 export type FaultStatus = 500 | 502 | 503 | 504 | 423;
 
 export const FAULT_STATUSES: readonly FaultStatus[] = [500, 502, 503, 504, 423];
-export const FAULT_MODES: readonly FaultMode[] = ['none', 'status', 'hang', 'latency', 'apply-then-status', 'apply-then-hang'];
+export const FAULT_MODES: readonly FaultMode[] = [
+  'none',
+  'status',
+  'hang',
+  'latency',
+  'apply-then-status',
+  'apply-then-hang',
+];
 
 /** The modes that hold requests without answering them. */
 export type HoldingFaultMode = 'hang' | 'apply-then-hang';
@@ -134,7 +141,11 @@ export class FaultInjector {
 export function faultError(status: FaultStatus): HubSpotApiError {
   switch (status) {
     case 423:
-      return new HubSpotApiError(423, 'LOCKED', 'The resource is locked by another request. Wait at least 2 seconds and retry.');
+      return new HubSpotApiError(
+        423,
+        'LOCKED',
+        'The resource is locked by another request. Wait at least 2 seconds and retry.',
+      );
     case 500:
       return new HubSpotApiError(500, 'INTERNAL_ERROR', 'internal error');
     case 502:
@@ -166,7 +177,8 @@ function parseFaultConfig(input: unknown): FaultConfig {
   if (raw.count !== undefined) config.count = Math.floor(nonNegativeNumber(raw.count, 'faults.count'));
   if (raw.until !== undefined) config.until = nonNegativeNumber(raw.until, 'faults.until');
   if (raw.paths !== undefined) {
-    if (typeof raw.paths !== 'string') throw new InvalidControlInput('faults.paths must be a regular expression string');
+    if (typeof raw.paths !== 'string')
+      throw new InvalidControlInput('faults.paths must be a regular expression string');
     try {
       new RegExp(raw.paths);
     } catch {
@@ -175,11 +187,13 @@ function parseFaultConfig(input: unknown): FaultConfig {
     config.paths = raw.paths;
   }
   if (raw.bodyContains !== undefined) {
-    if (typeof raw.bodyContains !== 'string' || raw.bodyContains === '') throw new InvalidControlInput('faults.bodyContains must be a non-empty string');
+    if (typeof raw.bodyContains !== 'string' || raw.bodyContains === '')
+      throw new InvalidControlInput('faults.bodyContains must be a non-empty string');
     if (mode !== 'status') throw new InvalidControlInput('faults.bodyContains works with mode status only');
     config.bodyContains = raw.bodyContains;
   }
-  if (mode === 'latency' && config.latencyMs === undefined) throw new InvalidControlInput('faults.latencyMs is required for mode latency');
+  if (mode === 'latency' && config.latencyMs === undefined)
+    throw new InvalidControlInput('faults.latencyMs is required for mode latency');
   return config;
 }
 

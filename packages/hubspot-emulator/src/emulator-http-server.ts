@@ -153,7 +153,9 @@ export class EmulatorHttpServer {
     }
     const apiPath = resolveApiPath(url.pathname);
     const found =
-      apiPath.unsupportedVersion === undefined ? this.parts.routes.match(req.method ?? 'GET', apiPath.routePath) : undefined;
+      apiPath.unsupportedVersion === undefined
+        ? this.parts.routes.match(req.method ?? 'GET', apiPath.routePath)
+        : undefined;
     const match = found && 'route' in found ? found : undefined;
     const context: RequestContext = {
       req,
@@ -308,7 +310,10 @@ export class EmulatorHttpServer {
   private async handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const reply = (status: number, body: unknown): void => {
       const payload = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+      res.writeHead(status, {
+        'content-type': 'application/json;charset=utf-8',
+        'content-length': Buffer.byteLength(payload),
+      });
       res.end(payload);
     };
     try {

@@ -39,7 +39,9 @@ export function objectRoutes(
         const outcome = runSearch(index, objectType, request);
         const response: Record<string, unknown> = {
           total: outcome.total,
-          results: outcome.page.map(({ id, properties }) => presentObject(objectType, id, properties, request.properties)),
+          results: outcome.page.map(({ id, properties }) =>
+            presentObject(objectType, id, properties, request.properties),
+          ),
         };
         if (outcome.nextAfter !== undefined) response.paging = { next: { after: outcome.nextAfter } };
         return { status: 200, body: response };
@@ -147,4 +149,3 @@ function parseListLimit(raw: string | null): number {
   if (!Number.isInteger(limit) || limit < 1) throw HubSpotApiError.validation(`Invalid "limit": ${raw}`);
   return Math.min(limit, LIST_MAX_LIMIT);
 }
-

@@ -144,7 +144,12 @@ export class ObjectStore {
     return { objects, nextAfter: position < ids.length && last ? last.id : undefined };
   }
 
-  create(objectType: CrmObjectType, properties: unknown, associations?: unknown, options: CreateOptions = {}): StoredObject {
+  create(
+    objectType: CrmObjectType,
+    properties: unknown,
+    associations?: unknown,
+    options: CreateOptions = {},
+  ): StoredObject {
     const targets = this.parseAssociations(objectType, associations);
     return this.write(objectType, undefined, properties, targets, options.requiredProperties);
   }
@@ -192,7 +197,8 @@ export class ObjectStore {
   merge(objectType: CrmObjectType, primaryId: string, mergedId: string): StoredObject {
     const primary = this.get(objectType, primaryId);
     const merged = this.get(objectType, mergedId);
-    if (!primary || !merged || primaryId === mergedId) throw new Error('merge: two different existing objects are needed');
+    if (!primary || !merged || primaryId === mergedId)
+      throw new Error('merge: two different existing objects are needed');
     const next: Record<string, string> = { ...primary.properties };
     for (const [name, value] of Object.entries(merged.properties)) {
       const definition = this.registry.get(objectType, name);
@@ -217,8 +223,10 @@ export class ObjectStore {
 
   /** Adds an association between existing objects (v4 "default" association). */
   associate(fromType: CrmObjectType, fromId: string, toType: CrmObjectType, toId: string): void {
-    if (!this.get(fromType, fromId)) throw HubSpotApiError.notFound(`${OBJECT_TYPE_INFO[fromType].singularLabel} ${fromId} not found`);
-    if (!this.get(toType, toId)) throw HubSpotApiError.notFound(`${OBJECT_TYPE_INFO[toType].singularLabel} ${toId} not found`);
+    if (!this.get(fromType, fromId))
+      throw HubSpotApiError.notFound(`${OBJECT_TYPE_INFO[fromType].singularLabel} ${fromId} not found`);
+    if (!this.get(toType, toId))
+      throw HubSpotApiError.notFound(`${OBJECT_TYPE_INFO[toType].singularLabel} ${toId} not found`);
     this.associations.link(fromType, fromId, toType, toId);
     this.onChange();
   }
@@ -310,7 +318,10 @@ export class ObjectStore {
       );
     }
     if (problems.length > 0) {
-      throw HubSpotApiError.invalidPropertyValues(problems, missingByRules.length > 0 ? { propertyName: missingByRules } : undefined);
+      throw HubSpotApiError.invalidPropertyValues(
+        problems,
+        missingByRules.length > 0 ? { propertyName: missingByRules } : undefined,
+      );
     }
     if (objectType === 'contacts') deriveSearchablePhones(next);
 
@@ -370,7 +381,9 @@ export class ObjectStore {
         const category = isPlainObject(spec) ? spec.associationCategory : undefined;
         const typeId = isPlainObject(spec) ? spec.associationTypeId : undefined;
         const definition =
-          category === 'HUBSPOT_DEFINED' && typeof typeId === 'number' ? associationByTypeId(objectType, typeId) : undefined;
+          category === 'HUBSPOT_DEFINED' && typeof typeId === 'number'
+            ? associationByTypeId(objectType, typeId)
+            : undefined;
         if (!definition || (toType !== undefined && toType !== definition.to)) {
           throw HubSpotApiError.validation(
             `Invalid association type ${String(category)}/${String(typeId)} from ${objectType} in associations[${position}].`,
@@ -403,7 +416,8 @@ export class ObjectStore {
       const newValue = ownValue(after, property);
       if (oldValue === newValue) continue;
       const index = this.uniqueIndex(objectType, property);
-      if (oldValue !== undefined && index.get(uniqueKey(property, oldValue)) === id) index.delete(uniqueKey(property, oldValue));
+      if (oldValue !== undefined && index.get(uniqueKey(property, oldValue)) === id)
+        index.delete(uniqueKey(property, oldValue));
       if (newValue !== undefined) index.set(uniqueKey(property, newValue), id);
     }
   }

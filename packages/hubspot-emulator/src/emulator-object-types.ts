@@ -49,7 +49,10 @@ const CALLS: CrmObjectTypeInfo = {
   queryProperties: ['hs_call_title', 'hs_call_body'],
 };
 
-export const OBJECT_TYPE_INFO: Readonly<Record<CrmObjectType, CrmObjectTypeInfo>> = { contacts: CONTACTS, calls: CALLS };
+export const OBJECT_TYPE_INFO: Readonly<Record<CrmObjectType, CrmObjectTypeInfo>> = {
+  contacts: CONTACTS,
+  calls: CALLS,
+};
 
 const PATH_ALIASES: ReadonlyMap<string, CrmObjectType> = new Map([
   ['contacts', 'contacts'],

@@ -94,11 +94,18 @@ export class PropertyRegistry {
     const definition = this.definitionsOf('calls').get('hs_call_disposition');
     if (!definition) throw new Error('hs_call_disposition is missing');
     if (definition.options.some((option) => option.value === id)) return;
-    definition.options.push({ label, value: id, description: '', displayOrder: definition.options.length, hidden: false });
+    definition.options.push({
+      label,
+      value: id,
+      description: '',
+      displayOrder: definition.options.length,
+      hidden: false,
+    });
   }
 
   create(objectType: CrmObjectType, input: unknown, options: PropertyWriteOptions = {}): PropertyDefinition {
-    if (!isObject(input)) throw HubSpotApiError.validation('Invalid input JSON: expected a property definition object.');
+    if (!isObject(input))
+      throw HubSpotApiError.validation('Invalid input JSON: expected a property definition object.');
     const name = requireString(input, 'name');
     const label = requireString(input, 'label');
     const groupName = requireString(input, 'groupName');
@@ -152,15 +159,24 @@ export class PropertyRegistry {
     return definition;
   }
 
-  update(objectType: CrmObjectType, name: string, input: unknown, options: PropertyWriteOptions = {}): PropertyDefinition {
+  update(
+    objectType: CrmObjectType,
+    name: string,
+    input: unknown,
+    options: PropertyWriteOptions = {},
+  ): PropertyDefinition {
     if (!isObject(input)) throw HubSpotApiError.validation('Invalid input JSON: expected a property update object.');
     const current = this.get(objectType, name);
     if (!current) throw HubSpotApiError.notFound(`Unable to find property ${name}`);
     if (current.readOnlyDefinition) {
-      throw HubSpotApiError.validation(`Property ${name} is a HubSpot-defined property whose definition cannot be changed.`);
+      throw HubSpotApiError.validation(
+        `Property ${name} is a HubSpot-defined property whose definition cannot be changed.`,
+      );
     }
     if (input.hasUniqueValue !== undefined && input.hasUniqueValue !== current.hasUniqueValue) {
-      throw HubSpotApiError.validation(`hasUniqueValue cannot be changed after a property is created (property ${name}).`);
+      throw HubSpotApiError.validation(
+        `hasUniqueValue cannot be changed after a property is created (property ${name}).`,
+      );
     }
     const type = input.type === undefined ? current.type : parseType(input.type);
     const fieldType = optionalString(input, 'fieldType') ?? current.fieldType;
@@ -176,7 +192,8 @@ export class PropertyRegistry {
       fieldType,
       groupName,
       // HubSpot replaces the option list as a whole on PATCH.
-      options: input.options === undefined ? current.options : parseOptions(input.options, type, fieldType, name, options),
+      options:
+        input.options === undefined ? current.options : parseOptions(input.options, type, fieldType, name, options),
       displayOrder: optionalNumber(input, 'displayOrder') ?? current.displayOrder,
       hidden: optionalBoolean(input, 'hidden') ?? current.hidden,
       formField: optionalBoolean(input, 'formField') ?? current.formField,
@@ -193,7 +210,8 @@ export class PropertyRegistry {
   archive(objectType: CrmObjectType, name: string): void {
     const current = this.get(objectType, name);
     if (!current) throw HubSpotApiError.notFound(`Unable to find property ${name}`);
-    if (current.hubspotDefined) throw HubSpotApiError.validation(`Property ${name} is a HubSpot-defined property and cannot be archived.`);
+    if (current.hubspotDefined)
+      throw HubSpotApiError.validation(`Property ${name} is a HubSpot-defined property and cannot be archived.`);
     this.definitionsOf(objectType).delete(name);
     this.uniqueNamesCache.delete(objectType);
   }
@@ -208,7 +226,8 @@ export class PropertyRegistry {
 
   /** `PATCH …/groups/{groupName}`: label and display order; an empty update changes nothing and answers the group. */
   updateGroup(objectType: CrmObjectType, name: string, input: unknown): PropertyGroupDefinition {
-    if (!isObject(input)) throw HubSpotApiError.validation('Invalid input JSON: expected a property group update object.');
+    if (!isObject(input))
+      throw HubSpotApiError.validation('Invalid input JSON: expected a property group update object.');
     const current = this.getGroup(objectType, name);
     if (!current) throw HubSpotApiError.notFound(`Unable to find property group ${name}`);
     const updated: PropertyGroupDefinition = {

@@ -97,9 +97,7 @@ function normaliseValue(
     case 'string':
       return normaliseString(definition, value);
     case 'number':
-      return NUMBER_PATTERN.test(value)
-        ? value
-        : problem(name, 'INVALID_INTEGER', `${value} was not a valid number.`);
+      return NUMBER_PATTERN.test(value) ? value : problem(name, 'INVALID_INTEGER', `${value} was not a valid number.`);
     case 'bool':
       return normaliseBoolean(name, value);
     case 'date':
@@ -138,7 +136,11 @@ function normaliseBoolean(name: string, value: string): string | PropertyValuePr
 function normaliseDateTime(name: string, value: string): string | PropertyValueProblem {
   const epochMs = parseInstant(value);
   return epochMs === undefined
-    ? problem(name, 'INVALID_DATETIME', `${value} is not a valid datetime: use epoch milliseconds or an ISO 8601 UTC time.`)
+    ? problem(
+        name,
+        'INVALID_DATETIME',
+        `${value} is not a valid datetime: use epoch milliseconds or an ISO 8601 UTC time.`,
+      )
     : new Date(epochMs).toISOString();
 }
 
@@ -147,7 +149,11 @@ function normaliseDate(name: string, value: string): string | PropertyValueProbl
   if (DATE_ONLY_PATTERN.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))) return value;
   const epochMs = parseInstant(value);
   if (epochMs === undefined || epochMs % 86_400_000 !== 0) {
-    return problem(name, 'INVALID_DATE', `${value} is not a valid date: use midnight UTC in epoch milliseconds or YYYY-MM-DD.`);
+    return problem(
+      name,
+      'INVALID_DATE',
+      `${value} is not a valid date: use midnight UTC in epoch milliseconds or YYYY-MM-DD.`,
+    );
   }
   return new Date(epochMs).toISOString().slice(0, 10);
 }

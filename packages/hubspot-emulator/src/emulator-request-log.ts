@@ -76,7 +76,8 @@ export class RequestLog {
       counters.rateLimited[entry.policy] += 1;
     }
     if (entry.fault) counters.faultsApplied += 1;
-    if (entry.bodyChars !== undefined && entry.endpoint.endsWith('/search')) counters.largestSearchBody = Math.max(counters.largestSearchBody, entry.bodyChars);
+    if (entry.bodyChars !== undefined && entry.endpoint.endsWith('/search'))
+      counters.largestSearchBody = Math.max(counters.largestSearchBody, entry.bodyChars);
   }
 
   /** Oldest first; at most `limit` of the most recent entries. */

@@ -92,7 +92,11 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function parseSearchRequest(registry: PropertyRegistry, objectType: CrmObjectType, body: unknown): SearchRequest {
+export function parseSearchRequest(
+  registry: PropertyRegistry,
+  objectType: CrmObjectType,
+  body: unknown,
+): SearchRequest {
   if (body === undefined || body === null) body = {};
   if (!isObject(body)) throw HubSpotApiError.validation('Invalid input JSON: the search request must be an object.');
 
@@ -144,11 +148,14 @@ export function parseSearchRequest(registry: PropertyRegistry, objectType: CrmOb
   const rawSorts = body.sorts ?? [];
   if (!Array.isArray(rawSorts)) throw HubSpotApiError.validation('Invalid input: "sorts" must be an array.');
   if (rawSorts.length > MAX_SORTS) {
-    throw HubSpotApiError.validation(`Too many sorts: ${rawSorts.length}. A search may have at most ${MAX_SORTS} sort rule.`);
+    throw HubSpotApiError.validation(
+      `Too many sorts: ${rawSorts.length}. A search may have at most ${MAX_SORTS} sort rule.`,
+    );
   }
   const sorts = rawSorts.map((sort: unknown) => parseSort(registry, objectType, sort));
 
-  const query = typeof body.query === 'string' && body.query.trim() !== '' ? body.query.trim().toLowerCase() : undefined;
+  const query =
+    typeof body.query === 'string' && body.query.trim() !== '' ? body.query.trim().toLowerCase() : undefined;
   return { groups, sorts, properties, limit, offset, query };
 }
 
@@ -172,7 +179,9 @@ export function runSearch(index: SearchIndex, objectType: CrmObjectType, request
     const fields = OBJECT_TYPE_INFO[objectType].queryProperties;
     matched = matched.filter((id) => {
       const properties = index.get(id);
-      return properties !== undefined && fields.some((field) => ownValue(properties, field)?.toLowerCase().includes(query));
+      return (
+        properties !== undefined && fields.some((field) => ownValue(properties, field)?.toLowerCase().includes(query))
+      );
     });
   }
   sortIds(matched, index, request.sorts);
@@ -218,7 +227,8 @@ function compileFilter(registry: PropertyRegistry, objectType: CrmObjectType, ra
   }
   // Assumption: HubSpot rejects filters on unknown properties (rather than matching nothing); a typo fails loudly.
   const type = registry.typeOf(objectType, propertyName);
-  if (type === undefined) throw HubSpotApiError.validation(`Property "${propertyName}" does not exist on ${objectType}.`);
+  if (type === undefined)
+    throw HubSpotApiError.validation(`Property "${propertyName}" does not exist on ${objectType}.`);
   const name = propertyName;
   const op = operator as Operator;
 
@@ -232,7 +242,9 @@ function compileFilter(registry: PropertyRegistry, objectType: CrmObjectType, ra
       const wanted = requireValue(raw, 'value', name, op);
       const equals = equalityTest(name, type, wanted);
       if (op === 'NEQ') return { test: (properties) => !equals(properties) };
-      return isTextual(type) ? { test: equals, indexed: { property: name, keys: [wanted.toLowerCase()] } } : { test: equals };
+      return isTextual(type)
+        ? { test: equals, indexed: { property: name, keys: [wanted.toLowerCase()] } }
+        : { test: equals };
     }
     case 'IN':
     case 'NOT_IN': {
@@ -375,7 +387,9 @@ function parseAfter(after: unknown): number {
   if (after === undefined || after === null || after === '') return 0;
   const text = typeof after === 'number' ? String(after) : after;
   if (typeof text !== 'string' || !AFTER_PATTERN.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw HubSpotApiError.validation(`Invalid input: "after" ${JSON.stringify(after)} is not valid; it must be an integer string.`);
+    throw HubSpotApiError.validation(
+      `Invalid input: "after" ${JSON.stringify(after)} is not valid; it must be an integer string.`,
+    );
   }
   return Number(text);
 }

@@ -35,7 +35,10 @@ export class EmulatorStateFile {
     try {
       parsed = JSON.parse(readFileSync(path, 'utf8'));
     } catch (error) {
-      throw new Error(`HubSpot emulator state file ${path} is not valid JSON (${(error as Error).message}); move it away to start empty.`, { cause: error });
+      throw new Error(
+        `HubSpot emulator state file ${path} is not valid JSON (${(error as Error).message}); move it away to start empty.`,
+        { cause: error },
+      );
     }
     if (typeof parsed !== 'object' || parsed === null || (parsed as { version?: unknown }).version !== 1) {
       throw new Error(`HubSpot emulator state file ${path} has an unknown format (expected version 1).`);

@@ -22,7 +22,9 @@ export class PortalValidationRules {
   /** Replaces all rules. Types left out get none; every named property must exist. */
   set(input: unknown): ValidationRulesReport {
     if (!isObject(input)) {
-      throw new InvalidControlInput('validation-rules: expected an object like {"contacts":{"required":["lead_source"]}}');
+      throw new InvalidControlInput(
+        'validation-rules: expected an object like {"contacts":{"required":["lead_source"]}}',
+      );
     }
     const next = new Map<CrmObjectType, readonly string[]>();
     for (const [typeName, rule] of Object.entries(input)) {
@@ -30,7 +32,8 @@ export class PortalValidationRules {
       if (!objectType) throw new InvalidControlInput(`validation-rules: unknown object type "${typeName}"`);
       if (!isObject(rule)) throw new InvalidControlInput(`validation-rules.${typeName}: expected {"required":[...]}`);
       for (const key of Object.keys(rule)) {
-        if (key !== 'required') throw new InvalidControlInput(`validation-rules.${typeName}: unknown key "${key}" (known: required)`);
+        if (key !== 'required')
+          throw new InvalidControlInput(`validation-rules.${typeName}: unknown key "${key}" (known: required)`);
       }
       const names = rule.required ?? [];
       if (!Array.isArray(names) || names.some((name) => typeof name !== 'string' || name === '')) {
@@ -55,7 +58,8 @@ export class PortalValidationRules {
 
   report(): ValidationRulesReport {
     const report = {} as ValidationRulesReport;
-    for (const objectType of CRM_OBJECT_TYPES) report[objectType] = { required: [...(this.required.get(objectType) ?? [])] };
+    for (const objectType of CRM_OBJECT_TYPES)
+      report[objectType] = { required: [...(this.required.get(objectType) ?? [])] };
     return report;
   }
 

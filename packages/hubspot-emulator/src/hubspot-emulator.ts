@@ -21,8 +21,18 @@ import { objectRoutes } from './emulator-object-routes.js';
 import { CRM_OBJECT_TYPES, resolveObjectType, type CrmObjectType } from './emulator-object-types.js';
 import { PropertyRegistry } from './emulator-property-registry.js';
 import { propertyRoutes } from './emulator-property-routes.js';
-import { DEFAULT_LIMITS, EmulatorRateLimiter, type EmulatorLimits, type RateLimitUsage } from './emulator-rate-limiter.js';
-import { DEFAULT_REQUEST_LOG_CAPACITY, RequestLog, type RequestCounters, type RequestLogEntry } from './emulator-request-log.js';
+import {
+  DEFAULT_LIMITS,
+  EmulatorRateLimiter,
+  type EmulatorLimits,
+  type RateLimitUsage,
+} from './emulator-rate-limiter.js';
+import {
+  DEFAULT_REQUEST_LOG_CAPACITY,
+  RequestLog,
+  type RequestCounters,
+  type RequestLogEntry,
+} from './emulator-request-log.js';
 import { Router, type Route } from './emulator-router.js';
 import { EmulatorStateFile, type PersistedEmulatorState } from './emulator-state-file.js';
 import { PortalValidationRules, type ValidationRulesReport } from './emulator-validation-rules.js';
@@ -324,5 +334,4 @@ export class HubSpotEmulator implements EmulatorControls {
     })();
     return this.closed;
   }
-
 }

@@ -18,7 +18,9 @@ function send(url: string, agent: Agent, method: string, path: string, body?: un
         agent,
         headers: {
           authorization: `Bearer ${TEST_TOKEN}`,
-          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+          ...(payload === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
         },
       },
       (res) => {
@@ -60,14 +62,28 @@ describe('HubSpot emulator: apply-then-* faults', () => {
   });
 
   it('apply-then-status writes the request, then answers 502 (the default) with HubSpot’s error body', async () => {
-    const set = await harness.request('/_emulator/faults', { method: 'PUT', body: { mode: 'apply-then-status', count: 1 }, token: null });
+    const set = await harness.request('/_emulator/faults', {
+      method: 'PUT',
+      body: { mode: 'apply-then-status', count: 1 },
+      token: null,
+    });
     expect(set.body).toMatchObject({ config: { mode: 'apply-then-status', count: 1 }, remaining: 1 });
 
-    const answer = await harness.request('/crm/v3/objects/contacts', { method: 'POST', body: contactBody('applied@example.com') });
+    const answer = await harness.request('/crm/v3/objects/contacts', {
+      method: 'POST',
+      body: contactBody('applied@example.com'),
+    });
     expect(answer.status).toBe(502);
-    expect(answer.body).toEqual({ status: 'error', message: 'Bad Gateway', correlationId: expect.any(String), category: 'BAD_GATEWAY' });
+    expect(answer.body).toEqual({
+      status: 'error',
+      message: 'Bad Gateway',
+      correlationId: expect.any(String),
+      category: 'BAD_GATEWAY',
+    });
     // The write happened although the client saw a failure.
-    expect(harness.emulator.listObjects('contacts').map((contact) => contact.properties.email)).toEqual(['applied@example.com']);
+    expect(harness.emulator.listObjects('contacts').map((contact) => contact.properties.email)).toEqual([
+      'applied@example.com',
+    ]);
     expect(harness.emulator.requestLog.at(-1)).toMatchObject({
       method: 'POST',
       status: 502,
@@ -77,12 +93,19 @@ describe('HubSpot emulator: apply-then-* faults', () => {
     expect(harness.emulator.counters.faultsApplied).toBe(1);
 
     // count: 1 — the retry is answered normally, and collides with what the failed attempt wrote.
-    const retry = await harness.request('/crm/v3/objects/contacts', { method: 'POST', body: contactBody('applied@example.com') });
+    const retry = await harness.request('/crm/v3/objects/contacts', {
+      method: 'POST',
+      body: contactBody('applied@example.com'),
+    });
     expect(retry.status).toBe(409);
   });
 
   it('a status fault with bodyContains fails only requests whose body holds that text, without applying them', async () => {
-    const set = await harness.request('/_emulator/faults', { method: 'PUT', body: { mode: 'status', status: 500, bodyContains: 'poison@example.com' }, token: null });
+    const set = await harness.request('/_emulator/faults', {
+      method: 'PUT',
+      body: { mode: 'status', status: 500, bodyContains: 'poison@example.com' },
+      token: null,
+    });
     expect(set.status).toBe(200);
     const poisoned = await harness.request('/crm/objects/2026-09/contacts/batch/create', {
       method: 'POST',
@@ -90,18 +113,35 @@ describe('HubSpot emulator: apply-then-* faults', () => {
     });
     expect(poisoned.status).toBe(500);
     expect(poisoned.body).toMatchObject({ status: 'error', category: 'INTERNAL_ERROR' });
-    const fine = await harness.request('/crm/objects/2026-09/contacts/batch/create', { method: 'POST', body: { inputs: [contactBody('fine@example.com')] } });
+    const fine = await harness.request('/crm/objects/2026-09/contacts/batch/create', {
+      method: 'POST',
+      body: { inputs: [contactBody('fine@example.com')] },
+    });
     expect(fine.status).toBe(201);
-    expect(harness.emulator.listObjects('contacts').map((contact) => contact.properties.email)).toEqual(['fine@example.com']);
+    expect(harness.emulator.listObjects('contacts').map((contact) => contact.properties.email)).toEqual([
+      'fine@example.com',
+    ]);
     expect(harness.emulator.requestLog.at(-2)).toMatchObject({ status: 500, fault: 'status' });
     expect(harness.emulator.faultsReport().applied).toBe(1);
-    const refused = await harness.request('/_emulator/faults', { method: 'PUT', body: { mode: 'hang', bodyContains: 'x' }, token: null });
+    const refused = await harness.request('/_emulator/faults', {
+      method: 'PUT',
+      body: { mode: 'hang', bodyContains: 'x' },
+      token: null,
+    });
     expect(refused).toMatchObject({ status: 400, body: { error: 'faults.bodyContains works with mode status only' } });
   });
 
   it('apply-then-status takes another status, and the paths and until filters', async () => {
-    harness.emulator.setFaults({ mode: 'apply-then-status', status: 504, paths: '/batch/', until: Date.now() + 10_000 });
-    const single = await harness.request('/crm/v3/objects/contacts', { method: 'POST', body: contactBody('single@example.com') });
+    harness.emulator.setFaults({
+      mode: 'apply-then-status',
+      status: 504,
+      paths: '/batch/',
+      until: Date.now() + 10_000,
+    });
+    const single = await harness.request('/crm/v3/objects/contacts', {
+      method: 'POST',
+      body: contactBody('single@example.com'),
+    });
     expect(single.status).toBe(201);
     const batch = await harness.request('/crm/objects/2026-09/contacts/batch/create', {
       method: 'POST',
@@ -110,12 +150,22 @@ describe('HubSpot emulator: apply-then-* faults', () => {
     expect(batch.status).toBe(504);
     expect(batch.body).toMatchObject({ category: 'GATEWAY_TIMEOUT' });
     expect(harness.emulator.state.contacts).toBe(3);
-    expect(harness.emulator.requestLog.at(-1)).toMatchObject({ apiVersion: '2026-09', withheldStatus: 201, status: 504 });
+    expect(harness.emulator.requestLog.at(-1)).toMatchObject({
+      apiVersion: '2026-09',
+      withheldStatus: 201,
+      status: 504,
+    });
   });
 
   it('apply-then-hang writes the request and never answers until the fault is cleared, then drops the connection', async () => {
     harness.emulator.setFaults({ mode: 'apply-then-hang', count: 1 });
-    const pending = send(harness.emulator.url, agent, 'POST', '/crm/v3/objects/contacts', contactBody('stalled@example.com'));
+    const pending = send(
+      harness.emulator.url,
+      agent,
+      'POST',
+      '/crm/v3/objects/contacts',
+      contactBody('stalled@example.com'),
+    );
     const settled = pending.then(
       (answer) => `answered ${answer.status}`,
       (error: Error) => `dropped: ${error.message}`,
@@ -128,7 +178,11 @@ describe('HubSpot emulator: apply-then-* faults', () => {
     harness.emulator.clearFaults();
     expect(await withTimeout(settled, 2_000)).toMatch(/^dropped: /);
     expect(harness.emulator.hungRequestCount).toBe(0);
-    expect(harness.emulator.requestLog.at(-1)).toMatchObject({ status: 0, fault: 'apply-then-hang', withheldStatus: 201 });
+    expect(harness.emulator.requestLog.at(-1)).toMatchObject({
+      status: 0,
+      fault: 'apply-then-hang',
+      withheldStatus: 201,
+    });
   });
 
   it('apply-then-hang drops held connections when its until passes, or when replaced by another mode', async () => {
@@ -203,9 +257,25 @@ describe('HubSpot emulator: connections in the request log', () => {
   it('shows that a stalled request arrived on a reused connection', async () => {
     const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      expect((await send(harness.emulator.url, keepAlive, 'POST', '/crm/v3/objects/contacts', contactBody('first@example.com'))).status).toBe(201);
+      expect(
+        (
+          await send(
+            harness.emulator.url,
+            keepAlive,
+            'POST',
+            '/crm/v3/objects/contacts',
+            contactBody('first@example.com'),
+          )
+        ).status,
+      ).toBe(201);
       harness.emulator.setFaults({ mode: 'apply-then-hang', count: 1 });
-      const stalled = send(harness.emulator.url, keepAlive, 'POST', '/crm/objects/2026-09/contacts', contactBody('second@example.com'));
+      const stalled = send(
+        harness.emulator.url,
+        keepAlive,
+        'POST',
+        '/crm/objects/2026-09/contacts',
+        contactBody('second@example.com'),
+      );
       stalled.catch(() => undefined);
       await waitFor(() => harness.emulator.hungRequestCount === 1);
       harness.emulator.clearFaults();

@@ -43,11 +43,15 @@ describe('HubSpot emulator: calls', () => {
     });
     expect(call.properties).toMatchObject({ hs_timestamp: '2026-11-20T10:00:00.000Z', hs_call_duration: '65000' });
 
-    const read = await harness.client.crm.objects.calls.basicApi.getById(call.id, ['hs_call_title'], undefined, ['contacts']);
+    const read = await harness.client.crm.objects.calls.basicApi.getById(call.id, ['hs_call_title'], undefined, [
+      'contacts',
+    ]);
     expect(read.properties.hs_call_title).toBe('AI call');
     expect(read.associations?.contacts?.results).toEqual([{ id: contactId, type: 'call_to_contact' }]);
 
-    const page = await harness.client.crm.objects.calls.basicApi.getPage(10, undefined, ['hs_call_status'], undefined, ['contacts']);
+    const page = await harness.client.crm.objects.calls.basicApi.getPage(10, undefined, ['hs_call_status'], undefined, [
+      'contacts',
+    ]);
     expect(page.results).toHaveLength(1);
     expect(page.results[0]?.associations?.contacts?.results[0]?.id).toBe(contactId);
 
@@ -102,7 +106,10 @@ describe('HubSpot emulator: calls', () => {
   it('batch-creates calls with a 207 for the invalid input, then updates and reads them', async () => {
     const created = await harness.client.crm.objects.calls.batchApi.create({
       inputs: [
-        { properties: { hs_timestamp: '1700000000000', hs_call_status: 'COMPLETED' }, associations: toContact(contactId) },
+        {
+          properties: { hs_timestamp: '1700000000000', hs_call_status: 'COMPLETED' },
+          associations: toContact(contactId),
+        },
         { properties: { hs_timestamp: '1700000000000', hs_call_status: 'DONE' }, associations: [] },
       ],
     });
@@ -117,7 +124,10 @@ describe('HubSpot emulator: calls', () => {
       ],
     });
     expect(updated.results[0]?.properties.hs_call_body).toBe('<p>summary</p>');
-    expect(batchFailures(updated).errors[0]).toMatchObject({ category: 'OBJECT_NOT_FOUND', context: { ids: ['123456789'] } });
+    expect(batchFailures(updated).errors[0]).toMatchObject({
+      category: 'OBJECT_NOT_FOUND',
+      context: { ids: ['123456789'] },
+    });
 
     const read = await harness.client.crm.objects.calls.batchApi.read({
       inputs: [{ id: callId }],
@@ -141,7 +151,9 @@ describe('HubSpot emulator: calls', () => {
       associations: [],
     });
     const found = await harness.client.crm.objects.calls.searchApi.doSearch({
-      filterGroups: [{ filters: [{ propertyName: 'ai_vendor_call_key', operator: Operator.Eq, value: 'voicefox:abc-123' }] }],
+      filterGroups: [
+        { filters: [{ propertyName: 'ai_vendor_call_key', operator: Operator.Eq, value: 'voicefox:abc-123' }] },
+      ],
       properties: ['ai_vendor_call_key'],
       limit: 1,
     });

@@ -42,14 +42,23 @@ describe('HubSpot emulator: contacts', () => {
       type: PropertyType.Enumeration,
       fieldType: FieldType.Checkbox,
       groupName: 'ai_calls',
-      options: ['vip', 'callback', 'angry'].map((value, displayOrder) => ({ label: value, value, displayOrder, hidden: false })),
+      options: ['vip', 'callback', 'angry'].map((value, displayOrder) => ({
+        label: value,
+        value,
+        displayOrder,
+        hidden: false,
+      })),
     });
   });
 
   it('upserts by a unique custom property and reports which inputs were created', async () => {
     const first = await harness.client.crm.contacts.batchApi.upsert({
       inputs: [
-        { id: '+8617534989887', idProperty: 'ai_phone_e164', properties: { firstname: 'Li', phone: '+86 175-3498-9887' } },
+        {
+          id: '+8617534989887',
+          idProperty: 'ai_phone_e164',
+          properties: { firstname: 'Li', phone: '+86 175-3498-9887' },
+        },
         { id: '+14155550100', idProperty: 'ai_phone_e164', properties: { firstname: 'Ann' } },
       ],
     });
@@ -111,13 +120,31 @@ describe('HubSpot emulator: contacts', () => {
   it('answers 207 with INVALID_OPTION for one input while the others are written', async () => {
     const response = await harness.client.crm.contacts.batchApi.upsert({
       inputs: [
-        { id: '+8610000000001', idProperty: 'ai_phone_e164', objectWriteTraceId: 'trace-1', properties: { ai_intention: 'A' } },
-        { id: '+8610000000002', idProperty: 'ai_phone_e164', objectWriteTraceId: 'trace-2', properties: { ai_intention: 'Z' } },
-        { id: '+8610000000003', idProperty: 'ai_phone_e164', objectWriteTraceId: 'trace-3', properties: { ai_intention: 'B' } },
+        {
+          id: '+8610000000001',
+          idProperty: 'ai_phone_e164',
+          objectWriteTraceId: 'trace-1',
+          properties: { ai_intention: 'A' },
+        },
+        {
+          id: '+8610000000002',
+          idProperty: 'ai_phone_e164',
+          objectWriteTraceId: 'trace-2',
+          properties: { ai_intention: 'Z' },
+        },
+        {
+          id: '+8610000000003',
+          idProperty: 'ai_phone_e164',
+          objectWriteTraceId: 'trace-3',
+          properties: { ai_intention: 'B' },
+        },
       ],
     });
     expect(response.status).toBe('COMPLETE');
-    expect(response.results.map((result) => result.properties.ai_phone_e164)).toEqual(['+8610000000001', '+8610000000003']);
+    expect(response.results.map((result) => result.properties.ai_phone_e164)).toEqual([
+      '+8610000000001',
+      '+8610000000003',
+    ]);
     const failures = batchFailures(response);
     expect(failures.numErrors).toBe(1);
     const [error] = failures.errors;
@@ -140,12 +167,19 @@ describe('HubSpot emulator: contacts', () => {
       },
     });
     expect(response.status).toBe(207);
-    expect(response.body).toMatchObject({ status: 'COMPLETE', numErrors: 1, errors: [{ status: 'error', context: { objectWriteTraceId: ['b'] } }] });
+    expect(response.body).toMatchObject({
+      status: 'COMPLETE',
+      numErrors: 1,
+      errors: [{ status: 'error', context: { objectWriteTraceId: ['b'] } }],
+    });
   });
 
   it('refuses an unknown property with HubSpot’s PROPERTY_DOESNT_EXIST message', async () => {
     const refused = await sdkError(
-      harness.client.crm.contacts.basicApi.create({ properties: { email: 'x@example.com', favourite_colour: 'blue' }, associations: [] }),
+      harness.client.crm.contacts.basicApi.create({
+        properties: { email: 'x@example.com', favourite_colour: 'blue' },
+        associations: [],
+      }),
     );
     expect(refused.code).toBe(400);
     expect(refused.body).toMatchObject({
@@ -177,22 +211,37 @@ describe('HubSpot emulator: contacts', () => {
   });
 
   it('answers 409 with the existing id when a single create collides on a unique value', async () => {
-    const existing = await harness.client.crm.contacts.basicApi.create({ properties: { email: 'Li@Example.com' }, associations: [] });
+    const existing = await harness.client.crm.contacts.basicApi.create({
+      properties: { email: 'Li@Example.com' },
+      associations: [],
+    });
     expect(existing.properties.email).toBe('li@example.com');
     const conflict = await sdkError(
       harness.client.crm.contacts.basicApi.create({ properties: { email: 'li@example.com' }, associations: [] }),
     );
     expect(conflict.code).toBe(409);
-    expect(conflict.body).toMatchObject({ category: 'CONFLICT', message: `Contact already exists. Existing ID: ${existing.id}` });
+    expect(conflict.body).toMatchObject({
+      category: 'CONFLICT',
+      message: `Contact already exists. Existing ID: ${existing.id}`,
+    });
   });
 
   it('appends multi-select values given with a leading semicolon', async () => {
-    const contact = await harness.client.crm.contacts.basicApi.create({ properties: { ai_tags: 'vip' }, associations: [] });
-    const appended = await harness.client.crm.contacts.basicApi.update(contact.id, { properties: { ai_tags: ';callback' } });
+    const contact = await harness.client.crm.contacts.basicApi.create({
+      properties: { ai_tags: 'vip' },
+      associations: [],
+    });
+    const appended = await harness.client.crm.contacts.basicApi.update(contact.id, {
+      properties: { ai_tags: ';callback' },
+    });
     expect(appended.properties.ai_tags).toBe('vip;callback');
-    const replaced = await harness.client.crm.contacts.basicApi.update(contact.id, { properties: { ai_tags: 'angry' } });
+    const replaced = await harness.client.crm.contacts.basicApi.update(contact.id, {
+      properties: { ai_tags: 'angry' },
+    });
     expect(replaced.properties.ai_tags).toBe('angry');
-    const invalid = await sdkError(harness.client.crm.contacts.basicApi.update(contact.id, { properties: { ai_tags: ';vip;unknown' } }));
+    const invalid = await sdkError(
+      harness.client.crm.contacts.basicApi.update(contact.id, { properties: { ai_tags: ';vip;unknown' } }),
+    );
     expect(String(invalid.body.message)).toContain('INVALID_OPTION');
   });
 
@@ -203,7 +252,9 @@ describe('HubSpot emulator: contacts', () => {
     });
     expect(contact.properties.hs_searchable_calculated_phone_number).toBe('17534989887');
     expect(contact.properties.hs_searchable_calculated_mobile_number).toBe('4155550100');
-    const national = await harness.client.crm.contacts.basicApi.update(contact.id, { properties: { phone: '175 3498 9887' } });
+    const national = await harness.client.crm.contacts.basicApi.update(contact.id, {
+      properties: { phone: '175 3498 9887' },
+    });
     expect(national.properties.hs_searchable_calculated_phone_number).toBe('17534989887');
   });
 
@@ -214,7 +265,14 @@ describe('HubSpot emulator: contacts', () => {
     });
     const byId = await harness.client.crm.contacts.basicApi.getById(contact.id, ['firstname', 'city']);
     expect(byId.properties).toMatchObject({ firstname: 'Ann', city: null, hs_object_id: contact.id });
-    const byKey = await harness.client.crm.contacts.basicApi.getById('+14155550100', ['email'], undefined, undefined, false, 'ai_phone_e164');
+    const byKey = await harness.client.crm.contacts.basicApi.getById(
+      '+14155550100',
+      ['email'],
+      undefined,
+      undefined,
+      false,
+      'ai_phone_e164',
+    );
     expect(byKey.id).toBe(contact.id);
     const missing = await sdkError(harness.client.crm.contacts.basicApi.getById('999999'));
     expect(missing.code).toBe(404);
@@ -223,7 +281,10 @@ describe('HubSpot emulator: contacts', () => {
 
   it('pages through contacts with limit and after', async () => {
     await harness.client.crm.contacts.batchApi.create({
-      inputs: Array.from({ length: 5 }, (_, index) => ({ properties: { email: `p${index}@example.com` }, associations: [] })),
+      inputs: Array.from({ length: 5 }, (_, index) => ({
+        properties: { email: `p${index}@example.com` },
+        associations: [],
+      })),
     });
     const seen: string[] = [];
     let after: string | undefined;
@@ -237,13 +298,19 @@ describe('HubSpot emulator: contacts', () => {
   });
 
   it('reports missing ids of a batch read in one OBJECT_NOT_FOUND error', async () => {
-    const contact = await harness.client.crm.contacts.basicApi.create({ properties: { email: 'r@example.com' }, associations: [] });
+    const contact = await harness.client.crm.contacts.basicApi.create({
+      properties: { email: 'r@example.com' },
+      associations: [],
+    });
     const response = await harness.client.crm.contacts.batchApi.read({
       inputs: [{ id: contact.id }, { id: '424242' }],
       properties: ['email'],
       propertiesWithHistory: [],
     });
     expect(response.results.map((result) => result.id)).toEqual([contact.id]);
-    expect(batchFailures(response).errors[0]).toMatchObject({ category: 'OBJECT_NOT_FOUND', context: { ids: ['424242'] } });
+    expect(batchFailures(response).errors[0]).toMatchObject({
+      category: 'OBJECT_NOT_FOUND',
+      context: { ids: ['424242'] },
+    });
   });
 });

@@ -54,7 +54,10 @@ describe('HubSpot emulator: dated API paths', () => {
         body: { filterGroups: [{ filters: [{ propertyName: 'lastname', operator: 'EQ', value: 'Path' }] }] },
       });
       expect(search.body).toMatchObject({ total: 1, results: [{ id }] });
-      expect(lastLogged()).toMatchObject({ apiVersion: version, endpoint: `POST /crm/objects/${version}/contacts/search` });
+      expect(lastLogged()).toMatchObject({
+        apiVersion: version,
+        endpoint: `POST /crm/objects/${version}/contacts/search`,
+      });
 
       const batch = await harness.request(`/crm/objects/${version}/contacts/batch/read`, {
         method: 'POST',
@@ -94,10 +97,18 @@ describe('HubSpot emulator: dated API paths', () => {
   });
 
   it('answers 404 in HubSpot’s error shape for a date that is not a HubSpot version', async () => {
-    for (const path of ['/crm/objects/2025-09/contacts', '/crm/properties/2027-03/contacts', '/account-info/2025-09/details']) {
+    for (const path of [
+      '/crm/objects/2025-09/contacts',
+      '/crm/properties/2027-03/contacts',
+      '/account-info/2025-09/details',
+    ]) {
       const response = await harness.request(path);
       expect(response.status, path).toBe(404);
-      expect(response.body).toMatchObject({ status: 'error', category: 'OBJECT_NOT_FOUND', correlationId: expect.any(String) });
+      expect(response.body).toMatchObject({
+        status: 'error',
+        category: 'OBJECT_NOT_FOUND',
+        correlationId: expect.any(String),
+      });
       expect(String((response.body as { message: string }).message)).toContain('API version');
     }
     expect(lastLogged()).toMatchObject({ endpoint: 'unrouted', apiVersion: '2025-09', status: 404 });
@@ -165,12 +176,23 @@ describe('HubSpot emulator: dated API paths', () => {
         body: { name, label: name, type: 'string', fieldType: 'text', groupName: 'ai_calls' },
       });
     }
-    for (const path of ['/crm/v3/limits/custom-properties', '/crm/limits/2026-03/custom-properties', '/crm/limits/2026-09/custom-properties']) {
+    for (const path of [
+      '/crm/v3/limits/custom-properties',
+      '/crm/limits/2026-03/custom-properties',
+      '/crm/limits/2026-09/custom-properties',
+    ]) {
       const response = await harness.request(path);
       expect(response.status, path).toBe(200);
       expect(response.body).toEqual({
         byObjectType: [
-          { objectTypeId: '0-1', singularLabel: 'Contact', pluralLabel: 'Contacts', limit: 40, usage: 2, percentage: 5 },
+          {
+            objectTypeId: '0-1',
+            singularLabel: 'Contact',
+            pluralLabel: 'Contacts',
+            limit: 40,
+            usage: 2,
+            percentage: 5,
+          },
           { objectTypeId: '0-48', singularLabel: 'Call', pluralLabel: 'Calls', limit: 40, usage: 0, percentage: 0 },
         ],
         overallLimit: 80,
@@ -231,10 +253,18 @@ describe('HubSpot emulator: batch answer forms per version', () => {
 
     const updated = await harness.request('/crm/objects/2026-09/calls/batch/update', {
       method: 'POST',
-      body: { inputs: [{ id: callId, properties: { hs_call_title: 'x' } }, { id: '999999', properties: { hs_call_title: 'y' } }] },
+      body: {
+        inputs: [
+          { id: callId, properties: { hs_call_title: 'x' } },
+          { id: '999999', properties: { hs_call_title: 'y' } },
+        ],
+      },
     });
     expect(updated.status).toBe(200);
-    expect(updated.body).toMatchObject({ numErrors: 1, errors: [{ category: 'OBJECT_NOT_FOUND', context: { ids: ['999999'] } }] });
+    expect(updated.body).toMatchObject({
+      numErrors: 1,
+      errors: [{ category: 'OBJECT_NOT_FOUND', context: { ids: ['999999'] } }],
+    });
 
     const read = await harness.request('/crm/objects/2026-09/calls/batch/read', {
       method: 'POST',
@@ -256,7 +286,10 @@ describe('HubSpot emulator: batch answer forms per version', () => {
     expect(upserted.body).toMatchObject({ numErrors: 1, results: [{ new: true }] });
 
     // A batch without failures has neither field, on every version.
-    const clean = await harness.request('/crm/objects/2026-09/calls/batch/read', { method: 'POST', body: { inputs: [{ id: callId }] } });
+    const clean = await harness.request('/crm/objects/2026-09/calls/batch/read', {
+      method: 'POST',
+      body: { inputs: [{ id: callId }] },
+    });
     expect(clean.status).toBe(200);
     expect(clean.body).not.toHaveProperty('errors');
     expect(clean.body).not.toHaveProperty('numErrors');
@@ -273,6 +306,9 @@ describe('HubSpot emulator: batch answer forms per version', () => {
       },
     });
     expect(duplicate.status).toBe(400);
-    expect(duplicate.body).toMatchObject({ category: 'VALIDATION_ERROR', message: expect.stringContaining('Duplicate IDs found in batch input') });
+    expect(duplicate.body).toMatchObject({
+      category: 'VALIDATION_ERROR',
+      message: expect.stringContaining('Duplicate IDs found in batch input'),
+    });
   });
 });

@@ -9,7 +9,10 @@ export interface EmulatorHarness {
   client: Client;
   clientWith(token: string): Client;
   /** A raw HTTP call (for endpoints the SDK lacks, and to read exact bodies and headers). */
-  request(path: string, init?: { method?: string; body?: unknown; token?: string | null; timeoutMs?: number }): Promise<RawResponse>;
+  request(
+    path: string,
+    init?: { method?: string; body?: unknown; token?: string | null; timeoutMs?: number },
+  ): Promise<RawResponse>;
 }
 
 export interface RawResponse {
@@ -37,7 +40,11 @@ export async function startEmulator(options: HubSpotEmulatorOptions = {}): Promi
         signal: AbortSignal.timeout(init.timeoutMs ?? 5_000),
       });
       const text = await response.text();
-      return { status: response.status, headers: response.headers, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: text === '' ? undefined : (JSON.parse(text) as unknown),
+      };
     },
   };
 }
@@ -62,7 +69,9 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** The HubSpot error an SDK call threw (ApiException: code, body, headers). */
-export async function sdkError(promise: Promise<unknown>): Promise<{ code: number; body: Record<string, unknown>; headers: Record<string, string> }> {
+export async function sdkError(
+  promise: Promise<unknown>,
+): Promise<{ code: number; body: Record<string, unknown>; headers: Record<string, string> }> {
   try {
     await promise;
   } catch (error) {

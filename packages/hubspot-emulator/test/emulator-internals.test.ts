@@ -75,7 +75,11 @@ describe('RollingWindowCounter', () => {
 describe('SearchIndex', () => {
   it('answers from the previous snapshot until the lag after the last write has passed', () => {
     const current = new Map<string, Readonly<Record<string, string>>>();
-    const index = new SearchIndex((id) => current.get(id), () => true, 100);
+    const index = new SearchIndex(
+      (id) => current.get(id),
+      () => true,
+      100,
+    );
 
     current.set('1', { city: 'Berlin' });
     index.noteWrite('1', 0);

@@ -19,7 +19,11 @@ describe('HubSpot emulator: injected faults', () => {
   });
 
   it('answers 503 for the next N requests only, set through PUT /_emulator/faults', async () => {
-    const set = await harness.request('/_emulator/faults', { method: 'PUT', body: { mode: 'status', status: 503, count: 2 }, token: null });
+    const set = await harness.request('/_emulator/faults', {
+      method: 'PUT',
+      body: { mode: 'status', status: 503, count: 2 },
+      token: null,
+    });
     expect(set.status).toBe(200);
 
     for (let index = 0; index < 2; index += 1) {
@@ -44,7 +48,10 @@ describe('HubSpot emulator: injected faults', () => {
 
   it('answers 423 Locked when asked to', async () => {
     harness.emulator.setFaults({ mode: 'status', status: 423, count: 1 });
-    const locked = await harness.request('/crm/v3/objects/contacts/batch/upsert', { method: 'POST', body: { inputs: [] } });
+    const locked = await harness.request('/crm/v3/objects/contacts/batch/upsert', {
+      method: 'POST',
+      body: { inputs: [] },
+    });
     expect(locked.status).toBe(423);
     expect(locked.body).toMatchObject({ status: 'error', category: 'LOCKED' });
   });
@@ -58,7 +65,10 @@ describe('HubSpot emulator: injected faults', () => {
 
   it('hangs requests until the fault clears, so clients must time out on their own', async () => {
     harness.emulator.setFaults({ mode: 'hang' });
-    const pending = harness.client.crm.contacts.basicApi.create({ properties: { email: 'late@example.com' }, associations: [] });
+    const pending = harness.client.crm.contacts.basicApi.create({
+      properties: { email: 'late@example.com' },
+      associations: [],
+    });
     await expect(withTimeout(pending, 300)).rejects.toThrow('timed out after 300 ms');
     expect(harness.emulator.hungRequestCount).toBe(1);
     expect(harness.emulator.state.contacts).toBe(0);

@@ -48,7 +48,12 @@ describe('HubSpot emulator: hard limits', () => {
 
   it('allows 5,000 enumeration options and refuses 5,001, on create and on PATCH', async () => {
     expect((await createProperty(enumeration('ai_many', options(5_000)))).status).toBe(201);
-    expectValidationError(await createProperty(enumeration('ai_too_many', options(5_001))), 'ai_too_many', '5001 options', 'at most 5000');
+    expectValidationError(
+      await createProperty(enumeration('ai_too_many', options(5_001))),
+      'ai_too_many',
+      '5001 options',
+      'at most 5000',
+    );
     expectValidationError(await patchProperty('ai_many', { options: options(5_001) }), 'ai_many', 'at most 5000');
     const kept = await harness.client.crm.properties.coreApi.getByName('contacts', 'ai_many');
     expect(kept.options).toHaveLength(5_000);
@@ -70,8 +75,16 @@ describe('HubSpot emulator: hard limits', () => {
     );
     // Each part alone is within 3,000; together they are not (the stricter reading of "including its label, value,
     // and description").
-    expectValidationError(await createProperty(enumeration('ai_sum', [option(1_500, 1_000, 501)])), 'ai_sum', 'at most 3000');
-    expectValidationError(await patchProperty('ai_long', { options: [option(10, 10, 2_981)] }), 'ai_long', 'at most 3000');
+    expectValidationError(
+      await createProperty(enumeration('ai_sum', [option(1_500, 1_000, 501)])),
+      'ai_sum',
+      'at most 3000',
+    );
+    expectValidationError(
+      await patchProperty('ai_long', { options: [option(10, 10, 2_981)] }),
+      'ai_long',
+      'at most 3000',
+    );
   });
 
   it('requires displayOrder on every option on 2026-09 property paths, and defaults it on v3 and 2026-03', async () => {
@@ -79,15 +92,32 @@ describe('HubSpot emulator: hard limits', () => {
       { label: 'Hot', value: 'hot', displayOrder: 0 },
       { label: 'Cold', value: 'cold' },
     ];
-    expectValidationError(await createProperty(enumeration('ai_temp', missing), '/crm/properties/2026-09'), '"cold"', 'ai_temp', 'displayOrder');
+    expectValidationError(
+      await createProperty(enumeration('ai_temp', missing), '/crm/properties/2026-09'),
+      '"cold"',
+      'ai_temp',
+      'displayOrder',
+    );
     expect((await createProperty(enumeration('ai_temp', options(2)), '/crm/properties/2026-09')).status).toBe(201);
-    expectValidationError(await patchProperty('ai_temp', { options: missing }, '/crm/properties/2026-09'), '"cold"', 'displayOrder');
+    expectValidationError(
+      await patchProperty('ai_temp', { options: missing }, '/crm/properties/2026-09'),
+      '"cold"',
+      'displayOrder',
+    );
 
     for (const prefix of ['/crm/v3/properties', '/crm/properties/2026-03']) {
       const name = prefix.includes('v3') ? 'ai_v3' : 'ai_march';
-      const created = await createProperty(enumeration(name, [{ label: 'A', value: 'a' }, { label: 'B', value: 'b' }]), prefix);
+      const created = await createProperty(
+        enumeration(name, [
+          { label: 'A', value: 'a' },
+          { label: 'B', value: 'b' },
+        ]),
+        prefix,
+      );
       expect(created.status, prefix).toBe(201);
-      expect((created.body as { options: { displayOrder: number }[] }).options.map((entry) => entry.displayOrder)).toEqual([0, 1]);
+      expect(
+        (created.body as { options: { displayOrder: number }[] }).options.map((entry) => entry.displayOrder),
+      ).toEqual([0, 1]);
       const patched = await patchProperty(name, { options: [{ label: 'C', value: 'c' }] }, prefix);
       expect(patched.status, prefix).toBe(200);
     }
@@ -99,7 +129,10 @@ describe('HubSpot emulator: hard limits', () => {
     for (const name of ['ai_a', 'ai_b', 'ai_c']) expect((await createProperty(text(name))).status).toBe(201);
     const refused = await createProperty(text('ai_d'));
     expectValidationError(refused, 'ai_d', 'limit of 3 custom properties');
-    expectValidationError(await createProperty(text('ai_e'), '/crm/properties/2026-09'), 'limit of 3 custom properties');
+    expectValidationError(
+      await createProperty(text('ai_e'), '/crm/properties/2026-09'),
+      'limit of 3 custom properties',
+    );
 
     // Per object: calls have their own allowance.
     await harness.client.crm.properties.groupsApi.create('calls', { name: 'ai_calls', label: 'AI calls' });
@@ -118,10 +151,18 @@ describe('HubSpot emulator: hard limits', () => {
     });
 
     // Set through the control endpoint like the other limits; HubSpot-defined properties never count.
-    const raised = await harness.request('/_emulator/limits', { method: 'PUT', body: { customPropertiesPerObject: 4 }, token: null });
+    const raised = await harness.request('/_emulator/limits', {
+      method: 'PUT',
+      body: { customPropertiesPerObject: 4 },
+      token: null,
+    });
     expect(raised.body).toMatchObject({ customPropertiesPerObject: 4 });
     expect((await createProperty(text('ai_d'))).status).toBe(201);
-    const bad = await harness.request('/_emulator/limits', { method: 'PUT', body: { customPropertiesPerObject: 2.5 }, token: null });
+    const bad = await harness.request('/_emulator/limits', {
+      method: 'PUT',
+      body: { customPropertiesPerObject: 2.5 },
+      token: null,
+    });
     expect(bad.status).toBe(400);
   });
 
@@ -141,7 +182,10 @@ describe('HubSpot emulator: hard limits', () => {
   });
 
   it('allows string values of 65,536 characters and refuses longer ones', async () => {
-    const ok = await harness.client.crm.contacts.basicApi.create({ properties: { jobtitle: 'x'.repeat(65_536) }, associations: [] });
+    const ok = await harness.client.crm.contacts.basicApi.create({
+      properties: { jobtitle: 'x'.repeat(65_536) },
+      associations: [],
+    });
     expect(ok.properties.jobtitle).toHaveLength(65_536);
     const refused = await sdkError(
       harness.client.crm.contacts.basicApi.create({ properties: { jobtitle: 'x'.repeat(65_537) }, associations: [] }),
@@ -165,11 +209,19 @@ describe('HubSpot emulator: hard limits', () => {
     const id = String(harness.emulator.listObjects('contacts')[0]?.id);
     const update = await harness.request('/crm/v3/objects/contacts/batch/update', {
       method: 'POST',
-      body: { inputs: [{ id, properties: { firstname: 'A' } }, { id, properties: { firstname: 'B' } }] },
+      body: {
+        inputs: [
+          { id, properties: { firstname: 'A' } },
+          { id, properties: { firstname: 'B' } },
+        ],
+      },
     });
     expectValidationError(update, 'Duplicate IDs found in batch input');
     expect(harness.emulator.getObject('contacts', id)?.properties.firstname).toBeUndefined();
-    const read = await harness.request('/crm/v3/objects/contacts/batch/read', { method: 'POST', body: { inputs: [{ id }, { id }] } });
+    const read = await harness.request('/crm/v3/objects/contacts/batch/read', {
+      method: 'POST',
+      body: { inputs: [{ id }, { id }] },
+    });
     expectValidationError(read, 'Duplicate IDs found in batch input');
   });
 });
@@ -214,17 +266,29 @@ describe('HubSpot emulator: hs_marketable_status writes', () => {
     const response = await harness.client.crm.contacts.batchApi.upsert({
       inputs: [
         { id: 'a@example.com', idProperty: 'email', objectWriteTraceId: 'a', properties: { firstname: 'A' } },
-        { id: 'b@example.com', idProperty: 'email', objectWriteTraceId: 'b', properties: { hs_marketable_status: 'false' } },
+        {
+          id: 'b@example.com',
+          idProperty: 'email',
+          objectWriteTraceId: 'b',
+          properties: { hs_marketable_status: 'false' },
+        },
       ],
     });
     expect(response.results.map((result) => result.properties.email)).toEqual(['a@example.com']);
     const [error] = batchFailures(response).errors;
     expect(error).toMatchObject({ category: 'VALIDATION_ERROR', context: { objectWriteTraceId: ['b'] } });
-    expect(error?.errors?.[0]).toMatchObject({ code: 'READ_ONLY_VALUE', context: { propertyName: ['hs_marketable_status'] } });
+    expect(error?.errors?.[0]).toMatchObject({
+      code: 'READ_ONLY_VALUE',
+      context: { propertyName: ['hs_marketable_status'] },
+    });
   });
 
   it('accepts the write and does not store the value when set to ignore', async () => {
-    const set = await harness.request('/_emulator/limits', { method: 'PUT', body: { marketableStatusWrites: 'ignore' }, token: null });
+    const set = await harness.request('/_emulator/limits', {
+      method: 'PUT',
+      body: { marketableStatusWrites: 'ignore' },
+      token: null,
+    });
     expect(set.body).toMatchObject({ marketableStatusWrites: 'ignore' });
     const created = await harness.client.crm.contacts.basicApi.create({
       properties: { email: 'm@example.com', hs_marketable_status: 'true' },
@@ -242,7 +306,11 @@ describe('HubSpot emulator: hs_marketable_status writes', () => {
     expect(harness.emulator.getObject('contacts', created.id)?.properties).toMatchObject({ firstname: 'M' });
     expect(harness.emulator.getObject('contacts', created.id)?.properties.hs_marketable_status).toBeUndefined();
 
-    const typo = await harness.request('/_emulator/limits', { method: 'PUT', body: { marketableStatusWrites: 'drop' }, token: null });
+    const typo = await harness.request('/_emulator/limits', {
+      method: 'PUT',
+      body: { marketableStatusWrites: 'drop' },
+      token: null,
+    });
     expect(typo.status).toBe(400);
   });
 

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type EmulatorHarness } from './emulator-harness.js';
 
-const toContact = (id: string) => [{ to: { id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 194 }] }];
+const toContact = (id: string) => [
+  { to: { id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 194 }] },
+];
 
 describe('HubSpot emulator: deleted and merged contacts', () => {
   let harness: EmulatorHarness;
@@ -20,9 +22,18 @@ describe('HubSpot emulator: deleted and merged contacts', () => {
     await harness.client.crm.properties.groupsApi.create('contacts', { name: 'ai_calls', label: 'AI calls' });
     await harness.request('/crm/v3/properties/contacts', {
       method: 'POST',
-      body: { name: 'ai_phone_e164', label: 'Phone', type: 'string', fieldType: 'text', groupName: 'ai_calls', hasUniqueValue: true },
+      body: {
+        name: 'ai_phone_e164',
+        label: 'Phone',
+        type: 'string',
+        fieldType: 'text',
+        groupName: 'ai_calls',
+        hasUniqueValue: true,
+      },
     });
-    primaryId = String(harness.emulator.seedObject('contacts', { email: 'primary@example.com', firstname: 'Primary' }).id);
+    primaryId = String(
+      harness.emulator.seedObject('contacts', { email: 'primary@example.com', firstname: 'Primary' }).id,
+    );
     mergedId = String(
       harness.emulator.seedObject('contacts', {
         email: 'merged@example.com',
@@ -40,7 +51,11 @@ describe('HubSpot emulator: deleted and merged contacts', () => {
   });
 
   const merge = (primary: string, merged: string) =>
-    harness.request('/_emulator/merge/contacts', { method: 'POST', body: { primaryId: primary, mergedId: merged }, token: null });
+    harness.request('/_emulator/merge/contacts', {
+      method: 'POST',
+      body: { primaryId: primary, mergedId: merged },
+      token: null,
+    });
 
   it('keeps the primary’s values, fills its empty ones, records the merged id and moves the calls', async () => {
     const merged = await merge(primaryId, mergedId);
@@ -62,7 +77,9 @@ describe('HubSpot emulator: deleted and merged contacts', () => {
     expect(harness.emulator.state.contacts).toBe(1);
 
     const call = await harness.request(`/crm/v4/objects/calls/${callId}/associations/contacts`);
-    expect((call.body as { results: { toObjectId: number }[] }).results.map((result) => String(result.toObjectId))).toEqual([primaryId]);
+    expect(
+      (call.body as { results: { toObjectId: number }[] }).results.map((result) => String(result.toObjectId)),
+    ).toEqual([primaryId]);
 
     // The merged contact's unique value now leads to the primary.
     const upserted = await harness.request('/crm/v3/objects/contacts/batch/upsert', {
@@ -73,7 +90,11 @@ describe('HubSpot emulator: deleted and merged contacts', () => {
 
     const found = await harness.request('/crm/v3/objects/contacts/search', {
       method: 'POST',
-      body: { filterGroups: [{ filters: [{ propertyName: 'hs_merged_object_ids', operator: 'CONTAINS_TOKEN', value: mergedId }] }] },
+      body: {
+        filterGroups: [
+          { filters: [{ propertyName: 'hs_merged_object_ids', operator: 'CONTAINS_TOKEN', value: mergedId }] },
+        ],
+      },
     });
     expect(found.body).toMatchObject({ total: 1, results: [{ id: primaryId }] });
   });
@@ -89,7 +110,10 @@ describe('HubSpot emulator: deleted and merged contacts', () => {
       body: { inputs: [{ id: primaryId }, { id: mergedId }] },
     });
     expect(read.status).toBe(207);
-    expect(read.body).toMatchObject({ results: [{ id: primaryId }], errors: [{ category: 'OBJECT_NOT_FOUND', context: { ids: [mergedId] } }] });
+    expect(read.body).toMatchObject({
+      results: [{ id: primaryId }],
+      errors: [{ category: 'OBJECT_NOT_FOUND', context: { ids: [mergedId] } }],
+    });
 
     const update = await harness.request('/crm/v3/objects/contacts/batch/update', {
       method: 'POST',
@@ -108,7 +132,10 @@ describe('HubSpot emulator: deleted and merged contacts', () => {
   });
 
   it('lets the primary keep its own unique value, freeing the merged one', async () => {
-    await harness.request(`/crm/v3/objects/contacts/${primaryId}`, { method: 'PATCH', body: { properties: { ai_phone_e164: '+4911111' } } });
+    await harness.request(`/crm/v3/objects/contacts/${primaryId}`, {
+      method: 'PATCH',
+      body: { properties: { ai_phone_e164: '+4911111' } },
+    });
     const merged = await merge(primaryId, mergedId);
     expect((merged.body as { properties: Record<string, string> }).properties.ai_phone_e164).toBe('+4911111');
     const created = await harness.request('/crm/v3/objects/contacts', {
@@ -168,8 +195,16 @@ describe('HubSpot emulator: deleted and merged contacts', () => {
       method: 'POST',
       body: {
         inputs: [
-          { properties: { hs_timestamp: '1700000000000' }, associations: toContact(deleted), objectWriteTraceId: 'deleted' },
-          { properties: { hs_timestamp: '1700000000000' }, associations: toContact(primaryId), objectWriteTraceId: 'live' },
+          {
+            properties: { hs_timestamp: '1700000000000' },
+            associations: toContact(deleted),
+            objectWriteTraceId: 'deleted',
+          },
+          {
+            properties: { hs_timestamp: '1700000000000' },
+            associations: toContact(primaryId),
+            objectWriteTraceId: 'live',
+          },
         ],
       },
     });

@@ -19,7 +19,11 @@ describe('HubSpot emulator: properties and groups', () => {
   });
 
   const createGroup = () =>
-    harness.client.crm.properties.groupsApi.create('contacts', { name: 'ai_calls', label: 'AI calls', displayOrder: 1 });
+    harness.client.crm.properties.groupsApi.create('contacts', {
+      name: 'ai_calls',
+      label: 'AI calls',
+      displayOrder: 1,
+    });
 
   const uniqueTextProperty = (name: string) => ({
     name,
@@ -52,9 +56,15 @@ describe('HubSpot emulator: properties and groups', () => {
     expect(groupConflict.body.category).toBe('CONFLICT');
 
     await harness.client.crm.properties.coreApi.create('contacts', uniqueTextProperty('ai_key'));
-    const conflict = await sdkError(harness.client.crm.properties.coreApi.create('contacts', uniqueTextProperty('ai_key')));
+    const conflict = await sdkError(
+      harness.client.crm.properties.coreApi.create('contacts', uniqueTextProperty('ai_key')),
+    );
     expect(conflict.code).toBe(409);
-    expect(conflict.body).toMatchObject({ status: 'error', category: 'CONFLICT', message: "Property named 'ai_key' already exists." });
+    expect(conflict.body).toMatchObject({
+      status: 'error',
+      category: 'CONFLICT',
+      message: "Property named 'ai_key' already exists.",
+    });
     expect(typeof conflict.body.correlationId).toBe('string');
   });
 
@@ -63,11 +73,15 @@ describe('HubSpot emulator: properties and groups', () => {
     for (let index = 1; index <= 10; index += 1) {
       await harness.client.crm.properties.coreApi.create('contacts', uniqueTextProperty(`ai_unique_${index}`));
     }
-    const refused = await sdkError(harness.client.crm.properties.coreApi.create('contacts', uniqueTextProperty('ai_unique_11')));
+    const refused = await sdkError(
+      harness.client.crm.properties.coreApi.create('contacts', uniqueTextProperty('ai_unique_11')),
+    );
     expect(refused.code).toBe(400);
     expect(refused.body.category).toBe('VALIDATION_ERROR');
     expect(String(refused.body.message)).toContain('10');
-    await expect(harness.client.crm.properties.coreApi.getByName('contacts', 'ai_unique_11')).rejects.toMatchObject({ code: 404 });
+    await expect(harness.client.crm.properties.coreApi.getByName('contacts', 'ai_unique_11')).rejects.toMatchObject({
+      code: 404,
+    });
   });
 
   it('refuses a type/fieldType pair HubSpot does not allow', async () => {
@@ -87,7 +101,9 @@ describe('HubSpot emulator: properties and groups', () => {
   });
 
   it('refuses a property in a group that does not exist', async () => {
-    const refused = await sdkError(harness.client.crm.properties.coreApi.create('contacts', uniqueTextProperty('ai_orphan')));
+    const refused = await sdkError(
+      harness.client.crm.properties.coreApi.create('contacts', uniqueTextProperty('ai_orphan')),
+    );
     expect(refused.code).toBe(400);
   });
 
@@ -121,20 +137,40 @@ describe('HubSpot emulator: properties and groups', () => {
 
   it('updates a property group (PATCH), needing the schemas write scope; an empty update changes nothing', async () => {
     const before = await harness.request('/crm/properties/2026-09/contacts/groups/contactinformation');
-    const same = await harness.request('/crm/properties/2026-09/contacts/groups/contactinformation', { method: 'PATCH', body: {} });
+    const same = await harness.request('/crm/properties/2026-09/contacts/groups/contactinformation', {
+      method: 'PATCH',
+      body: {},
+    });
     expect(same).toMatchObject({ status: 200, body: before.body });
-    const renamed = await harness.request('/crm/v3/properties/contacts/groups/contactinformation', { method: 'PATCH', body: { label: 'Contact info' } });
+    const renamed = await harness.request('/crm/v3/properties/contacts/groups/contactinformation', {
+      method: 'PATCH',
+      body: { label: 'Contact info' },
+    });
     expect(renamed.body).toMatchObject({ name: 'contactinformation', label: 'Contact info' });
-    expect((await harness.request('/crm/v3/properties/contacts/groups/no_such_group', { method: 'PATCH', body: {} })).status).toBe(404);
+    expect(
+      (await harness.request('/crm/v3/properties/contacts/groups/no_such_group', { method: 'PATCH', body: {} })).status,
+    ).toBe(404);
     harness.emulator.setAuth({ missingScopes: ['crm.schemas.contacts.write'] });
-    expect((await harness.request('/crm/v3/properties/contacts/groups/contactinformation', { method: 'PATCH', body: {} })).status).toBe(403);
+    expect(
+      (await harness.request('/crm/v3/properties/contacts/groups/contactinformation', { method: 'PATCH', body: {} }))
+        .status,
+    ).toBe(403);
   });
 
-  it('archives a custom property (DELETE), after which a write naming it is refused, and refuses to archive HubSpot\'s own', async () => {
-    await harness.client.crm.properties.coreApi.create('calls', { name: 'ai_note', label: 'Note', type: PropertyType.String, fieldType: FieldType.Text, groupName: 'callinformation' });
+  it("archives a custom property (DELETE), after which a write naming it is refused, and refuses to archive HubSpot's own", async () => {
+    await harness.client.crm.properties.coreApi.create('calls', {
+      name: 'ai_note',
+      label: 'Note',
+      type: PropertyType.String,
+      fieldType: FieldType.Text,
+      groupName: 'callinformation',
+    });
     expect((await harness.request('/crm/properties/2026-09/calls/ai_note', { method: 'DELETE' })).status).toBe(204);
     expect((await harness.request('/crm/v3/properties/calls/ai_note')).status).toBe(404);
-    const write = await harness.request('/crm/v3/objects/calls', { method: 'POST', body: { properties: { hs_timestamp: '2025-09-25T13:39:55Z', ai_note: 'x' }, associations: [] } });
+    const write = await harness.request('/crm/v3/objects/calls', {
+      method: 'POST',
+      body: { properties: { hs_timestamp: '2025-09-25T13:39:55Z', ai_note: 'x' }, associations: [] },
+    });
     expect(write.status).toBe(400);
     expect(JSON.stringify(write.body)).toContain('PROPERTY_DOESNT_EXIST');
     expect((await harness.request('/crm/v3/properties/calls/hs_call_title', { method: 'DELETE' })).status).toBe(400);

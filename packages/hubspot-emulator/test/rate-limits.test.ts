@@ -50,7 +50,13 @@ describe('HubSpot emulator: rate limits', () => {
       correlationId: expect.any(String),
       policyName: 'TEN_SECONDLY_ROLLING',
     });
-    expect(Object.keys(limited.body as object)).toEqual(['status', 'message', 'errorType', 'correlationId', 'policyName']);
+    expect(Object.keys(limited.body as object)).toEqual([
+      'status',
+      'message',
+      'errorType',
+      'correlationId',
+      'policyName',
+    ]);
     expect(limited.headers.get('x-hubspot-ratelimit-remaining')).toBe('0');
 
     // The SDK throws the raw body, so an adapter can read policyName from it.
@@ -133,7 +139,11 @@ describe('HubSpot emulator: rate limits', () => {
   });
 
   it('changes limits through PUT /_emulator/limits and refuses unknown keys', async () => {
-    const updated = await harness.request('/_emulator/limits', { method: 'PUT', body: { burstPer10s: 190 }, token: null });
+    const updated = await harness.request('/_emulator/limits', {
+      method: 'PUT',
+      body: { burstPer10s: 190 },
+      token: null,
+    });
     expect(updated.body).toMatchObject({ burstPer10s: 190, searchPerSecond: 5 });
     const ok = await harness.request('/crm/v3/objects/contacts');
     expect(ok.headers.get('x-hubspot-ratelimit-max')).toBe('190');

@@ -21,8 +21,12 @@ describe('HubSpot emulator: contact search', () => {
   const searchPhone = (national: string) =>
     harness.client.crm.contacts.searchApi.doSearch({
       filterGroups: [
-        { filters: [{ propertyName: 'hs_searchable_calculated_phone_number', operator: Operator.Eq, value: national }] },
-        { filters: [{ propertyName: 'hs_searchable_calculated_mobile_number', operator: Operator.Eq, value: national }] },
+        {
+          filters: [{ propertyName: 'hs_searchable_calculated_phone_number', operator: Operator.Eq, value: national }],
+        },
+        {
+          filters: [{ propertyName: 'hs_searchable_calculated_mobile_number', operator: Operator.Eq, value: national }],
+        },
       ],
       properties: ['phone', 'mobilephone'],
       limit: 10,
@@ -50,7 +54,10 @@ describe('HubSpot emulator: contact search', () => {
   });
 
   it('keeps finding a changed contact by its old values until the lag passes', async () => {
-    const contact = await harness.client.crm.contacts.basicApi.create({ properties: { mobilephone: '+1 (415) 555-0100' }, associations: [] });
+    const contact = await harness.client.crm.contacts.basicApi.create({
+      properties: { mobilephone: '+1 (415) 555-0100' },
+      associations: [],
+    });
     expect((await searchPhone('4155550100')).total).toBe(1);
 
     harness.emulator.setLimits({ searchLagMs: LAG_MS });
@@ -112,7 +119,8 @@ describe('HubSpot emulator: contact search', () => {
   });
 
   it('pages search results with after and reports the total', async () => {
-    for (let index = 0; index < 7; index += 1) harness.emulator.seedObject('contacts', { lastname: 'Page', firstname: `n${index}` });
+    for (let index = 0; index < 7; index += 1)
+      harness.emulator.seedObject('contacts', { lastname: 'Page', firstname: `n${index}` });
     const ids: string[] = [];
     let after: string | undefined;
     for (let page = 0; page < 10; page += 1) {
@@ -135,7 +143,8 @@ describe('HubSpot emulator: contact search', () => {
     const filter = { propertyName: 'firstname', operator: 'EQ', value: 'x' };
     const search = (filterGroups: unknown[]) =>
       harness.request('/crm/v3/objects/contacts/search', { method: 'POST', body: { filterGroups, limit: 1 } });
-    const groups = (...sizes: number[]) => sizes.map((size) => ({ filters: Array.from({ length: size }, () => filter) }));
+    const groups = (...sizes: number[]) =>
+      sizes.map((size) => ({ filters: Array.from({ length: size }, () => filter) }));
 
     expect((await search(groups(1, 1, 1, 1, 1))).status).toBe(200);
     expect((await search(groups(6))).status).toBe(200);
@@ -157,7 +166,9 @@ describe('HubSpot emulator: contact search', () => {
     // Through the SDK too: the refusal is an ApiException with HubSpot's body.
     const viaSdk = await sdkError(
       harness.client.crm.contacts.searchApi.doSearch({
-        filterGroups: Array.from({ length: 6 }, () => ({ filters: [{ propertyName: 'firstname', operator: Operator.Eq, value: 'x' }] })),
+        filterGroups: Array.from({ length: 6 }, () => ({
+          filters: [{ propertyName: 'firstname', operator: Operator.Eq, value: 'x' }],
+        })),
       }),
     );
     expect(viaSdk.code).toBe(400);
@@ -167,7 +178,10 @@ describe('HubSpot emulator: contact search', () => {
   it('allows one sort rule and refuses two', async () => {
     harness.emulator.seedObject('contacts', { firstname: 'B' });
     harness.emulator.seedObject('contacts', { firstname: 'A' });
-    const one = await harness.client.crm.contacts.searchApi.doSearch({ sorts: ['-firstname'], properties: ['firstname'] });
+    const one = await harness.client.crm.contacts.searchApi.doSearch({
+      sorts: ['-firstname'],
+      properties: ['firstname'],
+    });
     expect(one.results.map((result) => result.properties.firstname)).toEqual(['B', 'A']);
 
     const two = await sdkError(harness.client.crm.contacts.searchApi.doSearch({ sorts: ['firstname', 'lastname'] }));
@@ -182,7 +196,10 @@ describe('HubSpot emulator: contact search', () => {
         method: 'POST',
         headers: { authorization: 'Bearer pat-test', 'content-type': 'application/json' },
         body: text,
-      }).then(async (response) => ({ status: response.status, body: (await response.json()) as Record<string, unknown> }));
+      }).then(async (response) => ({
+        status: response.status,
+        body: (await response.json()) as Record<string, unknown>,
+      }));
     const padded = (length: number) => {
       const base = JSON.stringify({ query: '', limit: 1 });
       const text = JSON.stringify({ query: ' '.repeat(length - base.length), limit: 1 });
@@ -196,7 +213,11 @@ describe('HubSpot emulator: contact search', () => {
     expect(harness.emulator.counters.largestSearchBody).toBe(3_000);
     const tooLong = await raw(padded(3_001));
     expect(tooLong.status).toBe(400);
-    expect(tooLong.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', correlationId: expect.any(String) });
+    expect(tooLong.body).toMatchObject({
+      status: 'error',
+      category: 'VALIDATION_ERROR',
+      correlationId: expect.any(String),
+    });
     expect(String(tooLong.body.message)).toContain('3001 characters');
     expect(String(tooLong.body.message)).toContain('at most 3000 characters');
 
@@ -204,14 +225,19 @@ describe('HubSpot emulator: contact search', () => {
     const invalidJson = await raw(`{"filterGroups": [${'x'.repeat(3_100)}`);
     expect(String(invalidJson.body.message)).toContain('at most 3000 characters');
     const tooManyGroupsAndLong = await raw(
-      JSON.stringify({ filterGroups: Array.from({ length: 60 }, () => ({ filters: [{ propertyName: 'firstname', operator: 'EQ', value: 'x' }] })) }),
+      JSON.stringify({
+        filterGroups: Array.from({ length: 60 }, () => ({
+          filters: [{ propertyName: 'firstname', operator: 'EQ', value: 'x' }],
+        })),
+      }),
     );
     expect(tooManyGroupsAndLong.status).toBe(400);
     expect(String(tooManyGroupsAndLong.body.message)).toContain('at most 3000 characters');
   });
 
   it('checks limit, the integer-string after, and the 10,000-result paging window', async () => {
-    const search = (body: Record<string, unknown>) => harness.request('/crm/v3/objects/contacts/search', { method: 'POST', body });
+    const search = (body: Record<string, unknown>) =>
+      harness.request('/crm/v3/objects/contacts/search', { method: 'POST', body });
     expect((await search({ limit: 200 })).status).toBe(200);
     expect((await search({ limit: 201 })).status).toBe(400);
     expect((await search({ after: '5', limit: 10 })).status).toBe(200);

@@ -38,7 +38,9 @@ describe('HubSpot emulator: state file', () => {
     const contactId = upserted.results[0]?.id ?? '';
     const call = await first.client.crm.objects.calls.basicApi.create({
       properties: { hs_timestamp: '1700000000000' },
-      associations: [{ to: { id: contactId }, types: [{ associationCategory: Category.HubspotDefined, associationTypeId: 194 }] }],
+      associations: [
+        { to: { id: contactId }, types: [{ associationCategory: Category.HubspotDefined, associationTypeId: 194 }] },
+      ],
     });
     await first.emulator.close();
     const saved = JSON.parse(await readFile(stateFile, 'utf8')) as { version: number };
@@ -53,10 +55,19 @@ describe('HubSpot emulator: state file', () => {
       const read = await second.client.crm.objects.calls.basicApi.getById(call.id, undefined, undefined, ['contacts']);
       expect(read.associations?.contacts?.results[0]?.id).toBe(contactId);
       const found = await second.client.crm.contacts.searchApi.doSearch({
-        filterGroups: [{ filters: [{ propertyName: 'hs_searchable_calculated_phone_number', operator: Operator.Eq, value: '17534989887' }] }],
+        filterGroups: [
+          {
+            filters: [
+              { propertyName: 'hs_searchable_calculated_phone_number', operator: Operator.Eq, value: '17534989887' },
+            ],
+          },
+        ],
       });
       expect(found.results.map((result) => result.id)).toEqual([contactId]);
-      const created = await second.client.crm.contacts.basicApi.create({ properties: { email: 'new@example.com' }, associations: [] });
+      const created = await second.client.crm.contacts.basicApi.create({
+        properties: { email: 'new@example.com' },
+        associations: [],
+      });
       expect(Number(created.id)).toBeGreaterThan(Number(call.id));
     } finally {
       await second.emulator.close();
@@ -129,7 +140,12 @@ describe('HubSpot emulator: /_emulator controls', () => {
     const reset = await harness.request('/_emulator/reset', { method: 'POST', token: null });
     expect(reset.status).toBe(200);
     const state = harness.emulator.state;
-    expect(state).toMatchObject({ contacts: 0, calls: 0, requests: { total: 0 }, faults: { config: { mode: 'none' } } });
+    expect(state).toMatchObject({
+      contacts: 0,
+      calls: 0,
+      requests: { total: 0 },
+      faults: { config: { mode: 'none' } },
+    });
     const groups = await harness.client.crm.properties.groupsApi.getAll('contacts');
     expect(groups.results.map((group) => group.name)).not.toContain('ai_calls');
   });
@@ -143,7 +159,13 @@ describe('HubSpot emulator: /_emulator controls', () => {
     });
     expect(seeded.status).toBe(201);
     const found = await harness.client.crm.contacts.searchApi.doSearch({
-      filterGroups: [{ filters: [{ propertyName: 'hs_searchable_calculated_phone_number', operator: Operator.Eq, value: '4155550100' }] }],
+      filterGroups: [
+        {
+          filters: [
+            { propertyName: 'hs_searchable_calculated_phone_number', operator: Operator.Eq, value: '4155550100' },
+          ],
+        },
+      ],
     });
     expect(found.total).toBe(1);
   });

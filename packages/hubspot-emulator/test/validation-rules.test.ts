@@ -73,7 +73,10 @@ describe('HubSpot emulator: portal validation rules (enforced from 2026-09)', ()
 
   it('does not check v3 or 2026-03 creates, nor 2026-09 updates', async () => {
     for (const path of ['/crm/v3/objects/contacts', '/crm/objects/2026-03/contacts']) {
-      const created = await harness.request(path, { method: 'POST', body: { properties: { firstname: path }, associations: [] } });
+      const created = await harness.request(path, {
+        method: 'POST',
+        body: { properties: { firstname: path }, associations: [] },
+      });
       expect(created.status, path).toBe(201);
     }
     const calls = await harness.request('/crm/v3/objects/calls', {
@@ -89,7 +92,10 @@ describe('HubSpot emulator: portal validation rules (enforced from 2026-09)', ()
     expect(batch.body).not.toHaveProperty('errors');
 
     const id = harness.emulator.listObjects('contacts')[0]?.id ?? '';
-    const patched = await harness.request(`/crm/objects/2026-09/contacts/${id}`, { method: 'PATCH', body: { properties: { lastname: 'X' } } });
+    const patched = await harness.request(`/crm/objects/2026-09/contacts/${id}`, {
+      method: 'PATCH',
+      body: { properties: { lastname: 'X' } },
+    });
     expect(patched.status).toBe(200);
     const batchUpdate = await harness.request('/crm/objects/2026-09/contacts/batch/update', {
       method: 'POST',
@@ -104,7 +110,11 @@ describe('HubSpot emulator: portal validation rules (enforced from 2026-09)', ()
       method: 'POST',
       body: {
         inputs: [
-          { properties: { hs_timestamp: '1700000000000', hs_call_title: 'ok' }, associations: [], objectWriteTraceId: 't1' },
+          {
+            properties: { hs_timestamp: '1700000000000', hs_call_title: 'ok' },
+            associations: [],
+            objectWriteTraceId: 't1',
+          },
           { properties: { hs_timestamp: '1700000000000' }, associations: [], objectWriteTraceId: 't2' },
         ],
       },

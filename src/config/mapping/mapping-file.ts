@@ -4,7 +4,13 @@ import { LineCounter, parseDocument } from 'yaml';
 import { vendorDefinitions, vendorIds } from '../../vendors/vendors.js';
 import { isRecord, Reader } from './mapping-reader.js';
 import { readAnswers, readCall, readContact, readVendor } from './mapping-sections.js';
-import { ConfigFileError, MAPPING_FILE, type ConnectorSettings, type HubSpotSettings, type VendorSettings } from './mapping-settings.js';
+import {
+  ConfigFileError,
+  MAPPING_FILE,
+  type ConnectorSettings,
+  type HubSpotSettings,
+  type VendorSettings,
+} from './mapping-settings.js';
 import { ownValue } from '../../common/own-value.js';
 
 /**
@@ -28,25 +34,43 @@ export function parseConnectorSettings(text: string, fileName: string): Connecto
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigFileError(doc.errors.map((error) => `${fileName}:${lines.linePos(error.pos[0]).line} YAML syntax: ${error.message.split('\n')[0]}`));
+    throw new ConfigFileError(
+      doc.errors.map(
+        (error) => `${fileName}:${lines.linePos(error.pos[0]).line} YAML syntax: ${error.message.split('\n')[0]}`,
+      ),
+    );
   }
   const read = new Reader(doc, lines, fileName);
   const root = doc.toJS() as unknown;
-  if (!isRecord(root)) throw new ConfigFileError([`${fileName}:1 (top): must be a map with vendors, hubspot, contact, answers, call`]);
+  if (!isRecord(root))
+    throw new ConfigFileError([`${fileName}:1 (top): must be a map with vendors, hubspot, contact, answers, call`]);
   read.map(root, [], ['vendors', 'hubspot', 'contact', 'answers', 'call']);
 
   const vendorsRaw = read.map(root['vendors'], ['vendors'], vendorIds()) ?? {};
   const vendors: Record<string, VendorSettings> = {};
-  for (const definition of vendorDefinitions()) vendors[definition.id] = readVendor(read, ownValue(vendorsRaw, definition.id), definition);
+  for (const definition of vendorDefinitions())
+    vendors[definition.id] = readVendor(read, ownValue(vendorsRaw, definition.id), definition);
 
-  const hubspotRaw = read.map(root['hubspot'], ['hubspot'], ['propertyGroup', 'uniquePhoneProperty', 'callsWithoutPhone']) ?? {};
+  const hubspotRaw =
+    read.map(root['hubspot'], ['hubspot'], ['propertyGroup', 'uniquePhoneProperty', 'callsWithoutPhone']) ?? {};
   const hubspot: HubSpotSettings = {
-    propertyGroup: read.propertyName(hubspotRaw['propertyGroup'] ?? 'ai_call_connector', ['hubspot', 'propertyGroup']) ?? 'ai_call_connector',
-    uniquePhoneProperty: read.propertyName(hubspotRaw['uniquePhoneProperty'] ?? 'ai_call_phone_e164', ['hubspot', 'uniquePhoneProperty']) ?? 'ai_call_phone_e164',
-    callsWithoutPhone: read.oneOf(hubspotRaw['callsWithoutPhone'], ['hubspot', 'callsWithoutPhone'], ['dead-letter', 'log-without-contact'] as const, 'dead-letter'),
+    propertyGroup:
+      read.propertyName(hubspotRaw['propertyGroup'] ?? 'ai_call_connector', ['hubspot', 'propertyGroup']) ??
+      'ai_call_connector',
+    uniquePhoneProperty:
+      read.propertyName(hubspotRaw['uniquePhoneProperty'] ?? 'ai_call_phone_e164', [
+        'hubspot',
+        'uniquePhoneProperty',
+      ]) ?? 'ai_call_phone_e164',
+    callsWithoutPhone: read.oneOf(
+      hubspotRaw['callsWithoutPhone'],
+      ['hubspot', 'callsWithoutPhone'],
+      ['dead-letter', 'log-without-contact'] as const,
+      'dead-letter',
+    ),
   };
   for (const key of ['propertyGroup', 'uniquePhoneProperty'] as const) {
-    if (hubspot[key].startsWith('hs_')) read.problem(['hubspot', key], 'must not start with hs_ (HubSpot\'s own names)');
+    if (hubspot[key].startsWith('hs_')) read.problem(['hubspot', key], "must not start with hs_ (HubSpot's own names)");
   }
 
   const contact = readContact(read, root['contact']);
@@ -54,8 +78,10 @@ export function parseConnectorSettings(text: string, fileName: string): Connecto
   const call = readCall(read, root['call']);
 
   const origins: Record<string, string> = {};
-  for (const mapping of [...contact.properties, ...call.properties]) origins[`${contact.properties.includes(mapping) ? 'contacts' : 'calls'}.${mapping.property}`] = mapping.origin;
-  for (const answer of answers) origins[`${answer.to === 'contact' ? 'contacts' : 'calls'}.${answer.property}`] ??= answer.origin;
+  for (const mapping of [...contact.properties, ...call.properties])
+    origins[`${contact.properties.includes(mapping) ? 'contacts' : 'calls'}.${mapping.property}`] = mapping.origin;
+  for (const answer of answers)
+    origins[`${answer.to === 'contact' ? 'contacts' : 'calls'}.${answer.property}`] ??= answer.origin;
   if (read.problems.length > 0) throw new ConfigFileError(read.problems);
   return { vendors, hubspot, contact, answers, call, origins };
 }

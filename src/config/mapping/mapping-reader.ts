@@ -8,7 +8,9 @@ const HUBSPOT_NAME = /^[a-z][a-z0-9_]{0,99}$/;
 export type Path = Array<string | number>;
 
 export function formatPath(path: Path): string {
-  return path.map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : index === 0 ? segment : `.${segment}`)).join('');
+  return path
+    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : index === 0 ? segment : `.${segment}`))
+    .join('');
 }
 
 /** Walks the parsed YAML, collecting every problem with its line. */
@@ -23,7 +25,9 @@ export class Reader {
 
   lineOf(path: Path): number {
     for (let depth = path.length; depth >= 0; depth--) {
-      const node = (depth === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, depth), true)) as { range?: [number, number, number] } | null;
+      const node = (depth === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, depth), true)) as {
+        range?: [number, number, number];
+      } | null;
       if (node?.range) return this.lines.linePos(node.range[0]).line;
     }
     return 1;
@@ -34,7 +38,9 @@ export class Reader {
   }
 
   problem(path: Path, message: string, line?: number): void {
-    this.problems.push(line ? `${this.fileName}:${line} ${formatPath(path)}: ${message}` : `${this.where(path)}: ${message}`);
+    this.problems.push(
+      line ? `${this.fileName}:${line} ${formatPath(path)}: ${message}` : `${this.where(path)}: ${message}`,
+    );
   }
 
   /** A map at `path` (or undefined when absent), with unknown keys reported. */
@@ -44,7 +50,8 @@ export class Reader {
       this.problem(path, 'must be a map');
       return undefined;
     }
-    for (const key of Object.keys(value)) if (!keys.includes(key)) this.problem([...path, key], `unknown setting (known: ${keys.join(', ')})`);
+    for (const key of Object.keys(value))
+      if (!keys.includes(key)) this.problem([...path, key], `unknown setting (known: ${keys.join(', ')})`);
     return value;
   }
 

@@ -5,7 +5,16 @@ import { isSupportedRegion } from '../../vendors/phone-number.js';
 import { isValidTimeZone } from '../../vendors/vendor-time.js';
 import type { VendorDefinition } from '../../vendors/vendor-definition.js';
 import { isRecord, type Path, type Reader } from './mapping-reader.js';
-import { DEFAULT_CALL_TITLE, WRITE_MODES, type AnswerMapping, type CallSettings, type ContactSettings, type PropertyMapping, type VendorSettings, type WriteMode } from './mapping-settings.js';
+import {
+  DEFAULT_CALL_TITLE,
+  WRITE_MODES,
+  type AnswerMapping,
+  type CallSettings,
+  type ContactSettings,
+  type PropertyMapping,
+  type VendorSettings,
+  type WriteMode,
+} from './mapping-settings.js';
 
 /** One reader per section of `config/mapping.yaml`; each returns the section with its defaults filled in. */
 
@@ -20,12 +29,25 @@ export function readVendor(read: Reader, raw: unknown, vendor: VendorDefinition)
     events: { create: [...vendor.callEvents], update: [] },
     reply: structuredClone(vendor.defaultReply),
   };
-  const map = read.map(raw, path, ['enabled', 'timeZone', 'defaultRegion', 'intentions', 'allowedIps', 'events', 'reply']);
+  const map = read.map(raw, path, [
+    'enabled',
+    'timeZone',
+    'defaultRegion',
+    'intentions',
+    'allowedIps',
+    'events',
+    'reply',
+  ]);
   if (!map) return settings;
   settings.enabled = read.bool(map['enabled'], [...path, 'enabled'], true);
-  settings.timeZone = read.text(map['timeZone'], [...path, 'timeZone'], settings.timeZone, (zone) => (isValidTimeZone(zone) ? null : 'must be an IANA time zone such as Asia/Shanghai')) ?? settings.timeZone;
+  settings.timeZone =
+    read.text(map['timeZone'], [...path, 'timeZone'], settings.timeZone, (zone) =>
+      isValidTimeZone(zone) ? null : 'must be an IANA time zone such as Asia/Shanghai',
+    ) ?? settings.timeZone;
   settings.defaultRegion =
-    read.text(map['defaultRegion'], [...path, 'defaultRegion'], settings.defaultRegion, (region) => (isSupportedRegion(region) ? null : 'must be a two-letter region code such as CN')) ?? settings.defaultRegion;
+    read.text(map['defaultRegion'], [...path, 'defaultRegion'], settings.defaultRegion, (region) =>
+      isSupportedRegion(region) ? null : 'must be a two-letter region code such as CN',
+    ) ?? settings.defaultRegion;
 
   const intentions = map['intentions'];
   if (intentions !== undefined && intentions !== null && !isRecord(intentions)) {
@@ -33,7 +55,8 @@ export function readVendor(read: Reader, raw: unknown, vendor: VendorDefinition)
   } else if (intentions) {
     for (const [code, entry] of Object.entries(intentions)) {
       const entryPath = [...path, 'intentions', code];
-      if (typeof entry === 'string' && entry.trim() !== '') settings.intentions[code] = { label: entry.trim(), outcome: null };
+      if (typeof entry === 'string' && entry.trim() !== '')
+        settings.intentions[code] = { label: entry.trim(), outcome: null };
       else if (isRecord(entry)) {
         const detail = read.map(entry, entryPath, ['label', 'outcome'])!;
         const label = read.text(detail['label'], [...entryPath, 'label'], null);
@@ -75,22 +98,32 @@ function readMode(read: Reader, value: unknown, path: Path, fallback: WriteMode)
   return read.oneOf(value, path, WRITE_MODES, fallback);
 }
 
-export function readPropertyMappings(read: Reader, raw: unknown, path: Path, defaultMode: WriteMode): PropertyMapping[] {
+export function readPropertyMappings(
+  read: Reader,
+  raw: unknown,
+  path: Path,
+  defaultMode: WriteMode,
+): PropertyMapping[] {
   return read.list(raw, path).flatMap((entry, index): PropertyMapping[] => {
     const entryPath = [...path, index];
     const map = read.map(entry, entryPath, ['source', 'template', 'property', 'mode']);
     if (!map) {
-      if (entry === null || entry === undefined) read.problem(entryPath, 'must be a map with source (or template), property and mode');
+      if (entry === null || entry === undefined)
+        read.problem(entryPath, 'must be a map with source (or template), property and mode');
       return [];
     }
     const property = read.propertyName(map['property'], [...entryPath, 'property']);
     const mode = readMode(read, map['mode'], [...entryPath, 'mode'], defaultMode);
     let source: string | null = null;
     let template: CompiledTemplate | null = null;
-    if (map['source'] !== undefined && map['template'] !== undefined) read.problem(entryPath, 'takes a source or a template, not both');
+    if (map['source'] !== undefined && map['template'] !== undefined)
+      read.problem(entryPath, 'takes a source or a template, not both');
     else if (map['source'] !== undefined) {
       if (typeof map['source'] !== 'string' || !isKnownSource(map['source'])) {
-        read.problem([...entryPath, 'source'], `unknown field "${typeof map['source'] === 'string' ? map['source'] : JSON.stringify(map['source'])}" (known: ${Object.keys(SOURCE_FIELDS).join(', ')}, extras.<name>)`);
+        read.problem(
+          [...entryPath, 'source'],
+          `unknown field "${typeof map['source'] === 'string' ? map['source'] : JSON.stringify(map['source'])}" (known: ${Object.keys(SOURCE_FIELDS).join(', ')}, extras.<name>)`,
+        );
       } else source = map['source'];
     } else if (map['template'] !== undefined) template = read.template(map['template'], [...entryPath, 'template']);
     else read.problem(entryPath, 'needs a source or a template');
@@ -106,18 +139,40 @@ export function readContact(read: Reader, raw: unknown): ContactSettings {
     lifecycleStage: null,
     marketingContact: false,
     properties: [
-      { property: 'firstname', source: 'customer.name', template: null, mode: 'fill-if-empty', origin: 'built-in default' },
-      { property: 'email', source: 'customer.email', template: null, mode: 'fill-if-empty', origin: 'built-in default' },
-      { property: 'company', source: 'customer.company', template: null, mode: 'fill-if-empty', origin: 'built-in default' },
+      {
+        property: 'firstname',
+        source: 'customer.name',
+        template: null,
+        mode: 'fill-if-empty',
+        origin: 'built-in default',
+      },
+      {
+        property: 'email',
+        source: 'customer.email',
+        template: null,
+        mode: 'fill-if-empty',
+        origin: 'built-in default',
+      },
+      {
+        property: 'company',
+        source: 'customer.company',
+        template: null,
+        mode: 'fill-if-empty',
+        origin: 'built-in default',
+      },
     ],
   };
   const map = read.map(raw, ['contact'], ['create', 'defaultName', 'lifecycleStage', 'marketingContact', 'properties']);
   if (!map) return settings;
   settings.create = read.bool(map['create'], ['contact', 'create'], true);
   settings.defaultName = read.text(map['defaultName'], ['contact', 'defaultName'], null);
-  settings.lifecycleStage = map['lifecycleStage'] === undefined || map['lifecycleStage'] === null ? null : read.propertyName(map['lifecycleStage'], ['contact', 'lifecycleStage']);
+  settings.lifecycleStage =
+    map['lifecycleStage'] === undefined || map['lifecycleStage'] === null
+      ? null
+      : read.propertyName(map['lifecycleStage'], ['contact', 'lifecycleStage']);
   settings.marketingContact = read.bool(map['marketingContact'], ['contact', 'marketingContact'], false);
-  if (map['properties'] !== undefined) settings.properties = readPropertyMappings(read, map['properties'], ['contact', 'properties'], 'fill-if-empty');
+  if (map['properties'] !== undefined)
+    settings.properties = readPropertyMappings(read, map['properties'], ['contact', 'properties'], 'fill-if-empty');
   return settings;
 }
 
@@ -152,14 +207,21 @@ export function readCall(read: Reader, raw: unknown): CallSettings {
   const intention = read.map(map['intention'], ['call', 'intention'], ['property', 'as']);
   if (intention) {
     settings.intention = {
-      property: intention['property'] === undefined ? settings.intention.property : read.propertyName(intention['property'], ['call', 'intention', 'property']) ?? settings.intention.property,
+      property:
+        intention['property'] === undefined
+          ? settings.intention.property
+          : (read.propertyName(intention['property'], ['call', 'intention', 'property']) ??
+            settings.intention.property),
       as: read.oneOf(intention['as'], ['call', 'intention', 'as'], ['select', 'text'] as const, 'select'),
     };
   }
   const tags = read.map(map['tags'], ['call', 'tags'], ['property', 'as']);
   if (tags) {
     settings.tags = {
-      property: tags['property'] === undefined ? settings.tags.property : read.propertyName(tags['property'], ['call', 'tags', 'property']) ?? settings.tags.property,
+      property:
+        tags['property'] === undefined
+          ? settings.tags.property
+          : (read.propertyName(tags['property'], ['call', 'tags', 'property']) ?? settings.tags.property),
       as: read.oneOf(tags['as'], ['call', 'tags', 'as'], ['multi-select', 'text'] as const, 'multi-select'),
     };
   }

@@ -90,7 +90,8 @@ export class ConfigFileError extends Error {
   }
 }
 
-export const DEFAULT_CALL_TITLE = 'AI call ({{vendorName}}{{#if direction}}, {{direction}}{{/if}}){{#if intention.label}} · intention {{intention.label}}{{/if}}';
+export const DEFAULT_CALL_TITLE =
+  'AI call ({{vendorName}}{{#if direction}}, {{direction}}{{/if}}){{#if intention.label}} · intention {{intention.label}}{{/if}}';
 
 /** Vendor intention value → label, as the mappers take it. */
 export function intentionLabels(settings: VendorSettings): Record<string, string> {

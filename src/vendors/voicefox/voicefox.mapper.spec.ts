@@ -65,8 +65,20 @@ describe('VoiceFoxMapper', () => {
       intention: { code: 'A', label: 'A' },
       tags: ['价格咨询', '回电'],
       answers: [
-        { questionId: 'q-interest-01', question: '您对我们的产品感兴趣吗?', answer: '感兴趣', hit: true, note: '客户主动询问价格' },
-        { questionId: 'q-email-02', question: '方便留一个邮箱吗?', answer: 'li.wei@example.com', hit: true, note: null },
+        {
+          questionId: 'q-interest-01',
+          question: '您对我们的产品感兴趣吗?',
+          answer: '感兴趣',
+          hit: true,
+          note: '客户主动询问价格',
+        },
+        {
+          questionId: 'q-email-02',
+          question: '方便留一个邮箱吗?',
+          answer: 'li.wei@example.com',
+          hit: true,
+          note: null,
+        },
         { questionId: 'q-budget-03', question: '预算大概多少?', answer: null, hit: false, note: '未回答' },
       ],
       analysis: [
@@ -89,7 +101,11 @@ describe('VoiceFoxMapper', () => {
     expect(record).toMatchObject({
       direction: 'outbound',
       eventKind: 'collect',
-      customer: { phone: { e164: '+8613912345678', raw: '+86 139 1234 5678' }, name: '王芳', company: '华东贸易有限公司' },
+      customer: {
+        phone: { e164: '+8613912345678', raw: '+86 139 1234 5678' },
+        name: '王芳',
+        company: '华东贸易有限公司',
+      },
       linePhone: { e164: '+862161234567' },
       startedAt: '2025-09-26T02:00:05.000Z',
       answeredAt: '2025-09-26T02:00:11.000Z',
@@ -130,7 +146,10 @@ describe('VoiceFoxMapper', () => {
   });
 
   it('recognises busy and failed calls from the hangup reason', () => {
-    const base = fixture<{ event_name: string; event_data: Record<string, unknown> }>('voicefox', 'callin-hangup-unanswered');
+    const base = fixture<{ event_name: string; event_data: Record<string, unknown> }>(
+      'voicefox',
+      'callin-hangup-unanswered',
+    );
     const withReason = (reason: string) =>
       mapEvent({ ...base, event_data: { ...base.event_data, hangup_reason: reason } }).outcome;
     expect(withReason('user busy')).toBe('busy');

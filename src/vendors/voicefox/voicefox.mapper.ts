@@ -1,5 +1,12 @@
 import { callIdText, validateEnvelope, validatePayload } from '../../common/payload-validation.js';
-import type { AnalysisItem, CallDirection, CallEventKind, CallOutcome, CallRecord, CollectedAnswer } from '../call-record.js';
+import type {
+  AnalysisItem,
+  CallDirection,
+  CallEventKind,
+  CallOutcome,
+  CallRecord,
+  CollectedAnswer,
+} from '../call-record.js';
 import { normalisePhone } from '../phone-number.js';
 import type { InboxEventInput, MapResult, MappingContext, VendorMapper } from '../vendor-mapper.js';
 import { parseVendorInstant } from '../vendor-time.js';
@@ -38,14 +45,20 @@ export class VoiceFoxMapper implements VendorMapper {
   }
 }
 
-function mapCall(eventName: string, eventKind: CallEventKind, data: VoiceFoxCallData, context: MappingContext): CallRecord {
+function mapCall(
+  eventName: string,
+  eventKind: CallEventKind,
+  data: VoiceFoxCallData,
+  context: MappingContext,
+): CallRecord {
   const warnings: string[] = [];
   const direction = readDirection(data.direction, eventName);
   // The customer is the caller on inbound calls and the callee on outbound ones.
   const customerRaw = direction === 'outbound' ? data.callee : data.caller;
   const lineRaw = direction === 'outbound' ? data.caller : data.callee;
   const customerPhone = normalisePhone(customerRaw, context.defaultRegion);
-  if (customerPhone.e164 === null) warnings.push(`${direction === 'outbound' ? 'callee' : 'caller'}: not a valid phone number`);
+  if (customerPhone.e164 === null)
+    warnings.push(`${direction === 'outbound' ? 'callee' : 'caller'}: not a valid phone number`);
 
   const instant = (field: 'start_at' | 'answer_at' | 'end_at'): string | null => {
     const value = data[field];
@@ -68,7 +81,9 @@ function mapCall(eventName: string, eventKind: CallEventKind, data: VoiceFoxCall
     title: presentText(item.title),
     result: presentText(item.result),
   }));
-  const intentionItem = analysis.find((item) => item.title !== null && INTENTION_TITLE.test(item.title) && item.result !== null);
+  const intentionItem = analysis.find(
+    (item) => item.title !== null && INTENTION_TITLE.test(item.title) && item.result !== null,
+  );
   const tagsItem = analysis.find((item) => item.title !== null && TAGS_TITLE.test(item.title) && item.result !== null);
   const extra = data.extra ?? {};
 
@@ -95,18 +110,19 @@ function mapCall(eventName: string, eventKind: CallEventKind, data: VoiceFoxCall
     hangup: { side: readHangupSide(data.hangup_side, direction), reason: hangupReason },
     recordingUrl,
     intention: intentionItem
-      ? { code: intentionItem.result!, label: ownValue(context.intentionLabels, intentionItem.result!) ?? intentionItem.result! }
+      ? {
+          code: intentionItem.result!,
+          label: ownValue(context.intentionLabels, intentionItem.result!) ?? intentionItem.result!,
+        }
       : null,
     tags: tagsItem ? distinctTexts(tagsItem.result!.split(/[,，;；、|]/)) : [],
-    answers: (data.collect_targets ?? []).map(
-      (target): CollectedAnswer => ({
-        questionId: presentText(target.question_uuid),
-        question: presentText(target.question),
-        answer: presentText(target.result),
-        hit: booleanOrNull(target.hit),
-        note: presentText(target.message),
-      }),
-    ),
+    answers: (data.collect_targets ?? []).map((target): CollectedAnswer => ({
+      questionId: presentText(target.question_uuid),
+      question: presentText(target.question),
+      answer: presentText(target.result),
+      hit: booleanOrNull(target.hit),
+      note: presentText(target.message),
+    })),
     analysis,
     campaign: taskId ? { id: taskId, name: null } : null,
     script: null,

@@ -7,7 +7,12 @@ import { IsCallId, IsNumberLike, IsPlainObject, IsScalar, IsWellFormedText } fro
  * (numbers, times) accept every plausible form; the mapper reads them. Only what identifies an event is required.
  */
 
-export const VOICEFOX_CALL_EVENTS = ['callin.collect', 'task.call.collect', 'callin.hangup', 'callin.transfer'] as const;
+export const VOICEFOX_CALL_EVENTS = [
+  'callin.collect',
+  'task.call.collect',
+  'callin.hangup',
+  'callin.transfer',
+] as const;
 
 export class VoiceFoxEnvelope {
   @IsString()

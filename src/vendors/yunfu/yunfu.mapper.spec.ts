@@ -74,7 +74,11 @@ describe('YunfuMapper', () => {
   it('normalises numbers with and without +86 and marks a call without an answer time as not answered', () => {
     const batch = fixture<{ data: unknown[] }>('yunfu', 'batch-3');
     const records = batch.data.map(mapItem);
-    expect(records.map((record) => record.customer.phone.e164)).toEqual(['+8613800138000', '+8613912345678', '+8615000001111']);
+    expect(records.map((record) => record.customer.phone.e164)).toEqual([
+      '+8613800138000',
+      '+8613912345678',
+      '+8615000001111',
+    ]);
     expect(records.map((record) => record.outcome)).toEqual(['answered', 'answered', 'no_answer']);
     expect(records[2]!.answeredAt).toBeNull();
     expect(records[0]!.customer).toMatchObject({ name: '张伟', email: 'zhang.wei@example.com', company: '示例科技' });
@@ -88,7 +92,10 @@ describe('YunfuMapper', () => {
 
   it('reads the intention table of the configured context, not a built-in one', () => {
     const seed = fixture<{ data: unknown[] }>('yunfu', 'seed-inbound-success');
-    const result = mapper.map({ eventName: YUNFU_EVENT_NAME, payload: seed.data[0] }, chinaContext({ intentionLabels: { '1': '强意向' } }));
+    const result = mapper.map(
+      { eventName: YUNFU_EVENT_NAME, payload: seed.data[0] },
+      chinaContext({ intentionLabels: { '1': '强意向' } }),
+    );
     expect(result.kind === 'records' && result.records[0]!.intention).toEqual({ code: '1', label: '强意向' });
   });
 });

@@ -69,7 +69,13 @@ function mapCall(call: YunfuCall, eventName: string, context: MappingContext): C
     intention:
       intentionCode === null
         ? null
-        : { code: intentionCode, label: ownValue(context.intentionLabels, intentionCode.toUpperCase()) ?? ownValue(context.intentionLabels, intentionCode) ?? intentionCode },
+        : {
+            code: intentionCode,
+            label:
+              ownValue(context.intentionLabels, intentionCode.toUpperCase()) ??
+              ownValue(context.intentionLabels, intentionCode) ??
+              intentionCode,
+          },
     tags: distinctTexts((call.tags ?? []).map((tag) => tag.name)),
     answers: [],
     analysis: [],

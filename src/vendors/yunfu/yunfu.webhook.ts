@@ -1,4 +1,9 @@
-import { callIdText, PayloadValidationError, validateEnvelope, validatePayload } from '../../common/payload-validation.js';
+import {
+  callIdText,
+  PayloadValidationError,
+  validateEnvelope,
+  validatePayload,
+} from '../../common/payload-validation.js';
 import { contentDigest } from '../../common/content-digest.js';
 import type { InboxItem, VendorWebhook } from '../vendor-webhook.js';
 import { YunfuCall, YunfuCallback } from './yunfu.payload.js';
@@ -26,7 +31,8 @@ export class YunfuWebhook implements VendorWebhook {
       } catch (error) {
         if (!(error instanceof PayloadValidationError)) throw error;
         firstProblem ??= error;
-        const callid = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['callid'] : undefined;
+        const callid =
+          typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['callid'] : undefined;
         const key = callIdText(callid) ?? `invalid:${contentDigest(item)}`;
         return { eventKey: key, eventName: YUNFU_EVENT_NAME, payload: item };
       }
@@ -35,4 +41,3 @@ export class YunfuWebhook implements VendorWebhook {
     return items;
   }
 }
-
