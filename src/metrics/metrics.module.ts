@@ -8,6 +8,8 @@ import { MetricsController } from './metrics.controller.js';
 /**
  * The application's metrics registry, injected as `Registry` wherever something is recorded. One per application,
  * never prom-client's global one: several applications share a process in the tests, and each counts its own.
+ * Global like configuration and the logger: every layer records (the HubSpot adapter's request times reach it
+ * through `HUBSPOT_REQUEST_OBSERVER`), and a lower layer importing this module would point an arrow up.
  */
 @Global()
 @Module({

@@ -6,7 +6,7 @@ import {
   PROVISIONING_METHODS,
 } from '../../test/support/fake-hubspot-port.js';
 import { chinaMobile, e164Of, yunfuBatch, yunfuCall } from '../../test/support/payload-factory.js';
-import { syncFixture, type SyncFixture } from '../../test/support/sync-fixture.js';
+import { closeChecked, syncFixture, type SyncFixture } from '../../test/support/sync-fixture.js';
 import { contactPlan, type ContactPlan } from '../mapping/hubspot-write-plan.js';
 import { nationalVariants } from './contact-matching.js';
 import type { ResolveOptions } from './contact-resolver.js';
@@ -15,12 +15,7 @@ let f: SyncFixture | null = null;
 afterEach(async () => {
   const done = f;
   f = null;
-  if (!done) return;
-  try {
-    done.fake.assertNoUnexpectedCalls();
-  } finally {
-    await done.close();
-  }
+  await closeChecked(done);
 });
 
 /** Contact resolution alone: the portal provisioned, and only the contact methods of the port allowed. */

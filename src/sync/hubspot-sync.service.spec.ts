@@ -2,7 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hubspotFailures, inputRefusal, type FakeHubSpotPort } from '../../test/support/fake-hubspot-port.js';
 import { fixture } from '../../test/support/fixtures.js';
 import { chinaMobile, e164Of, voicefoxEvent, yunfuBatch, yunfuCall } from '../../test/support/payload-factory.js';
-import { syncFixture, type SyncFixture, type SyncFixtureOptions } from '../../test/support/sync-fixture.js';
+import {
+  closeChecked,
+  syncFixture,
+  type SyncFixture,
+  type SyncFixtureOptions,
+} from '../../test/support/sync-fixture.js';
 import { HubSpotRetryableError } from '../hubspot/hubspot-errors.js';
 import type { SyncOutcome } from './hubspot-sync.service.js';
 import type { SyncItem, SyncResult } from './sync-plan.js';
@@ -11,12 +16,7 @@ let f: SyncFixture | null = null;
 afterEach(async () => {
   const done = f;
   f = null;
-  if (!done) return;
-  try {
-    done.fake.assertNoUnexpectedCalls();
-  } finally {
-    await done.close();
-  }
+  await closeChecked(done);
 });
 
 /** A fixture whose portal is provisioned, as a running connector's is; `prepare` sets HubSpot up before that. */

@@ -2,7 +2,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hubspotFailures, inputRefusal } from '../../test/support/fake-hubspot-port.js';
 import { fixture } from '../../test/support/fixtures.js';
 import { chinaMobile, e164Of, voicefoxEvent, yunfuBatch, yunfuCall } from '../../test/support/payload-factory.js';
-import { syncFixture, type SyncFixture, type SyncFixtureOptions } from '../../test/support/sync-fixture.js';
+import {
+  closeChecked,
+  syncFixture,
+  type SyncFixture,
+  type SyncFixtureOptions,
+} from '../../test/support/sync-fixture.js';
 import type { HubSpotSyncState } from '../hubspot/hubspot-status.js';
 import type { InboxEventRow } from '../store/inbox.repository.js';
 
@@ -10,12 +15,7 @@ let f: SyncFixture | null = null;
 afterEach(async () => {
   const done = f;
   f = null;
-  if (!done) return;
-  try {
-    done.fake.assertNoUnexpectedCalls();
-  } finally {
-    await done.close();
-  }
+  await closeChecked(done);
 });
 
 async function start(options: SyncFixtureOptions = {}): Promise<SyncFixture> {

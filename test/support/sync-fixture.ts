@@ -176,3 +176,13 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
     },
   };
 }
+
+/** Closes a spec's fixture after checking it saw no HubSpot call the spec did not allow (the sync catches what the port throws). */
+export async function closeChecked(fixture: SyncFixture | null): Promise<void> {
+  if (!fixture) return;
+  try {
+    fixture.fake.assertNoUnexpectedCalls();
+  } finally {
+    await fixture.close();
+  }
+}
