@@ -13,6 +13,7 @@ import { HUBSPOT_CONNECTION, type HubSpotConnection } from './hubspot/hubspot.mo
 import { HubSpotStatus } from './hubspot/hubspot-status.js';
 import { AppLogger } from './logging/app-logger.js';
 import { HttpMetrics } from './metrics/http-metrics.js';
+import { describeStore } from './store/database.js';
 import { vendorDefinitions } from './vendors/vendors.js';
 import { limitConnections, TimedExpressAdapter } from './webhooks/connection-limits.js';
 import { ownValue } from './common/own-value.js';
@@ -82,7 +83,7 @@ function requestLog(logger: AppLogger, metrics: HttpMetrics) {
 export function logStartupSummary(app: INestApplication, logger: AppLogger, url: string): void {
   const env = app.get<AppEnv>(APP_ENV);
   const settings = app.get<ConnectorSettings>(CONNECTOR_SETTINGS);
-  logger.info({ url, store: env.database.file, configDir: env.configDir }, 'connector listening');
+  logger.info({ url, store: describeStore(env.database), configDir: env.configDir }, 'connector listening');
   for (const definition of vendorDefinitions()) {
     const vendor = definition.id;
     const endpoint = `${url}/webhooks/${vendor}`;

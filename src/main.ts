@@ -5,6 +5,7 @@ import { EnvValidationError } from './config/env.schema.js';
 import { APP_ENV } from './config/config.tokens.js';
 import type { AppEnv } from './config/env.schema.js';
 import { AppLogger, createPinoLogger } from './logging/app-logger.js';
+import { StoreUnavailableError } from './store/database.js';
 import { LISTEN_BACKLOG } from './webhooks/connection-limits.js';
 
 async function main(): Promise<void> {
@@ -22,8 +23,12 @@ async function main(): Promise<void> {
     const port = typeof address === 'object' && address ? address.port : env.port;
     logStartupSummary(app, logger, `http://${env.host === '0.0.0.0' ? 'localhost' : env.host}:${port}`);
   } catch (error) {
-    if (error instanceof EnvValidationError || error instanceof ConfigFileError) {
-      // A configuration mistake: say exactly what, in plain text, and stop.
+    if (
+      error instanceof EnvValidationError ||
+      error instanceof ConfigFileError ||
+      error instanceof StoreUnavailableError
+    ) {
+      // A configuration mistake or a store that cannot be reached: say exactly what, in plain text, and stop.
       process.stderr.write(`Cannot start: ${error.message}\n`);
     } else {
       logger.fatal({ error: errorSummary(error) }, 'start-up failed');

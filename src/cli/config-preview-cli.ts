@@ -9,7 +9,7 @@ import { portalOutcomes } from '../sync/hubspot-provisioner.js';
 import { HubSpotSdkAdapter } from '../hubspot/hubspot-sdk.adapter.js';
 import { AppLogger, createPinoLogger } from '../logging/app-logger.js';
 import { MappingPreview } from '../admin/mapping-preview.js';
-import { openSqliteStore } from '../store/database.js';
+import { checkStoreReachable, openStore } from '../store/database.js';
 import { LedgerRepository } from '../store/ledger.repository.js';
 import { migrateToLatest } from '../store/migrations/migrations.js';
 import { parseJsonBody } from '../webhooks/request-body.reader.js';
@@ -47,8 +47,9 @@ async function main(): Promise<number> {
         logger,
       })
     : null;
-  const db = openSqliteStore(env.database.file);
+  const db = openStore(env.database);
   try {
+    await checkStoreReachable(db, env.database);
     await migrateToLatest(db);
     const preview = new MappingPreview(new LedgerRepository(db), hubspot, () => portalOutcomes(hubspot!));
     const result = await preview.preview(values.vendor, parseJsonBody('application/json', text), settings);

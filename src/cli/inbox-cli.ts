@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { maskPersonalData } from '../common/personal-data.js';
 import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
 import type { CallRecord } from '../vendors/call-record.js';
-import { openSqliteStore } from '../store/database.js';
+import { checkStoreReachable, describeStore, openStore } from '../store/database.js';
 import { InboxRepository, type InboxEventRow } from '../store/inbox.repository.js';
 import { migrateToLatest } from '../store/migrations/migrations.js';
 import { INBOX_STATUSES, type InboxStatus } from '../store/database.js';
@@ -40,8 +40,9 @@ async function main(): Promise<number> {
   }
 
   const env = envFromProcess();
-  const db = openSqliteStore(env.database.file);
+  const db = openStore(env.database);
   try {
+    await checkStoreReachable(db, env.database);
     await migrateToLatest(db);
     const inbox = new InboxRepository(db);
     if (values.show !== undefined) {
@@ -62,7 +63,7 @@ async function main(): Promise<number> {
       return 0;
     }
     const counts = await inbox.countByStatus();
-    process.stdout.write(`store: ${env.database.file}\n`);
+    process.stdout.write(`store: ${describeStore(env.database)}\n`);
     process.stdout.write(`${STATUSES.map((status) => `${status} ${counts[status]}`).join('  ')}\n\n`);
     const filter: { vendor?: string; status?: InboxStatus } = {};
     if (values.vendor) filter.vendor = values.vendor;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
-import { openSqliteStore } from '../store/database.js';
+import { checkStoreReachable, openStore } from '../store/database.js';
 import { InboxRepository } from '../store/inbox.repository.js';
 import { migrateToLatest } from '../store/migrations/migrations.js';
 
@@ -29,8 +29,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const env = envFromProcess();
-  const db = openSqliteStore(env.database.file);
+  const db = openStore(env.database);
   try {
+    await checkStoreReachable(db, env.database);
     await migrateToLatest(db);
     const replayed = await new InboxRepository(db).replayDead(
       { ...(values.vendor ? { vendor: values.vendor } : {}), ...(ids ? { ids } : {}) },

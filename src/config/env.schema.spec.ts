@@ -23,7 +23,7 @@ describe('validateEnv', () => {
       webhookSecrets: { voicefox: null, yunfu: null },
       webhookMaxBodyBytes: 1048576,
     });
-    expect(env.database.file).toMatch(/data\/connector\.sqlite$/);
+    expect(env.database).toMatchObject({ kind: 'sqlite', file: expect.stringMatching(/data\/connector\.sqlite$/) });
     expect(env.configDir).toMatch(/config$/);
   });
 
@@ -51,15 +51,30 @@ describe('validateEnv', () => {
     expect(problemsOf({ NODE_ENV: 'production', HUBSPOT_ACCESS_TOKEN: 'pat-na1-0000' })).toEqual([]);
   });
 
-  it('reads SQLite locations and refuses PostgreSQL by name until it is supported', () => {
-    expect(validateEnv({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database.file).toBe('/tmp/x.db');
-    expect(validateEnv({ DATABASE_URL: 'file:/tmp/y.db' }).database.file).toBe('/tmp/y.db');
-    expect(problemsOf({ DATABASE_URL: 'postgres://user:pw@db/connector' })[0]).toMatch(
-      /^DATABASE_URL: PostgreSQL is not supported/,
-    );
-    expect(problemsOf({ DATABASE_URL: 'postgres://user:pw@db/connector' }).join()).not.toContain('pw');
+  it('reads SQLite locations and PostgreSQL URLs, and names a PostgreSQL server without its password', () => {
+    expect(validateEnv({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({ kind: 'sqlite', file: '/tmp/x.db' });
+    expect(validateEnv({ DATABASE_URL: 'file:/tmp/y.db' }).database).toEqual({ kind: 'sqlite', file: '/tmp/y.db' });
+    const url = 'postgres://connector:s3cret@db.internal:6543/connector?sslmode=require';
+    expect(validateEnv({ DATABASE_URL: url, DATABASE_POOL_SIZE: '4' }).database).toEqual({
+      kind: 'postgres',
+      url,
+      host: 'db.internal:6543',
+      name: 'connector',
+      poolSize: 4,
+    });
+    expect(validateEnv({ DATABASE_URL: 'postgresql://u@127.0.0.1/test' }).database).toMatchObject({
+      host: '127.0.0.1:5432',
+      poolSize: 10,
+    });
+    expect(problemsOf({ DATABASE_URL: 'postgres://user:pw@db' })).toEqual([
+      'DATABASE_URL must name the server and the database: postgres://user:password@host:5432/database',
+    ]);
+    expect(problemsOf({ DATABASE_URL: 'postgres://user:pw@db' }).join()).not.toContain('pw');
+    expect(problemsOf({ DATABASE_URL: 'postgres://u@db/x', DATABASE_POOL_SIZE: '0' })).toEqual([
+      'DATABASE_POOL_SIZE must be a whole number from 1 to 100',
+    ]);
     expect(problemsOf({ DATABASE_URL: 'mysql://db/x' })).toEqual([
-      'DATABASE_URL must be sqlite:<path>, file:<path> or a file path',
+      'DATABASE_URL must be postgres://…, sqlite:<path>, file:<path> or a file path',
     ]);
   });
 

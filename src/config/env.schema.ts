@@ -4,6 +4,13 @@ import { DEFAULT_API_VERSION, isApiVersion } from '../hubspot/hubspot-api-paths.
 import { ownValue } from '../common/own-value.js';
 import { vendorDefinitions } from '../vendors/vendors.js';
 
+/**
+ * Where the store is: the embedded SQLite file, or a PostgreSQL server (`url` holds the password: it is passed to the
+ * driver only; messages name `host` and `name`).
+ */
+export type DatabaseSettings =
+  { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; host: string; name: string; poolSize: number };
+
 /** The validated environment. Built once at start-up; nothing else reads `process.env`. */
 export interface AppEnv {
   nodeEnv: 'development' | 'production' | 'test';
@@ -11,7 +18,7 @@ export interface AppEnv {
   host: string;
   hubspotAccessToken: string | null;
   hubspotBaseUrl: string;
-  database: { kind: 'sqlite'; file: string };
+  database: DatabaseSettings;
   /** Each vendor's shared secret by vendor id (the setting each vendor's definition names), null when not set. */
   webhookSecrets: Record<string, string | null>;
   adminToken: string | null;
@@ -141,7 +148,7 @@ export function validateEnv(raw: RawEnv): AppEnv {
     host: text('HOST') ?? '0.0.0.0',
     hubspotAccessToken,
     hubspotBaseUrl: hubspotBaseUrl.replace(/\/+$/, ''),
-    database: parseDatabaseUrl(text('DATABASE_URL'), problems),
+    database: parseDatabaseUrl(text('DATABASE_URL'), integer('DATABASE_POOL_SIZE', 10, 1, 100), problems),
     webhookSecrets: Object.fromEntries(vendorDefinitions().map((vendor) => [vendor.id, secret(vendor.secret.setting)])),
     adminToken: secret('ADMIN_TOKEN'),
     configDir: resolve(text('CONFIG_DIR') ?? './config'),
@@ -227,17 +234,28 @@ function isHttpUrl(value: string): boolean {
  * `DATABASE_URL`: unset for the embedded default; `sqlite:<path>`, `file:<path>` or a bare path for SQLite.
  * PostgreSQL is refused by name until the store supports it, rather than silently falling back to SQLite.
  */
-function parseDatabaseUrl(value: string | null, problems: string[]): AppEnv['database'] {
+function parseDatabaseUrl(value: string | null, poolSize: number, problems: string[]): DatabaseSettings {
   if (value === null) return { kind: 'sqlite', file: resolve(DEFAULT_DATABASE_FILE) };
   if (/^postgres(ql)?:\/\//i.test(value)) {
-    problems.push(
-      'DATABASE_URL: PostgreSQL is not supported by this version yet; leave it unset for the embedded SQLite store',
-    );
-    return { kind: 'sqlite', file: resolve(DEFAULT_DATABASE_FILE) };
+    // Parsed here only to check it and to name the server in messages; the driver reads the URL itself (user,
+    // password, port, and TLS from `sslmode`/`sslrootcert`). Nothing of it but host, port and name is ever shown.
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      problems.push('DATABASE_URL is not a valid postgres:// URL (postgres://user:password@host:5432/database)');
+      return { kind: 'sqlite', file: resolve(DEFAULT_DATABASE_FILE) };
+    }
+    const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+    if (!url.hostname || !name) {
+      problems.push('DATABASE_URL must name the server and the database: postgres://user:password@host:5432/database');
+      return { kind: 'sqlite', file: resolve(DEFAULT_DATABASE_FILE) };
+    }
+    return { kind: 'postgres', url: value, host: `${url.hostname}:${url.port || '5432'}`, name, poolSize };
   }
   const path = value.replace(/^(sqlite|file):(\/\/)?/i, '');
   if (path === '' || /^[a-z]+:\/\//i.test(value)) {
-    problems.push('DATABASE_URL must be sqlite:<path>, file:<path> or a file path');
+    problems.push('DATABASE_URL must be postgres://…, sqlite:<path>, file:<path> or a file path');
     return { kind: 'sqlite', file: resolve(DEFAULT_DATABASE_FILE) };
   }
   return { kind: 'sqlite', file: path === ':memory:' ? path : resolve(path) };

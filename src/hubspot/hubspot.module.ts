@@ -50,7 +50,9 @@ class HubSpotConnectionLifecycle implements OnApplicationShutdown {
         // Sandbox: the emulator runs in this process and keeps its portal next to the store. Loaded only here, so
         // a start with a token never loads it.
         const { HubSpotEmulator } = await import('@ai-call-hubspot-connector/hubspot-emulator');
-        const stateDir = env.database.file === ':memory:' ? null : dirname(env.database.file);
+        // (With a Postgres store there is no data folder: the sandbox portal lives in memory.)
+        const stateDir =
+          env.database.kind === 'sqlite' && env.database.file !== ':memory:' ? dirname(env.database.file) : null;
         const emulator = await HubSpotEmulator.start({
           port: env.hubspot.emulatorPort,
           host: '127.0.0.1',

@@ -1,7 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql, type Generated } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Generated } from 'kysely';
+import pg from 'pg';
+import { ownValue } from '../common/own-value.js';
+import type { DatabaseSettings } from '../config/env.schema.js';
 
 /**
  * Lifecycle of an inbox event: stored (`pending`) → claimed by the worker (`processing`) → `synced` to HubSpot;
@@ -74,6 +77,74 @@ export interface StoreSchema {
 }
 
 export type StoreDb = Kysely<StoreSchema>;
+
+/** The SQL dialect under the store: the few queries that differ (row locks, identity columns) branch on it. */
+export type StoreDialect = 'sqlite' | 'postgres';
+
+export function storeDialect(db: StoreDb): StoreDialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/** Opens the store `DATABASE_URL` names (not yet connected for Postgres: see `checkStoreReachable`). */
+export function openStore(database: DatabaseSettings): StoreDb {
+  return database.kind === 'postgres' ? openPostgresStore(database) : openSqliteStore(database.file);
+}
+
+/** Where the store is, for messages and logs: the file, or the server and database (never the URL: it holds the password). */
+export function describeStore(database: DatabaseSettings): string {
+  return database.kind === 'postgres' ? `postgres ${database.host}/${database.name}` : database.file;
+}
+
+// int8 (counts, sums) as numbers, as SQLite gives them; our ids are int4 identities and never reach 2^53.
+pg.types.setTypeParser(20, (value: string) => Number(value));
+
+/**
+ * A PostgreSQL store: a pool of `DATABASE_POOL_SIZE` connections; TLS as the URL's `sslmode` says (the driver reads
+ * it). Shared tables keep the SQLite shapes (ISO-8601 UTC text for times, JSON as text), so the same store code runs.
+ */
+export function openPostgresStore(database: Extract<DatabaseSettings, { kind: 'postgres' }>): StoreDb {
+  const pool = new pg.Pool({ connectionString: database.url, max: database.poolSize, connectionTimeoutMillis: 10_000 });
+  // An idle connection the server dropped must not crash the process; the next query opens a new one.
+  pool.on('error', () => undefined);
+  return new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** The store cannot be used: the message names the server, never the password. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+const POSTGRES_PROBLEMS: Record<string, string> = {
+  ECONNREFUSED: 'the connection was refused (is PostgreSQL running there?)',
+  ENOTFOUND: 'the host name is not known',
+  EAI_AGAIN: 'the host name could not be resolved',
+  ETIMEDOUT: 'the connection timed out',
+  ECONNRESET: 'the server closed the connection',
+  '28P01': 'the user name or password is wrong',
+  '28000': 'the server refuses this user from this address (pg_hba.conf)',
+  '3D000': 'the database does not exist',
+  '42501': 'the user lacks a privilege the store needs',
+};
+
+/** Fails with a clear `StoreUnavailableError` when the store cannot be reached or logged in to. */
+export async function checkStoreReachable(db: StoreDb, database: DatabaseSettings): Promise<void> {
+  if (database.kind !== 'postgres') return;
+  try {
+    await pingStore(db);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const reason =
+      typeof code === 'string'
+        ? (ownValue(POSTGRES_PROBLEMS, code) ?? `error ${code}`)
+        : /timeout/i.test(error instanceof Error ? error.message : '')
+          ? 'the connection timed out'
+          : 'the server could not be reached';
+    throw new StoreUnavailableError(`cannot use the store at ${describeStore(database)}: ${reason}`);
+  }
+}
 
 /**
  * Opens the embedded SQLite store: WAL so that readers never block the writer, `synchronous=NORMAL` (durable across

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
-import { openSqliteStore, type StoreDb } from './database.js';
+import { checkStoreReachable, openStore, type StoreDb } from './database.js';
 import { InboxRepository, STORE_DB } from './inbox.repository.js';
 import { InboxSignal } from './inbox-signal.js';
 import { LedgerRepository } from './ledger.repository.js';
@@ -17,15 +17,21 @@ class StoreLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** The durable store: the inbox (queue, audit log, dedupe) and the sync's ledgers, on the SQLite file. */
+/** The durable store: the inbox (queue, audit log, dedupe) and the sync's ledgers, on SQLite or PostgreSQL. */
 @Module({
   providers: [
     {
       provide: STORE_DB,
       inject: [APP_ENV],
       useFactory: async (env: AppEnv): Promise<StoreDb> => {
-        const db = openSqliteStore(env.database.file);
-        await migrateToLatest(db);
+        const db = openStore(env.database);
+        try {
+          await checkStoreReachable(db, env.database);
+          await migrateToLatest(db);
+        } catch (error) {
+          await db.destroy();
+          throw error;
+        }
         return db;
       },
     },

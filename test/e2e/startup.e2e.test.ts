@@ -3,14 +3,17 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../support/fixtures.js';
 import { connectorDir, MAIN, startConnectorProcess, type ConnectorProcess } from '../support/connector-process.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { postJson, waitFor } from '../support/test-app.js';
 
 const running: ChildProcess[] = [];
 const dirs: string[] = [];
 const emulators: HubSpotEmulator[] = [];
+const databases: TestDatabase[] = [];
 
 /** Runs the connector in a fresh folder holding only a copy of `config/`, with exactly the given environment. */
 function startConnector(env: Record<string, string>, mappingYaml?: string): ConnectorProcess {
@@ -29,6 +32,7 @@ afterEach(async () => {
   for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   for (const emulator of emulators.splice(0)) await emulator.close();
+  for (const database of databases.splice(0)) await database.drop();
 });
 
 /**
@@ -163,6 +167,52 @@ describe('npm start', () => {
     expect(started.output()).toContain('PORT must be a whole number from 0 to 65535');
     expect(started.output()).toContain('YUNFU_WEBHOOK_SECRET must be at least 16 characters long');
     expect(started.output()).not.toContain('tiny-secret');
+  });
+
+  it('runs on PostgreSQL: stores a webhook there and syncs it, as on SQLite', async () => {
+    const database = await createTestDatabase();
+    databases.push(database);
+    const hubspot = await HubSpotEmulator.start({ host: '127.0.0.1', port: 0 });
+    emulators.push(hubspot);
+    const started = startConnector({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: database.url,
+      HUBSPOT_ACCESS_TOKEN: 'pat-test-0000-postgres',
+      HUBSPOT_BASE_URL: hubspot.url,
+      YUNFU_WEBHOOK_SECRET: 'yf-startup-secret-0123456789',
+    });
+    const url = await started.listening();
+    expect(started.output()).toContain(`postgres 127.0.0.1:5432/${new URL(database.url).pathname.slice(1)}`);
+    const answer = await postJson(
+      `${url}/webhooks/yunfu/yf-startup-secret-0123456789`,
+      fixture('yunfu', 'seed-inbound-success'),
+    );
+    expect(answer.status).toBe(200);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const events = async () =>
+      (
+        await client.query<{ status: string; hubspot_call_id: string | null }>(
+          'select status, hubspot_call_id from inbox_events',
+        )
+      ).rows;
+    try {
+      await waitFor(async () => (await events())[0]?.status === 'synced', 15_000);
+      expect(hubspot.listObjects('calls')).toHaveLength(1);
+      expect(await events()).toEqual([{ status: 'synced', hubspot_call_id: hubspot.listObjects('calls')[0]!.id }]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('refuses to start on a PostgreSQL server it cannot reach, naming the server and not the password', async () => {
+    const started = startConnector({ PORT: '0', DATABASE_URL: 'postgres://connector:s3cret-pw@127.0.0.1:9/connector' });
+    expect((await started.exit).code).toBe(1);
+    expect(started.output()).toContain(
+      'Cannot start: cannot use the store at postgres 127.0.0.1:9/connector: the connection was refused (is PostgreSQL running there?)',
+    );
+    expect(started.output()).not.toContain('s3cret-pw');
   });
 
   it('refuses to start in production without a HubSpot token', async () => {

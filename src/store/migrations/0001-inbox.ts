@@ -1,11 +1,15 @@
 import { type Kysely, type Migration } from 'kysely';
+import type { StoreDialect } from '../database.js';
 
-export const inboxMigration: Migration = {
+export const inboxMigration = (dialect: StoreDialect): Migration => ({
   async up(db: Kysely<unknown>): Promise<void> {
     await db.schema
       .createTable('inbox_events')
-      // `integer primary key` is SQLite's rowid; the Postgres store will use an identity column here.
-      .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+      // SQLite: `integer primary key autoincrement`, its rowid. Postgres: an identity column (Kysely's autoIncrement()
+      // compiles to MySQL's auto_increment there).
+      .addColumn('id', 'integer', (col) =>
+        dialect === 'postgres' ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement(),
+      )
       .addColumn('vendor', 'varchar(32)', (col) => col.notNull())
       .addColumn('event_key', 'varchar(320)', (col) => col.notNull())
       .addColumn('event_name', 'varchar(100)', (col) => col.notNull())
@@ -27,4 +31,4 @@ export const inboxMigration: Migration = {
   async down(db: Kysely<unknown>): Promise<void> {
     await db.schema.dropTable('inbox_events').execute();
   },
-};
+});

@@ -1,21 +1,24 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
-import type { StoreDb } from '../database.js';
+import { storeDialect, type StoreDb, type StoreDialect } from '../database.js';
 import { inboxMigration } from './0001-inbox.js';
 import { syncMigration } from './0002-sync.js';
 import { contactKnowledgeMigration } from './0003-contact-knowledge.js';
 import { createTriesMigration } from './0004-create-tries.js';
 
-/** Migrations live in code (not a folder scan) so that the compiled app and the tests run the same list. */
-const MIGRATIONS: Record<string, Migration> = {
-  '0001-inbox': inboxMigration,
+/**
+ * Migrations live in code (not a folder scan) so that the compiled app and the tests run the same list: one list for
+ * both dialects, each migration told which it runs on (Kysely records names only, so a changed DDL detail for one
+ * dialect leaves existing stores of the other as they are).
+ */
+const migrations = (dialect: StoreDialect): Record<string, Migration> => ({
+  '0001-inbox': inboxMigration(dialect),
   '0002-sync': syncMigration,
   '0003-contact-knowledge': contactKnowledgeMigration,
   '0004-create-tries': createTriesMigration,
-};
-
-const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
+});
 
 export async function migrateToLatest(db: StoreDb): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations(storeDialect(db))) };
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   const failed = results?.find((result) => result.status === 'Error');
   if (error || failed) {

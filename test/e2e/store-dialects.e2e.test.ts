@@ -1,0 +1,203 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkStoreReachable,
+  openStore,
+  storeDialect,
+  StoreUnavailableError,
+  type StoreDb,
+} from '../../src/store/database.js';
+import type { DatabaseSettings } from '../../src/config/env.schema.js';
+import { InboxRepository } from '../../src/store/inbox.repository.js';
+import { LedgerRepository } from '../../src/store/ledger.repository.js';
+import { migrateToLatest } from '../../src/store/migrations/migrations.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+
+/**
+ * The same store code on both dialects: the migrations, the inbox's delivery, claim and completion, and the ledgers,
+ * on a real SQLite file and on a real PostgreSQL server.
+ */
+const AT = new Date('2026-11-30T10:00:00Z');
+const items = (count: number, prefix: string) =>
+  Array.from({ length: count }, (_, index) => ({
+    eventKey: `${prefix}-${index}`,
+    eventName: 'call.success',
+    payload: { index },
+  }));
+
+describe.each(['sqlite', 'postgres'] as const)('the store on %s', (dialect) => {
+  let db: StoreDb;
+  let settings: DatabaseSettings;
+  let database: TestDatabase | null = null;
+  let dir: string | null = null;
+
+  beforeAll(async () => {
+    if (dialect === 'postgres') {
+      database = await createTestDatabase();
+      settings = { kind: 'postgres', url: database.url, host: '127.0.0.1:5432', name: 'test', poolSize: 10 };
+    } else {
+      dir = mkdtempSync(join(tmpdir(), 'store-dialects-'));
+      settings = { kind: 'sqlite', file: join(dir, 'connector.sqlite') };
+    }
+    db = openStore(settings);
+    await checkStoreReachable(db, settings);
+    await migrateToLatest(db);
+    // A second run finds nothing to do (several instances start at once on one database).
+    await migrateToLatest(db);
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await database?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs on the dialect it was opened for', () => {
+    expect(storeDialect(db)).toBe(dialect);
+  });
+
+  it('stores a delivery once, counts a repeat as a duplicate and a changed one as a revision', async () => {
+    const inbox = new InboxRepository(db);
+    expect(await inbox.storeDelivery('yunfu', items(3, 'a'), 'corr-1', AT)).toMatchObject({ stored: 3, duplicates: 0 });
+    expect(await inbox.storeDelivery('yunfu', items(3, 'a'), 'corr-2', AT)).toMatchObject({ stored: 0, duplicates: 3 });
+    const changed = [{ eventKey: 'a-0', eventName: 'call.success', payload: { index: 0, regraded: true } }];
+    expect(await inbox.storeDelivery('yunfu', changed, 'corr-3', AT)).toMatchObject({ stored: 0, revised: 1 });
+    const rows = await inbox.list({ vendor: 'yunfu' });
+    expect(rows.map((row) => [row.event_key, row.revision, typeof row.id])).toEqual([
+      ['a-0', 2, 'number'],
+      ['a-1', 1, 'number'],
+      ['a-2', 1, 'number'],
+    ]);
+    expect(await inbox.countByStatus()).toMatchObject({ pending: 3 });
+  });
+
+  it('claims oldest first under a lease, completes, and keeps the ledgers', async () => {
+    const inbox = new InboxRepository(db);
+    const claimed = await inbox.claim(2, 60_000, AT);
+    expect(claimed.map((row) => row.event_key)).toEqual(['a-0', 'a-1']);
+    expect(await inbox.claim(10, 60_000, AT)).toHaveLength(1);
+    // A lease that ran out (a worker that died) is claimed again.
+    expect(await inbox.claim(10, 60_000, new Date(AT.getTime() + 61_000))).toHaveLength(3);
+    const ledger = new LedgerRepository(db);
+    await ledger.markCreating(['yunfu:a-0'], AT);
+    await ledger.saveCalls([{ key: 'yunfu:a-0', callId: '901', contactId: '501', record: { talk: 43 } }], AT);
+    expect((await ledger.calls(['yunfu:a-0'])).get('yunfu:a-0')).toMatchObject({
+      state: 'synced',
+      call_id: '901',
+      create_tries: 0,
+    });
+  });
+});
+
+describe('the claim on PostgreSQL, with 8 instances claiming at once', () => {
+  let database: TestDatabase;
+  let stores: StoreDb[] = [];
+  const settings = (): DatabaseSettings => ({
+    kind: 'postgres',
+    url: database.url,
+    host: '127.0.0.1:5432',
+    name: 'x',
+    poolSize: 4,
+  });
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    stores = Array.from({ length: 8 }, () => openStore(settings()));
+    await migrateToLatest(stores[0]!);
+  });
+  afterAll(async () => {
+    for (const store of stores) await store.destroy();
+    await database.drop();
+  });
+
+  /** 8 stores (as 8 instances have) claim batches of 25 until 2,000 events are gone; how often was each claimed. */
+  async function race(
+    claim: (inbox: InboxRepository, db: StoreDb) => Promise<Array<{ id: number }>>,
+  ): Promise<Map<number, number>> {
+    await sql`delete from inbox_events`.execute(stores[0]!);
+    const seed = new InboxRepository(stores[0]!);
+    for (let part = 0; part < 4; part++) await seed.storeDelivery('yunfu', items(500, `race-${part}`), 'seed', AT);
+    const times = new Map<number, number>();
+    await Promise.all(
+      stores.map(async (db) => {
+        const inbox = new InboxRepository(db);
+        for (let round = 0; round < 200; round++) {
+          const rows = await claim(inbox, db);
+          if (rows.length === 0) return;
+          for (const row of rows) times.set(row.id, (times.get(row.id) ?? 0) + 1);
+        }
+      }),
+    );
+    return times;
+  }
+
+  it('never claims an event twice (the same claim without row locks does)', async () => {
+    const locked = await race((inbox) => inbox.claim(25, 60_000, AT));
+    const twice = [...locked.values()].filter((count) => count > 1).length;
+    // The claim as it was before Postgres: the same update of the oldest claimable ids, without FOR UPDATE SKIP LOCKED.
+    const naive = await race((_inbox, db) =>
+      db
+        .updateTable('inbox_events')
+        .set({ status: 'processing', lease_until: '2026-11-30T10:01:00.000Z', updated_at: AT.toISOString() })
+        .where(
+          'id',
+          'in',
+          db.selectFrom('inbox_events').select('id').where('status', '=', 'pending').orderBy('id').limit(25),
+        )
+        .returning('id')
+        .execute(),
+    );
+    const naiveTwice = [...naive.values()].filter((count) => count > 1).length;
+    process.stdout.write(
+      `[store] 8 claimers over 2,000 events: ${locked.size} claimed, ${twice} twice with SKIP LOCKED; ${naiveTwice} twice without\n`,
+    );
+    expect(locked.size).toBe(2_000);
+    expect(twice).toBe(0);
+    expect(naiveTwice).toBeGreaterThan(0);
+  });
+});
+
+describe('a store that cannot be used', () => {
+  it('names the server and the reason, never the password', async () => {
+    const settings: DatabaseSettings = {
+      kind: 'postgres',
+      url: 'postgres://connector:s3cret-pw@127.0.0.1:9/connector',
+      host: '127.0.0.1:9',
+      name: 'connector',
+      poolSize: 1,
+    };
+    const db = openStore(settings);
+    const failure = await checkStoreReachable(db, settings).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    await db.destroy();
+    expect(failure).toBeInstanceOf(StoreUnavailableError);
+    expect((failure as Error).message).toBe(
+      'cannot use the store at postgres 127.0.0.1:9/connector: the connection was refused (is PostgreSQL running there?)',
+    );
+  });
+
+  it('says when the database does not exist', async () => {
+    const url = new URL((await import('../support/postgres.js')).TEST_DATABASE_URL);
+    url.pathname = '/no_such_database_here';
+    const settings: DatabaseSettings = {
+      kind: 'postgres',
+      url: url.toString(),
+      host: `${url.hostname}:${url.port || '5432'}`,
+      name: 'no_such_database_here',
+      poolSize: 1,
+    };
+    const db = openStore(settings);
+    const failure = await checkStoreReachable(db, settings).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    await db.destroy();
+    expect((failure as Error).message).toMatch(
+      /^cannot use the store at postgres 127\.0\.0\.1:5432\/no_such_database_here: the database does not exist$/,
+    );
+  });
+});
