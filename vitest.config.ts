@@ -11,6 +11,8 @@ export default defineConfig({
     // Load tests run afterwards, alone (vitest.load.config.ts).
     exclude: ['test/load/**', 'node_modules/**'],
     environment: 'node',
+    // Under TEST_STORE=postgres, drops the run's test databases at the end.
+    globalSetup: ['test/support/postgres-teardown.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,

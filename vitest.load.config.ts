@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     include: ['test/load/**/*.test.ts'],
     environment: 'node',
+    // Under TEST_STORE=postgres, drops the run's test databases at the end.
+    globalSetup: ['test/support/postgres-teardown.ts'],
     pool: 'forks',
     fileParallelism: false,
     testTimeout: 120_000,

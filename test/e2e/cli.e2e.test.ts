@@ -139,7 +139,7 @@ describe('npm run replay -- --dead', () => {
       emulator,
       mappingYaml: 'call:\n  properties:\n    - { source: intention.label, property: sales_grade, mode: overwrite }\n',
     });
-    const database = `sqlite:${join(t.dir, 'connector.sqlite')}`;
+    const database = t.databaseUrl;
     await postJson(
       `${t.url}/webhooks/yunfu/${YUNFU_SECRET}`,
       yunfuBatch([yunfuCall({ callid: 'replay-me', number: chinaMobile(2), intention: 'Q' })]),

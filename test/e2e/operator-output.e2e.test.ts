@@ -48,7 +48,7 @@ describe('operator output', () => {
     expect(row.last_error).not.toContain('wang.fang');
     process.stdout.write(`[operator] stored warning: ${row.last_error}\n`);
 
-    const database = `sqlite:${join(t.dir, 'connector.sqlite')}`;
+    const database = t.databaseUrl;
     const shown = await inboxCli(['--show', String(row.id)], database);
     const listed = await inboxCli([], database);
     for (const output of [shown, listed]) {

@@ -16,8 +16,12 @@ const emulators: HubSpotEmulator[] = [];
 const databases: TestDatabase[] = [];
 
 /** Runs the connector in a fresh folder holding only a copy of `config/`, with exactly the given environment. */
-function startConnector(env: Record<string, string>, mappingYaml?: string): ConnectorProcess {
-  const dir = connectorDir(mappingYaml);
+function startConnector(
+  env: Record<string, string>,
+  mappingYaml?: string,
+  store: 'as-run' | 'embedded' = 'as-run',
+): ConnectorProcess {
+  const dir = connectorDir(mappingYaml, store);
   dirs.push(dir);
   const started = startConnectorProcess(dir, env);
   running.push(started.child);
@@ -63,7 +67,8 @@ export async function resolve(specifier, context, next) {
 describe('npm start', () => {
   it('starts with no settings on the embedded defaults, says which vendors are closed, and stops on SIGTERM', async () => {
     // PORT=0 only so that the test never collides with a port in use; everything else is default.
-    const started = startConnector({ PORT: '0', HUBSPOT_EMULATOR_PORT: '0' });
+    // The embedded defaults are what this test is about: the SQLite file, whatever store the run uses.
+    const started = startConnector({ PORT: '0', HUBSPOT_EMULATOR_PORT: '0' }, undefined, 'embedded');
     await waitFor(() => started.output().includes('connector listening'), 20_000);
     const listening = started
       .output()
@@ -93,7 +98,7 @@ describe('npm start', () => {
 
   it('in sandbox mode (no token) logs posted calls in the built-in emulator, which keeps them across restarts', async () => {
     const env = { PORT: '0', HUBSPOT_EMULATOR_PORT: '0', YUNFU_WEBHOOK_SECRET: 'sandbox-secret-0123456789' };
-    const started = startConnector(env);
+    const started = startConnector(env, undefined, 'embedded');
     await waitFor(() => started.output().includes('connector listening'), 20_000);
     const lines = started
       .output()

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 
 /**
@@ -8,6 +9,38 @@ import pg from 'pg';
 export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 let created = 0;
+
+/**
+ * Every test database's name starts with this: the run's id (set by the global setup, `test/support/postgres-teardown.ts`,
+ * which drops the run's databases at the end) so that two runs on one server never drop each other's.
+ */
+export const TEST_DATABASE_PREFIX = `t_${process.env['TEST_RUN_ID'] ?? 'x'}_`;
+
+/** Whether this run keeps the connector's store on PostgreSQL (`TEST_STORE=postgres`, see `npm run test:postgres`). */
+export const POSTGRES_RUN = process.env['TEST_STORE'] === 'postgres';
+
+function nextName(): string {
+  return `${TEST_DATABASE_PREFIX}${process.pid}_${++created}_${Math.random().toString(36).slice(2, 6)}`;
+}
+
+function urlOf(name: string): string {
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/**
+ * The same, for code that cannot wait (a connector process's folder is made synchronously): through `psql`.
+ * Dropped by the global teardown.
+ */
+export function createTestDatabaseSync(): string {
+  const name = nextName();
+  execFileSync('psql', ['-q', '-d', TEST_DATABASE_URL, '-c', `create database ${name}`], {
+    stdio: 'pipe',
+    timeout: 20_000,
+  });
+  return urlOf(name);
+}
 
 export interface TestDatabase {
   url: string;
@@ -25,14 +58,23 @@ async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
 }
 
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `t_${process.pid}_${++created}_${Math.random().toString(36).slice(2, 8)}`;
+  const name = nextName();
   await admin((client) => client.query(`create database ${name}`));
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
   return {
-    url: url.toString(),
+    url: urlOf(name),
     async drop() {
       await admin((client) => client.query(`drop database if exists ${name} with (force)`));
     },
   };
+}
+
+/** Drops the test databases a run left behind (its connector-process databases, and any a failed test did not drop). */
+export async function dropTestDatabases(prefix: string): Promise<number> {
+  return admin(async (client) => {
+    const { rows } = await client.query<{ datname: string }>('select datname from pg_database where datname like $1', [
+      `${prefix}%`,
+    ]);
+    for (const { datname } of rows) await client.query(`drop database if exists ${datname} with (force)`);
+    return rows.length;
+  });
 }

@@ -10,7 +10,8 @@ import { HubSpotProvisioner } from '../../src/sync/hubspot-provisioner.js';
 import { HubSpotStatus } from '../../src/hubspot/hubspot-status.js';
 import { AppLogger, createPinoLogger } from '../../src/logging/app-logger.js';
 import { connectorPropertyNames, type ConnectorPropertyNames } from '../../src/mapping/connector-properties.js';
-import { openSqliteStore, type StoreDb } from '../../src/store/database.js';
+import { openSqliteStore, openStore, type StoreDb } from '../../src/store/database.js';
+import { createTestDatabase, POSTGRES_RUN } from './postgres.js';
 import { InboxRepository } from '../../src/store/inbox.repository.js';
 import { InboxSignal } from '../../src/store/inbox-signal.js';
 import { LedgerRepository } from '../../src/store/ledger.repository.js';
@@ -110,7 +111,11 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
   const logger = new AppLogger(
     createPinoLogger('silent', new Writable({ write: (_chunk, _encoding, done) => done() })),
   );
-  const db = openSqliteStore(':memory:');
+  // In memory on SQLite; under TEST_STORE=postgres a fresh database, so that the unit tier runs on both dialects too.
+  const database = POSTGRES_RUN ? await createTestDatabase() : null;
+  const db = database
+    ? openStore({ kind: 'postgres', url: database.url, host: 'test', name: 'test', poolSize: 2 })
+    : openSqliteStore(':memory:');
   await migrateToLatest(db);
   const inbox = new InboxRepository(db);
   const ledger = new LedgerRepository(db);
@@ -173,6 +178,7 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
     async close() {
       await worker.onApplicationShutdown();
       await db.destroy();
+      await database?.drop();
     },
   };
 }

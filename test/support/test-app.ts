@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Writable } from 'node:stream';
 import { createApp } from '../../src/app.factory.js';
+import { createTestDatabase, POSTGRES_RUN } from './postgres.js';
 import { AppLogger, createPinoLogger } from '../../src/logging/app-logger.js';
 import { InboxRepository } from '../../src/store/inbox.repository.js';
 
@@ -20,6 +21,8 @@ export interface TestApp {
   app: INestApplication;
   inbox: InboxRepository;
   dir: string;
+  /** The store this app uses (its SQLite file, or its PostgreSQL database under TEST_STORE=postgres). */
+  databaseUrl: string;
   /** Every log line the app wrote, parsed. */
   logs: Array<Record<string, unknown>>;
   /** Resolves once no event is pending or processing (bounded by `timeoutMs`). */
@@ -51,6 +54,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   });
   const logger = new AppLogger(createPinoLogger('debug', sink));
+  // TEST_STORE=postgres: the same tests on a fresh PostgreSQL database per app (dropped on close).
+  const database = POSTGRES_RUN && options.env?.['DATABASE_URL'] === undefined ? await createTestDatabase() : null;
+  const databaseUrl = options.env?.['DATABASE_URL'] ?? database?.url ?? `sqlite:${join(dir, 'connector.sqlite')}`;
   const ownEmulator = options.emulator === undefined;
   const emulator = options.emulator ?? (await HubSpotEmulator.start());
   const app = await createApp({
@@ -65,7 +71,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       SYNC_LINGER_MS: '20',
       SYNC_RETRY_BASE_MS: '200',
       HOST: '127.0.0.1',
-      DATABASE_URL: `sqlite:${join(dir, 'connector.sqlite')}`,
+      DATABASE_URL: databaseUrl,
       CONFIG_DIR: configDir,
       VOICEFOX_WEBHOOK_SECRET: VOICEFOX_SECRET,
       YUNFU_WEBHOOK_SECRET: YUNFU_SECRET,
@@ -82,6 +88,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     app,
     inbox,
     dir,
+    databaseUrl,
     logs,
     async settled(timeoutMs = 10_000) {
       await waitFor(async () => {
@@ -92,6 +99,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     async close() {
       await app.close();
       if (ownEmulator) await emulator.close();
+      await database?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
