@@ -38,6 +38,8 @@ export interface InboxEventTable {
   next_attempt_at: string | null;
   hubspot_contact_id: string | null;
   hubspot_call_id: string | null;
+  /** The sync lease's epoch under which the event was claimed: a new leader hands back rows of older epochs. */
+  lease_epoch: number | null;
 }
 
 export interface ContactLedgerTable {
@@ -70,10 +72,24 @@ export interface CallLedgerTable {
   updated_at: string;
 }
 
+/**
+ * One syncer per HubSpot portal: the instance holding the unexpired lease syncs. `epoch` grows with every new
+ * holder (a fencing token). `expires_at`: server time on PostgreSQL (timestamptz, so that instances' clocks do not
+ * matter); ISO-8601 text on SQLite (one file, one host).
+ */
+export interface SyncLeaseTable {
+  portal_id: string;
+  holder: string;
+  epoch: number;
+  expires_at: string | Date;
+  acquired_at: string | Date;
+}
+
 export interface StoreSchema {
   inbox_events: InboxEventTable;
   contact_ledger: ContactLedgerTable;
   call_ledger: CallLedgerTable;
+  sync_leases: SyncLeaseTable;
 }
 
 export type StoreDb = Kysely<StoreSchema>;

@@ -12,6 +12,7 @@ import {
 } from '../../src/store/database.js';
 import type { DatabaseSettings } from '../../src/config/env.schema.js';
 import { InboxRepository } from '../../src/store/inbox.repository.js';
+import { LeaseRepository } from '../../src/store/lease.repository.js';
 import { LedgerRepository } from '../../src/store/ledger.repository.js';
 import { migrateToLatest } from '../../src/store/migrations/migrations.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
@@ -88,6 +89,58 @@ describe.each(['sqlite', 'postgres'] as const)('the store on %s', (dialect) => {
       call_id: '901',
       create_tries: 0,
     });
+  });
+});
+
+describe.each(['sqlite', 'postgres'] as const)('the sync lease on %s', (dialect) => {
+  let db: StoreDb;
+  let database: TestDatabase | null = null;
+  let dir: string | null = null;
+
+  beforeAll(async () => {
+    let settings: DatabaseSettings;
+    if (dialect === 'postgres') {
+      database = await createTestDatabase();
+      settings = { kind: 'postgres', url: database.url, host: '127.0.0.1:5432', name: 'test', poolSize: 4 };
+    } else {
+      dir = mkdtempSync(join(tmpdir(), 'store-leases-'));
+      settings = { kind: 'sqlite', file: join(dir, 'connector.sqlite') };
+    }
+    db = openStore(settings);
+    await migrateToLatest(db);
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await database?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('is held by one instance at a time; a new holder gets a higher epoch, and the old one can no longer renew', async () => {
+    const leases = new LeaseRepository(db);
+    const a = await leases.acquire('default', 'instance-a', 300, new Date());
+    expect(a).toEqual({ portalId: 'default', holder: 'instance-a', epoch: 1 });
+    expect(await leases.acquire('default', 'instance-b', 300, new Date())).toBeNull();
+    expect(await leases.renew(a!, 300, new Date())).toBe(true);
+    expect(await leases.view('default', new Date())).toMatchObject({ holder: 'instance-a', epoch: 1, expired: false });
+
+    await pause(400);
+    expect((await leases.view('default', new Date()))?.expired).toBe(true);
+    const b = await leases.acquire('default', 'instance-b', 300, new Date());
+    expect(b).toEqual({ portalId: 'default', holder: 'instance-b', epoch: 2 });
+    // The old holder woke up: its lease is gone, whatever its own clock says.
+    expect(await leases.renew(a!, 300, new Date())).toBe(false);
+
+    // A graceful stop hands over at once, and the epoch keeps growing.
+    await leases.release(b!, new Date());
+    expect(await leases.acquire('default', 'instance-a', 300, new Date())).toEqual({
+      portalId: 'default',
+      holder: 'instance-a',
+      epoch: 3,
+    });
+    // Other portals have leases of their own.
+    expect(await leases.acquire('portal-2', 'instance-b', 300, new Date())).toMatchObject({ epoch: 1 });
   });
 });
 

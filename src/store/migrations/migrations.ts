@@ -4,6 +4,7 @@ import { inboxMigration } from './0001-inbox.js';
 import { syncMigration } from './0002-sync.js';
 import { contactKnowledgeMigration } from './0003-contact-knowledge.js';
 import { createTriesMigration } from './0004-create-tries.js';
+import { syncLeasesMigration } from './0005-sync-leases.js';
 
 /**
  * Migrations live in code (not a folder scan) so that the compiled app and the tests run the same list: one list for
@@ -15,6 +16,7 @@ const migrations = (dialect: StoreDialect): Record<string, Migration> => ({
   '0002-sync': syncMigration,
   '0003-contact-knowledge': contactKnowledgeMigration,
   '0004-create-tries': createTriesMigration,
+  '0005-sync-leases': syncLeasesMigration(dialect),
 });
 
 export async function migrateToLatest(db: StoreDb): Promise<void> {
