@@ -211,7 +211,7 @@ export function IsCallId(options?: ValidationOptions): PropertyDecorator {
           const value: unknown = args?.value;
           if (typeof value === 'number') return 'must be a whole number, or text';
           if (typeof value !== 'string') return 'must be text or a whole number';
-          if (!isWellFormedText(value)) return 'must be well-formed Unicode text (it holds a lone surrogate)';
+          if (!isWellFormedText(value)) return illFormedReason(value);
           if (value.replace(ID_EDGE_BLANKS, '') === '') return 'must not be empty or blank';
           return `must be at most ${MAX_CALL_ID_LENGTH} characters`;
         },
@@ -223,19 +223,28 @@ export function IsCallId(options?: ValidationOptions): PropertyDecorator {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Text without a lone surrogate (what UTF-8, and so the store, can hold unchanged). */
+/**
+ * Text every store holds unchanged: no lone surrogate (UTF-8 cannot encode one) and no NUL character (PostgreSQL's
+ * text refuses it). Keys and event names must be such text; payloads are stored as JSON, which escapes both.
+ */
 export function isWellFormedText(text: string): boolean {
-  return !LONE_SURROGATE.test(text);
+  return !LONE_SURROGATE.test(text) && !text.includes('\u0000');
 }
 
-/** Text without a lone surrogate (see `isWellFormedText`): what becomes part of a key must survive the store unchanged. */
+function illFormedReason(text: string): string {
+  return text.includes('\u0000')
+    ? 'must not contain the NUL character (U+0000)'
+    : 'must be well-formed Unicode text (it holds a lone surrogate)';
+}
+
+/** Text the store holds unchanged (see `isWellFormedText`): what becomes part of a key must survive it. */
 export function IsWellFormedText(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isWellFormedText',
       validator: {
         validate: (value: unknown) => typeof value !== 'string' || isWellFormedText(value),
-        defaultMessage: () => 'must be well-formed Unicode text (it holds a lone surrogate)',
+        defaultMessage: (args) => (typeof args?.value === 'string' ? illFormedReason(args.value) : 'must be text'),
       },
     },
     options,

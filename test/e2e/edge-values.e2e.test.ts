@@ -69,6 +69,38 @@ describe('ids at the edges', () => {
     expect(await t.inbox.list()).toEqual([]);
   });
 
+  it('refuses a NUL character in a call id or an event name with a clear 400 (PostgreSQL text cannot hold one), and stores nothing', async () => {
+    t = await startTestApp();
+    const withNul = JSON.stringify(yunfuBatch([yunfuCall({ callid: 'abc\u0000def', number: chinaMobile(4_002) })]));
+    expect(await postText(yunfuUrl(), withNul)).toEqual({
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid_payload',
+          message: 'data[0].callid: must not contain the NUL character (U+0000)',
+          field: 'data[0].callid',
+        },
+      },
+    });
+    const event = voicefoxEvent('callin-collect', 'vf-nul');
+    const nulEvent = await postText(
+      `${t.url}/webhooks/voicefox`,
+      JSON.stringify({ ...event, event_name: 'task.end\u0000' }),
+      {
+        authorization: `Bearer ${VOICEFOX_SECRET}`,
+      },
+    );
+    expect(nulEvent).toMatchObject({
+      status: 400,
+      body: { error: { field: 'event_name', message: 'event_name: must not contain the NUL character (U+0000)' } },
+    });
+    // A NUL inside a payload's other text is data: JSON keeps it escaped, on both stores.
+    const nulName = yunfuCall({ callid: 'nul-in-name', number: chinaMobile(4_003) });
+    const stored = await postJson(yunfuUrl(), yunfuBatch([{ ...nulName, customer_data: { name: 'Li\u0000Lei' } }]));
+    expect(stored.status).toBe(200);
+    expect((await t.inbox.list()).map((row) => row.event_key)).toEqual(['nul-in-name']);
+  });
+
   it('takes numeric call ids as their text, 19 digits exact, and keeps them to one HubSpot call through repeats and later events', async () => {
     t = await startTestApp();
     const long = '1234567890123456789';
