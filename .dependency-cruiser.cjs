@@ -9,9 +9,11 @@ const EMULATOR = '(^|/)(packages/hubspot-emulator|node_modules/@ai-call-hubspot-
 const SPEC = '\\.spec\\.ts$';
 /** Modules that reach the disk, the network, other processes or the database. */
 const IO_MODULES = [
-  '^(node:)?(fs|http|https|http2|net|tls|dgram|child_process|worker_threads)(/|$)',
-  '(^|/)node_modules/(better-sqlite3|kysely|@hubspot/api-client)/',
+  '^(node:)?(fs|http|https|http2|net|tls|dgram|dns|child_process|worker_threads)(/|$)',
+  '(^|/)node_modules/(better-sqlite3|kysely|pg|pg-[a-z-]+|@hubspot/api-client|axios|undici)/',
 ];
+/** The database drivers and the query builder: the store's own business. */
+const DATABASE_MODULES = '(^|/)node_modules/(better-sqlite3|kysely|pg|pg-[a-z-]+)/';
 
 /** A rule that forbids `from` (spec files aside) to import any of src/ but the given folders. */
 function onlyFrom(name, from, allowed, comment) {
@@ -105,6 +107,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: ['^src/hubspot/hubspot\\.module\\.ts$', SPEC] },
       to: { path: EMULATOR },
+    },
+    {
+      name: 'database-only-in-store',
+      comment:
+        'One port per outside system: only src/store/ talks to the database (the drivers and the query builder); the rest uses its repositories.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/store/', SPEC] },
+      to: { path: DATABASE_MODULES },
     },
     {
       name: 'sdk-only-in-adapter',

@@ -76,12 +76,15 @@ describe('layer rules (dependency-cruiser)', () => {
     expect(output).toMatch(/error no-circular: src\/sync\/(ping|pong)\.ts → /);
   });
 
-  it('refuses the HubSpot SDK outside the adapter and the emulator outside sandbox mode, and allows both where they belong', async () => {
+  it('refuses the HubSpot SDK outside the adapter, the emulator outside sandbox mode, a database driver outside the store and DNS in mapping, and allows each where it belongs', async () => {
     const root = tree('layers-packages', {
       'tsconfig.json': TSCONFIG,
       'src/sync/shortcut.ts':
         "import { Client } from '@hubspot/api-client';\n\nexport const client = (): Client => new Client();\n",
       'src/sync/sandbox.ts': "export const load = () => import('@ai-call-hubspot-connector/hubspot-emulator');\n",
+      'src/sync/raw-sql.ts': "import pg from 'pg';\n\nexport const pool = (): pg.Pool => new pg.Pool();\n",
+      'src/mapping/lookup.ts': "import { lookup } from 'node:dns';\n\nexport const resolve = lookup;\n",
+      'src/store/pool.ts': "import pg from 'pg';\n\nexport const pool = (): pg.Pool => new pg.Pool();\n",
       'src/hubspot/hubspot-sdk.adapter.ts':
         "import { Client } from '@hubspot/api-client';\n\nexport const client = (): Client => new Client();\n",
       'src/hubspot/hubspot.module.ts':
@@ -90,7 +93,7 @@ describe('layer rules (dependency-cruiser)', () => {
     // The repository's packages, so that the imports resolve as they do in src/.
     symlinkSync(join(REPO_DIR, 'node_modules'), join(root, 'node_modules'), 'dir');
     const { code, output } = await cruise(root);
-    expect(code).toBe(2);
+    expect(code).toBe(4);
     expect(output).toMatch(
       /error sdk-only-in-adapter: src\/sync\/shortcut\.ts → \S*node_modules\/@hubspot\/api-client\//,
     );
@@ -99,6 +102,9 @@ describe('layer rules (dependency-cruiser)', () => {
     );
     expect(output).not.toContain('src/hubspot/hubspot-sdk.adapter.ts →');
     expect(output).not.toContain('src/hubspot/hubspot.module.ts →');
+    expect(output).toMatch(/error database-only-in-store: src\/sync\/raw-sql\.ts → \S*node_modules\/pg\//);
+    expect(output).toContain('error mapping-is-pure: src/mapping/lookup.ts → dns');
+    expect(output).not.toContain('src/store/pool.ts →');
   });
 
   it('passes the same layers when each imports only what it may', async () => {

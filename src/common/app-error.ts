@@ -13,6 +13,13 @@ export class AppError extends Error {
   }
 }
 
+/** The store could not take a delivery: the sender should send it again (every vendor retries a 5xx). */
+export class StoreBusyError extends AppError {
+  constructor() {
+    super('store_unavailable', 503, 'the delivery could not be stored just now; send it again');
+  }
+}
+
 export class UnknownVendorError extends AppError {
   constructor() {
     super('unknown_vendor', 404, 'no webhook endpoint for this vendor');

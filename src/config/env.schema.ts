@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_API_VERSION, isApiVersion } from '../hubspot/hubspot-api-paths.js';
 import { ownValue } from '../common/own-value.js';
@@ -66,7 +67,18 @@ export interface AppEnv {
     /** First wait before a failed record is tried again; doubles per attempt. */
     retryBaseMs: number;
     maxAttempts: number;
+    /**
+     * The sync lease (one syncing instance per HubSpot portal): how long a lease lasts unless renewed, and how often
+     * the holder renews it. A standby takes over within `leaseTtlMs` of the holder's death.
+     */
+    leaseTtlMs: number;
+    leaseRenewMs: number;
   };
+  /**
+   * `INSTANCE_ID`: this instance's name in the sync lease, health and metrics. Default: the host name on SQLite (one
+   * file on one host: a restarted connector takes its lease back at once), the host name and process id on PostgreSQL.
+   */
+  instanceId: string;
 }
 
 export const DEFAULT_DATABASE_FILE = './data/connector.sqlite';
@@ -142,13 +154,17 @@ export function validateEnv(raw: RawEnv): AppEnv {
   const hubspotBaseUrl = text('HUBSPOT_BASE_URL') ?? 'https://api.hubapi.com';
   if (!isHttpUrl(hubspotBaseUrl)) problems.push('HUBSPOT_BASE_URL must be an http(s) URL');
 
+  const database = parseDatabaseUrl(text('DATABASE_URL'), integer('DATABASE_POOL_SIZE', 10, 1, 100), problems);
+  const leaseTtlMs = integer('SYNC_LEASE_TTL_MS', 15_000, 1_000, 600_000);
+  const leaseRenewMs = integer('SYNC_LEASE_RENEW_MS', Math.round(leaseTtlMs / 3), 100, 600_000);
+  if (leaseRenewMs * 2 > leaseTtlMs) problems.push('SYNC_LEASE_RENEW_MS must be at most half of SYNC_LEASE_TTL_MS');
   const env: AppEnv = {
     nodeEnv,
     port: integer('PORT', 3000, 0, 65535),
     host: text('HOST') ?? '0.0.0.0',
     hubspotAccessToken,
     hubspotBaseUrl: hubspotBaseUrl.replace(/\/+$/, ''),
-    database: parseDatabaseUrl(text('DATABASE_URL'), integer('DATABASE_POOL_SIZE', 10, 1, 100), problems),
+    database,
     webhookSecrets: Object.fromEntries(vendorDefinitions().map((vendor) => [vendor.id, secret(vendor.secret.setting)])),
     adminToken: secret('ADMIN_TOKEN'),
     configDir: resolve(text('CONFIG_DIR') ?? './config'),
@@ -182,7 +198,10 @@ export function validateEnv(raw: RawEnv): AppEnv {
       lingerMs: integer('SYNC_LINGER_MS', 250, 0, 10_000),
       retryBaseMs: integer('SYNC_RETRY_BASE_MS', 5_000, 1, 3_600_000),
       maxAttempts: integer('SYNC_MAX_ATTEMPTS', 10, 1, 1000),
+      leaseTtlMs,
+      leaseRenewMs,
     },
+    instanceId: text('INSTANCE_ID') ?? (database.kind === 'postgres' ? `${hostname()}:${process.pid}` : hostname()),
   };
   if (problems.length > 0) throw new EnvValidationError(problems);
   return env;
@@ -231,8 +250,8 @@ function isHttpUrl(value: string): boolean {
 }
 
 /**
- * `DATABASE_URL`: unset for the embedded default; `sqlite:<path>`, `file:<path>` or a bare path for SQLite.
- * PostgreSQL is refused by name until the store supports it, rather than silently falling back to SQLite.
+ * `DATABASE_URL`: unset for the embedded default; `sqlite:<path>`, `file:<path>` or a bare path for SQLite;
+ * `postgres://` or `postgresql://` for a PostgreSQL server. Anything else is refused, never read as a file path.
  */
 function parseDatabaseUrl(value: string | null, poolSize: number, problems: string[]): DatabaseSettings {
   if (value === null) return { kind: 'sqlite', file: resolve(DEFAULT_DATABASE_FILE) };
@@ -246,7 +265,12 @@ function parseDatabaseUrl(value: string | null, poolSize: number, problems: stri
       problems.push('DATABASE_URL is not a valid postgres:// URL (postgres://user:password@host:5432/database)');
       return { kind: 'sqlite', file: resolve(DEFAULT_DATABASE_FILE) };
     }
-    const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+    let name: string;
+    try {
+      name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+    } catch {
+      name = '';
+    }
     if (!url.hostname || !name) {
       problems.push('DATABASE_URL must name the server and the database: postgres://user:password@host:5432/database');
       return { kind: 'sqlite', file: resolve(DEFAULT_DATABASE_FILE) };

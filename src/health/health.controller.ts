@@ -8,6 +8,9 @@ import { MAPPING_FILE } from '../config/mapping/mapping-settings.js';
 import { HubSpotStatus } from '../hubspot/hubspot-status.js';
 import { pingStore, type StoreDb } from '../store/database.js';
 import { STORE_DB } from '../store/inbox.repository.js';
+import { CLOCK, type Clock } from '../common/clock.js';
+import { LeaseRepository } from '../store/lease.repository.js';
+import { DEFAULT_PORTAL, SyncLeader } from '../sync/sync-leader.service.js';
 
 @Controller('health')
 export class HealthController {
@@ -18,6 +21,9 @@ export class HealthController {
     private readonly config: ConnectorConfig,
     @Inject(STORE_DB) private readonly db: StoreDb,
     @Inject(APP_ENV) private readonly env: AppEnv,
+    private readonly leader: SyncLeader,
+    private readonly leases: LeaseRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** A reload problem as health shows it: `mapping.yaml:12 …`, without the folder it is in. */
@@ -68,6 +74,17 @@ export class HealthController {
         };
         const clear = (state === 'ok' || state === 'starting') && warnings.length === 0 && failingEvents.length === 0;
         return clear ? hubspot.up(details) : hubspot.degraded(details);
+      },
+      async () => {
+        // Which instance syncs: this one (role leader) or another (standby); every instance takes webhooks.
+        const sync = this.indicators.check('sync');
+        const lease = await this.leases.view(DEFAULT_PORTAL, this.clock.now()).catch(() => null);
+        return sync.up({
+          instance: this.leader.instanceId,
+          role: this.env.sync.enabled ? this.leader.role : 'disabled',
+          ...(this.leader.epoch !== null ? { epoch: this.leader.epoch } : {}),
+          ...(lease && !lease.expired ? { leader: lease.holder, leaderEpoch: lease.epoch } : {}),
+        });
       },
       () => {
         const config = this.indicators.check('config');

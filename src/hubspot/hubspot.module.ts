@@ -1,6 +1,6 @@
 import type { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { AppLogger } from '../logging/app-logger.js';
@@ -50,9 +50,14 @@ class HubSpotConnectionLifecycle implements OnApplicationShutdown {
         // Sandbox: the emulator runs in this process and keeps its portal next to the store. Loaded only here, so
         // a start with a token never loads it.
         const { HubSpotEmulator } = await import('@ai-call-hubspot-connector/hubspot-emulator');
-        // (With a Postgres store there is no data folder: the sandbox portal lives in memory.)
+        // The sandbox portal is kept beside the store's data (with a PostgreSQL store, in ./data), so that after a
+        // restart the ledgers' ids still point at the same sandbox contacts and calls.
         const stateDir =
-          env.database.kind === 'sqlite' && env.database.file !== ':memory:' ? dirname(env.database.file) : null;
+          env.database.kind === 'postgres'
+            ? resolve('data')
+            : env.database.file === ':memory:'
+              ? null
+              : dirname(env.database.file);
         const emulator = await HubSpotEmulator.start({
           port: env.hubspot.emulatorPort,
           host: '127.0.0.1',

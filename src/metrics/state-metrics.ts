@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
+import { SyncLeader } from '../sync/sync-leader.service.js';
 import { HubSpotStatus, type HubSpotSyncState } from '../hubspot/hubspot-status.js';
 import { InjectHubSpot, type HubSpotPort } from '../hubspot/hubspot.port.js';
 import type { HubSpotRequestStats } from '../hubspot/hubspot-sdk.adapter.js';
@@ -32,11 +33,12 @@ export class StateMetrics implements OnModuleInit {
     private readonly throttle: AuthThrottle,
     @InjectHubSpot() private readonly hubspot: HubSpotPort,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly leader: SyncLeader,
   ) {}
 
   onModuleInit(): void {
     const registers = [this.registry];
-    const { throttle, inbox, status, config, clock } = this;
+    const { throttle, inbox, status, config, clock, leader } = this;
     // A counter kept elsewhere is copied in at each scrape: prom-client counters only go up by `inc`.
     const counterOf = (name: string, help: string, read: () => number): void => {
       new Counter({
@@ -68,6 +70,16 @@ export class StateMetrics implements OnModuleInit {
       async collect() {
         const counts = await inbox.countByStatus();
         for (const name of INBOX_STATUSES) this.set({ status: name }, counts[name]);
+      },
+    });
+    new Gauge({
+      name: 'connector_sync_leader',
+      help: 'The sync lease: 1 when this instance (label instance) holds it and syncs, 0 while it stands by; epoch is the lease epoch it syncs under.',
+      labelNames: ['instance', 'epoch'],
+      registers,
+      collect() {
+        this.reset();
+        this.set({ instance: leader.instanceId, epoch: String(leader.epoch ?? '') }, leader.epoch === null ? 0 : 1);
       },
     });
     new Gauge({

@@ -102,8 +102,8 @@ export function storeDialect(db: StoreDb): StoreDialect {
 }
 
 /** Opens the store `DATABASE_URL` names (not yet connected for Postgres: see `checkStoreReachable`). */
-export function openStore(database: DatabaseSettings): StoreDb {
-  return database.kind === 'postgres' ? openPostgresStore(database) : openSqliteStore(database.file);
+export function openStore(database: DatabaseSettings, onPoolError?: (error: Error) => void): StoreDb {
+  return database.kind === 'postgres' ? openPostgresStore(database, onPoolError) : openSqliteStore(database.file);
 }
 
 /** Where the store is, for messages and logs: the file, or the server and database (never the URL: it holds the password). */
@@ -118,10 +118,22 @@ pg.types.setTypeParser(20, (value: string) => Number(value));
  * A PostgreSQL store: a pool of `DATABASE_POOL_SIZE` connections; TLS as the URL's `sslmode` says (the driver reads
  * it). Shared tables keep the SQLite shapes (ISO-8601 UTC text for times, JSON as text), so the same store code runs.
  */
-export function openPostgresStore(database: Extract<DatabaseSettings, { kind: 'postgres' }>): StoreDb {
-  const pool = new pg.Pool({ connectionString: database.url, max: database.poolSize, connectionTimeoutMillis: 10_000 });
+export function openPostgresStore(
+  database: Extract<DatabaseSettings, { kind: 'postgres' }>,
+  onPoolError: (error: Error) => void = () => undefined,
+): StoreDb {
+  const pool = new pg.Pool({
+    connectionString: database.url,
+    max: database.poolSize,
+    connectionTimeoutMillis: 10_000,
+    // A stalled server must not hold webhooks or the worker without bound: statements end after 30 s, and a
+    // transaction left idle (a process frozen mid-transaction) is ended by the server after 60 s.
+    statement_timeout: 30_000,
+    query_timeout: 35_000,
+    idle_in_transaction_session_timeout: 60_000,
+  });
   // An idle connection the server dropped must not crash the process; the next query opens a new one.
-  pool.on('error', () => undefined);
+  pool.on('error', onPoolError);
   return new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
 }
 

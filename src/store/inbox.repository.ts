@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CompiledQuery, sql, type Selectable, type Transaction } from 'kysely';
+import { AppError, StoreBusyError } from '../common/app-error.js';
 import { contentDigest } from '../common/content-digest.js';
 import {
   INBOX_STATUSES,
@@ -69,6 +70,8 @@ export type EventOutcome =
 export class InboxRepository {
   /** Deliveries waiting for the next group commit. */
   private group: PendingDelivery[] = [];
+  /** A group is being committed: deliveries arriving now form the next group (one group in flight at a time). */
+  private committing = false;
   private insertTemplate: PreparedInsert | null = null;
 
   private readonly dialect: StoreDialect;
@@ -90,41 +93,83 @@ export class InboxRepository {
   ): Promise<StoreDeliveryResult> {
     return new Promise((resolve, reject) => {
       this.group.push({ vendor, items, correlationId, at: now.toISOString(), resolve, reject });
-      if (this.group.length === 1) setImmediate(() => void this.commitGroup());
+      if (this.group.length === 1 && !this.committing) setImmediate(() => void this.commitGroups());
     });
   }
 
-  private async commitGroup(): Promise<void> {
-    const deliveries = this.group;
-    this.group = [];
+  /**
+   * Commits groups one after another: on PostgreSQL's pool two group transactions at once could upsert the same
+   * keys in opposite orders and deadlock (SQLite's one connection serialised them anyway).
+   */
+  private async commitGroups(): Promise<void> {
+    if (this.committing) return;
+    this.committing = true;
     try {
-      const results = await this.db.transaction().execute(async (trx) => {
-        const out: StoreDeliveryResult[] = [];
-        for (const delivery of deliveries) {
-          out.push(await this.insertDelivery(trx, delivery));
-        }
-        return out;
-      });
+      while (this.group.length > 0) {
+        const deliveries = this.group;
+        this.group = [];
+        await this.commitGroup(deliveries);
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async commitGroup(deliveries: PendingDelivery[]): Promise<void> {
+    try {
+      const results = await this.withRetryOnConflict(() =>
+        this.db.transaction().execute((trx) => this.insertDeliveries(trx, deliveries)),
+      );
       deliveries.forEach((delivery, index) => delivery.resolve(results[index]!));
     } catch (error) {
       if (deliveries.length === 1) {
-        deliveries[0]!.reject(error);
+        deliveries[0]!.reject(storeWriteFailure(error));
         return;
       }
       // One delivery's failure must not fail the others: each goes again in a transaction of its own.
       for (const delivery of deliveries) {
         try {
-          delivery.resolve(await this.db.transaction().execute((trx) => this.insertDelivery(trx, delivery)));
+          const [result] = await this.withRetryOnConflict(() =>
+            this.db.transaction().execute((trx) => this.insertDeliveries(trx, [delivery])),
+          );
+          delivery.resolve(result!);
         } catch (own) {
-          delivery.reject(own);
+          delivery.reject(storeWriteFailure(own));
         }
       }
     }
   }
 
-  private async insertDelivery(trx: Transaction<StoreSchema>, delivery: PendingDelivery): Promise<StoreDeliveryResult> {
-    const result: StoreDeliveryResult = { stored: 0, revised: 0, duplicates: 0 };
-    for (const item of delivery.items) {
+  /**
+   * Another instance's transaction may upsert the same keys at once: PostgreSQL then aborts one of them (deadlock,
+   * serialization). Such a transaction changed nothing and is run again, once.
+   */
+  private async withRetryOnConflict<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code !== '40P01' && code !== '40001') throw error;
+      return run();
+    }
+  }
+
+  /**
+   * Inserts the events of several deliveries in one transaction, in key order (so that concurrent transactions take
+   * their row locks in the same order and cannot deadlock each other); equal keys keep their arrival order, which
+   * decides which delivery is the revision.
+   */
+  private async insertDeliveries(
+    trx: Transaction<StoreSchema>,
+    deliveries: PendingDelivery[],
+  ): Promise<StoreDeliveryResult[]> {
+    const results = deliveries.map((): StoreDeliveryResult => ({ stored: 0, revised: 0, duplicates: 0 }));
+    const writes = deliveries
+      .flatMap((delivery, index) => delivery.items.map((item) => ({ index, delivery, item })))
+      .sort(
+        (a, b) => compareText(a.delivery.vendor, b.delivery.vendor) || compareText(a.item.eventKey, b.item.eventKey),
+      );
+    for (const { index, delivery, item } of writes) {
       const values: InsertValues = {
         vendor: delivery.vendor,
         event_key: item.eventKey,
@@ -136,11 +181,12 @@ export class InboxRepository {
       };
       const { rows } = await trx.executeQuery<{ revision: number }>(this.insertStatement().bind(values));
       const written = rows[0];
+      const result = results[index]!;
       if (!written) result.duplicates++;
       else if (written.revision === 1) result.stored++;
       else result.revised++;
     }
-    return result;
+    return results;
   }
 
   /**
@@ -206,7 +252,7 @@ export class InboxRepository {
    * Claims up to `limit` events for processing, oldest first: pending ones, retrying ones whose time has come, and
    * ones whose lease ran out (a worker that died mid-batch). The lease makes a crash cost a delay, never a loss.
    */
-  async claim(limit: number, leaseMs: number, now: Date): Promise<InboxEventRow[]> {
+  async claim(limit: number, leaseMs: number, now: Date, epoch: number | null = null): Promise<InboxEventRow[]> {
     const at = now.toISOString();
     const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
     const candidates = this.db
@@ -222,12 +268,12 @@ export class InboxRepository {
       .orderBy('id')
       .limit(limit);
     // Postgres: claimers run concurrently, and without row locks two of them would claim the same rows (measured: 8
-    // claimers over 5,000 rows claimed 4,200 twice). SKIP LOCKED lets each take rows no other claim holds. SQLite has
+    // claimers over 2,000 rows claimed 1,875 of them twice in test/e2e/store-dialects.e2e.test.ts). SKIP LOCKED lets each take rows no other claim holds. SQLite has
     // one writer per file and no such clause.
     const claimable = this.dialect === 'postgres' ? candidates.forUpdate().skipLocked() : candidates;
     const rows = await this.db
       .updateTable('inbox_events')
-      .set({ status: 'processing', lease_until: leaseUntil, updated_at: at })
+      .set({ status: 'processing', lease_until: leaseUntil, updated_at: at, lease_epoch: epoch })
       .where('id', 'in', claimable)
       .returningAll()
       .execute();
@@ -283,15 +329,19 @@ export class InboxRepository {
   }
 
   /**
-   * Hands back every event marked in flight. Only at start: with the embedded store one connector owns the file,
-   * so events in flight then were left by a process that died (killed, crashed), and need not wait for their lease.
+   * Hands back events marked in flight by earlier holders of the sync lease (epoch below `epoch`, or claimed before
+   * leases existed): when an instance takes over, events its predecessor had in flight were left by a process that
+   * died or stopped leading, and need not wait for their claim to run out. Without an epoch: every event in flight.
    */
-  async releaseOrphans(now: Date): Promise<number> {
-    const result = await this.db
+  async releaseOrphans(now: Date, epoch: number | null = null): Promise<number> {
+    let query = this.db
       .updateTable('inbox_events')
       .set({ status: 'pending', lease_until: null, updated_at: now.toISOString() })
-      .where('status', '=', 'processing')
-      .executeTakeFirst();
+      .where('status', '=', 'processing');
+    // Under a sync lease: only what earlier holders claimed (rows of this epoch are this instance's own batch).
+    if (epoch !== null)
+      query = query.where((eb) => eb.or([eb('lease_epoch', 'is', null), eb('lease_epoch', '<', epoch)]));
+    const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
 
@@ -405,4 +455,16 @@ export class InboxRepository {
       .where('event_key', '=', eventKey)
       .executeTakeFirst();
   }
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A delivery the store could not take (it is down, or busy past a retry): the sender is answered 503, which every
+ * vendor retries, rather than a 500.
+ */
+function storeWriteFailure(error: unknown): unknown {
+  return error instanceof AppError ? error : new StoreBusyError();
 }

@@ -34,7 +34,10 @@ export class LeaseRepository {
     this.dialect = storeDialect(db);
   }
 
-  /** Takes the lease if nobody holds it; answers the held lease, or null when another instance holds it. */
+  /**
+   * Takes the lease if nobody holds it, or if this holder does (a restarted instance of the same name: its earlier
+   * self is gone, and the new epoch fences whatever it left). Answers the held lease, or null when another holds it.
+   */
   async acquire(portalId: string, holder: string, ttlMs: number, now: Date): Promise<HeldLease | null> {
     const row =
       this.dialect === 'postgres'
@@ -44,7 +47,7 @@ export class LeaseRepository {
             on conflict (portal_id) do update
               set holder = excluded.holder, epoch = sync_leases.epoch + 1,
                   expires_at = excluded.expires_at, acquired_at = excluded.acquired_at
-              where sync_leases.expires_at <= now()
+              where sync_leases.expires_at <= now() or sync_leases.holder = excluded.holder
             returning epoch`
             .execute(this.db)
             .then((result) => result.rows[0])
@@ -66,7 +69,12 @@ export class LeaseRepository {
                   expires_at: (eb) => eb.ref('excluded.expires_at'),
                   acquired_at: (eb) => eb.ref('excluded.acquired_at'),
                 })
-                .where('sync_leases.expires_at', '<=', now.toISOString()),
+                .where((eb) =>
+                  eb.or([
+                    eb('sync_leases.expires_at', '<=', now.toISOString()),
+                    eb('sync_leases.holder', '=', eb.ref('excluded.holder')),
+                  ]),
+                ),
             )
             .returning('epoch')
             .executeTakeFirst();

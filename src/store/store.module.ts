@@ -1,9 +1,12 @@
 import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { errorSummary } from '../common/app-exception.filter.js';
 import { APP_ENV } from '../config/config.tokens.js';
+import { AppLogger } from '../logging/app-logger.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { checkStoreReachable, openStore, type StoreDb } from './database.js';
 import { InboxRepository, STORE_DB } from './inbox.repository.js';
 import { InboxSignal } from './inbox-signal.js';
+import { LeaseRepository } from './lease.repository.js';
 import { LedgerRepository } from './ledger.repository.js';
 import { migrateToLatest } from './migrations/migrations.js';
 
@@ -22,9 +25,14 @@ class StoreLifecycle implements OnApplicationShutdown {
   providers: [
     {
       provide: STORE_DB,
-      inject: [APP_ENV],
-      useFactory: async (env: AppEnv): Promise<StoreDb> => {
-        const db = openStore(env.database);
+      inject: [APP_ENV, AppLogger],
+      useFactory: async (env: AppEnv, logger: AppLogger): Promise<StoreDb> => {
+        const db = openStore(env.database, (error) =>
+          logger.warn(
+            { error: errorSummary(error) },
+            'store: a pooled PostgreSQL connection failed; the next query opens another',
+          ),
+        );
         try {
           await checkStoreReachable(db, env.database);
           await migrateToLatest(db);
@@ -39,7 +47,8 @@ class StoreLifecycle implements OnApplicationShutdown {
     InboxRepository,
     InboxSignal,
     LedgerRepository,
+    LeaseRepository,
   ],
-  exports: [STORE_DB, InboxRepository, InboxSignal, LedgerRepository],
+  exports: [STORE_DB, InboxRepository, InboxSignal, LedgerRepository, LeaseRepository],
 })
 export class StoreModule {}

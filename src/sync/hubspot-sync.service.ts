@@ -156,7 +156,8 @@ export class HubSpotSyncService {
     const names = connectorPropertyNames(settings);
 
     const { syncable, skipped } = selectConfigured(items, settings);
-    for (const { refs, result } of skipped) book.settle(refs, result);
+    // Not expected by any group: settled as they are (an event's other records may still be written).
+    for (const { refs, result } of skipped) for (const ref of refs) book.settleRef(ref, result);
     const groups = groupByCall(syncable, settings);
     const ledger = await this.ledger.calls(groups.map((group) => group.key));
     mergeOntoLedger(groups, ledger);

@@ -23,6 +23,7 @@ import { InboxSignal } from '../store/inbox-signal.js';
 import type { CallRecord } from '../vendors/call-record.js';
 import { VendorRegistry } from '../config/vendor-registry.js';
 import { HubSpotSyncService } from './hubspot-sync.service.js';
+import { SyncLeader } from './sync-leader.service.js';
 import type { SyncItem, SyncResult } from './sync-plan.js';
 import { backoffMs } from '../hubspot/hubspot-request-policy.js';
 
@@ -87,6 +88,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     @InjectHubSpot() private readonly hubspot: HubSpotPort,
     @Inject(APP_ENV) private readonly env: AppEnv,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly leader: SyncLeader,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -95,11 +97,8 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
       return;
     }
     this.running = true;
-    this.loop = this.inbox.releaseOrphans(this.clock.now()).then(async (released) => {
-      if (released > 0) this.logger.info({ released }, 'events left in flight by a previous process handed back');
-      await this.untilAccessGranted();
-      return this.run();
-    });
+    this.leader.start();
+    this.loop = this.untilAccessGranted().then(() => this.run());
   }
 
   /**
@@ -162,10 +161,26 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     this.running = false;
     this.signal.notify();
     await this.loop;
+    // Only once the last batch is settled: then the next instance may take over at once.
+    await this.leader.stop();
   }
 
   private async run(): Promise<void> {
+    let ledEpoch: number | null = null;
     while (this.running) {
+      // Only the instance holding the sync lease syncs; the others take webhooks and stand by.
+      const epoch = this.leader.epoch;
+      if (epoch === null) {
+        await this.leader.whenLeading(250);
+        continue;
+      }
+      if (epoch !== ledEpoch) {
+        // Taking over: events an earlier holder claimed (a process that died, or this one before a restart) go back.
+        const released = await this.inbox.releaseOrphans(this.clock.now(), epoch).catch(() => 0);
+        if (released > 0)
+          this.logger.info({ released, epoch }, 'events left in flight by an earlier holder handed back');
+        ledEpoch = epoch;
+      }
       let handled = 0;
       try {
         await this.lingerIfQuiet();
@@ -180,7 +195,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** One batch: claim, map, sync, settle. Answers how many events it took. */
   async processBatch(): Promise<number> {
-    const rows = await this.inbox.claim(this.env.workerBatchSize, LEASE_MS, this.clock.now());
+    const rows = await this.inbox.claim(this.env.workerBatchSize, LEASE_MS, this.clock.now(), this.leader.epoch);
     if (rows.length === 0) return 0;
     // One mapping per batch: a reload takes effect between batches, never inside one.
     const settings = this.config.current();

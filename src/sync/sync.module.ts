@@ -8,6 +8,7 @@ import { StoreModule } from '../store/store.module.js';
 import { HubSpotProvisioner } from './hubspot-provisioner.js';
 import { HubSpotSyncService, SYNC_OPTIONS, type SyncOptions } from './hubspot-sync.service.js';
 import { InboxWorker } from './inbox-worker.service.js';
+import { SyncLeader } from './sync-leader.service.js';
 
 /** A reloaded mapping is checked against the portal before it goes live; where HubSpot cannot be asked, it is not. */
 @Injectable()
@@ -41,8 +42,9 @@ class PortalCheckRegistration implements OnModuleInit {
     HubSpotProvisioner,
     HubSpotSyncService,
     InboxWorker,
+    SyncLeader,
     PortalCheckRegistration,
   ],
-  exports: [HubSpotProvisioner, HubSpotSyncService, InboxWorker],
+  exports: [HubSpotProvisioner, HubSpotSyncService, InboxWorker, SyncLeader],
 })
 export class SyncModule {}

@@ -46,7 +46,7 @@ describe.each(['sqlite', 'postgres'] as const)('the store on %s', (dialect) => {
     db = openStore(settings);
     await checkStoreReachable(db, settings);
     await migrateToLatest(db);
-    // A second run finds nothing to do (several instances start at once on one database).
+    // A second run finds nothing to do (every instance that starts runs the migrations).
     await migrateToLatest(db);
   });
   afterAll(async () => {
@@ -119,16 +119,21 @@ describe.each(['sqlite', 'postgres'] as const)('the sync lease on %s', (dialect)
 
   it('is held by one instance at a time; a new holder gets a higher epoch, and the old one can no longer renew', async () => {
     const leases = new LeaseRepository(db);
-    const a = await leases.acquire('default', 'instance-a', 300, new Date());
+    let a = await leases.acquire('default', 'instance-a', 300, new Date());
     expect(a).toEqual({ portalId: 'default', holder: 'instance-a', epoch: 1 });
     expect(await leases.acquire('default', 'instance-b', 300, new Date())).toBeNull();
     expect(await leases.renew(a!, 300, new Date())).toBe(true);
-    expect(await leases.view('default', new Date())).toMatchObject({ holder: 'instance-a', epoch: 1, expired: false });
+    // The same instance started again takes its lease back at once, under a new epoch.
+    const again = await leases.acquire('default', 'instance-a', 300, new Date());
+    expect(again).toEqual({ portalId: 'default', holder: 'instance-a', epoch: 2 });
+    expect(await leases.renew(a!, 300, new Date())).toBe(false);
+    a = again;
+    expect(await leases.view('default', new Date())).toMatchObject({ holder: 'instance-a', epoch: 2, expired: false });
 
     await pause(400);
     expect((await leases.view('default', new Date()))?.expired).toBe(true);
     const b = await leases.acquire('default', 'instance-b', 300, new Date());
-    expect(b).toEqual({ portalId: 'default', holder: 'instance-b', epoch: 2 });
+    expect(b).toEqual({ portalId: 'default', holder: 'instance-b', epoch: 3 });
     // The old holder woke up: its lease is gone, whatever its own clock says.
     expect(await leases.renew(a!, 300, new Date())).toBe(false);
 
@@ -137,7 +142,7 @@ describe.each(['sqlite', 'postgres'] as const)('the sync lease on %s', (dialect)
     expect(await leases.acquire('default', 'instance-a', 300, new Date())).toEqual({
       portalId: 'default',
       holder: 'instance-a',
-      epoch: 3,
+      epoch: 4,
     });
     // Other portals have leases of their own.
     expect(await leases.acquire('portal-2', 'instance-b', 300, new Date())).toMatchObject({ epoch: 1 });
@@ -185,6 +190,29 @@ describe('the claim on PostgreSQL, with 8 instances claiming at once', () => {
     );
     return times;
   }
+
+  it('takes overlapping deliveries from 8 instances at once, in opposite key orders, without a deadlock', async () => {
+    await sql`delete from inbox_events`.execute(stores[0]!);
+    const keys = Array.from({ length: 40 }, (_, index) => `overlap-${String(index).padStart(2, '0')}`);
+    const delivery = (order: string[], round: number) =>
+      order.map((key) => ({ eventKey: key, eventName: 'call.success', payload: { key, round } }));
+    const outcomes = await Promise.allSettled(
+      stores.flatMap((db, instance) => {
+        const inbox = new InboxRepository(db);
+        return Array.from({ length: 5 }, (_, round) =>
+          inbox.storeDelivery(
+            'yunfu',
+            delivery(instance % 2 === 0 ? keys : [...keys].reverse(), round),
+            `c-${instance}`,
+            AT,
+          ),
+        );
+      }),
+    );
+    const failed = outcomes.filter((outcome) => outcome.status === 'rejected');
+    expect(failed.map((outcome) => String(outcome.reason))).toEqual([]);
+    expect(await new InboxRepository(stores[0]!).countByStatus()).toMatchObject({ pending: 40 });
+  });
 
   it('never claims an event twice (the same claim without row locks does)', async () => {
     const locked = await race((inbox) => inbox.claim(25, 60_000, AT));

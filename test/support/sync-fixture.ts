@@ -11,6 +11,8 @@ import { HubSpotStatus } from '../../src/hubspot/hubspot-status.js';
 import { AppLogger, createPinoLogger } from '../../src/logging/app-logger.js';
 import { connectorPropertyNames, type ConnectorPropertyNames } from '../../src/mapping/connector-properties.js';
 import { openSqliteStore, openStore, type StoreDb } from '../../src/store/database.js';
+import { LeaseRepository } from '../../src/store/lease.repository.js';
+import { SyncLeader } from '../../src/sync/sync-leader.service.js';
 import { createTestDatabase, POSTGRES_RUN } from './postgres.js';
 import { InboxRepository } from '../../src/store/inbox.repository.js';
 import { InboxSignal } from '../../src/store/inbox-signal.js';
@@ -135,7 +137,20 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
   const config = new ConnectorConfig(settings, env, logger);
   const vendors = new VendorRegistry(config, clock);
   const status = new HubSpotStatus();
-  const worker = new InboxWorker(inbox, vendors, new InboxSignal(), sync, config, status, logger, fake, env, clock);
+  const leader = new SyncLeader(new LeaseRepository(db), env, logger, clock);
+  const worker = new InboxWorker(
+    inbox,
+    vendors,
+    new InboxSignal(),
+    sync,
+    config,
+    status,
+    logger,
+    fake,
+    env,
+    clock,
+    leader,
+  );
 
   let nextRef = 1;
   const split = (vendor: 'voicefox' | 'yunfu', body: unknown) => vendors.find(vendor)!.webhook.split(body);

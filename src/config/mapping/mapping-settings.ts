@@ -8,7 +8,6 @@ import type { CompiledTemplate } from '../../mapping/template.js';
 export const WRITE_MODES = ['overwrite', 'fill-if-empty', 'never'] as const;
 export type WriteMode = (typeof WRITE_MODES)[number];
 
-/** HubSpot's default call outcomes by name; `outcome:` may also be a GUID or a portal's own outcome label. */
 export interface IntentionEntry {
   label: string;
   /** `hs_call_disposition` for calls at this level: a default outcome's name, a GUID, or a portal outcome label. */

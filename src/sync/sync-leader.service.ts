@@ -1,0 +1,133 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CLOCK, type Clock } from '../common/clock.js';
+import { errorSummary } from '../common/app-exception.filter.js';
+import { APP_ENV } from '../config/config.tokens.js';
+import type { AppEnv } from '../config/env.schema.js';
+import { AppLogger } from '../logging/app-logger.js';
+import { LeaseRepository, type HeldLease } from '../store/lease.repository.js';
+
+/** The HubSpot portal this deployment syncs (one today; keyed so that serving several is not a rewrite). */
+export const DEFAULT_PORTAL = 'default';
+
+export type SyncRole = 'leader' | 'standby';
+
+/**
+ * One syncing instance per HubSpot portal, chosen through the sync lease (see `LeaseRepository`). Every instance
+ * takes webhooks; the one holding the lease syncs, the others stand by and try to take it each renewal period.
+ * The holder renews every `SYNC_LEASE_RENEW_MS`; it stops leading by itself at its local deadline (the last
+ * successful renewal's sending time + TTL − a margin, on the monotonic clock, by a timer that does not depend on the
+ * work loop), so that it has stopped before the store lets another instance take over.
+ */
+@Injectable()
+export class SyncLeader {
+  private lease: HeldLease | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private deadline: NodeJS.Timeout | null = null;
+  private stopped = true;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    private readonly leases: LeaseRepository,
+    @Inject(APP_ENV) private readonly env: AppEnv,
+    private readonly logger: AppLogger,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  get role(): SyncRole {
+    return this.lease ? 'leader' : 'standby';
+  }
+
+  /** The epoch this instance leads under, or null while it stands by. */
+  get epoch(): number | null {
+    return this.lease?.epoch ?? null;
+  }
+
+  get instanceId(): string {
+    return this.env.instanceId;
+  }
+
+  /** Starts taking part: tries to take the lease now, then every renewal period. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    void this.tick();
+  }
+
+  /** Resolves once this instance leads, or after `timeoutMs` (whichever is first). */
+  async whenLeading(timeoutMs: number): Promise<void> {
+    if (this.lease) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timeout);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timeout = setTimeout(done, timeoutMs).unref();
+      this.waiters.add(done);
+    });
+  }
+
+  /** A graceful stop hands the lease over at once (called by the worker once its last batch is settled). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const lease = this.lease;
+    this.stepDown(null);
+    if (lease) {
+      try {
+        await this.leases.release(lease, this.clock.now());
+        this.logger.info({ epoch: lease.epoch }, 'sync lease released');
+      } catch (error) {
+        this.logger.warn({ error: errorSummary(error) }, 'sync lease could not be released; it runs out by itself');
+      }
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const { leaseTtlMs: ttl } = this.env.sync;
+    const sentAt = performance.now();
+    try {
+      if (this.lease) {
+        if (await this.leases.renew(this.lease, ttl, this.clock.now())) this.armDeadline(sentAt);
+        else this.stepDown('the lease was taken over or ran out');
+      } else {
+        const lease = await this.leases.acquire(DEFAULT_PORTAL, this.env.instanceId, ttl, this.clock.now());
+        if (lease && !this.stopped) {
+          this.lease = lease;
+          this.armDeadline(sentAt);
+          this.logger.info(
+            { epoch: lease.epoch, instance: lease.holder },
+            'this instance now syncs (sync lease taken)',
+          );
+          for (const wake of [...this.waiters]) wake();
+        }
+      }
+    } catch (error) {
+      // The store did not answer: the deadline timer ends the lead if it stays so.
+      this.logger.warn({ error: errorSummary(error), role: this.role }, 'sync lease: the store did not answer');
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.env.sync.leaseRenewMs).unref();
+  }
+
+  /** Stop leading at the renewal's time + TTL − margin unless a later renewal moves it. */
+  private armDeadline(sentAt: number): void {
+    const { leaseTtlMs: ttl } = this.env.sync;
+    const margin = Math.min(2_000, Math.round(ttl / 5));
+    if (this.deadline) clearTimeout(this.deadline);
+    const remaining = sentAt + ttl - margin - performance.now();
+    this.deadline = setTimeout(
+      () => this.stepDown('no renewal reached the store in time'),
+      Math.max(0, remaining),
+    ).unref();
+  }
+
+  private stepDown(reason: string | null): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = null;
+    const lease = this.lease;
+    this.lease = null;
+    if (lease && reason)
+      this.logger.warn({ epoch: lease.epoch, reason }, 'this instance stopped syncing (sync lease lost)');
+  }
+}
