@@ -6,7 +6,7 @@ import type { HubSpotPort, Properties } from '../hubspot/hubspot.port.js';
 import type { LedgerRepository } from '../store/ledger.repository.js';
 import { holdsNumber, nationalVariants } from '../sync/contact-matching.js';
 import type { CallRecord } from '../vendors/call-record.js';
-import { buildVendors } from '../config/vendor-registry.js';
+import { buildVendors } from '../config/vendors-in-force.js';
 import { mergeCallRecords } from '../mapping/call-record-merge.js';
 import { connectorPropertyNames } from '../mapping/connector-properties.js';
 import { vendorCallKey } from '../mapping/hubspot-call-mapping.js';

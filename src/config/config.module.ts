@@ -5,7 +5,7 @@ import { loadConnectorSettings } from './mapping/mapping-file.js';
 import { APP_ENV, CONNECTOR_SETTINGS } from './config.tokens.js';
 import { ConnectorConfig } from './connector-config.service.js';
 import { validateEnv, type AppEnv } from './env.schema.js';
-import { VendorRegistry } from './vendor-registry.js';
+import { VendorsInForce } from './vendors-in-force.js';
 
 export interface AppConfigOptions {
   /** Settings to use instead of the process environment and `.env` (tests, embedding). */
@@ -43,9 +43,9 @@ export class AppConfigModule {
         },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         ConnectorConfig,
-        VendorRegistry,
+        VendorsInForce,
       ],
-      exports: [APP_ENV, CONNECTOR_SETTINGS, CLOCK, ConnectorConfig, VendorRegistry],
+      exports: [APP_ENV, CONNECTOR_SETTINGS, CLOCK, ConnectorConfig, VendorsInForce],
     };
   }
 }

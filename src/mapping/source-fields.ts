@@ -1,4 +1,5 @@
 import type { CallRecord } from '../vendors/call-record.js';
+// `{{vendorName}}` is the vendor's display name, a fact of its definition (mapping may read vendors/: see the layer rules).
 import { vendorDefinition } from '../vendors/vendors.js';
 import { hasOwnKey, ownValue } from '../common/own-value.js';
 

@@ -21,7 +21,7 @@ import { AppLogger } from '../logging/app-logger.js';
 import { InboxRepository, type EventOutcome, type InboxEventRow } from '../store/inbox.repository.js';
 import { InboxSignal } from '../store/inbox-signal.js';
 import type { CallRecord } from '../vendors/call-record.js';
-import { VendorRegistry } from '../config/vendor-registry.js';
+import { VendorsInForce } from '../config/vendors-in-force.js';
 import { HubSpotSyncService } from './hubspot-sync.service.js';
 import { SyncLeader } from './sync-leader.service.js';
 import type { SyncItem, SyncResult } from './sync-plan.js';
@@ -79,7 +79,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     private readonly inbox: InboxRepository,
-    private readonly vendors: VendorRegistry,
+    private readonly vendors: VendorsInForce,
     private readonly signal: InboxSignal,
     private readonly sync: HubSpotSyncService,
     private readonly config: ConnectorConfig,

@@ -9,7 +9,7 @@ import { type VendorSettings } from '../config/mapping/mapping-settings.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { InboxRepository } from '../store/inbox.repository.js';
 import { InboxSignal } from '../store/inbox-signal.js';
-import { VendorRegistry, type Vendor } from '../config/vendor-registry.js';
+import { VendorsInForce, type Vendor } from '../config/vendors-in-force.js';
 import type { DeliveryOutcome } from '../vendors/vendor-webhook.js';
 import { parseJsonBody, readBody } from './request-body.reader.js';
 import { AuthThrottle } from './auth-throttle.js';
@@ -33,7 +33,7 @@ export class WebhookIngestService {
   private readonly allowLists = new WeakMap<VendorSettings, BlockList | null>();
 
   constructor(
-    private readonly vendors: VendorRegistry,
+    private readonly vendors: VendorsInForce,
     private readonly inbox: InboxRepository,
     private readonly signal: InboxSignal,
     private readonly throttle: AuthThrottle,

@@ -23,7 +23,7 @@ import { HubSpotSyncService } from '../../src/sync/hubspot-sync.service.js';
 import type { SyncItem } from '../../src/sync/sync-plan.js';
 import { InboxWorker } from '../../src/sync/inbox-worker.service.js';
 import type { CallRecord } from '../../src/vendors/call-record.js';
-import { VendorRegistry } from '../../src/config/vendor-registry.js';
+import { VendorsInForce } from '../../src/config/vendors-in-force.js';
 import { CALL_WRITE_METHODS, CONTACT_METHODS, FakeHubSpotPort, PROVISIONING_METHODS } from './fake-hubspot-port.js';
 
 /**
@@ -93,7 +93,7 @@ export interface SyncFixture {
   sync: HubSpotSyncService;
   status: HubSpotStatus;
   worker: InboxWorker;
-  vendors: VendorRegistry;
+  vendors: VendorsInForce;
   /** Provisions the portal as a running connector has by the time a test's call arrives, then forgets those calls. */
   provision(): Promise<void>;
   /** The vendor's call records for a delivery (through its webhook splitter and mapper), as the worker maps them. */
@@ -135,7 +135,7 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
   );
   const contacts = new ContactResolver(fake, ledger, logger, now);
   const config = new ConnectorConfig(settings, env, logger);
-  const vendors = new VendorRegistry(config, clock);
+  const vendors = new VendorsInForce(config, clock);
   const status = new HubSpotStatus();
   const leader = new SyncLeader(new LeaseRepository(db), env, logger, clock);
   const worker = new InboxWorker(

@@ -15,7 +15,7 @@ export interface Vendor extends VendorDefinition {
 
 /** The vendors under the mapping in force: their settings follow a reload. */
 @Injectable()
-export class VendorRegistry {
+export class VendorsInForce {
   private readonly built = new WeakMap<ConnectorSettings, Map<string, Vendor>>();
 
   constructor(
