@@ -9,9 +9,8 @@ import { portalOutcomes } from '../sync/hubspot-provisioner.js';
 import { HubSpotSdkAdapter } from '../hubspot/hubspot-sdk.adapter.js';
 import { AppLogger, createPinoLogger } from '../logging/app-logger.js';
 import { MappingPreview } from '../admin/mapping-preview.js';
-import { checkStoreReachable, openStore } from '../store/database.js';
 import { LedgerRepository } from '../store/ledger.repository.js';
-import { migrateToLatest } from '../store/migrations/migrations.js';
+import { openMigratedStore } from '../store/migrations/migrations.js';
 import { parseJsonBody } from '../webhooks/request-body.reader.js';
 
 const USAGE = `Usage: npm run config:preview -- <payload.json> --vendor ${vendorIds().join('|')}
@@ -47,10 +46,8 @@ async function main(): Promise<number> {
         logger,
       })
     : null;
-  const db = openStore(env.database);
+  const db = await openMigratedStore(env.database);
   try {
-    await checkStoreReachable(db, env.database);
-    await migrateToLatest(db);
     const preview = new MappingPreview(new LedgerRepository(db), hubspot, () => portalOutcomes(hubspot!));
     const result = await preview.preview(values.vendor, parseJsonBody('application/json', text), settings);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

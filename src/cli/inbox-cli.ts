@@ -2,9 +2,9 @@ import { parseArgs } from 'node:util';
 import { maskPersonalData } from '../common/personal-data.js';
 import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
 import type { CallRecord } from '../vendors/call-record.js';
-import { checkStoreReachable, describeStore, openStore } from '../store/database.js';
+import { describeStore } from '../store/database.js';
 import { InboxRepository, type InboxEventRow } from '../store/inbox.repository.js';
-import { migrateToLatest } from '../store/migrations/migrations.js';
+import { openMigratedStore } from '../store/migrations/migrations.js';
 import { INBOX_STATUSES, type InboxStatus } from '../store/database.js';
 
 const USAGE = `Usage: npm run inbox -- [--status pending|processing|synced|retrying|skipped|dead] [--vendor voicefox|yunfu] [--limit N]
@@ -40,10 +40,8 @@ async function main(): Promise<number> {
   }
 
   const env = envFromProcess();
-  const db = openStore(env.database);
+  const db = await openMigratedStore(env.database);
   try {
-    await checkStoreReachable(db, env.database);
-    await migrateToLatest(db);
     const inbox = new InboxRepository(db);
     if (values.show !== undefined) {
       const row = (await inbox.list()).find((event) => String(event.id) === values.show);

@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
-import { checkStoreReachable, openStore } from '../store/database.js';
 import { InboxRepository } from '../store/inbox.repository.js';
-import { migrateToLatest } from '../store/migrations/migrations.js';
+import { openMigratedStore } from '../store/migrations/migrations.js';
 
 const USAGE = `Usage: npm run replay -- --dead [--vendor voicefox|yunfu] [--id N ...]
 
@@ -29,10 +28,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const env = envFromProcess();
-  const db = openStore(env.database);
+  const db = await openMigratedStore(env.database);
   try {
-    await checkStoreReachable(db, env.database);
-    await migrateToLatest(db);
     const replayed = await new InboxRepository(db).replayDead(
       { ...(values.vendor ? { vendor: values.vendor } : {}), ...(ids ? { ids } : {}) },
       new Date(),

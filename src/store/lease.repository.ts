@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sql } from 'kysely';
+import { sql, type Expression } from 'kysely';
 import { storeDialect, type StoreDb, type StoreDialect } from './database.js';
 import { STORE_DB } from './inbox.repository.js';
 
@@ -39,61 +39,39 @@ export class LeaseRepository {
    * self is gone, and the new epoch fences whatever it left). Answers the held lease, or null when another holds it.
    */
   async acquire(portalId: string, holder: string, ttlMs: number, now: Date): Promise<HeldLease | null> {
-    const row =
-      this.dialect === 'postgres'
-        ? await sql<{ epoch: number }>`
-            insert into sync_leases (portal_id, holder, epoch, expires_at, acquired_at)
-            values (${portalId}, ${holder}, 1, now() + ${ttlMs} * interval '1 millisecond', now())
-            on conflict (portal_id) do update
-              set holder = excluded.holder, epoch = sync_leases.epoch + 1,
-                  expires_at = excluded.expires_at, acquired_at = excluded.acquired_at
-              where sync_leases.expires_at <= now() or sync_leases.holder = excluded.holder
-            returning epoch`
-            .execute(this.db)
-            .then((result) => result.rows[0])
-        : await this.db
-            .insertInto('sync_leases')
-            .values({
-              portal_id: portalId,
-              holder,
-              epoch: 1,
-              expires_at: new Date(now.getTime() + ttlMs).toISOString(),
-              acquired_at: now.toISOString(),
-            })
-            .onConflict((conflict) =>
-              conflict
-                .column('portal_id')
-                .doUpdateSet({
-                  holder: (eb) => eb.ref('excluded.holder'),
-                  epoch: sql<number>`sync_leases.epoch + 1`,
-                  expires_at: (eb) => eb.ref('excluded.expires_at'),
-                  acquired_at: (eb) => eb.ref('excluded.acquired_at'),
-                })
-                .where((eb) =>
-                  eb.or([
-                    eb('sync_leases.expires_at', '<=', now.toISOString()),
-                    eb('sync_leases.holder', '=', eb.ref('excluded.holder')),
-                  ]),
-                ),
-            )
-            .returning('epoch')
-            .executeTakeFirst();
+    const row = await this.db
+      .insertInto('sync_leases')
+      .values({ portal_id: portalId, holder, epoch: 1, expires_at: this.after(now, ttlMs), acquired_at: this.at(now) })
+      .onConflict((conflict) =>
+        conflict
+          .column('portal_id')
+          .doUpdateSet({
+            holder: (eb) => eb.ref('excluded.holder'),
+            epoch: sql<number>`sync_leases.epoch + 1`,
+            expires_at: (eb) => eb.ref('excluded.expires_at'),
+            acquired_at: (eb) => eb.ref('excluded.acquired_at'),
+          })
+          .where((eb) =>
+            eb.or([
+              eb('sync_leases.expires_at', '<=', this.at(now)),
+              eb('sync_leases.holder', '=', eb.ref('excluded.holder')),
+            ]),
+          ),
+      )
+      .returning('epoch')
+      .executeTakeFirst();
     return row ? { portalId, holder, epoch: Number(row.epoch) } : null;
   }
 
   /** Extends a lease still held; false when it ran out or another instance took it (the holder must stop). */
   async renew(lease: HeldLease, ttlMs: number, now: Date): Promise<boolean> {
-    const expiresAt =
-      this.dialect === 'postgres'
-        ? sql<string>`now() + ${ttlMs} * interval '1 millisecond'`
-        : new Date(now.getTime() + ttlMs).toISOString();
     const result = await this.db
       .updateTable('sync_leases')
-      .set({ expires_at: expiresAt })
+      .set({ expires_at: this.after(now, ttlMs) })
       .where('portal_id', '=', lease.portalId)
       .where('holder', '=', lease.holder)
       .where('epoch', '=', lease.epoch)
-      .where('expires_at', '>', this.dialect === 'postgres' ? sql<string>`now()` : now.toISOString())
+      .where('expires_at', '>', this.at(now))
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
@@ -102,7 +80,7 @@ export class LeaseRepository {
   async release(lease: HeldLease, now: Date): Promise<void> {
     await this.db
       .updateTable('sync_leases')
-      .set({ expires_at: this.dialect === 'postgres' ? sql<string>`now()` : now.toISOString() })
+      .set({ expires_at: this.at(now) })
       .where('portal_id', '=', lease.portalId)
       .where('holder', '=', lease.holder)
       .where('epoch', '=', lease.epoch)
@@ -113,11 +91,7 @@ export class LeaseRepository {
     const row = await this.db
       .selectFrom('sync_leases')
       .select(['holder', 'epoch', 'expires_at', 'acquired_at'])
-      .select(
-        this.dialect === 'postgres'
-          ? sql<boolean>`expires_at <= now()`.as('expired')
-          : sql<boolean>`expires_at <= ${now.toISOString()}`.as('expired'),
-      )
+      .select((eb) => eb('expires_at', '<=', this.at(now)).as('expired'))
       .where('portal_id', '=', portalId)
       .executeTakeFirst();
     if (!row) return null;
@@ -129,5 +103,17 @@ export class LeaseRepository {
       acquiredAt: text(row.acquired_at),
       expired: Boolean(row.expired),
     };
+  }
+
+  /** "Now" as the lease table keeps it: the server's clock on PostgreSQL, the application's on SQLite. */
+  private at(now: Date): Expression<string> | string {
+    return this.dialect === 'postgres' ? sql<string>`now()` : now.toISOString();
+  }
+
+  /** `ms` after "now" (see `at`). */
+  private after(now: Date, ms: number): Expression<string> | string {
+    return this.dialect === 'postgres'
+      ? sql<string>`now() + ${ms} * interval '1 millisecond'`
+      : new Date(now.getTime() + ms).toISOString();
   }
 }

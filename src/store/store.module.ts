@@ -3,12 +3,12 @@ import { errorSummary } from '../common/app-exception.filter.js';
 import { APP_ENV } from '../config/config.tokens.js';
 import { AppLogger } from '../logging/app-logger.js';
 import type { AppEnv } from '../config/env.schema.js';
-import { checkStoreReachable, openStore, type StoreDb } from './database.js';
+import type { StoreDb } from './database.js';
 import { InboxRepository, STORE_DB } from './inbox.repository.js';
 import { InboxSignal } from './inbox-signal.js';
 import { LeaseRepository } from './lease.repository.js';
 import { LedgerRepository } from './ledger.repository.js';
-import { migrateToLatest } from './migrations/migrations.js';
+import { openMigratedStore } from './migrations/migrations.js';
 
 @Injectable()
 class StoreLifecycle implements OnApplicationShutdown {
@@ -27,20 +27,12 @@ class StoreLifecycle implements OnApplicationShutdown {
       provide: STORE_DB,
       inject: [APP_ENV, AppLogger],
       useFactory: async (env: AppEnv, logger: AppLogger): Promise<StoreDb> => {
-        const db = openStore(env.database, (error) =>
+        return openMigratedStore(env.database, (error) =>
           logger.warn(
             { error: errorSummary(error) },
             'store: a pooled PostgreSQL connection failed; the next query opens another',
           ),
         );
-        try {
-          await checkStoreReachable(db, env.database);
-          await migrateToLatest(db);
-        } catch (error) {
-          await db.destroy();
-          throw error;
-        }
-        return db;
       },
     },
     StoreLifecycle,

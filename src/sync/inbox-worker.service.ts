@@ -174,15 +174,16 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
         await this.leader.whenLeading(250);
         continue;
       }
-      if (epoch !== ledEpoch) {
-        // Taking over: events an earlier holder claimed (a process that died, or this one before a restart) go back.
-        const released = await this.inbox.releaseOrphans(this.clock.now(), epoch).catch(() => 0);
-        if (released > 0)
-          this.logger.info({ released, epoch }, 'events left in flight by an earlier holder handed back');
-        ledEpoch = epoch;
-      }
       let handled = 0;
       try {
+        if (epoch !== ledEpoch) {
+          // Taking over: events an earlier holder claimed (a process that died, or this one before a restart) go
+          // back. A store that fails here is logged and the hand-back tried again on the next round.
+          const released = await this.inbox.releaseOrphans(this.clock.now(), epoch);
+          if (released > 0)
+            this.logger.info({ released, epoch }, 'events left in flight by an earlier holder handed back');
+          ledEpoch = epoch;
+        }
         await this.lingerIfQuiet();
         handled = await this.processBatch();
       } catch (error) {

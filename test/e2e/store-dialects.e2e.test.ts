@@ -9,12 +9,13 @@ import {
   storeDialect,
   StoreUnavailableError,
   type StoreDb,
+  type StoreDialect,
 } from '../../src/store/database.js';
-import type { DatabaseSettings } from '../../src/config/env.schema.js';
+import { validateEnv } from '../../src/config/env.schema.js';
 import { InboxRepository } from '../../src/store/inbox.repository.js';
 import { LeaseRepository } from '../../src/store/lease.repository.js';
 import { LedgerRepository } from '../../src/store/ledger.repository.js';
-import { migrateToLatest } from '../../src/store/migrations/migrations.js';
+import { migrateToLatest, openMigratedStore } from '../../src/store/migrations/migrations.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 /**
@@ -29,30 +30,35 @@ const items = (count: number, prefix: string) =>
     payload: { index },
   }));
 
+/** An empty store of the dialect (a fresh PostgreSQL database, or an SQLite file in a fresh folder), migrated. */
+async function scratchStore(dialect: StoreDialect): Promise<{ db: StoreDb; remove(): Promise<void> }> {
+  const database = dialect === 'postgres' ? await createTestDatabase() : null;
+  const dir = database ? null : mkdtempSync(join(tmpdir(), 'store-dialects-'));
+  const db = await openMigratedStore(
+    database ? database.settings() : { kind: 'sqlite', file: join(dir!, 'connector.sqlite') },
+  );
+  return {
+    db,
+    async remove() {
+      await db.destroy();
+      await database?.drop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe.each(['sqlite', 'postgres'] as const)('the store on %s', (dialect) => {
   let db: StoreDb;
-  let settings: DatabaseSettings;
-  let database: TestDatabase | null = null;
-  let dir: string | null = null;
+  let store: Awaited<ReturnType<typeof scratchStore>>;
 
   beforeAll(async () => {
-    if (dialect === 'postgres') {
-      database = await createTestDatabase();
-      settings = { kind: 'postgres', url: database.url, host: '127.0.0.1:5432', name: 'test', poolSize: 10 };
-    } else {
-      dir = mkdtempSync(join(tmpdir(), 'store-dialects-'));
-      settings = { kind: 'sqlite', file: join(dir, 'connector.sqlite') };
-    }
-    db = openStore(settings);
-    await checkStoreReachable(db, settings);
-    await migrateToLatest(db);
+    store = await scratchStore(dialect);
+    db = store.db;
     // A second run finds nothing to do (every instance that starts runs the migrations).
     await migrateToLatest(db);
   });
   afterAll(async () => {
-    await db.destroy();
-    await database?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await store.remove();
   });
 
   it('runs on the dialect it was opened for', () => {
@@ -94,25 +100,14 @@ describe.each(['sqlite', 'postgres'] as const)('the store on %s', (dialect) => {
 
 describe.each(['sqlite', 'postgres'] as const)('the sync lease on %s', (dialect) => {
   let db: StoreDb;
-  let database: TestDatabase | null = null;
-  let dir: string | null = null;
+  let store: Awaited<ReturnType<typeof scratchStore>>;
 
   beforeAll(async () => {
-    let settings: DatabaseSettings;
-    if (dialect === 'postgres') {
-      database = await createTestDatabase();
-      settings = { kind: 'postgres', url: database.url, host: '127.0.0.1:5432', name: 'test', poolSize: 4 };
-    } else {
-      dir = mkdtempSync(join(tmpdir(), 'store-leases-'));
-      settings = { kind: 'sqlite', file: join(dir, 'connector.sqlite') };
-    }
-    db = openStore(settings);
-    await migrateToLatest(db);
+    store = await scratchStore(dialect);
+    db = store.db;
   });
   afterAll(async () => {
-    await db.destroy();
-    await database?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await store.remove();
   });
 
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -152,17 +147,10 @@ describe.each(['sqlite', 'postgres'] as const)('the sync lease on %s', (dialect)
 describe('the claim on PostgreSQL, with 8 instances claiming at once', () => {
   let database: TestDatabase;
   let stores: StoreDb[] = [];
-  const settings = (): DatabaseSettings => ({
-    kind: 'postgres',
-    url: database.url,
-    host: '127.0.0.1:5432',
-    name: 'x',
-    poolSize: 4,
-  });
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    stores = Array.from({ length: 8 }, () => openStore(settings()));
+    stores = Array.from({ length: 8 }, () => openStore(database.settings()));
     await migrateToLatest(stores[0]!);
   });
   afterAll(async () => {
@@ -242,13 +230,7 @@ describe('the claim on PostgreSQL, with 8 instances claiming at once', () => {
 
 describe('a store that cannot be used', () => {
   it('names the server and the reason, never the password', async () => {
-    const settings: DatabaseSettings = {
-      kind: 'postgres',
-      url: 'postgres://connector:s3cret-pw@127.0.0.1:9/connector',
-      host: '127.0.0.1:9',
-      name: 'connector',
-      poolSize: 1,
-    };
+    const settings = validateEnv({ DATABASE_URL: 'postgres://connector:s3cret-pw@127.0.0.1:9/connector' }).database;
     const db = openStore(settings);
     const failure = await checkStoreReachable(db, settings).then(
       () => null,
@@ -264,13 +246,7 @@ describe('a store that cannot be used', () => {
   it('says when the database does not exist', async () => {
     const url = new URL((await import('../support/postgres.js')).TEST_DATABASE_URL);
     url.pathname = '/no_such_database_here';
-    const settings: DatabaseSettings = {
-      kind: 'postgres',
-      url: url.toString(),
-      host: `${url.hostname}:${url.port || '5432'}`,
-      name: 'no_such_database_here',
-      poolSize: 1,
-    };
+    const settings = validateEnv({ DATABASE_URL: url.toString() }).database;
     const db = openStore(settings);
     const failure = await checkStoreReachable(db, settings).then(
       () => null,

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
+import type { DatabaseSettings } from '../../src/config/env.schema.js';
 
 /**
  * A fresh PostgreSQL database per test file or app (0.1 s each), so that parallel test processes never share
@@ -44,7 +45,20 @@ export function createTestDatabaseSync(): string {
 
 export interface TestDatabase {
   url: string;
+  /** The store settings for this database, as `DATABASE_URL` would give them. */
+  settings(poolSize?: number): Extract<DatabaseSettings, { kind: 'postgres' }>;
   drop(): Promise<void>;
+}
+
+function settingsOf(url: string, poolSize: number): Extract<DatabaseSettings, { kind: 'postgres' }> {
+  const parsed = new URL(url);
+  return {
+    kind: 'postgres',
+    url,
+    host: `${parsed.hostname}:${parsed.port || '5432'}`,
+    name: parsed.pathname.slice(1),
+    poolSize,
+  };
 }
 
 async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -60,8 +74,10 @@ async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = nextName();
   await admin((client) => client.query(`create database ${name}`));
+  const url = urlOf(name);
   return {
-    url: urlOf(name),
+    url,
+    settings: (poolSize = 4) => settingsOf(url, poolSize),
     async drop() {
       await admin((client) => client.query(`drop database if exists ${name} with (force)`));
     },

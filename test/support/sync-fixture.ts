@@ -115,9 +115,7 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
   );
   // In memory on SQLite; under TEST_STORE=postgres a fresh database, so that the unit tier runs on both dialects too.
   const database = POSTGRES_RUN ? await createTestDatabase() : null;
-  const db = database
-    ? openStore({ kind: 'postgres', url: database.url, host: 'test', name: 'test', poolSize: 2 })
-    : openSqliteStore(':memory:');
+  const db = database ? openStore(database.settings(2)) : openSqliteStore(':memory:');
   await migrateToLatest(db);
   const inbox = new InboxRepository(db);
   const ledger = new LedgerRepository(db);

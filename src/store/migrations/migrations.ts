@@ -1,5 +1,6 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
-import { storeDialect, type StoreDb, type StoreDialect } from '../database.js';
+import type { DatabaseSettings } from '../../config/env.schema.js';
+import { checkStoreReachable, openStore, storeDialect, type StoreDb, type StoreDialect } from '../database.js';
 import { inboxMigration } from './0001-inbox.js';
 import { syncMigration } from './0002-sync.js';
 import { contactKnowledgeMigration } from './0003-contact-knowledge.js';
@@ -28,4 +29,23 @@ export async function migrateToLatest(db: StoreDb): Promise<void> {
     const reason = error instanceof Error ? error.message : String(error ?? 'unknown error');
     throw new Error(`store migration ${failed?.migrationName ?? ''} failed: ${reason}`);
   }
+}
+
+/**
+ * The store `DATABASE_URL` names, reachable and migrated: what the application and every command-line tool start
+ * with. On failure nothing is left open, and the error names the server (never the password).
+ */
+export async function openMigratedStore(
+  database: DatabaseSettings,
+  onPoolError?: (error: Error) => void,
+): Promise<StoreDb> {
+  const db = openStore(database, onPoolError);
+  try {
+    await checkStoreReachable(db, database);
+    await migrateToLatest(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
 }
