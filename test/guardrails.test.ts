@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { ESLint } from 'eslint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -35,15 +35,19 @@ function tree(name: string, files: Record<string, string>): string {
   return root;
 }
 
-/** Runs a tool's CLI to its end (at most 20 s); its exit code and everything it printed. */
+/**
+ * Runs a tool's CLI to its end (at most 20 s); its exit code and everything it printed, without colour codes (a CI
+ * runner may set FORCE_COLOR, and the tools then colour even a pipe).
+ */
 async function cli(script: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
+  const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
   try {
-    const { stdout, stderr } = await run(process.execPath, [script, ...args], { cwd, timeout: 20_000 });
-    return { code: 0, output: stdout + stderr };
+    const { stdout, stderr } = await run(process.execPath, [script, ...args], { cwd, env, timeout: 20_000 });
+    return { code: 0, output: stripVTControlCharacters(stdout + stderr) };
   } catch (error) {
     const failed = error as { code?: number | string; stdout?: string; stderr?: string };
     if (typeof failed.code !== 'number') throw error;
-    return { code: failed.code, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
+    return { code: failed.code, output: stripVTControlCharacters(`${failed.stdout ?? ''}${failed.stderr ?? ''}`) };
   }
 }
 
