@@ -1,5 +1,5 @@
 import { PayloadValidationError } from '../common/payload-validation.js';
-import { UnknownVendorError } from '../common/app-error.js';
+import { NotLeadingError, UnknownVendorError } from '../common/app-error.js';
 import type { ConnectorSettings } from '../config/mapping/mapping-settings.js';
 import { HubSpotError } from '../hubspot/hubspot-errors.js';
 import type { HubSpotPort, Properties } from '../hubspot/hubspot.port.js';
@@ -83,8 +83,11 @@ export class MappingPreview {
       try {
         outcomes = await this.outcomeIds();
       } catch (error) {
-        if (!(error instanceof HubSpotError)) throw error;
+        if (!(error instanceof HubSpotError || error instanceof NotLeadingError)) throw error;
         reachable = false;
+        // Only the syncing instance sends to HubSpot (one rate limiter for the portal's quota).
+        if (error instanceof NotLeadingError)
+          result.notes.push('this instance stands by (another one syncs): ask the syncing instance to check HubSpot');
       }
     }
     result.hubspotChecked = reachable;

@@ -66,3 +66,16 @@ export class TooManyAuthFailuresError extends AppError {
     );
   }
 }
+
+/**
+ * This instance does not (or no longer) hold the sync lease it worked under (another instance took over, or the
+ * lease ran out): the store refused a sync write under the old epoch, or the HubSpot adapter refused to send (only
+ * the syncing instance talks to HubSpot). Not an outage and not the events' fault: the batch stops where it is, and
+ * the leader hands its events back at takeover.
+ */
+export class NotLeadingError extends AppError {
+  constructor(reason: string) {
+    // Should one reach a client (an admin preview that asks HubSpot on a standby): 503, try the syncing instance.
+    super('not_leading', 503, `this instance does not hold the sync lease: ${reason}`);
+  }
+}

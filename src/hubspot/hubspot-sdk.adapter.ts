@@ -38,6 +38,7 @@ import {
   searchChunks,
 } from './hubspot-search-bodies.js';
 import { ownValue } from '../common/own-value.js';
+import type { HubSpotSendGate } from './hubspot-send-gate.js';
 import { afterFailure, backoffMs, surelyNotApplied } from './hubspot-request-policy.js';
 
 export interface HubSpotAdapterOptions {
@@ -56,6 +57,11 @@ export interface HubSpotAdapterOptions {
   logger: AppLogger;
   /** Told when each request sent (every attempt) ends: HubSpot's HTTP status, or why none came. For metrics. */
   onRequestDone?: (operation: string, status: number | 'network' | 'timeout', seconds: number) => void;
+  /**
+   * When given, a request is sent only while this instance holds the sync lease (see `HubSpotSendGate`); refused
+   * ones throw `NotLeadingError`. Command-line tools, which do not sync, send without one.
+   */
+  sendGate?: HubSpotSendGate;
 }
 
 /** Counters for metrics, benchmarks and tests. */
@@ -120,7 +126,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       basePath: options.baseUrl,
       numberOfApiCallRetries: 0,
     });
-    this.transport = new HubSpotTransport(client, options.requestTimeoutMs);
+    this.transport = new HubSpotTransport(client, options.requestTimeoutMs, options.sendGate ?? null);
   }
 
   async listProperties(objectType: HubSpotObjectType): Promise<PropertyDefinition[]> {

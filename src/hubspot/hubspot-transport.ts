@@ -1,5 +1,6 @@
 import type { Client } from '@hubspot/api-client';
 import { Request as SdkRequest } from '@hubspot/api-client/lib/src/services/http/Request.js';
+import type { HubSpotSendGate } from './hubspot-send-gate.js';
 
 export interface HubSpotHttpRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -50,9 +51,11 @@ const NOT_SENT = new Set([
  * with `AbortSignal.timeout` ends the request at its deadline on a fresh or a reused connection alike, body included.
  */
 export class HubSpotTransport {
+  /** `gate`: when given, each request must pass it right before it is sent (see `HubSpotSendGate`). */
   constructor(
     private readonly client: Client,
     private readonly timeoutMs: number,
+    private readonly gate: HubSpotSendGate | null = null,
   ) {}
 
   async send(request: HubSpotHttpRequest): Promise<HubSpotHttpResponse> {
@@ -67,18 +70,24 @@ export class HubSpotTransport {
       headers: Record<string, string>;
       body?: string;
     };
-    const signal = AbortSignal.timeout(this.timeoutMs);
+    // Last check before anything leaves: throws NotLeadingError once this instance may no longer send.
+    const pass = this.gate?.admit();
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = pass ? AbortSignal.any([timeout, pass.signal]) : timeout;
     try {
       const response = await fetch(built.getUrl(), {
         method,
-        headers,
+        headers: pass ? { ...headers, ...pass.headers } : headers,
         ...(body !== undefined ? { body } : {}),
         signal,
       });
       const text = await response.text();
       return { status: response.status, headers: response.headers, body: parseBody(text) };
     } catch (error) {
-      if (signal.aborted) throw new HubSpotTransportError(`no answer within ${this.timeoutMs} ms`, true, true);
+      // The lease ended while the request was in flight: HubSpot may have applied it, and this instance may no
+      // longer act on the answer (the next leader looks an unconfirmed create up before sending it again).
+      if (pass?.signal.aborted) throw pass.signal.reason as Error;
+      if (timeout.aborted) throw new HubSpotTransportError(`no answer within ${this.timeoutMs} ms`, true, true);
       const code = causeCode(error);
       throw new HubSpotTransportError(
         `${code ?? (error instanceof Error ? error.message : String(error))}`,

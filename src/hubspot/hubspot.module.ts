@@ -5,6 +5,7 @@ import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { AppLogger } from '../logging/app-logger.js';
 import { HubSpotSdkAdapter, type HubSpotAdapterOptions } from './hubspot-sdk.adapter.js';
+import { HubSpotSendGate } from './hubspot-send-gate.js';
 import { HubSpotStatus } from './hubspot-status.js';
 import { HUBSPOT_PORT, type HubSpotPort } from './hubspot.port.js';
 
@@ -68,14 +69,17 @@ class HubSpotConnectionLifecycle implements OnApplicationShutdown {
     },
     HubSpotConnectionLifecycle,
     HubSpotStatus,
+    // Opened and closed by the sync leader: only the instance holding the sync lease sends to HubSpot.
+    { provide: HubSpotSendGate, useFactory: () => new HubSpotSendGate() },
     {
       provide: HUBSPOT_PORT,
-      inject: [HUBSPOT_CONNECTION, APP_ENV, AppLogger, HUBSPOT_REQUEST_OBSERVER],
+      inject: [HUBSPOT_CONNECTION, APP_ENV, AppLogger, HUBSPOT_REQUEST_OBSERVER, HubSpotSendGate],
       useFactory: (
         connection: HubSpotConnection,
         env: AppEnv,
         logger: AppLogger,
         onRequestDone: HubSpotRequestObserver,
+        sendGate: HubSpotSendGate,
       ): HubSpotPort =>
         new HubSpotSdkAdapter({
           accessToken: connection.accessToken,
@@ -83,9 +87,10 @@ class HubSpotConnectionLifecycle implements OnApplicationShutdown {
           ...env.hubspot,
           logger,
           onRequestDone,
+          sendGate,
         }),
     },
   ],
-  exports: [HUBSPOT_CONNECTION, HUBSPOT_PORT, HubSpotStatus],
+  exports: [HUBSPOT_CONNECTION, HUBSPOT_PORT, HubSpotStatus, HubSpotSendGate],
 })
 export class HubSpotModule {}

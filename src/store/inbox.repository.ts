@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CompiledQuery, sql, type Selectable, type Transaction } from 'kysely';
 import { AppError, StoreBusyError } from '../common/app-error.js';
 import { contentDigest } from '../common/content-digest.js';
@@ -12,6 +12,7 @@ import {
   type StoreDb,
   type StoreSchema,
 } from './database.js';
+import { SyncFence } from './sync-fence.js';
 
 /** One event of a delivery, as a vendor's webhook splitter produced it (`InboxItem` in `src/vendors/` has this shape). */
 export interface NewInboxEvent {
@@ -76,8 +77,20 @@ export class InboxRepository {
 
   private readonly dialect: StoreDialect;
 
-  constructor(@Inject(STORE_DB) private readonly db: StoreDb) {
+  constructor(
+    @Inject(STORE_DB) private readonly db: StoreDb,
+    /** Fences the sync path's writes (claim, complete, release) by the sync lease; see `SyncFence`. */
+    @Optional() private readonly fence?: SyncFence,
+  ) {
     this.dialect = storeDialect(db);
+  }
+
+  /** A sync-path write: one transaction, refused as a whole when the sync lease it runs under is no longer held. */
+  private async fenced<T>(run: (trx: Transaction<StoreSchema>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      await this.fence?.check(trx);
+      return run(trx);
+    });
   }
 
   /**
@@ -271,12 +284,14 @@ export class InboxRepository {
     // claimers over 2,000 rows claimed 1,875 of them twice in test/e2e/store-dialects.e2e.test.ts). SKIP LOCKED lets each take rows no other claim holds. SQLite has
     // one writer per file and no such clause.
     const claimable = this.dialect === 'postgres' ? candidates.forUpdate().skipLocked() : candidates;
-    const rows = await this.db
-      .updateTable('inbox_events')
-      .set({ status: 'processing', lease_until: leaseUntil, updated_at: at, lease_epoch: epoch })
-      .where('id', 'in', claimable)
-      .returningAll()
-      .execute();
+    const rows = await this.fenced((trx) =>
+      trx
+        .updateTable('inbox_events')
+        .set({ status: 'processing', lease_until: leaseUntil, updated_at: at, lease_epoch: epoch })
+        .where('id', 'in', claimable)
+        .returningAll()
+        .execute(),
+    );
     return rows.sort((a, b) => a.id - b.id);
   }
 
@@ -311,21 +326,23 @@ export class InboxRepository {
    */
   async release(ids: number[], now: Date, notBefore?: Date): Promise<void> {
     if (ids.length === 0) return;
-    await this.db
-      .updateTable('inbox_events')
-      .set(
-        notBefore
-          ? {
-              status: 'retrying',
-              next_attempt_at: notBefore.toISOString(),
-              lease_until: null,
-              updated_at: now.toISOString(),
-            }
-          : { status: 'pending', lease_until: null, updated_at: now.toISOString() },
-      )
-      .where('id', 'in', ids)
-      .where('status', '=', 'processing')
-      .execute();
+    await this.fenced((trx) =>
+      trx
+        .updateTable('inbox_events')
+        .set(
+          notBefore
+            ? {
+                status: 'retrying',
+                next_attempt_at: notBefore.toISOString(),
+                lease_until: null,
+                updated_at: now.toISOString(),
+              }
+            : { status: 'pending', lease_until: null, updated_at: now.toISOString() },
+        )
+        .where('id', 'in', ids)
+        .where('status', '=', 'processing')
+        .execute(),
+    );
   }
 
   /**
@@ -334,14 +351,16 @@ export class InboxRepository {
    * died or stopped leading, and need not wait for their claim to run out. Without an epoch: every event in flight.
    */
   async releaseOrphans(now: Date, epoch: number | null = null): Promise<number> {
-    let query = this.db
-      .updateTable('inbox_events')
-      .set({ status: 'pending', lease_until: null, updated_at: now.toISOString() })
-      .where('status', '=', 'processing');
-    // Under a sync lease: only what earlier holders claimed (rows of this epoch are this instance's own batch).
-    if (epoch !== null)
-      query = query.where((eb) => eb.or([eb('lease_epoch', 'is', null), eb('lease_epoch', '<', epoch)]));
-    const result = await query.executeTakeFirst();
+    const result = await this.fenced((trx) => {
+      let query = trx
+        .updateTable('inbox_events')
+        .set({ status: 'pending', lease_until: null, updated_at: now.toISOString() })
+        .where('status', '=', 'processing');
+      // Under a sync lease: only what earlier holders claimed (rows of this epoch are this instance's own batch).
+      if (epoch !== null)
+        query = query.where((eb) => eb.or([eb('lease_epoch', 'is', null), eb('lease_epoch', '<', epoch)]));
+      return query.executeTakeFirst();
+    });
     return Number(result.numUpdatedRows);
   }
 
@@ -359,13 +378,13 @@ export class InboxRepository {
 
   /** Records an event's outcome, unless a newer revision arrived meanwhile (that one is processed next). */
   async complete(id: number, revision: number, outcome: EventOutcome, now: Date): Promise<boolean> {
-    return this.completeWith(this.db, id, revision, outcome, now);
+    return this.fenced((trx) => this.completeWith(trx, id, revision, outcome, now));
   }
 
   /** The outcomes of a batch in one transaction: one commit for the batch, not one per event. */
   async completeAll(entries: Array<{ id: number; revision: number; outcome: EventOutcome }>, now: Date): Promise<void> {
     if (entries.length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
+    await this.fenced(async (trx) => {
       for (const entry of entries) await this.completeWith(trx, entry.id, entry.revision, entry.outcome, now);
     });
   }

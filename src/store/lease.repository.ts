@@ -87,6 +87,24 @@ export class LeaseRepository {
       .execute();
   }
 
+  /** How long until the lease runs out, by the store's clock (negative once it has); null when there is none. */
+  async remainingMs(portalId: string, now: Date): Promise<number | null> {
+    if (this.dialect === 'sqlite') {
+      const row = await this.db
+        .selectFrom('sync_leases')
+        .select('expires_at')
+        .where('portal_id', '=', portalId)
+        .executeTakeFirst();
+      return row ? Date.parse(String(row.expires_at)) - now.getTime() : null;
+    }
+    const row = await this.db
+      .selectFrom('sync_leases')
+      .select(sql<number>`extract(epoch from (expires_at - now())) * 1000`.as('remaining'))
+      .where('portal_id', '=', portalId)
+      .executeTakeFirst();
+    return row ? Number(row.remaining) : null;
+  }
+
   async view(portalId: string, now: Date): Promise<LeaseView | null> {
     const row = await this.db
       .selectFrom('sync_leases')

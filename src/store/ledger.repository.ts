@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { sql, type Selectable } from 'kysely';
-import type { CallLedgerTable, StoreDb } from './database.js';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { sql, type Selectable, type Transaction } from 'kysely';
+import type { CallLedgerTable, StoreDb, StoreSchema } from './database.js';
 import { STORE_DB } from './inbox.repository.js';
+import { SyncFence } from './sync-fence.js';
 
 export type CallLedgerRow = Selectable<CallLedgerTable>;
 
@@ -11,10 +12,22 @@ const IN_CHUNK = 500;
 /**
  * What the connector knows it wrote to HubSpot: which contact holds each E.164 number, and which HubSpot call
  * stands for each vendor call. The ledger is what makes a repeated or later event update instead of duplicate.
+ * Every write is fenced by the sync lease (see `SyncFence`): an instance that lost the lease writes nothing.
  */
 @Injectable()
 export class LedgerRepository {
-  constructor(@Inject(STORE_DB) private readonly db: StoreDb) {}
+  constructor(
+    @Inject(STORE_DB) private readonly db: StoreDb,
+    @Optional() private readonly fence?: SyncFence,
+  ) {}
+
+  /** One write transaction, refused as a whole when the sync lease it runs under is no longer held. */
+  private async write(run: (trx: Transaction<StoreSchema>) => Promise<void>): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await this.fence?.check(trx);
+      await run(trx);
+    });
+  }
 
   /** Known contacts: id, and the mapped properties known to hold a value. */
   async contacts(e164s: string[]): Promise<Map<string, { contactId: string; filled: Set<string> }>> {
@@ -40,7 +53,7 @@ export class LedgerRepository {
   ): Promise<void> {
     if (entries.length === 0) return;
     const at = now.toISOString();
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       for (const entry of entries) {
         const values = {
           contact_id: entry.contactId,
@@ -59,7 +72,10 @@ export class LedgerRepository {
 
   /** HubSpot no longer has these numbers' contacts (deleted, merged away): the next call resolves them again. */
   async forgetContacts(e164s: string[]): Promise<void> {
-    for (const part of chunk(e164s)) await this.db.deleteFrom('contact_ledger').where('e164', 'in', part).execute();
+    if (e164s.length === 0) return;
+    await this.write(async (trx) => {
+      for (const part of chunk(e164s)) await trx.deleteFrom('contact_ledger').where('e164', 'in', part).execute();
+    });
   }
 
   async calls(keys: string[]): Promise<Map<string, CallLedgerRow>> {
@@ -73,14 +89,17 @@ export class LedgerRepository {
 
   /** HubSpot no longer has these calls (deleted there): the next event of each creates it again. */
   async forgetCalls(keys: string[]): Promise<void> {
-    for (const part of chunk(keys)) await this.db.deleteFrom('call_ledger').where('call_key', 'in', part).execute();
+    if (keys.length === 0) return;
+    await this.write(async (trx) => {
+      for (const part of chunk(keys)) await trx.deleteFrom('call_ledger').where('call_key', 'in', part).execute();
+    });
   }
 
   /** Records that creates are about to be sent, durably, before they are: the crash-recovery marker. */
   async markCreating(keys: string[], now: Date): Promise<void> {
     if (keys.length === 0) return;
     const at = now.toISOString();
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       for (const key of keys) {
         await trx
           .insertInto('call_ledger')
@@ -119,7 +138,7 @@ export class LedgerRepository {
   ): Promise<void> {
     if (entries.length === 0) return;
     const at = now.toISOString();
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       for (const entry of entries) {
         const values = {
           call_id: entry.callId,
@@ -142,7 +161,7 @@ export class LedgerRepository {
   async saveDeferred(entries: Array<{ key: string; record: unknown }>, now: Date): Promise<void> {
     if (entries.length === 0) return;
     const at = now.toISOString();
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       for (const entry of entries) {
         await trx
           .insertInto('call_ledger')
@@ -169,17 +188,20 @@ export class LedgerRepository {
 
   /** HubSpot definitely did not create these calls (it refused them): the next attempt may create without a lookup. */
   async clearIntents(keys: string[]): Promise<void> {
-    for (const part of chunk(keys)) {
-      // Deferred data that the failed create was carrying stays for the next attempt.
-      await this.db
-        .updateTable('call_ledger')
-        .set({ state: 'deferred', intent_at: null, create_tries: 0 })
-        .where('call_key', 'in', part)
-        .where('state', '=', 'creating')
-        .where('record', 'is not', null)
-        .execute();
-      await this.db.deleteFrom('call_ledger').where('call_key', 'in', part).where('state', '=', 'creating').execute();
-    }
+    if (keys.length === 0) return;
+    await this.write(async (trx) => {
+      for (const part of chunk(keys)) {
+        // Deferred data that the failed create was carrying stays for the next attempt.
+        await trx
+          .updateTable('call_ledger')
+          .set({ state: 'deferred', intent_at: null, create_tries: 0 })
+          .where('call_key', 'in', part)
+          .where('state', '=', 'creating')
+          .where('record', 'is not', null)
+          .execute();
+        await trx.deleteFrom('call_ledger').where('call_key', 'in', part).where('state', '=', 'creating').execute();
+      }
+    });
   }
 }
 

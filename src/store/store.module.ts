@@ -9,6 +9,7 @@ import { InboxSignal } from './inbox-signal.js';
 import { LeaseRepository } from './lease.repository.js';
 import { LedgerRepository } from './ledger.repository.js';
 import { openMigratedStore } from './migrations/migrations.js';
+import { SyncFence } from './sync-fence.js';
 
 @Injectable()
 class StoreLifecycle implements OnApplicationShutdown {
@@ -40,7 +41,8 @@ class StoreLifecycle implements OnApplicationShutdown {
     InboxSignal,
     LedgerRepository,
     LeaseRepository,
+    SyncFence,
   ],
-  exports: [STORE_DB, InboxRepository, InboxSignal, LedgerRepository, LeaseRepository],
+  exports: [STORE_DB, InboxRepository, InboxSignal, LedgerRepository, LeaseRepository, SyncFence],
 })
 export class StoreModule {}

@@ -283,6 +283,34 @@ describe('HubSpotSyncService: failures', () => {
     expect(fx.fake.listCalls().map((call) => call.id)).toEqual([late.callId]);
   });
 
+  it("after a takeover, trusts a miss for an earlier leader's unconfirmed create only once that leader's requests surely ended and search caught up", async () => {
+    const fx = await start();
+    fx.fake.allow('searchCallsByKey');
+    // The earlier leader marked the create long ago (far more than the search lag), then may have sent it as late
+    // as its lease deadline; this instance took over just now.
+    await fx.ledger.markCreating(['yunfu:takeover-1'], new Date(fx.clock.now().getTime() - 60_000));
+    const earlierLeadersDoneAt = fx.clock.now().getTime() + fx.env.hubspot.requestTimeoutMs;
+    const trustAt = new Date(earlierLeadersDoneAt + fx.env.hubspot.searchLagMs);
+    const pass = async () => {
+      const items = fx.items('yunfu', yunfu('takeover-1', chinaMobile(9)));
+      fx.fake.clearCalls();
+      return (await fx.sync.sync(items, fx.settings, { earlierLeadersDoneAt })).results.get(items[0]!.ref);
+    };
+
+    expect(await pass()).toEqual({
+      kind: 'wait',
+      reason: 'an earlier create of this call is unconfirmed; waiting for HubSpot search to catch up',
+      notBefore: trustAt,
+    });
+    expect(fx.fake.methods()).not.toContain('createCalls');
+
+    fx.clock.set(trustAt);
+    synced(await pass());
+    expect(fx.fake.inputsOf('createCalls').flatMap((call) => call.inputs.map((input) => input.key))).toEqual([
+      'yunfu:takeover-1',
+    ]);
+  });
+
   it('updates the call an unconfirmed create left in HubSpot (a crash between its answer and the ledger) instead of creating another', async () => {
     const fx = await start();
     fx.fake.allow('searchCallsByKey');

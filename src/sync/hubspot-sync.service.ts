@@ -97,6 +97,15 @@ interface Pass {
  */
 type Heal = 'contact' | 'options' | 'properties' | 'call-gone' | 'mapping';
 
+/** How one pass runs: contact search packing (`ResolveOptions`), and what a new sync leader must wait out. */
+export interface SyncPassOptions extends ResolveOptions {
+  /**
+   * The clock's ms after which no earlier leader's request can still be applied by HubSpot (this lease's start +
+   * the request time-out); unconfirmed creates are looked up, and a miss trusted, only after it + search lag.
+   */
+  earlierLeadersDoneAt?: number;
+}
+
 /**
  * Writes a batch of call records to HubSpot under the current mapping: contacts by phone (see `ContactResolver`),
  * then one call engagement per vendor call (batch create, associated to the contact, or batch update of the call
@@ -134,7 +143,7 @@ export class HubSpotSyncService {
     await this.provisioner.ensureReady(settings, this.now().getTime());
   }
 
-  async sync(items: SyncItem[], settings: ConnectorSettings, options: ResolveOptions = {}): Promise<SyncOutcome> {
+  async sync(items: SyncItem[], settings: ConnectorSettings, options: SyncPassOptions = {}): Promise<SyncOutcome> {
     const book = new ResultBook();
     try {
       await this.run(items, settings, book, options);
@@ -149,7 +158,7 @@ export class HubSpotSyncService {
     items: SyncItem[],
     settings: ConnectorSettings,
     book: ResultBook,
-    options: ResolveOptions,
+    options: SyncPassOptions,
   ): Promise<void> {
     if (items.length === 0) return;
     await this.provisioner.ensureReady(settings, this.now().getTime());
@@ -192,7 +201,7 @@ export class HubSpotSyncService {
 
     const plan = planCallWrites(writable, contacts, ledger, this.now());
     for (const { refs, result } of plan.settled) book.settle(refs, result);
-    await this.recoverUnconfirmed(plan.unconfirmed, ledger, pass, plan.creates, plan.updates);
+    await this.recoverUnconfirmed(plan.unconfirmed, ledger, pass, plan.creates, plan.updates, options);
 
     const failures = new Map<CallGroup, InputFailure>();
     await this.createCalls(plan.creates, pass, failures);
@@ -235,7 +244,10 @@ export class HubSpotSyncService {
 
   /**
    * Creates sent before whose answer was never recorded: HubSpot may hold the call already. Found ones are
-   * updated; a miss is trusted once the create is older than HubSpot's search lag; until then the call waits.
+   * updated; a miss is trusted once HubSpot's search lag has passed since the create could last have been applied:
+   * the intent's time, or, for an earlier leader's intent, the moment its requests surely ended
+   * (`earlierLeadersDoneAt`: it sent nothing after its lease deadline, and a request sent before could still be
+   * applied up to a request time-out later). Until then the call waits.
    */
   private async recoverUnconfirmed(
     unconfirmed: CallGroup[],
@@ -243,6 +255,7 @@ export class HubSpotSyncService {
     pass: Pass,
     creates: CallGroup[],
     updates: CallUpdate[],
+    options: SyncPassOptions,
   ): Promise<void> {
     if (unconfirmed.length === 0) return;
     let found: Map<string, string>;
@@ -264,13 +277,14 @@ export class HubSpotSyncService {
     for (const group of unconfirmed) {
       const callId = found.get(group.key.toLowerCase());
       const intentAt = Date.parse(ledger.get(group.key)?.intent_at ?? '') || 0;
+      const trustMissAt = Math.max(intentAt, options.earlierLeadersDoneAt ?? 0) + this.options.searchLagMs;
       if (callId) updates.push({ ...group, callId });
-      else if (this.now().getTime() - intentAt >= this.options.searchLagMs) creates.push(group);
+      else if (this.now().getTime() >= trustMissAt) creates.push(group);
       else
         pass.book.settle(group.refs, {
           kind: 'wait',
           reason: 'an earlier create of this call is unconfirmed; waiting for HubSpot search to catch up',
-          notBefore: new Date(intentAt + this.options.searchLagMs),
+          notBefore: new Date(trustMissAt),
         });
     }
   }

@@ -10,6 +10,8 @@ import {
 } from '../../test/support/sync-fixture.js';
 import type { HubSpotSyncState } from '../hubspot/hubspot-status.js';
 import type { InboxEventRow } from '../store/inbox.repository.js';
+import { NotLeadingError } from '../common/app-error.js';
+import { DEFAULT_PORTAL } from './sync-leader.service.js';
 
 let f: SyncFixture | null = null;
 afterEach(async () => {
@@ -362,5 +364,38 @@ describe('InboxWorker: the events it maps', () => {
         .inputs.map((input) => input.key)
         .sort(),
     ).toEqual(['voicefox:vf-together', 'yunfu:together-1', 'yunfu:together-2']);
+  });
+});
+
+describe('InboxWorker: the sync lease ends mid-batch', () => {
+  it("stops the batch without counting attempts or pausing, and the next leader finds the create the old one's cut-off request left, so the call exists once", async () => {
+    const fx = await start();
+    const states = watchStates(fx);
+    const [id] = await fx.receive('yunfu', yunfu('handover-1', chinaMobile(31)));
+    const ttl = 1_000;
+    const a = await fx.leases.acquire(DEFAULT_PORTAL, 'a', ttl, fx.clock.now());
+    // HubSpot applies a's create, but a's lease deadline cuts the request off before the answer (the send gate).
+    fx.fake.failNext('createCalls', new NotLeadingError('epoch 1: the lease deadline passed'), { applyFirst: true });
+    await expect(fx.worker.processBatch(a!.epoch)).rejects.toBeInstanceOf(NotLeadingError);
+    expect(fx.fake.inputsOf('createCalls')).toHaveLength(1);
+    expect(await row(fx, id!)).toMatchObject({ status: 'processing', attempts: 0, lease_epoch: a!.epoch });
+    expect(states).toEqual([]);
+
+    // b takes over once a's lease ran out (on PostgreSQL, by the server's clock), hands a's events back, and syncs.
+    fx.clock.advance(ttl + 1);
+    await new Promise((resolve) => setTimeout(resolve, ttl + 50));
+    const b = await fx.leases.acquire(DEFAULT_PORTAL, 'b', 60_000, fx.clock.now());
+    // a's writes (under its epoch) are fenced off from now on.
+    fx.fence.hold({ portalId: DEFAULT_PORTAL, epoch: a!.epoch });
+    await expect(fx.inbox.complete(id!, 1, { status: 'dead', error: 'x' }, fx.clock.now())).rejects.toBeInstanceOf(
+      NotLeadingError,
+    );
+    fx.fence.hold({ portalId: DEFAULT_PORTAL, epoch: b!.epoch });
+    expect(await fx.inbox.releaseOrphans(fx.clock.now(), b!.epoch)).toBe(1);
+    fx.fake.allow('searchCallsByKey');
+    await fx.worker.processBatch(b!.epoch);
+    expect(await row(fx, id!)).toMatchObject({ status: 'synced' });
+    expect(fx.fake.listCalls()).toHaveLength(1);
+    expect(fx.fake.inputsOf('createCalls')).toHaveLength(1);
   });
 });

@@ -1,4 +1,5 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { NotLeadingError } from '../common/app-error.js';
 import { errorSummary } from '../common/app-exception.filter.js';
 import { maskPersonalData } from '../common/personal-data.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -20,10 +21,11 @@ import { InjectHubSpot, type HubSpotPort } from '../hubspot/hubspot.port.js';
 import { AppLogger } from '../logging/app-logger.js';
 import { InboxRepository, type EventOutcome, type InboxEventRow } from '../store/inbox.repository.js';
 import { InboxSignal } from '../store/inbox-signal.js';
+import { SyncFence } from '../store/sync-fence.js';
 import type { CallRecord } from '../vendors/call-record.js';
 import { VendorsInForce } from '../config/vendors-in-force.js';
 import { HubSpotSyncService } from './hubspot-sync.service.js';
-import { SyncLeader } from './sync-leader.service.js';
+import { DEFAULT_PORTAL, SyncLeader } from './sync-leader.service.js';
 import type { SyncItem, SyncResult } from './sync-plan.js';
 import { backoffMs } from '../hubspot/hubspot-request-policy.js';
 
@@ -89,6 +91,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     @Inject(APP_ENV) private readonly env: AppEnv,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly leader: SyncLeader,
+    @Optional() private readonly fence?: SyncFence,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -98,7 +101,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     }
     this.running = true;
     this.leader.start();
-    this.loop = this.untilAccessGranted().then(() => this.run());
+    this.loop = this.run();
   }
 
   /**
@@ -167,8 +170,9 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async run(): Promise<void> {
     let ledEpoch: number | null = null;
+    let accessChecked = false;
     while (this.running) {
-      // Only the instance holding the sync lease syncs; the others take webhooks and stand by.
+      // Only the instance holding the sync lease syncs (and talks to HubSpot); the others take webhooks and stand by.
       const epoch = this.leader.epoch;
       if (epoch === null) {
         await this.leader.whenLeading(250);
@@ -179,14 +183,25 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
         if (epoch !== ledEpoch) {
           // Taking over: events an earlier holder claimed (a process that died, or this one before a restart) go
           // back. A store that fails here is logged and the hand-back tried again on the next round.
+          this.fence?.hold({ portalId: DEFAULT_PORTAL, epoch });
           const released = await this.inbox.releaseOrphans(this.clock.now(), epoch);
           if (released > 0)
             this.logger.info({ released, epoch }, 'events left in flight by an earlier holder handed back');
           ledEpoch = epoch;
         }
+        if (!accessChecked) {
+          await this.untilAccessGranted();
+          accessChecked = true;
+          continue;
+        }
         await this.lingerIfQuiet();
-        handled = await this.processBatch();
+        handled = await this.processBatch(epoch);
       } catch (error) {
+        if (error instanceof NotLeadingError) {
+          // The lease ended mid-batch: what this batch did not settle is handed back by the next leader.
+          this.logger.warn({ epoch, reason: error.message }, 'sync stopped: this instance no longer leads');
+          continue;
+        }
         this.logger.error({ error: errorSummary(error) }, 'inbox worker: batch failed');
         await this.signal.wait(this.env.workerPollIntervalMs);
       }
@@ -194,9 +209,13 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  /** One batch: claim, map, sync, settle. Answers how many events it took. */
-  async processBatch(): Promise<number> {
-    const rows = await this.inbox.claim(this.env.workerBatchSize, LEASE_MS, this.clock.now(), this.leader.epoch);
+  /**
+   * One batch under the sync lease of `epoch` (every store write of it is fenced by that epoch): claim, map, sync,
+   * settle. Answers how many events it took.
+   */
+  async processBatch(epoch: number | null = this.leader.epoch): Promise<number> {
+    this.fence?.hold(epoch === null ? null : { portalId: DEFAULT_PORTAL, epoch });
+    const rows = await this.inbox.claim(this.env.workerBatchSize, LEASE_MS, this.clock.now(), epoch);
     if (rows.length === 0) return 0;
     // One mapping per batch: a reload takes effect between batches, never inside one.
     const settings = this.config.current();
@@ -210,6 +229,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
 
     // A full batch means more events wait: searches can then be packed with theirs.
     const outage = await this.syncIsolating(mapped, settings, rows.length >= this.env.workerBatchSize);
+    if (outage instanceof NotLeadingError) throw outage;
     if (outage === null) {
       this.outageStreak = 0;
       this.refusedDuringSync = false;
@@ -229,8 +249,12 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
       records.map((record) => ({ ref: row.id, record, receivedAt: row.received_at })),
     );
     // The sync answers what it did and what stopped it; should it throw all the same, nothing of it was done.
+    // A new leader trusts a search miss for an earlier leader's unconfirmed create only once that leader's requests
+    // have surely ended (it sent nothing after its deadline, which came before this lease began) and search caught up.
+    const since = this.leader.leadingSince;
+    const earlierLeadersDoneAt = since === null ? undefined : since + this.env.hubspot.requestTimeoutMs;
     const { results, interruption } = await this.sync
-      .sync(items, settings, { packSearches })
+      .sync(items, settings, { packSearches, earlierLeadersDoneAt })
       .catch((error: unknown) => ({ results: new Map<number, SyncResult>(), interruption: error }));
     this.status.setWarnings(this.sync.warnings());
     const unsettled = mapped.filter(({ row }) => !results.has(row.id));
@@ -240,6 +264,8 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
         .map(({ row, records }) => ({ row, records, result: results.get(row.id) })),
     );
     if (interruption === null || unsettled.length === 0) return interruption;
+    // The lease ended: nothing more is sent or written; the next leader takes the unsettled events back.
+    if (interruption instanceof NotLeadingError) return interruption;
     if (isOutage(interruption)) {
       if (interruption instanceof HubSpotAuthError) this.refusedDuringSync = true;
       await this.handBack(
@@ -445,6 +471,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
         this.status.set('ok');
         return;
       } catch (error) {
+        if (error instanceof NotLeadingError) throw error;
         const current = this.status.get();
         this.status.set(
           current.state,

@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { errorSummary } from '../common/app-exception.filter.js';
 import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
+import { HubSpotSendGate } from '../hubspot/hubspot-send-gate.js';
 import { AppLogger } from '../logging/app-logger.js';
 import { LeaseRepository, type HeldLease } from '../store/lease.repository.js';
 
@@ -11,16 +12,23 @@ export const DEFAULT_PORTAL = 'default';
 
 export type SyncRole = 'leader' | 'standby';
 
+/** A standby's next try comes this long after the lease runs out by the store's clock. */
+const TAKEOVER_SLACK_MS = 20;
+
 /**
  * One syncing instance per HubSpot portal, chosen through the sync lease (see `LeaseRepository`). Every instance
  * takes webhooks; the one holding the lease syncs, the others stand by and try to take it each renewal period.
  * The holder renews every `SYNC_LEASE_RENEW_MS`; it stops leading by itself at its local deadline (the last
  * successful renewal's sending time + TTL − a margin, on the monotonic clock, by a timer that does not depend on the
- * work loop), so that it has stopped before the store lets another instance take over.
+ * work loop), so that it has stopped before the store lets another instance take over. The same deadline closes
+ * the HubSpot send gate (nothing is sent after it, requests in flight are aborted); the store's fence refuses the
+ * old epoch's writes once another instance holds the lease. A standby tries again when the lease runs out (by the
+ * store's clock), or each renewal period, whichever is first.
  */
 @Injectable()
 export class SyncLeader {
   private lease: HeldLease | null = null;
+  private since: number | null = null;
   private timer: NodeJS.Timeout | null = null;
   private deadline: NodeJS.Timeout | null = null;
   private stopped = true;
@@ -31,6 +39,7 @@ export class SyncLeader {
     @Inject(APP_ENV) private readonly env: AppEnv,
     private readonly logger: AppLogger,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() private readonly gate?: HubSpotSendGate,
   ) {}
 
   get role(): SyncRole {
@@ -40,6 +49,11 @@ export class SyncLeader {
   /** The epoch this instance leads under, or null while it stands by. */
   get epoch(): number | null {
     return this.lease?.epoch ?? null;
+  }
+
+  /** When (the clock's ms) this instance took the lease it holds, or null while it stands by. */
+  get leadingSince(): number | null {
+    return this.lease ? this.since : null;
   }
 
   get instanceId(): string {
@@ -85,8 +99,9 @@ export class SyncLeader {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
-    const { leaseTtlMs: ttl } = this.env.sync;
+    const { leaseTtlMs: ttl, leaseRenewMs: renewMs } = this.env.sync;
     const sentAt = performance.now();
+    let nextInMs = renewMs;
     try {
       if (this.lease) {
         if (await this.leases.renew(this.lease, ttl, this.clock.now())) this.armDeadline(sentAt);
@@ -95,19 +110,24 @@ export class SyncLeader {
         const lease = await this.leases.acquire(DEFAULT_PORTAL, this.env.instanceId, ttl, this.clock.now());
         if (lease && !this.stopped) {
           this.lease = lease;
+          this.since = this.clock.now().getTime();
           this.armDeadline(sentAt);
           this.logger.info(
             { epoch: lease.epoch, instance: lease.holder },
             'this instance now syncs (sync lease taken)',
           );
           for (const wake of [...this.waiters]) wake();
+        } else if (!lease) {
+          // Held by another: try again right after it runs out, if that is before the next period.
+          const remaining = await this.leases.remainingMs(DEFAULT_PORTAL, this.clock.now());
+          if (remaining !== null) nextInMs = Math.min(renewMs, Math.max(0, remaining) + TAKEOVER_SLACK_MS);
         }
       }
     } catch (error) {
       // The store did not answer: the deadline timer ends the lead if it stays so.
       this.logger.warn({ error: errorSummary(error), role: this.role }, 'sync lease: the store did not answer');
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.env.sync.leaseRenewMs).unref();
+    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), nextInMs).unref();
   }
 
   /** Stop leading at the renewal's time + TTL − margin unless a later renewal moves it. */
@@ -115,10 +135,11 @@ export class SyncLeader {
     const { leaseTtlMs: ttl } = this.env.sync;
     const margin = Math.min(2_000, Math.round(ttl / 5));
     if (this.deadline) clearTimeout(this.deadline);
-    const remaining = sentAt + ttl - margin - performance.now();
+    const deadline = sentAt + ttl - margin;
+    if (this.lease) this.gate?.openUntil(this.lease.holder, this.lease.epoch, deadline);
     this.deadline = setTimeout(
       () => this.stepDown('no renewal reached the store in time'),
-      Math.max(0, remaining),
+      Math.max(0, deadline - performance.now()),
     ).unref();
   }
 
@@ -127,6 +148,8 @@ export class SyncLeader {
     this.deadline = null;
     const lease = this.lease;
     this.lease = null;
+    this.since = null;
+    this.gate?.close(reason ?? 'this instance stopped');
     if (lease && reason)
       this.logger.warn({ epoch: lease.epoch, reason }, 'this instance stopped syncing (sync lease lost)');
   }

@@ -1,3 +1,4 @@
+import { NotLeadingError } from '../common/app-error.js';
 import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { APP_ENV } from '../config/config.tokens.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
@@ -23,7 +24,8 @@ class PortalCheckRegistration implements OnModuleInit {
       try {
         return await this.provisioner.check(settings);
       } catch (error) {
-        if (error instanceof HubSpotError) return null;
+        // HubSpot unreachable, or this instance stands by (only the syncing one sends): the file checks alone decide.
+        if (error instanceof HubSpotError || error instanceof NotLeadingError) return null;
         throw error;
       }
     });

@@ -9,6 +9,8 @@ import {
   HubSpotRetryableError,
 } from '../../src/hubspot/hubspot-errors.js';
 import { HubSpotSdkAdapter } from '../../src/hubspot/hubspot-sdk.adapter.js';
+import { HubSpotSendGate } from '../../src/hubspot/hubspot-send-gate.js';
+import { NotLeadingError } from '../../src/common/app-error.js';
 import { AppLogger, createPinoLogger } from '../../src/logging/app-logger.js';
 
 let emulator: HubSpotEmulator;
@@ -262,5 +264,37 @@ describe('HubSpotSdkAdapter (the real SDK over HTTP)', () => {
     expect(emulator.counters.largestSearchBody).toBeLessThanOrEqual(3_000);
     // 11-digit numbers in two IN filters: about 94 fit in one body, so 5 searches for 450.
     expect(adapter.stats.searches).toBe(5);
+  });
+});
+
+describe('HubSpotSdkAdapter behind the send gate (only the holder of the sync lease sends)', () => {
+  it('names the sending instance and epoch on each request, sends nothing once the gate is closed, and aborts a request in flight at the deadline', async () => {
+    const gate = new HubSpotSendGate();
+    adapter = makeAdapter({ sendGate: gate });
+    gate.openUntil('instance-a', 7, performance.now() + 60_000);
+    await adapter.probe();
+    expect(emulator.requestLog.at(-1)?.sender).toEqual({ instance: 'instance-a', epoch: 7 });
+
+    // Closed: refused before anything is sent.
+    gate.close('the lease was taken over');
+    const before = emulator.requestLog.length;
+    await expect(adapter.probe()).rejects.toBeInstanceOf(NotLeadingError);
+    expect(emulator.requestLog.length).toBe(before);
+
+    // A slow HubSpot: the create in flight at the lease's deadline is cut off there, not left to its time-out, and
+    // not sent again.
+    emulator.setFaults({ mode: 'latency', latencyMs: 1_500 });
+    gate.openUntil('instance-a', 8, performance.now() + 200);
+    const started = performance.now();
+    await expect(
+      adapter.createCalls('ai_call_key', [
+        { key: 'k-1', properties: { hs_timestamp: '2026-03-02T08:00:00.000Z' }, contactId: null },
+      ]),
+    ).rejects.toBeInstanceOf(NotLeadingError);
+    expect(performance.now() - started).toBeLessThan(1_400);
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    const creates = emulator.requestLog.filter((entry) => entry.endpoint.includes('calls/batch/create'));
+    expect(creates).toHaveLength(1);
+    expect(creates[0]?.sender).toEqual({ instance: 'instance-a', epoch: 8 });
   });
 });

@@ -12,6 +12,7 @@ import { AppLogger, createPinoLogger } from '../../src/logging/app-logger.js';
 import { connectorPropertyNames, type ConnectorPropertyNames } from '../../src/mapping/connector-properties.js';
 import { openSqliteStore, openStore, type StoreDb } from '../../src/store/database.js';
 import { LeaseRepository } from '../../src/store/lease.repository.js';
+import { SyncFence } from '../../src/store/sync-fence.js';
 import { SyncLeader } from '../../src/sync/sync-leader.service.js';
 import { createTestDatabase, POSTGRES_RUN } from './postgres.js';
 import { InboxRepository } from '../../src/store/inbox.repository.js';
@@ -94,6 +95,9 @@ export interface SyncFixture {
   status: HubSpotStatus;
   worker: InboxWorker;
   vendors: VendorsInForce;
+  leader: SyncLeader;
+  leases: LeaseRepository;
+  fence: SyncFence;
   /** Provisions the portal as a running connector has by the time a test's call arrives, then forgets those calls. */
   provision(): Promise<void>;
   /** The vendor's call records for a delivery (through its webhook splitter and mapper), as the worker maps them. */
@@ -117,8 +121,10 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
   const database = POSTGRES_RUN ? await createTestDatabase() : null;
   const db = database ? openStore(database.settings(2)) : openSqliteStore(':memory:');
   await migrateToLatest(db);
-  const inbox = new InboxRepository(db);
-  const ledger = new LedgerRepository(db);
+  // The sync path's writes are fenced as in the application (unfenced until the worker holds a lease's epoch).
+  const fence = new SyncFence(clock);
+  const inbox = new InboxRepository(db, fence);
+  const ledger = new LedgerRepository(db, fence);
   // The sync's usual requests; a test allows anything else (the call lookup, probes) on purpose.
   const fake = new FakeHubSpotPort().allow(...PROVISIONING_METHODS, ...CONTACT_METHODS, ...CALL_WRITE_METHODS);
   const now = () => clock.now();
@@ -135,7 +141,8 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
   const config = new ConnectorConfig(settings, env, logger);
   const vendors = new VendorsInForce(config, clock);
   const status = new HubSpotStatus();
-  const leader = new SyncLeader(new LeaseRepository(db), env, logger, clock);
+  const leases = new LeaseRepository(db);
+  const leader = new SyncLeader(leases, env, logger, clock);
   const worker = new InboxWorker(
     inbox,
     vendors,
@@ -148,6 +155,7 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
     env,
     clock,
     leader,
+    fence,
   );
 
   let nextRef = 1;
@@ -160,6 +168,9 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
     });
   };
   return {
+    leader,
+    leases,
+    fence,
     fake,
     clock,
     env,

@@ -4,7 +4,13 @@
  * route; it answers in HubSpot's shapes and logs the outcome. `/_emulator/` requests skip all of that.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolveApiPath, type ResolvedApiPath } from './emulator-api-versions.js';
 import type { EmulatorAuth } from './emulator-auth.js';
@@ -187,7 +193,11 @@ export class EmulatorHttpServer {
         return;
       case 'latency':
         await this.delay(fault.latencyMs);
-        if (this.closing || res.destroyed) return;
+        if (this.closing || res.destroyed) {
+          // The client gave up during the delay: the request reached HubSpot and got no answer (logged, not applied).
+          this.record(context, { status: 0 });
+          return;
+        }
         break;
       case 'apply-then-status':
       case 'apply-then-hang':
@@ -371,6 +381,7 @@ export class EmulatorHttpServer {
       ...(context.fault ? { fault: context.fault.mode } : {}),
       ...(context.withheldStatus !== undefined ? { withheldStatus: context.withheldStatus } : {}),
       ...(context.bodyChars !== undefined ? { bodyChars: context.bodyChars } : {}),
+      ...senderOf(context.req.headers),
     };
     this.parts.log.record(entry);
   }
@@ -422,4 +433,15 @@ function parseJsonBody(text: string): unknown {
   } catch (error) {
     throw HubSpotApiError.validation(`Invalid input JSON on line 1: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Which connector instance sent a request, under which sync-lease epoch, as its `x-connector-instance` and
+ * `x-connector-epoch` headers say (HubSpot itself ignores unknown headers; tests read them from the request log).
+ */
+function senderOf(headers: IncomingHttpHeaders): Pick<RequestLogEntry, 'sender'> {
+  const instance = headers['x-connector-instance'];
+  if (typeof instance !== 'string') return {};
+  const epoch = Number(headers['x-connector-epoch']);
+  return { sender: { instance, epoch: Number.isSafeInteger(epoch) ? epoch : null } };
 }

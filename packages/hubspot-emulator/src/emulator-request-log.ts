@@ -31,6 +31,8 @@ export interface RequestLogEntry {
   withheldStatus?: number;
   /** Characters of the request body, when it was read. */
   bodyChars?: number;
+  /** The connector instance that sent it and its sync-lease epoch, when its headers say (see `senderOf`). */
+  sender?: { instance: string; epoch: number | null };
 }
 
 export interface RequestCounters {
