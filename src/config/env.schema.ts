@@ -10,7 +10,20 @@ import { vendorDefinitions } from '../vendors/vendors.js';
  * driver only; messages name `host` and `name`).
  */
 export type DatabaseSettings =
-  { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; host: string; name: string; poolSize: number };
+  | { kind: 'sqlite'; file: string }
+  | {
+      kind: 'postgres';
+      url: string;
+      host: string;
+      name: string;
+      poolSize: number;
+      /**
+       * How long the server lets a transaction sit idle before it ends the session (60 s when not set). Set below
+       * the sync lease's TTL: a leader frozen or cut off mid-transaction holds row locks (the lease row's share
+       * lock among them) that would otherwise keep the next leader from taking over until then.
+       */
+      idleInTransactionMs?: number;
+    };
 
 /** The validated environment. Built once at start-up; nothing else reads `process.env`. */
 export interface AppEnv {
@@ -156,6 +169,8 @@ export function validateEnv(raw: RawEnv): AppEnv {
 
   const database = parseDatabaseUrl(text('DATABASE_URL'), integer('DATABASE_POOL_SIZE', 10, 1, 100), problems);
   const leaseTtlMs = integer('SYNC_LEASE_TTL_MS', 15_000, 1_000, 600_000);
+  if (database.kind === 'postgres')
+    database.idleInTransactionMs = Math.min(60_000, Math.max(500, Math.floor(leaseTtlMs / 3)));
   const leaseRenewMs = integer('SYNC_LEASE_RENEW_MS', Math.round(leaseTtlMs / 3), 100, 600_000);
   if (leaseRenewMs * 2 > leaseTtlMs) problems.push('SYNC_LEASE_RENEW_MS must be at most half of SYNC_LEASE_TTL_MS');
   const env: AppEnv = {

@@ -127,13 +127,18 @@ export function openPostgresStore(
     max: database.poolSize,
     connectionTimeoutMillis: 10_000,
     // A stalled server must not hold webhooks or the worker without bound: statements end after 30 s, and a
-    // transaction left idle (a process frozen mid-transaction) is ended by the server after 60 s.
+    // transaction left idle (a process frozen or cut off mid-transaction) is ended by the server, releasing its
+    // locks: after a third of the sync lease's TTL (see `idleInTransactionMs`), else 60 s.
     statement_timeout: 30_000,
     query_timeout: 35_000,
-    idle_in_transaction_session_timeout: 60_000,
+    idle_in_transaction_session_timeout: database.idleInTransactionMs ?? 60_000,
   });
   // An idle connection the server dropped must not crash the process; the next query opens a new one.
   pool.on('error', onPoolError);
+  // Nor one in use: the server ends a session left idle in a transaction (a process frozen or cut off mid-
+  // transaction, see idle_in_transaction_session_timeout), and a client's 'error' with no listener would throw. Its
+  // next query fails (and is reported by its caller), and the pool drops the client when it is given back.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
 }
 
