@@ -10,7 +10,8 @@ import { pingStore, type StoreDb } from '../store/database.js';
 import { STORE_DB } from '../store/inbox.repository.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { LeaseRepository } from '../store/lease.repository.js';
-import { DEFAULT_PORTAL, SyncLeader } from '../sync/sync-leader.service.js';
+import { DEFAULT_PORTAL } from '../config/portal.js';
+import { SyncLeader } from '../sync/sync-leader.service.js';
 
 @Controller('health')
 export class HealthController {
