@@ -108,7 +108,8 @@ export interface SyncFixture {
 export async function syncFixture(options: SyncFixtureOptions = {}): Promise<SyncFixture> {
   const clock = new FixedClock(options.start);
   const env = validateEnv({ ...UNIT_ENV, ...options.env });
-  const settings = parseConnectorSettings(options.mappingYaml ?? SHIPPED_MAPPING, 'mapping.yaml');
+  const mappingText = options.mappingYaml ?? SHIPPED_MAPPING;
+  const settings = parseConnectorSettings(mappingText, 'mapping.yaml');
   const names = connectorPropertyNames(settings);
   const logger = new AppLogger(
     createPinoLogger('silent', new Writable({ write: (_chunk, _encoding, done) => done() })),
@@ -132,7 +133,7 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
     clock,
   );
   const contacts = new ContactResolver(fake, ledger, logger, now);
-  const config = new ConnectorConfig(settings, env, logger);
+  const config = new ConnectorConfig({ text: mappingText, settings }, env, logger);
   const vendors = new VendorsInForce(config, clock);
   const status = new HubSpotStatus();
   const leader = new SyncLeader(new LeaseRepository(db), env, logger, clock);
