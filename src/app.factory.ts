@@ -6,8 +6,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module.js';
 import type { Clock } from './common/clock.js';
-import { APP_ENV, CONNECTOR_SETTINGS } from './config/config.tokens.js';
-import type { ConnectorSettings } from './config/mapping/mapping-settings.js';
+import { APP_ENV } from './config/config.tokens.js';
+import { ConnectorConfig } from './config/connector-config.service.js';
 import type { AppEnv } from './config/env.schema.js';
 import { HUBSPOT_CONNECTION, type HubSpotConnection } from './hubspot/hubspot.module.js';
 import { HubSpotStatus } from './hubspot/hubspot-status.js';
@@ -82,7 +82,8 @@ function requestLog(logger: AppLogger, metrics: HttpMetrics) {
 /** What an operator needs to see at start: where it listens, where data goes, which vendors are open. */
 export function logStartupSummary(app: INestApplication, logger: AppLogger, url: string): void {
   const env = app.get<AppEnv>(APP_ENV);
-  const settings = app.get<ConnectorSettings>(CONNECTOR_SETTINGS);
+  // The mapping in force: this instance's file, or the newer version the store holds (see ConnectorConfig).
+  const settings = app.get(ConnectorConfig).current();
   logger.info({ url, store: describeStore(env.database), configDir: env.configDir }, 'connector listening');
   for (const definition of vendorDefinitions()) {
     const vendor = definition.id;

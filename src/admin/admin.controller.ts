@@ -2,6 +2,7 @@ import { Controller, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppError, UnauthorizedError } from '../common/app-error.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
+import { shownDigest } from '../config/mapping-version-store.js';
 import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { MappingPreview } from './mapping-preview.js';
@@ -26,7 +27,8 @@ class MissingVendorError extends AppError {
 /**
  * Admin endpoints, closed unless `ADMIN_TOKEN` is set; the token goes in `Authorization: Bearer <token>`.
  *  - `POST /admin/mapping/preview?vendor=voicefox` with a vendor payload: what it would write to HubSpot.
- *  - `POST /admin/mapping/reload`: reload `config/mapping.yaml` now (as a file save or SIGHUP would).
+ *  - `POST /admin/mapping/reload`: reload `config/mapping.yaml` now (as a file save or SIGHUP would); a good file is
+ *    stored as the new version of the mapping, which every instance on the store then takes.
  */
 @Controller('admin')
 export class AdminController {
@@ -54,7 +56,14 @@ export class AdminController {
   async reload(@Req() request: Request) {
     this.authorize(request);
     const result = await this.config.reload('admin request');
-    return { ...result, inForceSince: this.config.reloadStatus().loadedAt };
+    const { loadedAt, version } = this.config.reloadStatus();
+    // The version in force afterwards (new when the file changed; the one before when refused or unchanged), which
+    // every instance's health reports once it took it.
+    return {
+      ...result,
+      inForceSince: loadedAt,
+      ...(version ? { version: version.version, digest: shownDigest(version.digest) } : {}),
+    };
   }
 
   /** The admin token, with guesses slowed down as webhook secrets are (per address, 429 with `Retry-After`). */

@@ -1,8 +1,8 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { CLOCK, systemClock, type Clock } from '../common/clock.js';
-import { loadConnectorSettings } from './mapping/mapping-file.js';
-import { APP_ENV, CONNECTOR_SETTINGS } from './config.tokens.js';
+import { loadMappingFile } from './mapping/mapping-file.js';
+import { APP_ENV, MAPPING_AT_START } from './config.tokens.js';
 import { ConnectorConfig } from './connector-config.service.js';
 import { validateEnv, type AppEnv } from './env.schema.js';
 import { VendorsInForce } from './vendors-in-force.js';
@@ -37,15 +37,15 @@ export class AppConfigModule {
       providers: [
         { provide: APP_ENV, inject: [ConfigService], useFactory: (config: ConfigService) => config.get<AppEnv>('app') },
         {
-          provide: CONNECTOR_SETTINGS,
+          provide: MAPPING_AT_START,
           inject: [APP_ENV],
-          useFactory: (env: AppEnv) => loadConnectorSettings(env.configDir),
+          useFactory: (env: AppEnv) => loadMappingFile(env.configDir),
         },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         ConnectorConfig,
         VendorsInForce,
       ],
-      exports: [APP_ENV, CONNECTOR_SETTINGS, CLOCK, ConnectorConfig, VendorsInForce],
+      exports: [APP_ENV, CLOCK, ConnectorConfig, VendorsInForce],
     };
   }
 }

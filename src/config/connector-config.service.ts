@@ -1,48 +1,86 @@
 import { errorSummary } from '../common/app-exception.filter.js';
+import { textDigest } from '../common/content-digest.js';
 import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { AppLogger } from '../logging/app-logger.js';
-import { APP_ENV, CONNECTOR_SETTINGS } from './config.tokens.js';
+import { APP_ENV, MAPPING_AT_START } from './config.tokens.js';
+import type { MappingVersionInfo, MappingVersionStore, StoredMappingVersion } from './mapping-version-store.js';
 import { ConfigFileError, MAPPING_FILE, type ConnectorSettings } from './mapping/mapping-settings.js';
-import { loadConnectorSettings } from './mapping/mapping-file.js';
+import { parseConnectorSettings, readMappingText, type LoadedMapping } from './mapping/mapping-file.js';
+import { DEFAULT_PORTAL } from './portal.js';
 import type { AppEnv } from './env.schema.js';
 
 /** Checks a parsed mapping against the portal: problems, or null when HubSpot cannot be reached to check. */
 export type PortalCheck = (settings: ConnectorSettings) => Promise<string[] | null>;
 
+export interface ReloadOutcome {
+  at: string;
+  /** `admin request`, `SIGHUP`, `file change`; `store` when another instance stored a new version. */
+  trigger: string;
+  ok: boolean;
+  problems: string[];
+  /** The stored version that was checked (trigger `store`). */
+  stored?: MappingVersionInfo;
+}
+
 export interface ReloadStatus {
   file: string;
   loadedAt: string;
-  lastReload: { at: string; trigger: string; ok: boolean; problems: string[] } | null;
+  /** The stored version in force; null while no store is attached (unit tests). */
+  version: MappingVersionInfo | null;
+  lastReload: ReloadOutcome | null;
 }
 
 /** Debounce for file-change events: editors write a file in several steps. */
 const WATCH_DEBOUNCE_MS = 150;
+
+/** How a stored version's text is named in its problems (`mapping.yaml (version 5):12 call.title: …`). */
+const storedName = (version: number) => `${MAPPING_FILE} (version ${version})`;
 
 /**
  * The mapping in force. Components take `current()` once per batch or request, so a reload swaps it atomically
  * between batches. A reload (file change, SIGHUP, or `reload()`) parses and checks the file, and against the portal
  * where HubSpot answers; an invalid edit never replaces the running mapping: it is logged, shown in health, and the
  * last good mapping stays.
+ *
+ * Instances sharing a store share the mapping (`useStore`): a successful reload on any instance stores its text as a
+ * new version, and every instance asks the store for the current version every `MAPPING_POLL_MS`, checks a new one
+ * as a reload does, and swaps it in (or refuses it, and says so in health). Reloads, versions taken from the store
+ * and the start's choice run one at a time.
  */
 @Injectable()
 export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShutdown {
   private settings: ConnectorSettings;
+  /** The text of the mapping in force: what is stored and compared by digest. */
+  private text: string;
   private status: ReloadStatus;
   private watcher: FSWatcher | null = null;
   private debounce: NodeJS.Timeout | null = null;
   private portalCheck: PortalCheck | null = null;
-  private reloading: Promise<ReloadStatus['lastReload']> | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private store: MappingVersionStore | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
+  private pollStopped = false;
+  /** A stored version this instance refused: not checked again, unless a newer one is stored. */
+  private refusedVersion: number | null = null;
+  private storeFailing = false;
   private readonly onSighup = (): void => void this.reload('SIGHUP');
 
   constructor(
-    @Inject(CONNECTOR_SETTINGS) initial: ConnectorSettings,
+    @Inject(MAPPING_AT_START) initial: LoadedMapping,
     @Inject(APP_ENV) private readonly env: AppEnv,
     @Optional() @Inject(AppLogger) private readonly logger: AppLogger | null,
   ) {
-    this.settings = initial;
-    this.status = { file: join(env.configDir, MAPPING_FILE), loadedAt: new Date().toISOString(), lastReload: null };
+    this.settings = initial.settings;
+    this.text = initial.text;
+    this.status = {
+      file: join(env.configDir, MAPPING_FILE),
+      loadedAt: new Date().toISOString(),
+      version: null,
+      lastReload: null,
+    };
   }
 
   current(): ConnectorSettings {
@@ -56,6 +94,26 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
   /** Registered by the HubSpot side, so that a reload is checked against the portal before it goes live. */
   setPortalCheck(check: PortalCheck): void {
     this.portalCheck = check;
+  }
+
+  /**
+   * Shares the mapping through the store (handed over by the store module before the application starts): chooses
+   * the mapping in force at start (see `joinStore`), then asks the store for the current version every
+   * `MAPPING_POLL_MS`. A store that fails here fails the start, as the store's own start-up check does.
+   */
+  async useStore(store: MappingVersionStore): Promise<void> {
+    this.store = store;
+    this.pollStopped = false;
+    await this.exclusive(() => this.joinStore(store));
+    this.schedulePoll();
+  }
+
+  /** Stops asking the store (at shutdown, before the store closes); resolves once a poll in flight has ended. */
+  async stopPolling(): Promise<void> {
+    this.pollStopped = true;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    await this.polling;
   }
 
   onApplicationBootstrap(): void {
@@ -73,54 +131,231 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     process.off('SIGHUP', this.onSighup);
     if (this.debounce) clearTimeout(this.debounce);
     this.watcher?.close();
+    await this.stopPolling();
   }
 
-  /** Loads and checks the file; swaps it in if it is valid. One reload at a time. */
-  async reload(trigger: string): Promise<ReloadStatus['lastReload']> {
-    while (this.reloading) await this.reloading;
-    this.reloading = this.doReload(trigger);
-    try {
-      return await this.reloading;
-    } finally {
-      this.reloading = null;
-    }
+  /**
+   * Loads and checks the file; if it is valid, stores it as the new version (when a store is attached) and swaps it
+   * in. One reload at a time.
+   */
+  async reload(trigger: string): Promise<ReloadOutcome> {
+    return this.exclusive(() => this.doReload(trigger));
   }
 
-  private async doReload(trigger: string): Promise<ReloadStatus['lastReload']> {
+  private async doReload(trigger: string): Promise<ReloadOutcome> {
     const at = new Date().toISOString();
-    let problems: string[];
-    let next: ConnectorSettings | null = null;
+    const checked = await this.check(() => readMappingText(this.env.configDir), trigger);
+    const problems = checked.problems;
+    let version = this.status.version;
+    if (checked.next && this.store) {
+      try {
+        const published = await this.store.publish(
+          DEFAULT_PORTAL,
+          { yaml: checked.text, storedBy: this.env.instanceId, trigger },
+          new Date(),
+        );
+        version = published.stored;
+      } catch (error) {
+        this.logger?.error({ trigger, error: errorSummary(error) }, 'mapping reload: the store did not take it');
+        problems.push(
+          'the store did not answer, so the other instances could not get this mapping: reload again once it answers',
+        );
+      }
+    }
+    const ok = problems.length === 0 && checked.next !== null;
+    this.status = { ...this.status, lastReload: { at, trigger, ok, problems } };
+    if (ok) {
+      this.settings = checked.next!;
+      this.text = checked.text;
+      this.status.loadedAt = at;
+      this.status.version = version;
+      this.refusedVersion = null;
+      this.logger?.info({ trigger, version: version?.version }, 'mapping reloaded');
+    } else {
+      this.logger?.error({ trigger, problems }, 'mapping reload refused: the previous mapping stays in force');
+    }
+    return this.status.lastReload!;
+  }
+
+  /**
+   * Parses a mapping text and checks it as a reload does: the settings that need a restart, then the portal where
+   * HubSpot answers. At start (`atStart`) neither: nothing was provisioned yet, and a file is not checked against
+   * HubSpot at start either (the sync's provisioning does, before its first batch).
+   */
+  private async check(
+    read: () => { text: string; fileName: string },
+    trigger: string,
+    atStart = false,
+  ): Promise<{ text: string; next: ConnectorSettings | null; problems: string[] }> {
+    let text = '';
     try {
-      next = loadConnectorSettings(this.env.configDir);
-      problems = restartOnly(this.settings, next);
-      if (problems.length === 0 && this.portalCheck) problems = (await this.portalCheck(next)) ?? [];
+      const source = read();
+      text = source.text;
+      const next = parseConnectorSettings(text, source.fileName);
+      let problems = atStart ? [] : restartOnly(this.settings, next);
+      if (!atStart && problems.length === 0 && this.portalCheck) problems = (await this.portalCheck(next)) ?? [];
+      return { text, next: problems.length === 0 ? next : null, problems };
     } catch (error) {
       // Problems are shown by /health/ready, which needs no token: an unexpected error is named by its kind only
       // (its text may hold a path or data); the log has it.
       if (!(error instanceof ConfigFileError))
         this.logger?.error({ trigger, error: errorSummary(error) }, 'mapping reload failed unexpectedly');
-      problems =
+      const problems =
         error instanceof ConfigFileError
           ? error.problems
           : [
               `the mapping could not be checked (${error instanceof Error ? error.name : 'error'}): see the connector's log`,
             ];
+      return { text, next: null, problems };
     }
-    const ok = problems.length === 0 && next !== null;
-    this.status = { ...this.status, lastReload: { at, trigger, ok, problems } };
-    if (ok) {
-      this.settings = next!;
-      this.status.loadedAt = at;
-      this.logger?.info({ trigger }, 'mapping reloaded');
-    } else {
-      this.logger?.error({ trigger, problems }, 'mapping reload refused: the previous mapping stays in force');
-    }
-    return this.status.lastReload;
   }
+
+  /**
+   * At start: which mapping is in force. This instance's file when the store has none, or holds it as its current
+   * version already, or has never held it (a deploy with a new file: stored as the next version). When the file is
+   * an earlier version's text (an instance started with an older file), the current version stays in force: a plain
+   * start never takes a newer mapping back silently.
+   */
+  private async joinStore(store: MappingVersionStore): Promise<void> {
+    const digest = textDigest(this.text);
+    const head = await store.head(DEFAULT_PORTAL);
+    if (head && head.digest !== digest) {
+      const earlier = await store.findByDigest(DEFAULT_PORTAL, digest);
+      const stored = earlier ? await store.current(DEFAULT_PORTAL) : null;
+      if (earlier && stored) return this.takeAtStart(stored, earlier);
+    }
+    const { stored, created } = await store.publish(
+      DEFAULT_PORTAL,
+      { yaml: this.text, storedBy: this.env.instanceId, trigger: 'start' },
+      new Date(),
+    );
+    this.status.version = stored;
+    if (created)
+      this.logger?.info(
+        { version: stored.version, ...(head ? { previous: head.version } : {}) },
+        `this instance's ${MAPPING_FILE} was never stored: it is now the mapping in force on every instance`,
+      );
+  }
+
+  /** At start with an older file: the current stored version, checked as the file would be at start. */
+  private async takeAtStart(stored: StoredMappingVersion, file: MappingVersionInfo): Promise<void> {
+    const checked = await this.check(
+      () => ({ text: stored.yaml, fileName: storedName(stored.version) }),
+      'start',
+      true,
+    );
+    if (checked.next) {
+      this.swapIn(checked.next, stored);
+      this.logger?.info(
+        { version: stored.version, fileVersion: file.version, storedBy: stored.storedBy },
+        `this instance's ${MAPPING_FILE} is an earlier version: the stored version in force is used`,
+      );
+      return;
+    }
+    this.status.version = file;
+    this.refuse(stored, checked.problems);
+  }
+
+  private schedulePoll(): void {
+    if (!this.store || this.pollStopped) return;
+    this.pollTimer = setTimeout(() => {
+      this.polling = this.poll().finally(() => {
+        this.polling = null;
+        this.schedulePoll();
+      });
+    }, this.env.mappingPollMs).unref();
+  }
+
+  /** One look at the store's current version (its number and digest only); a new one is taken as a reload is. */
+  private async poll(): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    const head = await this.fromStore(() => store.head(DEFAULT_PORTAL));
+    if (!head || head.version === this.status.version?.version || head.version === this.refusedVersion) return;
+    await this.exclusive(async () => {
+      const stored = await this.fromStore(() => store.current(DEFAULT_PORTAL));
+      // A reload here may have stored it meanwhile; a store restored from a backup may be behind: it is still the truth.
+      if (!stored || stored.version === this.status.version?.version || stored.version === this.refusedVersion) return;
+      await this.take(stored);
+    });
+  }
+
+  /** A version another instance stored: checked as a reload is, then in force, or refused (health says why). */
+  private async take(stored: StoredMappingVersion): Promise<void> {
+    const at = new Date().toISOString();
+    if (stored.digest === textDigest(this.text)) {
+      // The text in force already (stored again after a change and a change back): only its number is new.
+      this.status.version = infoOf(stored);
+      this.refusedVersion = null;
+      this.status.lastReload = { at, trigger: 'store', ok: true, problems: [], stored: infoOf(stored) };
+      return;
+    }
+    const checked = await this.check(() => ({ text: stored.yaml, fileName: storedName(stored.version) }), 'store');
+    if (!checked.next) return this.refuse(stored, checked.problems);
+    this.swapIn(checked.next, stored);
+    this.status.lastReload = { at, trigger: 'store', ok: true, problems: [], stored: infoOf(stored) };
+    this.logger?.info(
+      { version: stored.version, storedBy: stored.storedBy, trigger: stored.trigger },
+      'mapping version from the store now in force',
+    );
+  }
+
+  private swapIn(next: ConnectorSettings, stored: StoredMappingVersion): void {
+    this.settings = next;
+    this.text = stored.yaml;
+    this.status.loadedAt = new Date().toISOString();
+    this.status.version = infoOf(stored);
+    this.refusedVersion = null;
+  }
+
+  private refuse(stored: StoredMappingVersion, problems: string[]): void {
+    this.refusedVersion = stored.version;
+    this.status.lastReload = {
+      at: new Date().toISOString(),
+      trigger: 'store',
+      ok: false,
+      problems,
+      stored: infoOf(stored),
+    };
+    this.logger?.error(
+      { version: stored.version, storedBy: stored.storedBy, inForce: this.status.version?.version, problems },
+      'mapping version from the store refused here: the previous mapping stays in force',
+    );
+  }
+
+  /** A read for the poll: a store that does not answer is logged once (and once when it answers again). */
+  private async fromStore<T>(read: () => Promise<T>): Promise<T | null> {
+    try {
+      const value = await read();
+      if (this.storeFailing) this.logger?.info({}, 'mapping versions: the store answers again');
+      this.storeFailing = false;
+      return value;
+    } catch (error) {
+      if (!this.storeFailing)
+        this.logger?.warn(
+          { error: errorSummary(error) },
+          'mapping versions: the store did not answer; the mapping in force stays, and the store is asked again',
+        );
+      this.storeFailing = true;
+      return null;
+    }
+  }
+
+  /** Runs `work` after the reloads and polls queued before it. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function infoOf(stored: StoredMappingVersion): MappingVersionInfo {
+  const { yaml: _text, ...info } = stored;
+  return info;
 }
 
 /** Settings whose change needs a restart (the HubSpot property names the connector created and keys on). */

@@ -61,7 +61,12 @@ describe('validateEnv', () => {
       host: 'db.internal:6543',
       name: 'connector',
       poolSize: 4,
+      // A third of the sync lease's TTL (15 s by default): a frozen leader's transaction does not outlast its lease.
+      idleInTransactionMs: 5_000,
     });
+    expect(
+      validateEnv({ DATABASE_URL: url, SYNC_LEASE_TTL_MS: '3000', SYNC_LEASE_RENEW_MS: '1000' }).database,
+    ).toMatchObject({ idleInTransactionMs: 1_000 });
     expect(validateEnv({ DATABASE_URL: 'postgresql://u@127.0.0.1/test' }).database).toMatchObject({
       host: '127.0.0.1:5432',
       poolSize: 10,

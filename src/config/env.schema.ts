@@ -88,6 +88,11 @@ export interface AppEnv {
     leaseRenewMs: number;
   };
   /**
+   * How often every instance asks the store for the mapping version in force (`MAPPING_POLL_MS`): a reload on any
+   * instance reaches the others within this time.
+   */
+  mappingPollMs: number;
+  /**
    * `INSTANCE_ID`: this instance's name in the sync lease, health and metrics. Default: the host name on SQLite (one
    * file on one host: a restarted connector takes its lease back at once), the host name and process id on PostgreSQL.
    */
@@ -216,6 +221,7 @@ export function validateEnv(raw: RawEnv): AppEnv {
       leaseTtlMs,
       leaseRenewMs,
     },
+    mappingPollMs: integer('MAPPING_POLL_MS', 1_000, 100, 60_000),
     instanceId: text('INSTANCE_ID') ?? (database.kind === 'postgres' ? `${hostname()}:${process.pid}` : hostname()),
   };
   if (problems.length > 0) throw new EnvValidationError(problems);

@@ -3,6 +3,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { APP_ENV } from '../config/config.tokens.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
+import { shownDigest } from '../config/mapping-version-store.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { MAPPING_FILE } from '../config/mapping/mapping-settings.js';
 import { HubSpotStatus } from '../hubspot/hubspot-status.js';
@@ -10,7 +11,8 @@ import { pingStore, type StoreDb } from '../store/database.js';
 import { STORE_DB } from '../store/inbox.repository.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { LeaseRepository } from '../store/lease.repository.js';
-import { DEFAULT_PORTAL, SyncLeader } from '../sync/sync-leader.service.js';
+import { DEFAULT_PORTAL } from '../config/portal.js';
+import { SyncLeader } from '../sync/sync-leader.service.js';
 
 @Controller('health')
 export class HealthController {
@@ -89,17 +91,30 @@ export class HealthController {
       () => {
         const config = this.indicators.check('config');
         // The file's name only: this endpoint needs no token, and the server's folders are not its callers' business.
-        const { loadedAt, lastReload } = this.config.reloadStatus();
-        const file = MAPPING_FILE;
+        const { loadedAt, lastReload, version } = this.config.reloadStatus();
+        // The version in force, the same on every instance sharing the store (unless one refused it: see message).
+        const details = {
+          file: MAPPING_FILE,
+          inForceSince: loadedAt,
+          ...(version
+            ? {
+                version: version.version,
+                digest: shownDigest(version.digest),
+                stored: { at: version.storedAt, by: version.storedBy, trigger: version.trigger },
+              }
+            : {}),
+        };
         if (lastReload && !lastReload.ok) {
+          const { stored } = lastReload;
           return config.degraded({
-            file,
-            inForceSince: loadedAt,
-            message: `the ${lastReload.trigger} reload at ${lastReload.at} was refused; the previous mapping stays in force`,
+            ...details,
+            message: stored
+              ? `version ${stored.version} (stored by ${stored.storedBy}, ${stored.trigger}) was refused here at ${lastReload.at}; ${version ? `version ${version.version}` : 'the previous mapping'} stays in force`
+              : `the ${lastReload.trigger} reload at ${lastReload.at} was refused; the previous mapping stays in force`,
             problems: lastReload.problems.map((problem) => this.withoutFolders(problem)),
           });
         }
-        return config.up({ file, inForceSince: loadedAt });
+        return config.up(details);
       },
     ]);
   }

@@ -152,8 +152,16 @@ export class StateMetrics implements OnModuleInit {
       },
     });
     new Gauge({
+      name: 'connector_mapping_version',
+      help: 'The version of the mapping in force on this instance, as stored for all instances on the store (0: none stored).',
+      registers,
+      collect() {
+        this.set(config.reloadStatus().version?.version ?? 0);
+      },
+    });
+    new Gauge({
       name: 'connector_mapping_reload_failed',
-      help: '1 when the last reload of config/mapping.yaml was refused (the previous mapping is in force).',
+      help: '1 when the last reload of config/mapping.yaml, or the last version taken from the store, was refused (the previous mapping is in force).',
       registers,
       collect() {
         const reload = config.reloadStatus().lastReload;

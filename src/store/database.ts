@@ -85,11 +85,26 @@ export interface SyncLeaseTable {
   acquired_at: string | Date;
 }
 
+/** The mapping in force per portal, one row per version of mapping.yaml's text (see `MappingVersionRepository`). */
+export interface MappingVersionTable {
+  portal_id: string;
+  version: number;
+  yaml: string;
+  /** SHA-256 (hex) of `yaml`. */
+  digest: string;
+  stored_at: string;
+  /** The instance that stored it. */
+  stored_by: string;
+  /** `start`, `admin request`, `SIGHUP`, `file change`. */
+  trigger: string;
+}
+
 export interface StoreSchema {
   inbox_events: InboxEventTable;
   contact_ledger: ContactLedgerTable;
   call_ledger: CallLedgerTable;
   sync_leases: SyncLeaseTable;
+  mapping_versions: MappingVersionTable;
 }
 
 export type StoreDb = Kysely<StoreSchema>;

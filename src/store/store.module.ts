@@ -1,6 +1,14 @@
-import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { errorSummary } from '../common/app-exception.filter.js';
 import { APP_ENV } from '../config/config.tokens.js';
+import { ConnectorConfig } from '../config/connector-config.service.js';
 import { AppLogger } from '../logging/app-logger.js';
 import type { AppEnv } from '../config/env.schema.js';
 import type { StoreDb } from './database.js';
@@ -8,6 +16,7 @@ import { InboxRepository, STORE_DB } from './inbox.repository.js';
 import { InboxSignal } from './inbox-signal.js';
 import { LeaseRepository } from './lease.repository.js';
 import { LedgerRepository } from './ledger.repository.js';
+import { MappingVersionRepository } from './mapping-version.repository.js';
 import { openMigratedStore } from './migrations/migrations.js';
 import { SyncFence } from './sync-fence.js';
 
@@ -21,7 +30,31 @@ class StoreLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** The durable store: the inbox (queue, audit log, dedupe) and the sync's ledgers, on SQLite or PostgreSQL. */
+/**
+ * The mapping in force is shared through the store: the config service gets the store's versions (through its port,
+ * as config never imports the store) and chooses the mapping in force before anything runs (onModuleInit ends before
+ * the worker starts, in onApplicationBootstrap); it stops asking before the store closes.
+ */
+@Injectable()
+class MappingVersionsLink implements OnModuleInit, BeforeApplicationShutdown {
+  constructor(
+    private readonly config: ConnectorConfig,
+    private readonly versions: MappingVersionRepository,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.config.useStore(this.versions);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.config.stopPolling();
+  }
+}
+
+/**
+ * The durable store: the inbox (queue, audit log, dedupe), the sync's ledgers and lease, and the versions of the mapping
+ * in force, on SQLite or PostgreSQL.
+ */
 @Module({
   providers: [
     {
@@ -42,6 +75,8 @@ class StoreLifecycle implements OnApplicationShutdown {
     LedgerRepository,
     LeaseRepository,
     SyncFence,
+    MappingVersionRepository,
+    MappingVersionsLink,
   ],
   exports: [STORE_DB, InboxRepository, InboxSignal, LedgerRepository, LeaseRepository, SyncFence],
 })

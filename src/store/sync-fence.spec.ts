@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { closeChecked, syncFixture, type SyncFixture } from '../../test/support/sync-fixture.js';
 import { yunfuBatch, yunfuCall, chinaMobile } from '../../test/support/payload-factory.js';
 import { NotLeadingError } from '../common/app-error.js';
-import { DEFAULT_PORTAL } from '../sync/sync-leader.service.js';
+import { DEFAULT_PORTAL } from '../config/portal.js';
 
 /**
  * The sync path's store writes are fenced by the sync lease's epoch (on SQLite here, on PostgreSQL under

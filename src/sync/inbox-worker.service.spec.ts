@@ -11,7 +11,7 @@ import {
 import type { HubSpotSyncState } from '../hubspot/hubspot-status.js';
 import type { InboxEventRow } from '../store/inbox.repository.js';
 import { NotLeadingError } from '../common/app-error.js';
-import { DEFAULT_PORTAL } from './sync-leader.service.js';
+import { DEFAULT_PORTAL } from '../config/portal.js';
 
 let f: SyncFixture | null = null;
 afterEach(async () => {

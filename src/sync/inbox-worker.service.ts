@@ -25,7 +25,8 @@ import { SyncFence } from '../store/sync-fence.js';
 import type { CallRecord } from '../vendors/call-record.js';
 import { VendorsInForce } from '../config/vendors-in-force.js';
 import { HubSpotSyncService } from './hubspot-sync.service.js';
-import { DEFAULT_PORTAL, SyncLeader } from './sync-leader.service.js';
+import { DEFAULT_PORTAL } from '../config/portal.js';
+import { SyncLeader } from './sync-leader.service.js';
 import type { SyncItem, SyncResult } from './sync-plan.js';
 import { backoffMs } from '../hubspot/hubspot-request-policy.js';
 

@@ -3,12 +3,10 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { errorSummary } from '../common/app-exception.filter.js';
 import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
+import { DEFAULT_PORTAL } from '../config/portal.js';
 import { HubSpotSendGate } from '../hubspot/hubspot-send-gate.js';
 import { AppLogger } from '../logging/app-logger.js';
 import { LeaseRepository, type HeldLease } from '../store/lease.repository.js';
-
-/** The HubSpot portal this deployment syncs (one today; keyed so that serving several is not a rewrite). */
-export const DEFAULT_PORTAL = 'default';
 
 export type SyncRole = 'leader' | 'standby';
 

@@ -15,6 +15,8 @@ import { validateEnv } from '../../src/config/env.schema.js';
 import { InboxRepository } from '../../src/store/inbox.repository.js';
 import { LeaseRepository } from '../../src/store/lease.repository.js';
 import { LedgerRepository } from '../../src/store/ledger.repository.js';
+import { MappingVersionRepository } from '../../src/store/mapping-version.repository.js';
+import { textDigest } from '../../src/common/content-digest.js';
 import { migrateToLatest, openMigratedStore } from '../../src/store/migrations/migrations.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
@@ -31,14 +33,17 @@ const items = (count: number, prefix: string) =>
   }));
 
 /** An empty store of the dialect (a fresh PostgreSQL database, or an SQLite file in a fresh folder), migrated. */
-async function scratchStore(dialect: StoreDialect): Promise<{ db: StoreDb; remove(): Promise<void> }> {
+async function scratchStore(
+  dialect: StoreDialect,
+): Promise<{ db: StoreDb; openAnother(): StoreDb; remove(): Promise<void> }> {
   const database = dialect === 'postgres' ? await createTestDatabase() : null;
   const dir = database ? null : mkdtempSync(join(tmpdir(), 'store-dialects-'));
-  const db = await openMigratedStore(
-    database ? database.settings() : { kind: 'sqlite', file: join(dir!, 'connector.sqlite') },
-  );
+  const settings = database ? database.settings() : ({ kind: 'sqlite', file: join(dir!, 'connector.sqlite') } as const);
+  const db = await openMigratedStore(settings);
   return {
     db,
+    /** Another connection (pool) to the same store, as another instance has. */
+    openAnother: () => openStore(settings),
     async remove() {
       await db.destroy();
       await database?.drop();
@@ -141,6 +146,93 @@ describe.each(['sqlite', 'postgres'] as const)('the sync lease on %s', (dialect)
     });
     // Other portals have leases of their own.
     expect(await leases.acquire('portal-2', 'instance-b', 300, new Date())).toMatchObject({ epoch: 1 });
+  });
+});
+
+describe.each(['sqlite', 'postgres'] as const)('the mapping versions on %s', (dialect) => {
+  let store: Awaited<ReturnType<typeof scratchStore>>;
+  const others: StoreDb[] = [];
+  const SHIPPED = 'call:\n  title: "{{vendorName}} call"\n';
+  const EDITED = 'call:\n  title: "{{vendorName}} call, level {{intention.label}}"\n';
+
+  beforeAll(async () => {
+    store = await scratchStore(dialect);
+  });
+  afterAll(async () => {
+    for (const db of others.splice(0)) await db.destroy();
+    await store.remove();
+  });
+
+  it('numbers each new text upwards, stores a text equal to the current one no more, and keeps the history', async () => {
+    const versions = new MappingVersionRepository(store.db);
+    expect(await versions.head('default')).toBeNull();
+    expect(await versions.current('default')).toBeNull();
+
+    const first = await versions.publish('default', { yaml: SHIPPED, storedBy: 'a', trigger: 'start' }, AT);
+    expect(first).toEqual({
+      created: true,
+      stored: { version: 1, digest: textDigest(SHIPPED), storedAt: AT.toISOString(), storedBy: 'a', trigger: 'start' },
+    });
+    // The same text again (another instance starting, a reload of an unchanged file): no new version.
+    const again = await versions.publish('default', { yaml: SHIPPED, storedBy: 'b', trigger: 'start' }, AT);
+    expect(again).toEqual({ created: false, stored: first.stored });
+
+    const edited = await versions.publish('default', { yaml: EDITED, storedBy: 'b', trigger: 'admin request' }, AT);
+    expect(edited).toMatchObject({ created: true, stored: { version: 2, storedBy: 'b', trigger: 'admin request' } });
+    expect(await versions.head('default')).toEqual({ version: 2, digest: textDigest(EDITED) });
+    expect(await versions.current('default')).toMatchObject({ version: 2, yaml: EDITED, storedBy: 'b' });
+
+    // Going back to an earlier text is a change too: a new version, and the history knows both.
+    const back = await versions.publish('default', { yaml: SHIPPED, storedBy: 'c', trigger: 'SIGHUP' }, AT);
+    expect(back).toMatchObject({ created: true, stored: { version: 3, digest: textDigest(SHIPPED) } });
+    expect(await versions.findByDigest('default', textDigest(SHIPPED))).toMatchObject({ version: 3, storedBy: 'c' });
+    expect(await versions.findByDigest('default', textDigest(EDITED))).toMatchObject({ version: 2, storedBy: 'b' });
+    expect(await versions.findByDigest('default', textDigest('never stored'))).toBeNull();
+
+    // Other portals have versions of their own.
+    expect(await versions.publish('portal-2', { yaml: EDITED, storedBy: 'a', trigger: 'start' }, AT)).toMatchObject({
+      created: true,
+      stored: { version: 1 },
+    });
+    expect(await versions.head('default')).toEqual({ version: 3, digest: textDigest(SHIPPED) });
+  });
+
+  it('makes one version of a text 8 instances store at once, and a version per change when their texts differ', async () => {
+    while (others.length < 8) others.push(store.openAnother());
+    const portal = 'race';
+    const text = (index: number) => `call:\n  title: "race ${index}"\n`;
+    const same = await Promise.all(
+      others.map((db, index) =>
+        new MappingVersionRepository(db).publish(
+          portal,
+          { yaml: text(0), storedBy: `i-${index}`, trigger: 'start' },
+          AT,
+        ),
+      ),
+    );
+    expect(same.filter((result) => result.created)).toHaveLength(1);
+    expect(new Set(same.map((result) => result.stored.version))).toEqual(new Set([1]));
+
+    // Two texts, four instances each, at once: every version differs from the one before it.
+    const mixed = await Promise.all(
+      others.map((db, index) =>
+        new MappingVersionRepository(db).publish(
+          portal,
+          { yaml: text(1 + (index % 2)), storedBy: `i-${index}`, trigger: 'file change' },
+          AT,
+        ),
+      ),
+    );
+    const rows = await store.db
+      .selectFrom('mapping_versions')
+      .select(['version', 'digest'])
+      .where('portal_id', '=', portal)
+      .orderBy('version')
+      .execute();
+    expect(rows.map((row) => Number(row.version))).toEqual(rows.map((_, index) => index + 1));
+    for (let index = 1; index < rows.length; index++) expect(rows[index]!.digest).not.toBe(rows[index - 1]!.digest);
+    expect(mixed.filter((result) => result.created).length).toBe(rows.length - 1);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
   });
 });
 

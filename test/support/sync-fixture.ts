@@ -112,7 +112,8 @@ export interface SyncFixture {
 export async function syncFixture(options: SyncFixtureOptions = {}): Promise<SyncFixture> {
   const clock = new FixedClock(options.start);
   const env = validateEnv({ ...UNIT_ENV, ...options.env });
-  const settings = parseConnectorSettings(options.mappingYaml ?? SHIPPED_MAPPING, 'mapping.yaml');
+  const mappingText = options.mappingYaml ?? SHIPPED_MAPPING;
+  const settings = parseConnectorSettings(mappingText, 'mapping.yaml');
   const names = connectorPropertyNames(settings);
   const logger = new AppLogger(
     createPinoLogger('silent', new Writable({ write: (_chunk, _encoding, done) => done() })),
@@ -138,7 +139,7 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
     clock,
   );
   const contacts = new ContactResolver(fake, ledger, logger, now);
-  const config = new ConnectorConfig(settings, env, logger);
+  const config = new ConnectorConfig({ text: mappingText, settings }, env, logger);
   const vendors = new VendorsInForce(config, clock);
   const status = new HubSpotStatus();
   const leases = new LeaseRepository(db);

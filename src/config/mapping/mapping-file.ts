@@ -19,15 +19,29 @@ import { ownValue } from '../../common/own-value.js';
  */
 
 export function loadConnectorSettings(configDir: string): ConnectorSettings {
+  return loadMappingFile(configDir).settings;
+}
+
+/** The file's text and what it says: the text is what instances sharing a store share (see `ConnectorConfig`). */
+export interface LoadedMapping {
+  text: string;
+  settings: ConnectorSettings;
+}
+
+export function loadMappingFile(configDir: string): LoadedMapping {
+  const { text, fileName } = readMappingText(configDir);
+  return { text, settings: parseConnectorSettings(text, fileName) };
+}
+
+/** The file's text, and its name as problems show it (relative to the working directory where it is below it). */
+export function readMappingText(configDir: string): { text: string; fileName: string } {
   const file = join(configDir, MAPPING_FILE);
-  const shown = relative(process.cwd(), file).startsWith('..') ? file : relative(process.cwd(), file) || file;
-  let text: string;
+  const fileName = relative(process.cwd(), file).startsWith('..') ? file : relative(process.cwd(), file) || file;
   try {
-    text = readFileSync(file, 'utf8');
+    return { text: readFileSync(file, 'utf8'), fileName };
   } catch {
-    throw new ConfigFileError([`${shown}: cannot read the file (CONFIG_DIR is ${configDir})`]);
+    throw new ConfigFileError([`${fileName}: cannot read the file (CONFIG_DIR is ${configDir})`]);
   }
-  return parseConnectorSettings(text, shown);
 }
 
 export function parseConnectorSettings(text: string, fileName: string): ConnectorSettings {

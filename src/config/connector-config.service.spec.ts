@@ -1,0 +1,145 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { textDigest } from '../common/content-digest.js';
+import { ConnectorConfig } from './connector-config.service.js';
+import { validateEnv } from './env.schema.js';
+import type {
+  MappingVersionInfo,
+  MappingVersionStore,
+  NewMappingVersion,
+  StoredMappingVersion,
+} from './mapping-version-store.js';
+import { loadMappingFile } from './mapping/mapping-file.js';
+
+const REPO_CONFIG = join(import.meta.dirname, '../../config');
+const SHIPPED = readFileSync(join(REPO_CONFIG, 'mapping.yaml'), 'utf8');
+const withTitle = (title: string) => SHIPPED.replace(/^ {2}title: .*$/m, `  title: ${JSON.stringify(title)}`);
+
+/** A strict in-memory fake of the store's port; `failing` makes every call reject, as a store that does not answer. */
+class FakeVersions implements MappingVersionStore {
+  readonly rows: StoredMappingVersion[] = [];
+  failing = false;
+  reads = 0;
+
+  private check(): Promise<void> {
+    this.reads++;
+    return this.failing ? Promise.reject(new Error('connection refused')) : Promise.resolve();
+  }
+
+  async head(_portalId: string) {
+    await this.check();
+    const top = this.rows.at(-1);
+    return top ? { version: top.version, digest: top.digest } : null;
+  }
+
+  async current(_portalId: string) {
+    await this.check();
+    return this.rows.at(-1) ?? null;
+  }
+
+  async findByDigest(_portalId: string, digest: string): Promise<MappingVersionInfo | null> {
+    await this.check();
+    const found = this.rows.filter((row) => row.digest === digest).at(-1);
+    return found ? info(found) : null;
+  }
+
+  async publish(_portalId: string, entry: NewMappingVersion, now: Date) {
+    await this.check();
+    const digest = textDigest(entry.yaml);
+    const top = this.rows.at(-1);
+    if (top?.digest === digest) return { stored: info(top), created: false };
+    const row = { ...entry, digest, version: (top?.version ?? 0) + 1, storedAt: now.toISOString() };
+    this.rows.push(row);
+    return { stored: info(row), created: true };
+  }
+}
+
+function info(row: StoredMappingVersion): MappingVersionInfo {
+  const { yaml: _text, ...rest } = row;
+  return rest;
+}
+
+const dirs: string[] = [];
+const configs: ConnectorConfig[] = [];
+afterEach(async () => {
+  for (const config of configs.splice(0)) await config.stopPolling();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function configWith(yaml: string, id = 'a'): { config: ConnectorConfig; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'connector-config-'));
+  dirs.push(dir);
+  cpSync(REPO_CONFIG, dir, { recursive: true });
+  writeFileSync(join(dir, 'mapping.yaml'), yaml);
+  const env = validateEnv({ CONFIG_DIR: dir, INSTANCE_ID: id, MAPPING_POLL_MS: '100' });
+  const config = new ConnectorConfig(loadMappingFile(dir), env, null);
+  configs.push(config);
+  return { config, dir };
+}
+
+describe('the mapping in force, shared through the store', () => {
+  it('refuses a reload the store does not take: the other instances could not get it', async () => {
+    const versions = new FakeVersions();
+    const { config, dir } = configWith(SHIPPED);
+    await config.useStore(versions);
+    expect(config.reloadStatus().version).toMatchObject({ version: 1, storedBy: 'a', trigger: 'start' });
+
+    writeFileSync(join(dir, 'mapping.yaml'), withTitle('{{vendorName}} call'));
+    versions.failing = true;
+    const outcome = await config.reload('admin request');
+    expect(outcome).toMatchObject({ ok: false, trigger: 'admin request' });
+    expect(outcome.problems).toEqual([
+      'the store did not answer, so the other instances could not get this mapping: reload again once it answers',
+    ]);
+    expect(config.current().call.title.source).toBe(loadMappingFile(REPO_CONFIG).settings.call.title.source);
+    expect(config.reloadStatus().version?.version).toBe(1);
+
+    versions.failing = false;
+    expect(await config.reload('admin request')).toMatchObject({ ok: true });
+    expect(config.reloadStatus().version?.version).toBe(2);
+    expect(config.current().call.title.source).toBe('{{vendorName}} call');
+  });
+
+  it('keeps the mapping in force while the store does not answer, and takes a new version once it does', async () => {
+    const versions = new FakeVersions();
+    const { config } = configWith(SHIPPED);
+    await config.useStore(versions);
+    versions.failing = true;
+    const before = versions.reads;
+    await expect.poll(() => versions.reads, { timeout: 2_000 }).toBeGreaterThan(before + 2);
+    expect(config.reloadStatus().version?.version).toBe(1);
+
+    versions.failing = false;
+    await versions.publish(
+      'default',
+      { yaml: withTitle('{{vendorName}} call'), storedBy: 'b', trigger: 'SIGHUP' },
+      new Date(),
+    );
+    await expect.poll(() => config.reloadStatus().version?.version, { timeout: 2_000 }).toBe(2);
+    expect(config.current().call.title.source).toBe('{{vendorName}} call');
+    expect(config.reloadStatus().lastReload).toMatchObject({ trigger: 'store', ok: true, stored: { storedBy: 'b' } });
+  });
+
+  it('refuses at start a stored version it cannot parse, keeps its own file, and says which version that file is', async () => {
+    const versions = new FakeVersions();
+    await versions.publish('default', { yaml: SHIPPED, storedBy: 'x', trigger: 'start' }, new Date());
+    // A version this instance cannot read (written by a later connector, say): stored as text, checked on taking.
+    await versions.publish(
+      'default',
+      { yaml: 'call:\n  title: "{{nope}}"\n', storedBy: 'y', trigger: 'start' },
+      new Date(),
+    );
+    const { config } = configWith(SHIPPED);
+    await config.useStore(versions);
+    expect(config.reloadStatus().version).toMatchObject({ version: 1, storedBy: 'x' });
+    expect(config.reloadStatus().lastReload).toMatchObject({
+      trigger: 'store',
+      ok: false,
+      stored: { version: 2, storedBy: 'y' },
+      problems: ['mapping.yaml (version 2):2 call.title: unknown field "nope"'],
+    });
+    expect(versions.rows).toHaveLength(2);
+  });
+});
