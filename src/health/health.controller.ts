@@ -74,7 +74,10 @@ export class HealthController {
           ...(warnings.length > 0 ? { warnings } : {}),
           ...(failingEvents.length > 0 ? { failingEvents } : {}),
         };
-        const clear = (state === 'ok' || state === 'starting') && warnings.length === 0 && failingEvents.length === 0;
+        const clear =
+          (state === 'ok' || state === 'starting' || state === 'standby') &&
+          warnings.length === 0 &&
+          failingEvents.length === 0;
         return clear ? hubspot.up(details) : hubspot.degraded(details);
       },
       async () => {

@@ -5,6 +5,8 @@ import { maskPersonalData } from '../common/personal-data.js';
 export type HubSpotSyncState =
   /** Not yet talked to HubSpot. */
   | 'starting'
+  /** Another instance holds the sync lease: this one takes webhooks and does not talk to HubSpot. */
+  | 'standby'
   | 'ok'
   /** A DAILY 429: paused until the account's day resets (probed periodically). */
   | 'paused-daily-limit'

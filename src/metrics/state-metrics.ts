@@ -12,6 +12,7 @@ import { AuthThrottle } from '../webhooks/auth-throttle.js';
 
 const SYNC_STATES: HubSpotSyncState[] = [
   'starting',
+  'standby',
   'ok',
   'paused-daily-limit',
   'auth-failed',

@@ -125,6 +125,7 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
           const { state } = this.status.get();
           if (
             state === 'starting' ||
+            state === 'standby' ||
             state === 'unavailable' ||
             state === 'paused-daily-limit' ||
             (state === 'auth-failed' && !this.refusedDuringSync)
@@ -176,6 +177,8 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
       // Only the instance holding the sync lease syncs (and talks to HubSpot); the others take webhooks and stand by.
       const epoch = this.leader.epoch;
       if (epoch === null) {
+        if (this.leader.otherLeads && this.status.get().state !== 'standby')
+          this.status.set('standby', 'another instance holds the sync lease; only it talks to HubSpot');
         await this.leader.whenLeading(250);
         continue;
       }
@@ -189,6 +192,8 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
           if (released > 0)
             this.logger.info({ released, epoch }, 'events left in flight by an earlier holder handed back');
           ledEpoch = epoch;
+          // Each takeover starts with the token and scope check (a standby has not talked to HubSpot).
+          accessChecked = false;
         }
         if (!accessChecked) {
           await this.untilAccessGranted();

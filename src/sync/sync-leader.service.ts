@@ -27,6 +27,7 @@ const TAKEOVER_SLACK_MS = 20;
 export class SyncLeader {
   private lease: HeldLease | null = null;
   private since: number | null = null;
+  private heldElsewhere = false;
   private timer: NodeJS.Timeout | null = null;
   private deadline: NodeJS.Timeout | null = null;
   private stopped = true;
@@ -47,6 +48,11 @@ export class SyncLeader {
   /** The epoch this instance leads under, or null while it stands by. */
   get epoch(): number | null {
     return this.lease?.epoch ?? null;
+  }
+
+  /** Whether another instance held the lease when this one last tried to take it (this one stands by). */
+  get otherLeads(): boolean {
+    return this.lease === null && this.heldElsewhere;
   }
 
   /** When (the clock's ms) this instance took the lease it holds, or null while it stands by. */
@@ -106,6 +112,7 @@ export class SyncLeader {
         else this.stepDown('the lease was taken over or ran out');
       } else {
         const lease = await this.leases.acquire(DEFAULT_PORTAL, this.env.instanceId, ttl, this.clock.now());
+        this.heldElsewhere = lease === null;
         if (lease && !this.stopped) {
           this.lease = lease;
           this.since = this.clock.now().getTime();

@@ -468,6 +468,9 @@ describe('HubSpot as it really is: answers lost after a write', () => {
         HUBSPOT_SEARCH_LAG_MS: CONNECTOR_SEARCH_LAG,
         HUBSPOT_RETRY_BASE_MS: '50',
         HUBSPOT_PROBE_INTERVAL_MS: '200',
+        // After the restart the connector leads under a new lease: a miss for a create of the previous run is trusted
+        // only after this time-out + the search lag (a request sent just before the kill may still be applied).
+        HUBSPOT_REQUEST_TIMEOUT_MS: '3000',
         SYNC_LINGER_MS: '200',
         // All 100 calls in one batch (a full batch would leave a few numbers for the next one, to share its search).
         WORKER_BATCH_SIZE: '200',
