@@ -16,6 +16,7 @@ import {
 } from './bench-support.js';
 import { floorFlow, floorSearches } from './floor-flow.js';
 import { naiveFlow } from './naive-flow.js';
+import { retentionBench, type RetentionFigures } from './retention-bench.js';
 
 /**
  * `npm run bench`: ingest speed and HubSpot quota efficiency, each against a baseline run in the same process and
@@ -387,6 +388,8 @@ async function main(): Promise<void> {
   if (wanted('sync')) await sync();
   if (wanted('latency')) await latency();
   if (wanted('memory')) await memory();
+  // Only when asked: it needs a PostgreSQL server (the tests' one by default).
+  if (only.includes('retention')) results['retention'] = await retentionBench(log);
   // A partial run (`npm run bench -- sync`) replaces only its own sections of the last results.
   const file = join(REPO_DIR, 'bench', 'results.json');
   const previous =
@@ -432,6 +435,7 @@ interface BenchReport {
   };
   latency?: Record<'p50Ms' | 'p95Ms' | 'maxMs', number>;
   memory?: Record<'peakRssMiB' | 'medianRssMiB' | 'drainSeconds', number>;
+  retention?: Record<'sqlite' | 'postgres', RetentionFigures>;
 }
 
 function renderTable(report: BenchReport): string {
@@ -532,6 +536,16 @@ function renderTable(report: BenchReport): string {
       '≤ 250 MiB',
       check(peakRssMiB <= 250),
     ]);
+  }
+  for (const [dialect, figures] of Object.entries(report['retention'] ?? {})) {
+    const { events, ingestAlone, ingestWhilePruning, ratio, prunedPerSecond, passSeconds } = figures;
+    rows.push([
+      `retention (${dialect}): ingest/s alone / while pruning ${events.toLocaleString('en')} events`,
+      `${ingestAlone.perSecond} / ${ingestWhilePruning.perSecond} (ratio ${ratio}; p99 ${ingestAlone.p99Ms} / ${ingestWhilePruning.p99Ms} ms)`,
+      '',
+      '',
+    ]);
+    rows.push([`  pruning pass`, `${passSeconds} s (${prunedPerSecond} events/s)`, '', '']);
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')).join('\n');

@@ -30,11 +30,15 @@ async function main(): Promise<number> {
   const env = envFromProcess();
   const db = await openMigratedStore(env.database);
   try {
-    const replayed = await new InboxRepository(db).replayDead(
-      { ...(values.vendor ? { vendor: values.vendor } : {}), ...(ids ? { ids } : {}) },
-      new Date(),
-    );
+    const inbox = new InboxRepository(db);
+    const filter = { ...(values.vendor ? { vendor: values.vendor } : {}), ...(ids ? { ids } : {}) };
+    const replayed = await inbox.replayDead(filter, new Date());
     process.stdout.write(`${replayed} dead event(s) queued again.\n`);
+    const pruned = await inbox.deadPrunedCount(filter);
+    if (pruned > 0)
+      process.stdout.write(
+        `${pruned} dead event(s) not replayed: their payload was pruned (npm run inbox -- prune-dead), nothing is left to send.\n`,
+      );
     return 0;
   } finally {
     await db.destroy();

@@ -89,4 +89,21 @@ describe('validateEnv', () => {
     );
     expect(problemsOf({ VOICEFOX_WEBHOOK_SECRET: 'Bearer 0123456789' })).toHaveLength(1);
   });
+
+  it('keeps payloads 30 days by default, off keeps them forever, and 0 is refused as ambiguous', () => {
+    expect(validateEnv({}).retention).toEqual({ days: 30, pruneIntervalMs: 3_600_000, pruneBatchSize: 500 });
+    expect(validateEnv({ RETENTION_DAYS: '7' }).retention.days).toBe(7);
+    expect(validateEnv({ RETENTION_DAYS: 'OFF' }).retention.days).toBeNull();
+    expect(problemsOf({ RETENTION_DAYS: '0' })).toEqual([
+      'RETENTION_DAYS must not be 0: set off to keep payloads forever, or a number of days (1 prunes the payloads of events synced or skipped over a day ago)',
+    ]);
+    for (const bad of ['-1', '1.5', '30d', 'never', '36501'])
+      expect(problemsOf({ RETENTION_DAYS: bad })).toEqual([
+        'RETENTION_DAYS must be a whole number of days from 1 to 36500, or off (keep payloads forever)',
+      ]);
+    expect(problemsOf({ RETENTION_PRUNE_BATCH_SIZE: '0', RETENTION_PRUNE_INTERVAL_MS: '10' })).toEqual([
+      'RETENTION_PRUNE_INTERVAL_MS must be a whole number from 1000 to 86400000',
+      'RETENTION_PRUNE_BATCH_SIZE must be a whole number from 1 to 10000',
+    ]);
+  });
 });

@@ -93,6 +93,17 @@ export interface AppEnv {
    */
   mappingPollMs: number;
   /**
+   * Retention of vendor payloads. `days`: a synced or skipped event's payload (and mapped records and stored error)
+   * is pruned this many days after it was finished; null (`RETENTION_DAYS=off`): kept forever. The pruner runs on the
+   * syncing instance shortly after it takes the lead, then every `pruneIntervalMs`, in statements of at most
+   * `pruneBatchSize` events.
+   */
+  retention: {
+    days: number | null;
+    pruneIntervalMs: number;
+    pruneBatchSize: number;
+  };
+  /**
    * `INSTANCE_ID`: this instance's name in the sync lease, health and metrics. Default: the host name on SQLite (one
    * file on one host: a restarted connector takes its lease back at once), the host name and process id on PostgreSQL.
    */
@@ -222,10 +233,41 @@ export function validateEnv(raw: RawEnv): AppEnv {
       leaseRenewMs,
     },
     mappingPollMs: integer('MAPPING_POLL_MS', 1_000, 100, 60_000),
+    retention: {
+      days: retentionDays(text('RETENTION_DAYS'), problems),
+      pruneIntervalMs: integer('RETENTION_PRUNE_INTERVAL_MS', 3_600_000, 1_000, 86_400_000),
+      pruneBatchSize: integer('RETENTION_PRUNE_BATCH_SIZE', 500, 1, 10_000),
+    },
     instanceId: text('INSTANCE_ID') ?? (database.kind === 'postgres' ? `${hostname()}:${process.pid}` : hostname()),
   };
   if (problems.length > 0) throw new EnvValidationError(problems);
   return env;
+}
+
+/** The longest retention that can be set (a century): more is a typo. */
+const MAX_RETENTION_DAYS = 36_500;
+
+/**
+ * `RETENTION_DAYS`: whole days (default 30), or `off` to keep payloads forever. 0 is refused rather than read either
+ * way: it would mean "prune at once" to some and "never prune" to others, and pruning cannot be undone.
+ */
+function retentionDays(value: string | null, problems: string[]): number | null {
+  if (value === null) return 30;
+  if (value.toLowerCase() === 'off') return null;
+  const days = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (days === 0) {
+    problems.push(
+      'RETENTION_DAYS must not be 0: set off to keep payloads forever, or a number of days (1 prunes the payloads of events synced or skipped over a day ago)',
+    );
+    return 30;
+  }
+  if (!Number.isInteger(days) || days > MAX_RETENTION_DAYS) {
+    problems.push(
+      `RETENTION_DAYS must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}, or off (keep payloads forever)`,
+    );
+    return 30;
+  }
+  return days;
 }
 
 function trustProxy(value: string | null, problems: string[]): false | number | string[] {

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
+import { InboxPruner } from '../sync/inbox-pruner.service.js';
 import { SyncLeader } from '../sync/sync-leader.service.js';
 import { HubSpotStatus, type HubSpotSyncState } from '../hubspot/hubspot-status.js';
 import { InjectHubSpot, type HubSpotPort } from '../hubspot/hubspot.port.js';
@@ -35,11 +36,12 @@ export class StateMetrics implements OnModuleInit {
     @InjectHubSpot() private readonly hubspot: HubSpotPort,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly leader: SyncLeader,
+    private readonly pruner: InboxPruner,
   ) {}
 
   onModuleInit(): void {
     const registers = [this.registry];
-    const { throttle, inbox, status, config, clock, leader } = this;
+    const { throttle, inbox, status, config, clock, leader, pruner } = this;
     // A counter kept elsewhere is copied in at each scrape: prom-client counters only go up by `inc`.
     const counterOf = (name: string, help: string, read: () => number): void => {
       new Counter({
@@ -98,6 +100,20 @@ export class StateMetrics implements OnModuleInit {
       async collect() {
         const receivedAt = await inbox.oldestWaitingReceivedAt();
         this.set(receivedAt === null ? 0 : Math.max(0, (clock.now().getTime() - Date.parse(receivedAt)) / 1000));
+      },
+    });
+    counterOf(
+      'connector_retention_pruned_total',
+      'Synced and skipped events whose payload this instance pruned (RETENTION_DAYS after they were finished), since it started.',
+      () => pruner.stats.pruned,
+    );
+    new Gauge({
+      name: 'connector_retention_oldest_payload_age_seconds',
+      help: 'Seconds since the longest-finished synced or skipped event still holding its payload was finished; 0 when none. Stays under RETENTION_DAYS plus the prune interval while pruning works.',
+      registers,
+      async collect() {
+        const finishedAt = await inbox.oldestPrunableFinishedAt();
+        this.set(finishedAt === null ? 0 : Math.max(0, (clock.now().getTime() - Date.parse(finishedAt)) / 1000));
       },
     });
 

@@ -40,6 +40,11 @@ export interface InboxEventTable {
   hubspot_call_id: string | null;
   /** The sync lease's epoch under which the event was claimed: a new leader hands back rows of older epochs. */
   lease_epoch: number | null;
+  /**
+   * When retention pruned the event: its `payload` is then empty and `records` and `last_error` null; its key,
+   * content digest, status and HubSpot ids stay (a redelivery is still a duplicate). Null while the payload is kept.
+   */
+  pruned_at: string | null;
 }
 
 export interface ContactLedgerTable {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { CompiledQuery, sql, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Expression, type Selectable, type Transaction } from 'kysely';
 import { AppError, StoreBusyError } from '../common/app-error.js';
 import { contentDigest } from '../common/content-digest.js';
 import {
@@ -240,6 +240,8 @@ export class InboxRepository {
             records: null,
             last_error: null,
             next_attempt_at: null,
+            // A pruned event's new revision carries its payload again.
+            pruned_at: null,
           })
           .where('inbox_events.content_digest', '<>', marker('content_digest')),
       )
@@ -364,16 +366,124 @@ export class InboxRepository {
     return Number(result.numUpdatedRows);
   }
 
-  /** Sends dead events through again (after the cause was fixed). Answers how many. */
+  /**
+   * Sends dead events through again (after the cause was fixed). Answers how many. A dead event whose payload was
+   * pruned has nothing left to send and stays as it is (`deadPrunedCount` says how many a filter meets).
+   */
   async replayDead(filter: { vendor?: string; ids?: number[] }, now: Date): Promise<number> {
     let query = this.db
       .updateTable('inbox_events')
       .set({ status: 'pending', attempts: 0, last_error: null, next_attempt_at: null, updated_at: now.toISOString() })
-      .where('status', '=', 'dead');
+      .where('status', '=', 'dead')
+      .where('pruned_at', 'is', null);
     if (filter.vendor) query = query.where('vendor', '=', filter.vendor);
     if (filter.ids) query = query.where('id', 'in', filter.ids.length > 0 ? filter.ids : [-1]);
     const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows);
+  }
+
+  /** Dead events, of a replay's filter, whose payload was pruned (they cannot be replayed). */
+  async deadPrunedCount(filter: { vendor?: string; ids?: number[] }): Promise<number> {
+    let query = this.db
+      .selectFrom('inbox_events')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('status', '=', 'dead')
+      .where('pruned_at', 'is not', null);
+    if (filter.vendor) query = query.where('vendor', '=', filter.vendor);
+    if (filter.ids) query = query.where('id', 'in', filter.ids.length > 0 ? filter.ids : [-1]);
+    return Number((await query.executeTakeFirstOrThrow()).count);
+  }
+
+  /**
+   * Retention: blanks the payload, mapped records and stored error of up to `limit` synced or skipped events finished
+   * before `cutoff`, oldest first, and marks them pruned. Answers how many. One short statement, so that a pass made
+   * of many of them never holds the store for long: on SQLite each is a brief turn of its one writer; on PostgreSQL
+   * it locks only its own rows, and skips any another transaction holds (a revision arriving for one of them), so it
+   * never waits on ingest. The row stays, with its key, digest and status: a redelivery is still a duplicate.
+   * Running it twice, or on two instances at once, prunes nothing twice.
+   */
+  async prunePayloads(cutoff: Date, limit: number, now: Date): Promise<number> {
+    const before = cutoff.toISOString();
+    // PostgreSQL: a row another transaction holds (a revision arriving for it) is left for the next batch.
+    const lock = sql.raw(this.dialect === 'postgres' ? 'for update skip locked' : '');
+    const candidates = sql<{ id: number }>`(select id from ${this.prunableEvents()}
+      where ${PRUNABLE} and updated_at < ${before} order by updated_at limit ${limit} ${lock})`;
+    return this.pruneBatch(candidates, now);
+  }
+
+  /**
+   * Prunes the events `candidates` selects (at most a batch), chosen once: a materialized CTE, since as a subquery
+   * PostgreSQL may run it again for each row it updates, each run skipping the rows the statement already changed,
+   * and so prune every matching row whatever the limit. One statement: on SQLite it cannot interleave with a
+   * revision; on PostgreSQL the candidates are locked, and a row a revision holds is skipped (the revision wins).
+   */
+  private async pruneBatch(candidates: Expression<{ id: number }>, now: Date): Promise<number> {
+    const result = await this.db
+      .with(
+        (cte) => cte('batch').materialized(),
+        () => candidates,
+      )
+      .updateTable('inbox_events')
+      .set(prunedValues(now))
+      .where('id', 'in', (eb) => eb.selectFrom('batch').select('batch.id'))
+      .where('pruned_at', 'is', null)
+      .where('status', 'in', ['synced', 'skipped', 'dead'])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** When the longest-finished synced or skipped event still holding its payload was finished; null when none. */
+  async oldestPrunableFinishedAt(): Promise<string | null> {
+    const { rows } = await sql<{
+      at: string | null;
+    }>`select min(updated_at) as at from ${this.prunableEvents()} where ${PRUNABLE}`.execute(this.db);
+    return rows[0]?.at ?? null;
+  }
+
+  /**
+   * The inbox, read through the partial index of the events still to prune, which stays small however many were
+   * pruned. SQLite's planner, without statistics, would rather walk every synced event through (status, id), so it is
+   * told (and fails loudly, rather than walking, should the index ever not serve).
+   */
+  private prunableEvents() {
+    return sql.raw(this.dialect === 'postgres' ? 'inbox_events' : 'inbox_events indexed by inbox_events_prunable');
+  }
+
+  /** Dead events that died before `before` and still hold their payload (what `pruneDeadPayloads` would prune). */
+  async deadToPruneCount(filter: DeadPruneFilter): Promise<number> {
+    const row = await this.deadToPrune(filter)
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  /**
+   * Prunes up to `limit` dead events that died before `filter.before` (by an operator's command: dead events are kept
+   * until replayed or pruned so). They stay dead, marked pruned, and can no longer be replayed. Answers how many.
+   */
+  async pruneDeadPayloads(filter: DeadPruneFilter, limit: number, now: Date): Promise<number> {
+    const candidates = this.deadToPrune(filter).select('id').orderBy('id').limit(limit);
+    return this.pruneBatch(this.dialect === 'postgres' ? candidates.forUpdate().skipLocked() : candidates, now);
+  }
+
+  private deadToPrune(filter: DeadPruneFilter) {
+    let query = this.db
+      .selectFrom('inbox_events')
+      .where('status', '=', 'dead')
+      .where('pruned_at', 'is', null)
+      .where('updated_at', '<', filter.before.toISOString());
+    if (filter.vendor) query = query.where('vendor', '=', filter.vendor);
+    return query;
+  }
+
+  /** How many events' payloads were pruned. */
+  async prunedCount(): Promise<number> {
+    const row = await this.db
+      .selectFrom('inbox_events')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('pruned_at', 'is not', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
   }
 
   /** Records an event's outcome, unless a newer revision arrived meanwhile (that one is processed next). */
@@ -466,6 +576,10 @@ export class InboxRepository {
     return query.execute();
   }
 
+  async findById(id: number): Promise<InboxEventRow | undefined> {
+    return this.db.selectFrom('inbox_events').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
   async findByKey(vendor: string, eventKey: string): Promise<InboxEventRow | undefined> {
     return this.db
       .selectFrom('inbox_events')
@@ -474,6 +588,23 @@ export class InboxRepository {
       .where('event_key', '=', eventKey)
       .executeTakeFirst();
   }
+}
+
+/** Which dead events an operator's prune takes: those that died before `before`, of one vendor or all. */
+export interface DeadPruneFilter {
+  before: Date;
+  vendor?: string;
+}
+
+/**
+ * Synced or skipped, payload kept: word for word the predicate of the partial index `inbox_events_prunable`
+ * (migration 0007), with constants rather than parameters, so that both dialects read these events from that index.
+ */
+const PRUNABLE = sql<boolean>`status in ('synced', 'skipped') and pruned_at is null`;
+
+/** What pruning leaves of an event: the row, its identity and outcome; none of the vendor's data. */
+function prunedValues(now: Date) {
+  return { payload: '', records: null, last_error: null, pruned_at: now.toISOString() };
 }
 
 function compareText(a: string, b: string): number {

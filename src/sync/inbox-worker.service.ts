@@ -324,6 +324,8 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     const log = { vendor: row.vendor, eventId: row.id, correlationId: row.correlation_id, event: row.event_name };
     const vendor = this.vendors.find(row.vendor, settings);
     if (!vendor) return { status: 'dead', error: `no mapper for vendor ${row.vendor}` };
+    // Replay refuses pruned events; should one be claimed all the same, it says why rather than failing to parse.
+    if (row.pruned_at !== null) return { status: 'dead', error: 'its payload was pruned (retention): nothing to sync' };
     try {
       const result = vendor.mapper.map(
         { eventName: row.event_name, payload: JSON.parse(row.payload) },

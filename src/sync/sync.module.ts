@@ -8,6 +8,7 @@ import { HubSpotModule } from '../hubspot/hubspot.module.js';
 import { StoreModule } from '../store/store.module.js';
 import { HubSpotProvisioner } from './hubspot-provisioner.js';
 import { HubSpotSyncService, SYNC_OPTIONS, type SyncOptions } from './hubspot-sync.service.js';
+import { InboxPruner } from './inbox-pruner.service.js';
 import { InboxWorker } from './inbox-worker.service.js';
 import { SyncLeader } from './sync-leader.service.js';
 
@@ -32,7 +33,10 @@ class PortalCheckRegistration implements OnModuleInit {
   }
 }
 
-/** Stored events to HubSpot: the worker that claims them, the sync that writes them, the provisioner of properties. */
+/**
+ * Stored events to HubSpot: the worker that claims them, the sync that writes them, the provisioner of properties,
+ * and the pruner of the payloads of events done with (retention).
+ */
 @Module({
   imports: [StoreModule, HubSpotModule],
   providers: [
@@ -44,9 +48,10 @@ class PortalCheckRegistration implements OnModuleInit {
     HubSpotProvisioner,
     HubSpotSyncService,
     InboxWorker,
+    InboxPruner,
     SyncLeader,
     PortalCheckRegistration,
   ],
-  exports: [HubSpotProvisioner, HubSpotSyncService, InboxWorker, SyncLeader],
+  exports: [HubSpotProvisioner, HubSpotSyncService, InboxWorker, InboxPruner, SyncLeader],
 })
 export class SyncModule {}

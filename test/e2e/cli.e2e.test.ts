@@ -4,7 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { InboxRepository } from '../../src/store/inbox.repository.js';
+import { openMigratedStore } from '../../src/store/migrations/migrations.js';
 import { chinaMobile, yunfuBatch, yunfuCall } from '../support/payload-factory.js';
+import { createTestDatabase, POSTGRES_RUN } from '../support/postgres.js';
 import { postJson, REPO_DIR, startTestApp, YUNFU_SECRET, type TestApp } from '../support/test-app.js';
 
 /** Runs a built command-line tool (as `npm run …` does after building) with exactly the given environment. */
@@ -258,5 +261,96 @@ describe('npm run config:preview', () => {
     const result = await runCli('config-preview-cli.js', [], {});
     expect(result.code).toBe(2);
     expect(result.output).toContain('Usage: npm run config:preview -- <payload.json> --vendor voicefox|yunfu');
+  });
+});
+
+describe('npm run inbox -- prune-dead', () => {
+  const DAY_MS = 86_400_000;
+
+  it('counts first, prunes with --yes only dead events older than asked; pruned events are shown as such and not replayed', async () => {
+    // A store of this run's dialect, filled as the worker would have: dead events of 100 and 10 days ago, and a
+    // synced event whose payload retention pruned.
+    const database = POSTGRES_RUN ? await createTestDatabase() : null;
+    const dir = mkdtempSync(join(tmpdir(), 'prune-dead-'));
+    const url = database?.url ?? `sqlite:${join(dir, 'connector.sqlite')}`;
+    const db = await openMigratedStore(
+      database ? database.settings() : { kind: 'sqlite', file: join(dir, 'connector.sqlite') },
+    );
+    try {
+      const inbox = new InboxRepository(db);
+      const settle = async (keys: string[], daysAgo: number, status: 'dead' | 'synced') => {
+        const at = new Date(Date.now() - daysAgo * DAY_MS);
+        const items = keys.map((eventKey) => ({
+          eventKey,
+          eventName: 'call.success',
+          payload: { phone: '+8617534989887' },
+        }));
+        await inbox.storeDelivery('yunfu', items, 'corr-cli', at);
+        const claimed = await inbox.claim(keys.length, 60_000, at);
+        await inbox.completeAll(
+          claimed.map((row) => ({
+            id: row.id,
+            revision: row.revision,
+            outcome:
+              status === 'dead'
+                ? { status, error: 'HubSpot refused the call: Property values were not valid' }
+                : { status, records: [], contactId: '11', callId: '22' },
+          })),
+          at,
+        );
+      };
+      await settle(['dead-old-1', 'dead-old-2'], 100, 'dead');
+      await settle(['dead-young'], 10, 'dead');
+      await settle(['synced-old'], 40, 'synced');
+      await inbox.prunePayloads(new Date(Date.now() - 30 * DAY_MS), 500, new Date());
+      const env = { DATABASE_URL: url };
+
+      const refused = await runCli('inbox-cli.js', ['prune-dead'], env);
+      expect(refused.code).toBe(2);
+      expect(refused.output).toContain(
+        'prune-dead needs --older-than with a duration such as 90d (days) or 12h (hours)',
+      );
+
+      const counted = await runCli('inbox-cli.js', ['prune-dead', '--older-than', '90d'], env);
+      expect(counted.code).toBe(0);
+      expect(counted.output).toContain('2 dead event(s) that died over 90d ago still hold their payload.');
+      expect(counted.output).toContain('Run again with --yes to prune them.');
+      expect(await inbox.deadToPruneCount({ before: new Date(Date.now() - 90 * DAY_MS) })).toBe(2);
+
+      const pruned = await runCli('inbox-cli.js', ['prune-dead', '--older-than', '90d', '--yes'], env);
+      expect(pruned).toMatchObject({ code: 0 });
+      expect(pruned.output).toContain('Pruned the payloads of 2 dead event(s) that died over 90d ago.');
+      const rows = await inbox.list({ status: 'dead' });
+      expect(rows.map((row) => [row.event_key, row.payload === '', row.pruned_at !== null])).toEqual([
+        ['dead-old-1', true, true],
+        ['dead-old-2', true, true],
+        ['dead-young', false, false],
+      ]);
+
+      const listed = await runCli('inbox-cli.js', [], env);
+      expect(listed.output).toContain('dead 3  (payload pruned: 3)');
+      expect(listed.output).toMatch(/yunfu {2}call\.success {2}dead {2}rev 1 {2}\S+ {2}\(payload pruned\)/);
+      const syncedOld = (await inbox.findByKey('yunfu', 'synced-old'))!;
+      const shown = await runCli('inbox-cli.js', ['--show', String(syncedOld.id)], env);
+      expect(shown.code).toBe(0);
+      expect(JSON.parse(shown.output)).toMatchObject({
+        status: 'synced',
+        hubspotCallId: '22',
+        calls: null,
+        payloadPrunedAt: syncedOld.pruned_at,
+        note: expect.stringContaining('payload pruned'),
+      });
+      expect(shown.output + listed.output).not.toContain('17534989887');
+
+      const replayed = await runCli('replay-cli.js', ['--dead'], env);
+      expect(replayed.code).toBe(0);
+      expect(replayed.output).toBe(
+        '1 dead event(s) queued again.\n2 dead event(s) not replayed: their payload was pruned (npm run inbox -- prune-dead), nothing is left to send.\n',
+      );
+    } finally {
+      await db.destroy();
+      await database?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

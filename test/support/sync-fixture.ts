@@ -23,6 +23,7 @@ import { ContactResolver } from '../../src/sync/contact-resolver.js';
 import { HubSpotSyncService } from '../../src/sync/hubspot-sync.service.js';
 import type { SyncItem } from '../../src/sync/sync-plan.js';
 import { InboxWorker } from '../../src/sync/inbox-worker.service.js';
+import { InboxPruner } from '../../src/sync/inbox-pruner.service.js';
 import type { CallRecord } from '../../src/vendors/call-record.js';
 import { VendorsInForce } from '../../src/config/vendors-in-force.js';
 import { CALL_WRITE_METHODS, CONTACT_METHODS, FakeHubSpotPort, PROVISIONING_METHODS } from './fake-hubspot-port.js';
@@ -94,8 +95,11 @@ export interface SyncFixture {
   sync: HubSpotSyncService;
   status: HubSpotStatus;
   worker: InboxWorker;
-  vendors: VendorsInForce;
+  /** The sync lease's holder-to-be: not started (`start()` takes the lease). */
   leader: SyncLeader;
+  /** Retention: not scheduled (`onApplicationBootstrap()` schedules its passes); `pruneOnce()` runs one now. */
+  pruner: InboxPruner;
+  vendors: VendorsInForce;
   leases: LeaseRepository;
   fence: SyncFence;
   /** Provisions the portal as a running connector has by the time a test's call arrives, then forgets those calls. */
@@ -158,6 +162,7 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
     leader,
     fence,
   );
+  const pruner = new InboxPruner(inbox, leader, logger, env, clock);
 
   let nextRef = 1;
   const split = (vendor: 'voicefox' | 'yunfu', body: unknown) => vendors.find(vendor)!.webhook.split(body);
@@ -186,6 +191,7 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
     sync,
     status,
     worker,
+    pruner,
     vendors,
     async provision() {
       await provisioner.ensureReady(settings, clock.now().getTime());
@@ -201,6 +207,7 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
       return (await inbox.list()).map((row) => row.id).filter((id) => !before.has(id));
     },
     async close() {
+      await pruner.onApplicationShutdown();
       await worker.onApplicationShutdown();
       await db.destroy();
       await database?.drop();

@@ -7,6 +7,7 @@ import { contactKnowledgeMigration } from './0003-contact-knowledge.js';
 import { createTriesMigration } from './0004-create-tries.js';
 import { syncLeasesMigration } from './0005-sync-leases.js';
 import { mappingVersionsMigration } from './0006-mapping-versions.js';
+import { retentionMigration } from './0007-retention.js';
 
 /**
  * Migrations live in code (not a folder scan) so that the compiled app and the tests run the same list: one list for
@@ -20,6 +21,7 @@ const migrations = (dialect: StoreDialect): Record<string, Migration> => ({
   '0004-create-tries': createTriesMigration,
   '0005-sync-leases': syncLeasesMigration(dialect),
   '0006-mapping-versions': mappingVersionsMigration,
+  '0007-retention': retentionMigration,
 });
 
 export async function migrateToLatest(db: StoreDb): Promise<void> {
