@@ -18,6 +18,12 @@ export const WAITING_STATUSES: InboxStatus[] = ['pending', 'processing', 'retryi
 
 export interface InboxEventTable {
   id: Generated<number>;
+  /**
+   * The HubSpot portal the event is for (`DEFAULT_PORTAL` in a single-portal deployment): part of the dedupe key
+   * (portal_id, vendor, event_key). Required on insert, though the column defaults to `default` for rows stored
+   * before it existed, so that no write forgets it.
+   */
+  portal_id: string;
   vendor: string;
   event_key: string;
   event_name: string;
@@ -47,7 +53,9 @@ export interface InboxEventTable {
   pruned_at: string | null;
 }
 
+/** Keyed by (portal_id, e164): a number is a contact in each portal's own CRM. */
 export interface ContactLedgerTable {
+  portal_id: string;
   e164: string;
   contact_id: string;
   /** How the connector came to know the contact: `created` or `matched` by the upsert, `adopted` through search. */
@@ -57,7 +65,9 @@ export interface ContactLedgerTable {
   filled: string | null;
 }
 
+/** Keyed by (portal_id, call_key). */
 export interface CallLedgerTable {
+  portal_id: string;
   /** `vendor:vendor call id`. */
   call_key: string;
   call_id: string | null;

@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CompiledQuery, sql, type Expression, type Selectable, type Transaction } from 'kysely';
 import { AppError, StoreBusyError } from '../common/app-error.js';
 import { contentDigest } from '../common/content-digest.js';
+import { DEFAULT_PORTAL } from '../config/portal.js';
 import {
   INBOX_STATUSES,
   storeDialect,
@@ -24,6 +25,14 @@ export interface NewInboxEvent {
 
 export const STORE_DB = Symbol('STORE_DB');
 
+/**
+ * The HubSpot portal the inbox and ledger repositories read and write for (a `string`). Nothing provides it today, so
+ * they use `DEFAULT_PORTAL`, and the sync and the webhook path need not know of portals. A second portal plugs in
+ * here: a repository pair per portal, made with that portal (for each portal lease a worker holds, and for the
+ * portal a webhook is for), keeping their method signatures.
+ */
+export const STORE_PORTAL = Symbol('STORE_PORTAL');
+
 export type InboxEventRow = Selectable<InboxEventTable>;
 
 export interface StoreDeliveryResult {
@@ -36,6 +45,7 @@ export interface StoreDeliveryResult {
 }
 
 interface InsertValues {
+  portal_id: string;
   vendor: string;
   event_key: string;
   event_name: string;
@@ -66,7 +76,13 @@ export type EventOutcome =
   | { status: 'skipped'; error: string }
   | { status: 'dead'; records?: unknown[]; error: string };
 
-/** The durable inbox: raw vendor events, stored before the vendor gets its 2xx, and their processing state. */
+/**
+ * The durable inbox: raw vendor events, stored before the vendor gets its 2xx, and their processing state.
+ *
+ * Events are stored and found by key under this repository's portal (the dedupe key is (portal, vendor, event key)).
+ * The queue itself (claim, counts, hand-backs, replay) still runs over every event: with one portal all of them are
+ * its. A syncer per portal adds the portal to the claim together with an index that leads with it.
+ */
 @Injectable()
 export class InboxRepository {
   /** Deliveries waiting for the next group commit. */
@@ -81,6 +97,8 @@ export class InboxRepository {
     @Inject(STORE_DB) private readonly db: StoreDb,
     /** Fences the sync path's writes (claim, complete, release) by the sync lease; see `SyncFence`. */
     @Optional() private readonly fence?: SyncFence,
+    /** The portal whose events this repository stores and finds (see `STORE_PORTAL`). */
+    @Optional() @Inject(STORE_PORTAL) private readonly portalId: string = DEFAULT_PORTAL,
   ) {
     this.dialect = storeDialect(db);
   }
@@ -184,6 +202,7 @@ export class InboxRepository {
       );
     for (const { index, delivery, item } of writes) {
       const values: InsertValues = {
+        portal_id: this.portalId,
         vendor: delivery.vendor,
         event_key: item.eventKey,
         event_name: item.eventName,
@@ -213,6 +232,7 @@ export class InboxRepository {
     const compiled = this.db
       .insertInto('inbox_events')
       .values({
+        portal_id: marker('portal_id'),
         vendor: marker('vendor'),
         event_key: marker('event_key'),
         event_name: marker('event_name'),
@@ -227,7 +247,7 @@ export class InboxRepository {
       })
       .onConflict((conflict) =>
         conflict
-          .columns(['vendor', 'event_key'])
+          .columns(['portal_id', 'vendor', 'event_key'])
           .doUpdateSet({
             payload: (eb) => eb.ref('excluded.payload'),
             content_digest: (eb) => eb.ref('excluded.content_digest'),
@@ -584,6 +604,7 @@ export class InboxRepository {
     return this.db
       .selectFrom('inbox_events')
       .selectAll()
+      .where('portal_id', '=', this.portalId)
       .where('vendor', '=', vendor)
       .where('event_key', '=', eventKey)
       .executeTakeFirst();

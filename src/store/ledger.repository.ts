@@ -1,7 +1,8 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { sql, type Selectable, type Transaction } from 'kysely';
+import { DEFAULT_PORTAL } from '../config/portal.js';
 import type { CallLedgerTable, StoreDb, StoreSchema } from './database.js';
-import { STORE_DB } from './inbox.repository.js';
+import { STORE_DB, STORE_PORTAL } from './inbox.repository.js';
 import { SyncFence } from './sync-fence.js';
 
 export type CallLedgerRow = Selectable<CallLedgerTable>;
@@ -13,12 +14,15 @@ const IN_CHUNK = 500;
  * What the connector knows it wrote to HubSpot: which contact holds each E.164 number, and which HubSpot call
  * stands for each vendor call. The ledger is what makes a repeated or later event update instead of duplicate.
  * Every write is fenced by the sync lease (see `SyncFence`): an instance that lost the lease writes nothing.
+ * Every read and write is the portal's: both ledgers are keyed by (portal, key), and a portal's numbers and calls
+ * are its own (see `STORE_PORTAL` for where a second portal plugs in).
  */
 @Injectable()
 export class LedgerRepository {
   constructor(
     @Inject(STORE_DB) private readonly db: StoreDb,
     @Optional() private readonly fence?: SyncFence,
+    @Optional() @Inject(STORE_PORTAL) private readonly portalId: string = DEFAULT_PORTAL,
   ) {}
 
   /** One write transaction, refused as a whole when the sync lease it runs under is no longer held. */
@@ -36,6 +40,7 @@ export class LedgerRepository {
       const rows = await this.db
         .selectFrom('contact_ledger')
         .select(['e164', 'contact_id', 'filled'])
+        .where('portal_id', '=', this.portalId)
         .where('e164', 'in', part)
         .execute();
       for (const row of rows)
@@ -63,8 +68,8 @@ export class LedgerRepository {
         };
         await trx
           .insertInto('contact_ledger')
-          .values({ e164: entry.e164, ...values })
-          .onConflict((conflict) => conflict.column('e164').doUpdateSet(values))
+          .values({ portal_id: this.portalId, e164: entry.e164, ...values })
+          .onConflict((conflict) => conflict.columns(['portal_id', 'e164']).doUpdateSet(values))
           .execute();
       }
     });
@@ -74,14 +79,24 @@ export class LedgerRepository {
   async forgetContacts(e164s: string[]): Promise<void> {
     if (e164s.length === 0) return;
     await this.write(async (trx) => {
-      for (const part of chunk(e164s)) await trx.deleteFrom('contact_ledger').where('e164', 'in', part).execute();
+      for (const part of chunk(e164s))
+        await trx
+          .deleteFrom('contact_ledger')
+          .where('portal_id', '=', this.portalId)
+          .where('e164', 'in', part)
+          .execute();
     });
   }
 
   async calls(keys: string[]): Promise<Map<string, CallLedgerRow>> {
     const found = new Map<string, CallLedgerRow>();
     for (const part of chunk(keys)) {
-      const rows = await this.db.selectFrom('call_ledger').selectAll().where('call_key', 'in', part).execute();
+      const rows = await this.db
+        .selectFrom('call_ledger')
+        .selectAll()
+        .where('portal_id', '=', this.portalId)
+        .where('call_key', 'in', part)
+        .execute();
       for (const row of rows) found.set(row.call_key, row);
     }
     return found;
@@ -91,7 +106,12 @@ export class LedgerRepository {
   async forgetCalls(keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     await this.write(async (trx) => {
-      for (const part of chunk(keys)) await trx.deleteFrom('call_ledger').where('call_key', 'in', part).execute();
+      for (const part of chunk(keys))
+        await trx
+          .deleteFrom('call_ledger')
+          .where('portal_id', '=', this.portalId)
+          .where('call_key', 'in', part)
+          .execute();
     });
   }
 
@@ -104,6 +124,7 @@ export class LedgerRepository {
         await trx
           .insertInto('call_ledger')
           .values({
+            portal_id: this.portalId,
             call_key: key,
             call_id: null,
             contact_id: null,
@@ -118,7 +139,7 @@ export class LedgerRepository {
           // lost answer would be followed by a create that search could not yet rule out. Synced calls stay as they are.
           .onConflict((conflict) =>
             conflict
-              .column('call_key')
+              .columns(['portal_id', 'call_key'])
               .doUpdateSet({
                 state: 'creating',
                 intent_at: at,
@@ -150,8 +171,8 @@ export class LedgerRepository {
         };
         await trx
           .insertInto('call_ledger')
-          .values({ call_key: entry.key, intent_at: null, ...values })
-          .onConflict((conflict) => conflict.column('call_key').doUpdateSet(values))
+          .values({ portal_id: this.portalId, call_key: entry.key, intent_at: null, ...values })
+          .onConflict((conflict) => conflict.columns(['portal_id', 'call_key']).doUpdateSet(values))
           .execute();
       }
     });
@@ -166,6 +187,7 @@ export class LedgerRepository {
         await trx
           .insertInto('call_ledger')
           .values({
+            portal_id: this.portalId,
             call_key: entry.key,
             call_id: null,
             contact_id: null,
@@ -177,7 +199,7 @@ export class LedgerRepository {
           // Also onto a call whose create is unconfirmed: its data must reach the call once the create is confirmed or sent again.
           .onConflict((conflict) =>
             conflict
-              .column('call_key')
+              .columns(['portal_id', 'call_key'])
               .doUpdateSet({ record: JSON.stringify(entry.record), updated_at: at })
               .where('call_ledger.state', 'in', ['deferred', 'creating']),
           )
@@ -195,11 +217,17 @@ export class LedgerRepository {
         await trx
           .updateTable('call_ledger')
           .set({ state: 'deferred', intent_at: null, create_tries: 0 })
+          .where('portal_id', '=', this.portalId)
           .where('call_key', 'in', part)
           .where('state', '=', 'creating')
           .where('record', 'is not', null)
           .execute();
-        await trx.deleteFrom('call_ledger').where('call_key', 'in', part).where('state', '=', 'creating').execute();
+        await trx
+          .deleteFrom('call_ledger')
+          .where('portal_id', '=', this.portalId)
+          .where('call_key', 'in', part)
+          .where('state', '=', 'creating')
+          .execute();
       }
     });
   }

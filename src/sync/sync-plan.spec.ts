@@ -50,6 +50,7 @@ const updateOnlyHangup = settingsWith(
   'vendors:\n  voicefox:\n    events: { create: [callin.collect], update: [callin.hangup] }\n',
 );
 const row = (key: string, state: CallLedgerRow['state'], callId: string | null = null): CallLedgerRow => ({
+  portal_id: 'default',
   call_key: key,
   call_id: callId,
   contact_id: null,

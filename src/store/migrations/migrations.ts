@@ -8,6 +8,7 @@ import { createTriesMigration } from './0004-create-tries.js';
 import { syncLeasesMigration } from './0005-sync-leases.js';
 import { mappingVersionsMigration } from './0006-mapping-versions.js';
 import { retentionMigration } from './0007-retention.js';
+import { portalKeysMigration } from './0009-portal-keys.js';
 
 /**
  * Migrations live in code (not a folder scan) so that the compiled app and the tests run the same list: one list for
@@ -22,11 +23,17 @@ const migrations = (dialect: StoreDialect): Record<string, Migration> => ({
   '0005-sync-leases': syncLeasesMigration(dialect),
   '0006-mapping-versions': mappingVersionsMigration,
   '0007-retention': retentionMigration,
+  '0009-portal-keys': portalKeysMigration(dialect),
 });
 
-export async function migrateToLatest(db: StoreDb): Promise<void> {
+/** The store's migrations on `db`: `migrateToLatest` runs them all; tests build a store of an earlier release with it. */
+export function storeMigrator(db: StoreDb): Migrator {
   const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations(storeDialect(db))) };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  return new Migrator({ db, provider });
+}
+
+export async function migrateToLatest(db: StoreDb): Promise<void> {
+  const { error, results } = await storeMigrator(db).migrateToLatest();
   const failed = results?.find((result) => result.status === 'Error');
   if (error || failed) {
     // eslint-disable-next-line @typescript-eslint/no-base-to-string -- Kysely may reject with anything; text is all we can show
