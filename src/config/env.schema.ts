@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_API_VERSION, isApiVersion } from '../hubspot/hubspot-api-paths.js';
@@ -105,7 +106,9 @@ export interface AppEnv {
   };
   /**
    * `INSTANCE_ID`: this instance's name in the sync lease, health and metrics. Default: the host name on SQLite (one
-   * file on one host: a restarted connector takes its lease back at once), the host name and process id on PostgreSQL.
+   * file on one host: a restarted connector takes its lease back at once); on PostgreSQL the host name, process id and
+   * a random part, so that two processes never share a name (containers on one host network may share host name and
+   * pid 1; two holders of one name would take the lease from each other).
    */
   instanceId: string;
 }
@@ -238,7 +241,9 @@ export function validateEnv(raw: RawEnv): AppEnv {
       pruneIntervalMs: integer('RETENTION_PRUNE_INTERVAL_MS', 3_600_000, 1_000, 86_400_000),
       pruneBatchSize: integer('RETENTION_PRUNE_BATCH_SIZE', 500, 1, 10_000),
     },
-    instanceId: text('INSTANCE_ID') ?? (database.kind === 'postgres' ? `${hostname()}:${process.pid}` : hostname()),
+    instanceId:
+      text('INSTANCE_ID') ??
+      (database.kind === 'postgres' ? `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}` : hostname()),
   };
   if (problems.length > 0) throw new EnvValidationError(problems);
   return env;

@@ -46,4 +46,17 @@ describe('HubSpotSendGate', () => {
     expect(beforeClose.aborted).toBe(true);
     expect(() => gate.admit()).toThrow(NotLeadingError);
   });
+
+  it('refuses work begun under an earlier epoch once this instance leads again under a later one', () => {
+    const gate = new HubSpotSendGate();
+    gate.openUntil('a', 4, performance.now() + 60_000);
+    gate.hold(4);
+    expect(gate.admit().headers[SENDER_EPOCH_HEADER]).toBe('4');
+    // Lost and taken again (epoch 6) while a retry of the epoch-4 batch waited out its backoff.
+    gate.openUntil('a', 6, performance.now() + 60_000);
+    expect(() => gate.admit()).toThrow(/begun under epoch 4 may not send under epoch 6/);
+    gate.hold(6);
+    expect(gate.admit().headers[SENDER_EPOCH_HEADER]).toBe('6');
+    gate.close('test over');
+  });
 });

@@ -31,6 +31,16 @@ export const SENDER_EPOCH_HEADER = 'x-connector-epoch';
  */
 export class HubSpotSendGate {
   private lease: OpenLease | null = null;
+  /** The epoch the work now sending began under (set per batch by the worker); null: not bound to one. */
+  private workEpoch: number | null = null;
+
+  /**
+   * Binds what is sent from now on to the lease of `epoch` (the worker's batch): a batch begun under one epoch never
+   * sends under a later one, even when this instance leads again in between (a retry waiting out a backoff).
+   */
+  hold(epoch: number | null): void {
+    this.workEpoch = epoch;
+  }
 
   /** Opens (or keeps open) the gate for this lease until `deadline` (monotonic ms); a new epoch ends the old one's requests. */
   openUntil(instance: string, epoch: number, deadline: number): void {
@@ -67,6 +77,8 @@ export class HubSpotSendGate {
       this.close('the lease deadline passed');
       throw new NotLeadingError(`epoch ${lease.epoch}: the lease deadline passed`);
     }
+    if (this.workEpoch !== null && this.workEpoch !== lease.epoch)
+      throw new NotLeadingError(`work begun under epoch ${this.workEpoch} may not send under epoch ${lease.epoch}`);
     return {
       signal: lease.controller.signal,
       headers: { [SENDER_INSTANCE_HEADER]: lease.instance, [SENDER_EPOCH_HEADER]: String(lease.epoch) },

@@ -23,6 +23,7 @@ import {
 } from '../hubspot/hubspot-errors.js';
 import { ProvisioningError } from './hubspot-provisioner.js';
 import { HubSpotStatus } from '../hubspot/hubspot-status.js';
+import { HubSpotSendGate } from '../hubspot/hubspot-send-gate.js';
 import { InjectHubSpot, type HubSpotPort } from '../hubspot/hubspot.port.js';
 import { AppLogger } from '../logging/app-logger.js';
 import { InboxRepository, type EventOutcome, type InboxEventRow } from '../store/inbox.repository.js';
@@ -38,6 +39,8 @@ import { backoffMs } from '../hubspot/hubspot-request-policy.js';
 
 /** A claimed batch not finished within this time is taken again by the next claim (the worker died). */
 const LEASE_MS = 5 * 60_000;
+/** After the store or HubSpot gate refused this instance's lease: the pause before looking at the lease again. */
+const NOT_LEADING_PAUSE_MS = 250;
 /** Backoff while HubSpot as a whole fails (outage, network): from 1 s, doubling, up to a minute. */
 const OUTAGE_BACKOFF_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000];
 /** A retrying record waits at most this long between attempts. */
@@ -99,6 +102,7 @@ export class InboxWorker implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly leader: SyncLeader,
     @Optional() private readonly fence?: SyncFence,
+    @Optional() private readonly gate?: HubSpotSendGate,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -108,7 +112,11 @@ export class InboxWorker implements OnApplicationBootstrap, BeforeApplicationShu
     }
     this.running = true;
     this.leader.start();
-    this.loop = this.run();
+    // run() handles its own failures; should one escape all the same, it is logged (never an unhandled rejection,
+    // which would end the process).
+    this.loop = this.run().catch((error: unknown) =>
+      this.logger.error({ error: errorSummary(error) }, 'inbox worker stopped unexpectedly; restart the connector'),
+    );
   }
 
   /**
@@ -199,6 +207,7 @@ export class InboxWorker implements OnApplicationBootstrap, BeforeApplicationShu
           // Taking over: events an earlier holder claimed (a process that died, or this one before a restart) go
           // back. A store that fails here is logged and the hand-back tried again on the next round.
           this.fence?.hold({ portalId: DEFAULT_PORTAL, epoch });
+          this.gate?.hold(epoch);
           const released = await this.inbox.releaseOrphans(this.clock.now(), epoch);
           if (released > 0)
             this.logger.info({ released, epoch }, 'events left in flight by an earlier holder handed back');
@@ -213,16 +222,19 @@ export class InboxWorker implements OnApplicationBootstrap, BeforeApplicationShu
         }
         await this.lingerIfQuiet();
         handled = await this.processBatch(epoch);
+        if (handled === 0 && this.running) await this.idle();
       } catch (error) {
         if (error instanceof NotLeadingError) {
-          // The lease ended mid-batch: what this batch did not settle is handed back by the next leader.
+          // The lease ended mid-batch: what this batch did not settle is handed back by the next leader. A pause, so
+          // that a lease the store no longer grants is not asked about in a tight loop until the leader steps down.
           this.logger.warn({ epoch, reason: error.message }, 'sync stopped: this instance no longer leads');
+          await this.sleep(NOT_LEADING_PAUSE_MS);
           continue;
         }
+        // A store that does not answer (claim, idle) or anything unforeseen: logged, and tried again after a pause.
         this.logger.error({ error: errorSummary(error) }, 'inbox worker: batch failed');
         await this.signal.wait(this.env.workerPollIntervalMs);
       }
-      if (handled === 0 && this.running) await this.idle();
     }
   }
 
@@ -232,6 +244,7 @@ export class InboxWorker implements OnApplicationBootstrap, BeforeApplicationShu
    */
   async processBatch(epoch: number | null = this.leader.epoch): Promise<number> {
     this.fence?.hold(epoch === null ? null : { portalId: DEFAULT_PORTAL, epoch });
+    this.gate?.hold(epoch);
     const rows = await this.inbox.claim(this.env.workerBatchSize, LEASE_MS, this.clock.now(), epoch);
     if (rows.length === 0) return 0;
     // One mapping per batch: a reload takes effect between batches, never inside one.

@@ -28,6 +28,10 @@ export class SyncLeader {
   private lease: HeldLease | null = null;
   private since: number | null = null;
   private heldElsewhere = false;
+  /** The tick in flight, if any (`stop` waits for it). */
+  private ticking: Promise<void> | null = null;
+  /** A lease an acquire in flight took after `stop` began: released by `stop`. */
+  private acquiredWhileStopping: HeldLease | null = null;
   private timer: NodeJS.Timeout | null = null;
   private deadline: NodeJS.Timeout | null = null;
   private stopped = true;
@@ -89,7 +93,11 @@ export class SyncLeader {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    const lease = this.lease;
+    // A renewal or an acquire still in flight must end first: a renewal that lands after the release would extend the
+    // lease again, and a lease acquired just now must be released too.
+    await this.ticking;
+    const lease = this.lease ?? this.acquiredWhileStopping;
+    this.acquiredWhileStopping = null;
     this.stepDown(null);
     if (lease) {
       try {
@@ -101,7 +109,12 @@ export class SyncLeader {
     }
   }
 
-  private async tick(): Promise<void> {
+  private tick(): Promise<void> {
+    this.ticking = this.tickOnce().finally(() => (this.ticking = null));
+    return this.ticking;
+  }
+
+  private async tickOnce(): Promise<void> {
     if (this.stopped) return;
     const { leaseTtlMs: ttl, leaseRenewMs: renewMs } = this.env.sync;
     const sentAt = performance.now();
@@ -113,6 +126,7 @@ export class SyncLeader {
       } else {
         const lease = await this.leases.acquire(DEFAULT_PORTAL, this.env.instanceId, ttl, this.clock.now());
         this.heldElsewhere = lease === null;
+        if (lease && this.stopped) this.acquiredWhileStopping = lease;
         if (lease && !this.stopped) {
           this.lease = lease;
           this.since = this.clock.now().getTime();
