@@ -201,7 +201,6 @@ export class InboxWorker implements OnApplicationBootstrap, BeforeApplicationShu
         await this.leader.whenLeading(250);
         continue;
       }
-      let handled = 0;
       try {
         if (epoch !== ledEpoch) {
           // Taking over: events an earlier holder claimed (a process that died, or this one before a restart) go
@@ -221,7 +220,7 @@ export class InboxWorker implements OnApplicationBootstrap, BeforeApplicationShu
           continue;
         }
         await this.lingerIfQuiet();
-        handled = await this.processBatch(epoch);
+        const handled = await this.processBatch(epoch);
         if (handled === 0 && this.running) await this.idle();
       } catch (error) {
         if (error instanceof NotLeadingError) {
