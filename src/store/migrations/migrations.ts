@@ -6,6 +6,7 @@ import { syncMigration } from './0002-sync.js';
 import { contactKnowledgeMigration } from './0003-contact-knowledge.js';
 import { createTriesMigration } from './0004-create-tries.js';
 import { syncLeasesMigration } from './0005-sync-leases.js';
+import { claimIndexMigration } from './0008-claim-index.js';
 
 /**
  * Migrations live in code (not a folder scan) so that the compiled app and the tests run the same list: one list for
@@ -18,6 +19,7 @@ const migrations = (dialect: StoreDialect): Record<string, Migration> => ({
   '0003-contact-knowledge': contactKnowledgeMigration,
   '0004-create-tries': createTriesMigration,
   '0005-sync-leases': syncLeasesMigration(dialect),
+  '0008-claim-index': claimIndexMigration(dialect),
 });
 
 export async function migrateToLatest(db: StoreDb): Promise<void> {
