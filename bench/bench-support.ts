@@ -1,3 +1,4 @@
+import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,6 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const MAIN_SCRIPT = join(REPO_DIR, 'dist', 'main.js');
+/** The connector's application plus a bare route (`bench/bench-app.ts`). */
+export const BENCH_APP_SCRIPT = join(REPO_DIR, 'dist-bench', 'bench', 'bench-app.js');
 export const VOICEFOX_SECRET = 'bench-voicefox-secret-0123456789';
 export const YUNFU_SECRET = 'bench-yunfu-secret-0123456789';
 
@@ -145,4 +149,66 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   });
   await response.arrayBuffer();
   return response.status;
+}
+
+/** A VoiceFox `callin.collect` webhook body as the ingest runs send it. */
+export function voicefoxWebhook(sessionId: string, caller: string): string {
+  return JSON.stringify({
+    event_name: 'callin.collect',
+    event_data: {
+      session_id: sessionId,
+      caller,
+      callee: '4008001234',
+      start_at: '2025-09-25 21:39:55',
+      answer_at: '2025-09-25 21:40:02',
+      end_at: '2025-09-25 21:40:45',
+      duration: 50,
+      billsec: 43,
+      direction: 'inbound',
+      collect_targets: [
+        { question: '您对我们的产品感兴趣吗?', hit: true, result: '感兴趣', message: '', question_uuid: 'q1' },
+      ],
+      conversation_analysis: [{ title: '通话摘要', result: '客户对产品感兴趣。' }],
+      record_url: 'https://media.voicefox.example/records/x.mp3',
+      extra: {},
+    },
+  });
+}
+
+export interface LoadFigures {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  total: number;
+}
+
+/** autocannon, 50 connections, for `seconds` against one POST route; each request gets a fresh body. */
+export async function hammer(
+  url: string,
+  path: string,
+  seconds: number,
+  body: () => string,
+  headers: Record<string, string> = {},
+): Promise<LoadFigures> {
+  const result = await autocannon({
+    url,
+    connections: 50,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', ...headers },
+        setupRequest: (request) => ({ ...request, body: body() }),
+      },
+    ],
+  });
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+    total: result.requests.total,
+  };
 }

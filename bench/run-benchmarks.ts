@@ -1,113 +1,110 @@
 import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
-import autocannon from 'autocannon';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
+  BENCH_APP_SCRIPT,
   chinaMobile,
+  hammer,
+  MAIN_SCRIPT,
   percentile,
   post,
   REPO_DIR,
   startProcess,
   VOICEFOX_SECRET,
+  voicefoxWebhook,
   waitFor,
   YUNFU_SECRET,
   yunfuCall,
+  type LoadFigures,
 } from './bench-support.js';
+import {
+  DIALECT_TITLES,
+  PostgresServer,
+  sqliteStore,
+  BENCH_DATABASE_URL,
+  type BenchDialect,
+  type BenchStore,
+} from './bench-stores.js';
 import { floorFlow, floorSearches } from './floor-flow.js';
+import { growth, harvestTemplates, type GrowthResult } from './growth.js';
 import { naiveFlow } from './naive-flow.js';
 import { retentionBench, type RetentionFigures } from './retention-bench.js';
 
 /**
- * `npm run bench`: ingest speed and HubSpot quota efficiency, each against a baseline run in the same process and
- * the same run (these machines are noisy; absolute times do not carry over). Prints a table, writes
- * bench/results.json. Traffic goes to loopback only; every loop is bounded.
+ * `npm run bench`: ingest speed, HubSpot quota efficiency and the cost of a large store, each against a baseline run
+ * in the same process and the same run (these machines are noisy; absolute times do not carry over), on SQLite and,
+ * when a server is reachable, on PostgreSQL. Prints a table, writes bench/results.json. Traffic goes to loopback
+ * only; every loop is bounded.
+ *
+ * `npm run bench -- <part> [<part>…] [sqlite|postgres]` runs some parts, or one dialect, and replaces only their
+ * sections of results.json.
  */
-const MAIN = join(REPO_DIR, 'dist', 'main.js');
-const BENCH_APP = join(REPO_DIR, 'dist-bench', 'bench', 'bench-app.js');
-const only = process.argv.slice(2);
-const wanted = (name: string) => only.length === 0 || only.includes(name);
-const results: Record<string, unknown> = {};
+const PARTS = ['ingest', 'sync', 'latency', 'memory', 'growth'] as const;
+type Part = (typeof PARTS)[number];
+const DIALECTS: BenchDialect[] = ['sqlite', 'postgres'];
+const args = process.argv.slice(2);
+const onlyParts = args.filter((arg) => !DIALECTS.includes(arg as BenchDialect) && arg !== 'sync-profile');
+const onlyDialects = args.filter((arg): arg is BenchDialect => DIALECTS.includes(arg as BenchDialect));
+const wantedPart = (name: Part) => onlyParts.length === 0 || onlyParts.includes(name);
+
+/** One dialect's run: where its stores come from, and its sections of the results. */
+interface DialectRun {
+  dialect: BenchDialect;
+  newStore(): Promise<BenchStore>;
+  results: Record<string, unknown>;
+}
 
 function log(message: string): void {
   process.stdout.write(`${message}\n`);
 }
 
-async function ingest(): Promise<void> {
-  results['ingest'] = await ingestAt('info');
-  results['ingestQuietLogs'] = await ingestAt('warn');
+/** The 1-minute load average, for the record: other work on the machine shows up in every figure. */
+function load(): number {
+  return Number(loadavg()[0]!.toFixed(2));
+}
+
+async function ingest(run: DialectRun): Promise<Record<string, unknown>> {
+  return { ingest: await ingestAt(run, 'info'), ingestQuietLogs: await ingestAt(run, 'warn') };
 }
 
 /** At the default log level (a line per request) and with request logging off (`warn`). */
-async function ingestAt(logLevel: 'info' | 'warn'): Promise<Record<string, unknown>> {
+async function ingestAt(run: DialectRun, logLevel: 'info' | 'warn'): Promise<Record<string, unknown>> {
   log(
     `ingest (LOG_LEVEL=${logLevel}): autocannon, 50 connections, 3 s warm-up then 10 s, against POST /webhooks/voicefox and a bare route of the same app`,
   );
+  const store = await run.newStore();
   const emulator = await HubSpotEmulator.start();
   const app = await startProcess(
-    BENCH_APP,
-    { SYNC_ENABLED: 'false', HUBSPOT_ACCESS_TOKEN: 'pat-bench', HUBSPOT_BASE_URL: emulator.url, LOG_LEVEL: logLevel },
+    BENCH_APP_SCRIPT,
+    {
+      SYNC_ENABLED: 'false',
+      HUBSPOT_ACCESS_TOKEN: 'pat-bench',
+      HUBSPOT_BASE_URL: emulator.url,
+      LOG_LEVEL: logLevel,
+      DATABASE_URL: store.url,
+    },
     process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${join(REPO_DIR, 'bench', 'profiles')}`] : [],
   );
   let counter = 0;
-  const webhook = (): string =>
-    JSON.stringify({
-      event_name: 'callin.collect',
-      event_data: {
-        session_id: `bench-${process.pid}-${counter++}`,
-        caller: chinaMobile(counter % 100_000),
-        callee: '4008001234',
-        start_at: '2025-09-25 21:39:55',
-        answer_at: '2025-09-25 21:40:02',
-        end_at: '2025-09-25 21:40:45',
-        duration: 50,
-        billsec: 43,
-        direction: 'inbound',
-        collect_targets: [
-          { question: '您对我们的产品感兴趣吗?', hit: true, result: '感兴趣', message: '', question_uuid: 'q1' },
-        ],
-        conversation_analysis: [{ title: '通话摘要', result: '客户对产品感兴趣。' }],
-        record_url: 'https://media.voicefox.example/records/x.mp3',
-        extra: {},
-      },
-    });
-  const run = (path: string, duration: number) =>
-    autocannon({
-      url: app.url,
-      connections: 50,
-      duration,
-      requests: [
-        {
-          method: 'POST',
-          path,
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${VOICEFOX_SECRET}` },
-          setupRequest: (request) => ({ ...request, body: webhook() }),
-        },
-      ],
-    });
+  const webhook = () => voicefoxWebhook(`bench-${process.pid}-${counter++}`, chinaMobile(counter % 100_000));
+  const headers = { authorization: `Bearer ${VOICEFOX_SECRET}` };
   try {
-    await run('/webhooks/voicefox', 3);
-    const connector = await run('/webhooks/voicefox', 10);
-    await run('/bench/bare', 3);
-    const bare = await run('/bench/bare', 10);
-    const summary = (result: Awaited<ReturnType<typeof run>>) => ({
-      requestsPerSecond: Math.round(result.requests.average),
-      p50Ms: result.latency.p50,
-      p99Ms: result.latency.p99,
-      errors: result.errors + result.timeouts + result.non2xx,
-      total: result.requests.total,
-    });
-    const ratio = connector.requests.average / bare.requests.average;
+    await hammer(app.url, '/webhooks/voicefox', 3, webhook, headers);
+    const connector = await hammer(app.url, '/webhooks/voicefox', 10, webhook, headers);
+    await hammer(app.url, '/bench/bare', 3, webhook, headers);
+    const bare = await hammer(app.url, '/bench/bare', 10, webhook, headers);
     return {
       logLevel,
-      connector: summary(connector),
-      bare: summary(bare),
-      ratio: Number(ratio.toFixed(2)),
+      connector,
+      bare,
+      ratio: Number((connector.requestsPerSecond / bare.requestsPerSecond).toFixed(2)),
       targets: { ratio: 0.5, p99Ms: 50, errors: 0 },
     };
   } finally {
     await app.stop(process.env['BENCH_CPU_PROF'] ? 'SIGUSR2' : 'SIGTERM');
     await emulator.close();
+    await store.drop();
   }
 }
 
@@ -125,7 +122,10 @@ function mixedFormat(national: string, index: number): Record<string, string> {
   return index % 3 === 0 ? { mobilephone: value } : { phone: value };
 }
 
-async function sync(): Promise<void> {
+/** The naive flow does not touch the store: measured once per run and shown beside each dialect's drain. */
+let naiveBaseline: Awaited<ReturnType<typeof naiveRun>> | null = null;
+
+async function sync(run: DialectRun): Promise<Record<string, unknown>> {
   const CALLS = 2_000;
   const NUMBERS = 1_400;
   const EXISTING = 420;
@@ -144,13 +144,15 @@ async function sync(): Promise<void> {
       emulator.seedObject('contacts', { firstname: `Existing ${index}`, ...mixedFormat(number, index) }),
     );
 
+  const store = await run.newStore();
   const emulator = await HubSpotEmulator.start({ limits: { searchLagMs: 5_000 } });
   seed(emulator);
   // The burst arrives at an instance that only stores (SYNC_ENABLED=false)...
-  const receiver = await startProcess(MAIN, {
+  const receiver = await startProcess(MAIN_SCRIPT, {
     HUBSPOT_ACCESS_TOKEN: 'pat-bench',
     HUBSPOT_BASE_URL: emulator.url,
     SYNC_ENABLED: 'false',
+    DATABASE_URL: store.url,
   });
   const posted = Date.now();
   const posts = Array.from({ length: CALLS / 20 }, (_, index) => calls.slice(index * 20, index * 20 + 20));
@@ -169,8 +171,8 @@ async function sync(): Promise<void> {
   // ...then a connector starts on that store and drains the backlog: timed from its start to the last call in HubSpot.
   const started = Date.now();
   const connector = await startProcess(
-    MAIN,
-    { HUBSPOT_ACCESS_TOKEN: 'pat-bench', HUBSPOT_BASE_URL: emulator.url },
+    MAIN_SCRIPT,
+    { HUBSPOT_ACCESS_TOKEN: 'pat-bench', HUBSPOT_BASE_URL: emulator.url, DATABASE_URL: store.url },
     [],
     receiver.dir,
   );
@@ -183,6 +185,7 @@ async function sync(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   } finally {
     await connector.stop();
+    await store.drop();
   }
   const keys = emulator.listObjects('calls').map((call) => call.properties['ai_call_key']);
   const contacts = emulator.listObjects('contacts').length;
@@ -208,28 +211,8 @@ async function sync(): Promise<void> {
   await emulator.close();
 
   // Baseline (a): the naive per-call flow, on a sample of the same calls against a fresh, identical portal.
-  const SAMPLE = 200;
-  const naiveEmulator = await HubSpotEmulator.start({ limits: { searchLagMs: 5_000 } });
-  seed(naiveEmulator);
-  const naiveStarted = Date.now();
-  await naiveFlow(
-    naiveEmulator.url,
-    calls.slice(0, SAMPLE).map((call) => ({ key: call.key, number: call.number, durationMs: 43_000 })),
-  );
-  const naiveSeconds = (Date.now() - naiveStarted) / 1000;
-  const naiveRequests = naiveEmulator.counters.total;
-  const naiveContacts = naiveEmulator.listObjects('contacts').length;
-  const sampleNumbers = new Set(calls.slice(0, SAMPLE).map((call) => call.number));
-  const naive = {
-    sampleCalls: SAMPLE,
-    requests: naiveRequests,
-    requestsPerCall: Number((naiveRequests / SAMPLE).toFixed(2)),
-    seconds: naiveSeconds,
-    extrapolatedDrainSeconds: Math.round((naiveSeconds * CALLS) / SAMPLE),
-    rateLimited: naiveEmulator.counters.rateLimited.total,
-    duplicateContacts: naiveContacts - (EXISTING + [...sampleNumbers].filter((number) => !existing.has(number)).length),
-  };
-  await naiveEmulator.close();
+  naiveBaseline ??= await naiveRun(calls, existing, seed);
+  const naive = naiveBaseline;
 
   // Baseline (b): the floor. Writes: calls and new contacts in batches of 100; finding which numbers exist: searches
   // as full as HubSpot's 3,000-character body allows. Time: what the limits force (100 requests per 10 s; 5 searches
@@ -250,21 +233,62 @@ async function sync(): Promise<void> {
     executedSeconds: executed.seconds,
     executedRequests: executed.requests,
   };
-  results['sync'] = {
-    connector: connectorResult,
-    naive,
-    floor,
-    fewerRequestsThanNaive: Number((naive.requestsPerCall / connectorResult.requestsPerCall).toFixed(1)),
-    drainOverFloorQuotaTime: floorSeconds > 0 ? Number((connectorResult.drainSeconds / floorSeconds).toFixed(2)) : null,
-    drainOverFloorExecuted: Number((connectorResult.drainSeconds / executed.seconds).toFixed(2)),
-    targets: { requestsPerCall: 0.05, fewerThanNaive: 20, drainOverFloor: 1.25, duplicates: 0 },
+  return {
+    sync: {
+      connector: connectorResult,
+      naive,
+      floor,
+      fewerRequestsThanNaive: Number((naive.requestsPerCall / connectorResult.requestsPerCall).toFixed(1)),
+      drainOverFloorQuotaTime:
+        floorSeconds > 0 ? Number((connectorResult.drainSeconds / floorSeconds).toFixed(2)) : null,
+      drainOverFloorExecuted: Number((connectorResult.drainSeconds / executed.seconds).toFixed(2)),
+      targets: { requestsPerCall: 0.05, fewerThanNaive: 20, drainOverFloor: 1.25, duplicates: 0 },
+    },
   };
 }
 
-async function latency(): Promise<void> {
+async function naiveRun(
+  calls: Array<{ key: string; number: string }>,
+  existing: Set<string>,
+  seed: (emulator: HubSpotEmulator) => void,
+) {
+  const SAMPLE = 200;
+  const CALLS = calls.length;
+  log(`sync baseline: the naive per-call flow on ${SAMPLE} of the calls (it does not use the store: measured once)`);
+  const naiveEmulator = await HubSpotEmulator.start({ limits: { searchLagMs: 5_000 } });
+  seed(naiveEmulator);
+  const naiveStarted = Date.now();
+  await naiveFlow(
+    naiveEmulator.url,
+    calls.slice(0, SAMPLE).map((call) => ({ key: call.key, number: call.number, durationMs: 43_000 })),
+  );
+  const naiveSeconds = (Date.now() - naiveStarted) / 1000;
+  const naiveRequests = naiveEmulator.counters.total;
+  const naiveContacts = naiveEmulator.listObjects('contacts').length;
+  const sampleNumbers = new Set(calls.slice(0, SAMPLE).map((call) => call.number));
+  const naive = {
+    sampleCalls: SAMPLE,
+    requests: naiveRequests,
+    requestsPerCall: Number((naiveRequests / SAMPLE).toFixed(2)),
+    seconds: naiveSeconds,
+    extrapolatedDrainSeconds: Math.round((naiveSeconds * CALLS) / SAMPLE),
+    rateLimited: naiveEmulator.counters.rateLimited.total,
+    duplicateContacts:
+      naiveContacts - (existing.size + [...sampleNumbers].filter((number) => !existing.has(number)).length),
+  };
+  await naiveEmulator.close();
+  return naive;
+}
+
+async function latency(run: DialectRun): Promise<Record<string, unknown>> {
   log('latency: one call every 2 s for 60 s; webhook sent → call visible in HubSpot');
+  const store = await run.newStore();
   const emulator = await HubSpotEmulator.start();
-  const connector = await startProcess(MAIN, { HUBSPOT_ACCESS_TOKEN: 'pat-bench', HUBSPOT_BASE_URL: emulator.url });
+  const connector = await startProcess(MAIN_SCRIPT, {
+    HUBSPOT_ACCESS_TOKEN: 'pat-bench',
+    HUBSPOT_BASE_URL: emulator.url,
+    DATABASE_URL: store.url,
+  });
   const times: number[] = [];
   try {
     for (let index = 0; index < 30; index++) {
@@ -295,21 +319,29 @@ async function latency(): Promise<void> {
   } finally {
     await connector.stop();
     await emulator.close();
+    await store.drop();
   }
-  results['latency'] = {
-    calls: times.length,
-    p50Ms: percentile(times, 50),
-    p95Ms: percentile(times, 95),
-    maxMs: Math.max(...times),
-    targets: { p95Ms: 3_000 },
+  return {
+    latency: {
+      calls: times.length,
+      p50Ms: percentile(times, 50),
+      p95Ms: percentile(times, 95),
+      maxMs: Math.max(...times),
+      targets: { p95Ms: 3_000 },
+    },
   };
 }
 
-async function memory(): Promise<void> {
+async function memory(run: DialectRun): Promise<Record<string, unknown>> {
   const CALLS = 10_000;
   log(`memory: peak RSS of the connector while a ${CALLS}-call backlog arrives and drains at HubSpot's default limits`);
+  const store = await run.newStore();
   const emulator = await HubSpotEmulator.start();
-  const connector = await startProcess(MAIN, { HUBSPOT_ACCESS_TOKEN: 'pat-bench', HUBSPOT_BASE_URL: emulator.url });
+  const connector = await startProcess(MAIN_SCRIPT, {
+    HUBSPOT_ACCESS_TOKEN: 'pat-bench',
+    HUBSPOT_BASE_URL: emulator.url,
+    DATABASE_URL: store.url,
+  });
   const samples: number[] = [];
   const sampler = setInterval(() => samples.push(connector.rssMiB()), 250);
   const started = Date.now();
@@ -328,26 +360,40 @@ async function memory(): Promise<void> {
     }
     const ingested = Date.now() - started;
     await waitFor(() => emulator.listObjects('calls').length >= CALLS, 600_000, 250);
-    results['memory'] = {
-      calls: CALLS,
-      ingestSeconds: ingested / 1000,
-      drainSeconds: (Date.now() - started) / 1000,
-      peakRssMiB: Math.round(connector.peakRssMiB()),
-      medianRssMiB: Math.round(percentile(samples, 50)),
-      hubspotRequests: emulator.counters.total,
-      targets: { peakRssMiB: 250 },
+    return {
+      memory: {
+        calls: CALLS,
+        ingestSeconds: ingested / 1000,
+        drainSeconds: (Date.now() - started) / 1000,
+        peakRssMiB: Math.round(connector.peakRssMiB()),
+        medianRssMiB: Math.round(percentile(samples, 50)),
+        hubspotRequests: emulator.counters.total,
+        targets: { peakRssMiB: 250 },
+      },
     };
   } finally {
     clearInterval(sampler);
     await connector.stop();
     await emulator.close();
+    await store.drop();
   }
+}
+
+/** Templates for the growth part's history: harvested once per run, by a real connector. */
+let growthTemplates: Awaited<ReturnType<typeof harvestTemplates>> | null = null;
+
+async function growthPart(run: DialectRun): Promise<Record<string, unknown>> {
+  growthTemplates ??= await harvestTemplates(log);
+  log(
+    `growth: ingest and the worker's claim on an empty store and on one holding ${Number(process.env['BENCH_GROWTH_EVENTS'] ?? 1_000_000).toLocaleString('en')} events (seeded by bulk SQL)`,
+  );
+  return { growth: await growth(() => run.newStore(), growthTemplates, log) };
 }
 
 /** `npm run bench -- sync-profile`: a CPU profile of the sync loop draining a stored 2,000-call backlog. */
 async function syncProfile(): Promise<void> {
   const emulator = await HubSpotEmulator.start();
-  const receiver = await startProcess(MAIN, {
+  const receiver = await startProcess(MAIN_SCRIPT, {
     HUBSPOT_ACCESS_TOKEN: 'pat-bench',
     HUBSPOT_BASE_URL: emulator.url,
     SYNC_ENABLED: 'false',
@@ -361,7 +407,7 @@ async function syncProfile(): Promise<void> {
   await receiver.stop('SIGTERM', true);
   // The bench app is the connector's own application; it exits normally on SIGUSR2, so the profile gets written.
   const app = await startProcess(
-    BENCH_APP,
+    BENCH_APP_SCRIPT,
     { HUBSPOT_ACCESS_TOKEN: 'pat-bench', HUBSPOT_BASE_URL: emulator.url },
     ['--cpu-prof', `--cpu-prof-dir=${join(REPO_DIR, 'bench', 'profiles')}`],
     receiver.dir,
@@ -372,43 +418,89 @@ async function syncProfile(): Promise<void> {
   log('profile written to bench/profiles/ (summary: node dist-bench/bench/profile-summary.js bench/profiles)');
 }
 
+const RUNNERS: Record<Part, (run: DialectRun) => Promise<Record<string, unknown>>> = {
+  ingest,
+  sync,
+  latency,
+  memory,
+  growth: growthPart,
+};
+
 async function main(): Promise<void> {
-  if (only.includes('sync-profile')) {
+  if (args.includes('sync-profile')) {
     await syncProfile();
     return;
   }
+  const unknown = onlyParts.filter((arg) => !PARTS.includes(arg as Part));
+  if (unknown.length > 0)
+    throw new Error(`unknown part ${unknown.join(', ')}: the parts are ${PARTS.join(', ')} (and sqlite or postgres)`);
   const machine = {
     cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
     memoryGiB: Math.round(totalmem() / 1024 ** 3),
     node: process.version,
     platform: process.platform,
   };
-  log(`machine: ${machine.cpus}, ${machine.memoryGiB} GiB, Node ${machine.node}`);
-  if (wanted('ingest')) await ingest();
-  if (wanted('sync')) await sync();
-  if (wanted('latency')) await latency();
-  if (wanted('memory')) await memory();
-  // Only when asked: it needs a PostgreSQL server (the tests' one by default).
-  if (only.includes('retention')) results['retention'] = await retentionBench(log);
-  // A partial run (`npm run bench -- sync`) replaces only its own sections of the last results.
+  log(
+    `machine: ${machine.cpus}, ${machine.memoryGiB} GiB, Node ${machine.node}; load average ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  );
+
+  const runs: DialectRun[] = [];
+  let retention: Record<'sqlite' | 'postgres', RetentionFigures> | undefined;
+  const wantDialect = (dialect: BenchDialect) => onlyDialects.length === 0 || onlyDialects.includes(dialect);
+  if (wantDialect('sqlite'))
+    runs.push({ dialect: 'sqlite', newStore: () => Promise.resolve(sqliteStore()), results: {} });
+  let server: PostgresServer | null = null;
+  if (wantDialect('postgres')) {
+    const reached = await PostgresServer.reach();
+    if (reached instanceof PostgresServer) {
+      server = reached;
+      log(`postgres: a fresh database per run on ${server.describe()}, dropped after (BENCH_DATABASE_URL to change)`);
+      runs.push({ dialect: 'postgres', newStore: () => reached.createStore(), results: {} });
+    } else {
+      const where = new URL(BENCH_DATABASE_URL);
+      log(
+        `postgres: SKIPPED, no server at ${where.hostname}:${where.port || '5432'} (${reached.unreachable}); set BENCH_DATABASE_URL=postgres://… to use one`,
+      );
+    }
+  }
+  try {
+    // Part by part, each dialect in turn: the two dialects' figures of a part are taken close together in time.
+    for (const part of PARTS.filter(wantedPart)) {
+      for (const run of runs) {
+        const loadAverage = load();
+        log(`\n[${part} on ${DIALECT_TITLES[run.dialect]}] load average ${loadAverage}`);
+        const sections = await RUNNERS[part](run);
+        for (const [name, section] of Object.entries(sections))
+          run.results[name] = { ...(section as object), measuredAt: new Date().toISOString(), loadAverage };
+      }
+    }
+    // Only when asked (`npm run bench -- retention`): it needs a PostgreSQL server (the tests' one by default).
+    if (onlyParts.includes('retention')) retention = await retentionBench(log);
+  } finally {
+    await server?.dropLeftovers();
+  }
+  // Each run replaces only the sections it measured, per dialect: a partial run (`npm run bench -- sync`) or a run
+  // without a PostgreSQL server keeps the other figures of the last run.
   const file = join(REPO_DIR, 'bench', 'results.json');
-  const previous =
-    only.length > 0 && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-  const report = { ...previous, at: new Date().toISOString(), machine, ...results };
+  const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<BenchReport>) : {};
+  const report: BenchReport = { at: new Date().toISOString(), machine };
+  const retentionFigures = retention ?? previous.retention;
+  if (retentionFigures) report.retention = retentionFigures;
+  for (const dialect of DIALECTS) {
+    const measured = runs.find((run) => run.dialect === dialect)?.results ?? {};
+    const merged = { ...(previous[dialect] ?? {}), ...measured };
+    if (Object.keys(merged).length > 0) report[dialect] = merged;
+  }
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  log(renderTable(report as BenchReport));
+  log(`\n${renderTable(report)}`);
 }
 
 /** What the table reads of bench/results.json (sections of an earlier partial run included). */
-interface LoadFigures {
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
-}
-interface BenchReport {
+interface DialectReport {
   ingest?: { connector: LoadFigures; bare: LoadFigures; ratio: number; logLevel: string };
-  ingestQuietLogs?: BenchReport['ingest'];
+  ingestQuietLogs?: DialectReport['ingest'];
   sync?: {
     connector: Record<
       | 'drainSeconds'
@@ -435,107 +527,184 @@ interface BenchReport {
   };
   latency?: Record<'p50Ms' | 'p95Ms' | 'maxMs', number>;
   memory?: Record<'peakRssMiB' | 'medianRssMiB' | 'drainSeconds', number>;
+  growth?: GrowthResult;
+}
+interface BenchReport {
+  at: string;
+  machine: Record<string, unknown>;
+  sqlite?: DialectReport;
+  postgres?: DialectReport;
+  /** `npm run bench -- retention`: ingest alone and while pruning, on both dialects. */
   retention?: Record<'sqlite' | 'postgres', RetentionFigures>;
 }
 
+/** A row of the table: one cell per dialect; `met` when the row has a target. */
+interface TableRow {
+  measure: string;
+  target: string;
+  cell(report: DialectReport): { figure: string; met?: boolean } | undefined;
+}
+
+const ingestRows = (section: 'ingest' | 'ingestQuietLogs', logLevel: string): TableRow[] => [
+  {
+    measure: `ingest req/s, LOG_LEVEL=${logLevel} (connector / bare)`,
+    target: '',
+    cell: (r) =>
+      r[section] && { figure: `${r[section].connector.requestsPerSecond} / ${r[section].bare.requestsPerSecond}` },
+  },
+  {
+    measure: '  ratio connector / bare',
+    target: '≥ 0.5',
+    cell: (r) => r[section] && { figure: String(r[section].ratio), met: r[section].ratio >= 0.5 },
+  },
+  {
+    measure: '  p50 / p99 latency',
+    target: 'p99 ≤ 50 ms',
+    cell: (r) =>
+      r[section] && {
+        figure: `${r[section].connector.p50Ms} / ${r[section].connector.p99Ms} ms`,
+        met: r[section].connector.p99Ms <= 50,
+      },
+  },
+  {
+    measure: '  errors',
+    target: '0',
+    cell: (r) => r[section] && { figure: String(r[section].connector.errors), met: r[section].connector.errors === 0 },
+  },
+];
+
+const TABLE: TableRow[] = [
+  ...ingestRows('ingest', 'info'),
+  ...ingestRows('ingestQuietLogs', 'warn'),
+  {
+    measure: 'sync drain of a 2,000-call backlog',
+    target: '',
+    cell: ({ sync }) =>
+      sync && { figure: `${sync.connector.drainSeconds} s (+ ${sync.connector.startupSeconds} s start-up)` },
+  },
+  {
+    measure: 'sync requests per call',
+    target: '≤ 0.05',
+    cell: ({ sync }) =>
+      sync && {
+        figure: `${sync.connector.requestsPerCall} (${sync.connector.requests} requests, ${sync.connector.searches} searches)`,
+        met: sync.connector.requestsPerCall <= 0.05,
+      },
+  },
+  {
+    measure: 'largest search body / refused requests',
+    target: '≤ 3,000 / 0',
+    cell: ({ sync }) =>
+      sync && {
+        figure: `${sync.connector.largestSearchBody} / ${sync.connector.refused}`,
+        met: sync.connector.largestSearchBody <= 3_000 && sync.connector.refused === 0,
+      },
+  },
+  {
+    measure: 'naive flow requests per call',
+    target: '',
+    cell: ({ sync }) =>
+      sync && { figure: `${sync.naive.requestsPerCall} (~${sync.naive.extrapolatedDrainSeconds} s for 2,000)` },
+  },
+  {
+    measure: 'fewer requests than naive',
+    target: '≥ 20×',
+    cell: ({ sync }) => sync && { figure: `${sync.fewerRequestsThanNaive}×`, met: sync.fewerRequestsThanNaive >= 20 },
+  },
+  {
+    measure: 'floor executed (fewest requests)',
+    target: '',
+    cell: ({ sync }) =>
+      sync && { figure: `${sync.floor.executedRequests} requests in ${sync.floor.executedSeconds} s` },
+  },
+  {
+    measure: 'drain / floor (executed)',
+    target: '≤ 1.25',
+    cell: ({ sync }) =>
+      sync && { figure: String(sync.drainOverFloorExecuted), met: sync.drainOverFloorExecuted <= 1.25 },
+  },
+  {
+    measure: 'drain / floor (limits only)',
+    target: '≤ 1.25',
+    cell: ({ sync }) =>
+      sync &&
+      (sync.drainOverFloorQuotaTime === null
+        ? { figure: 'floor is not quota-bound' }
+        : { figure: String(sync.drainOverFloorQuotaTime), met: sync.drainOverFloorQuotaTime <= 1.25 }),
+  },
+  {
+    measure: '429s received',
+    target: '',
+    cell: ({ sync }) => sync && { figure: String(sync.connector.rateLimited) },
+  },
+  {
+    measure: 'duplicates (calls / contacts)',
+    target: '0',
+    cell: ({ sync }) =>
+      sync && {
+        figure: `${sync.connector.duplicateCalls} / ${sync.connector.duplicateContacts} (naive: contacts ${sync.naive.duplicateContacts})`,
+        met: sync.connector.duplicateCalls === 0 && sync.connector.duplicateContacts === 0,
+      },
+  },
+  {
+    measure: 'webhook → HubSpot p50 / p95 / max',
+    target: 'p95 ≤ 3 s',
+    cell: ({ latency }) =>
+      latency && { figure: `${latency.p50Ms} / ${latency.p95Ms} / ${latency.maxMs} ms`, met: latency.p95Ms <= 3_000 },
+  },
+  {
+    measure: 'peak RSS, 10,000-call backlog',
+    target: '≤ 250 MiB',
+    cell: ({ memory }) =>
+      memory && {
+        figure: `${memory.peakRssMiB} MiB (median ${memory.medianRssMiB}, drained in ${memory.drainSeconds.toFixed(0)} s)`,
+        met: memory.peakRssMiB <= 250,
+      },
+  },
+  {
+    measure: 'growth: ingest req/s, empty / 1M-event store',
+    target: '',
+    cell: ({ growth }) =>
+      growth && {
+        figure: `${growth.ingest.empty.requestsPerSecond} / ${growth.ingest.full.requestsPerSecond} (rounds ${growth.ingest.empty.rounds.join(', ')} / ${growth.ingest.full.rounds.join(', ')})`,
+      },
+  },
+  {
+    measure: '  ingest slowdown at 1M events',
+    target: '≤ 1.2×',
+    cell: ({ growth }) => growth && { figure: `${growth.ingest.slowdown}×`, met: growth.ingest.slowdown <= 1.2 },
+  },
+  {
+    measure: 'growth: claim median / p95, empty store',
+    target: '',
+    cell: ({ growth }) => growth && { figure: `${growth.claim.empty.medianMs} / ${growth.claim.empty.p95Ms} ms` },
+  },
+  {
+    measure: '  the same at 1M events',
+    target: '',
+    cell: ({ growth }) => growth && { figure: `${growth.claim.full.medianMs} / ${growth.claim.full.p95Ms} ms` },
+  },
+  {
+    measure: '  claim slowdown at 1M events (median / p95)',
+    target: '≤ 1.2×',
+    cell: ({ growth }) =>
+      growth && {
+        figure: `${growth.claim.medianSlowdown}× / ${growth.claim.p95Slowdown}×`,
+        met: growth.claim.medianSlowdown <= 1.2,
+      },
+  },
+];
+
 function renderTable(report: BenchReport): string {
-  const rows: string[][] = [['measure', 'figure', 'target', 'met']];
-  const check = (ok: boolean) => (ok ? 'yes' : 'NO');
-  for (const section of ['ingest', 'ingestQuietLogs'] as const) {
-    const figures = report[section];
-    if (!figures) continue;
-    const { connector, bare, ratio, logLevel } = figures;
-    rows.push([
-      `ingest req/s, LOG_LEVEL=${logLevel} (connector / bare)`,
-      `${connector.requestsPerSecond} / ${bare.requestsPerSecond}`,
-      '',
-      '',
-    ]);
-    rows.push([`  ratio connector/bare`, String(ratio), '≥ 0.5', check(ratio >= 0.5)]);
-    rows.push([
-      `  p50 / p99 latency`,
-      `${connector.p50Ms} / ${connector.p99Ms} ms`,
-      'p99 ≤ 50 ms',
-      check(connector.p99Ms <= 50),
-    ]);
-    rows.push([`  errors`, String(connector.errors), '0', check(connector.errors === 0)]);
-  }
-  if (report['sync']) {
-    const { connector, naive, floor, fewerRequestsThanNaive, drainOverFloorQuotaTime } = report['sync'];
-    rows.push([
-      'sync drain of a 2,000-call backlog',
-      `${connector.drainSeconds} s once started (+ ${connector.startupSeconds} s start-up; the burst was stored in ${connector.ingestSeconds} s)`,
-      '',
-      '',
-    ]);
-    rows.push([
-      'sync requests per call',
-      `${connector.requestsPerCall} (${connector.requests} requests, ${connector.searches} searches)`,
-      '≤ 0.05',
-      check(connector.requestsPerCall <= 0.05),
-    ]);
-    rows.push([
-      'largest search body / refused requests',
-      `${connector.largestSearchBody} characters / ${connector.refused}`,
-      '≤ 3,000 / 0',
-      check(connector.largestSearchBody <= 3_000 && connector.refused === 0),
-    ]);
-    rows.push([
-      'naive flow requests per call',
-      `${naive.requestsPerCall} (sample of ${naive.sampleCalls}: ${naive.seconds.toFixed(1)} s, ~${naive.extrapolatedDrainSeconds} s for 2,000)`,
-      '',
-      '',
-    ]);
-    rows.push([
-      'fewer requests than naive',
-      `${fewerRequestsThanNaive}×`,
-      '≥ 20×',
-      check(fewerRequestsThanNaive >= 20),
-    ]);
-    rows.push([
-      'floor (fewest requests)',
-      `${floor.requestsPerCall} per call; limits force ${floor.quotaSeconds} s`,
-      '',
-      '',
-    ]);
-    rows.push(['floor executed', `${floor.executedRequests} requests in ${floor.executedSeconds} s`, '', '']);
-    rows.push([
-      'drain / floor (limits only)',
-      drainOverFloorQuotaTime === null ? 'floor is not quota-bound' : String(drainOverFloorQuotaTime),
-      '≤ 1.25',
-      drainOverFloorQuotaTime === null ? 'n/a' : check(drainOverFloorQuotaTime <= 1.25),
-    ]);
-    rows.push([
-      'drain / floor (executed)',
-      String(report['sync'].drainOverFloorExecuted),
-      '≤ 1.25',
-      check(report['sync'].drainOverFloorExecuted <= 1.25),
-    ]);
-    rows.push(['429s received', String(connector.rateLimited), '', '']);
-    rows.push([
-      'duplicates (calls / contacts)',
-      `${connector.duplicateCalls} / ${connector.duplicateContacts} (naive: contacts ${naive.duplicateContacts})`,
-      '0',
-      check(connector.duplicateCalls === 0 && connector.duplicateContacts === 0),
-    ]);
-  }
-  if (report['latency']) {
-    const { p50Ms, p95Ms, maxMs } = report['latency'];
-    rows.push([
-      'webhook → HubSpot p50 / p95 / max',
-      `${p50Ms} / ${p95Ms} / ${maxMs} ms`,
-      'p95 ≤ 3 s',
-      check(p95Ms <= 3_000),
-    ]);
-  }
-  if (report['memory']) {
-    const { peakRssMiB, medianRssMiB, drainSeconds } = report['memory'];
-    rows.push([
-      'peak RSS, 10,000-call backlog',
-      `${peakRssMiB} MiB (median ${medianRssMiB}, drained in ${drainSeconds.toFixed(0)} s)`,
-      '≤ 250 MiB',
-      check(peakRssMiB <= 250),
-    ]);
+  const dialects = DIALECTS.filter((dialect) => report[dialect]);
+  const rows: string[][] = [['measure', 'target', ...dialects.map((dialect) => DIALECT_TITLES[dialect])]];
+  for (const row of TABLE) {
+    const cells = dialects.map((dialect) => {
+      const cell = row.cell(report[dialect]!);
+      if (!cell) return '–';
+      return cell.met === undefined ? cell.figure : `${cell.figure} ${cell.met ? '(met)' : '(MISSED)'}`;
+    });
+    if (cells.some((cell) => cell !== '–')) rows.push([row.measure, row.target, ...cells]);
   }
   for (const [dialect, figures] of Object.entries(report['retention'] ?? {})) {
     const { events, ingestAlone, ingestWhilePruning, ratio, prunedPerSecond, passSeconds } = figures;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkStoreReachable,
@@ -317,6 +317,65 @@ describe('the claim on PostgreSQL, with 8 instances claiming at once', () => {
     expect(locked.size).toBe(2_000);
     expect(twice).toBe(0);
     expect(naiveTwice).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * The SQL and parameters of the worker's claim as the repository sends them (captured on the way out; the claim
+ * itself runs).
+ */
+async function claimAndCapture(db: StoreDb, limit: number): Promise<{ claimed: number[]; query: CompiledQuery }> {
+  let query: CompiledQuery | undefined;
+  const capturing = db.withPlugin({
+    transformQuery: ({ node, queryId }) => {
+      query ??= db.getExecutor().compileQuery(node, queryId);
+      return node;
+    },
+    transformResult: ({ result }) => Promise.resolve(result),
+  });
+  const rows = await new InboxRepository(capturing).claim(limit, 60_000, AT);
+  return { claimed: rows.map((row) => row.id), query: query! };
+}
+
+describe.each(['sqlite', 'postgres'] as const)('the claim on %s, in a store of many synced events', (dialect) => {
+  let store: Awaited<ReturnType<typeof scratchStore>>;
+
+  beforeAll(async () => {
+    store = await scratchStore(dialect);
+  });
+  afterAll(async () => {
+    await store.remove();
+  });
+
+  it('finds the waiting events through an index of statuses, not by walking every synced event before them', async () => {
+    // 20,000 synced events, then 2,000 pending ones (the newest). Once PostgreSQL's statistics showed such a
+    // backlog, its planner walked the primary key in id order past every synced event: about a second per claim
+    // at 1,000,000 events (BENCHMARKS.md, growth).
+    const series =
+      dialect === 'postgres'
+        ? sql`generate_series(1, 22000) as s(n)`
+        : sql`(with recursive s(n) as (select 1 union all select n + 1 from s where n < 22000) select n from s) as s`;
+    await sql`insert into inbox_events (vendor, event_key, event_name, payload, content_digest, correlation_id,
+        received_at, updated_at, revision, status, attempts)
+      select 'yunfu', 'many-' || n, 'call.success', '{}', 'digest', 'seed', ${AT.toISOString()}, ${AT.toISOString()}, 1,
+        case when n > 20000 then 'pending' else 'synced' end, 0
+      from ${series}`.execute(store.db);
+    // Statistics as autovacuum keeps them; the connector never gathers any on SQLite.
+    if (dialect === 'postgres') await sql`analyze`.execute(store.db);
+
+    const { claimed, query } = await claimAndCapture(store.db, 100);
+    expect(claimed).toHaveLength(100);
+    expect(claimed[0]).toBe(20_001);
+    const explain = dialect === 'postgres' ? 'explain' : 'explain query plan';
+    const { rows } = await store.db.executeQuery<Record<string, string>>(
+      CompiledQuery.raw(`${explain} ${query.sql}`, [...query.parameters]),
+    );
+    const plan = rows.map((row) => row['QUERY PLAN'] ?? row['detail']).join('\n');
+    if (dialect === 'postgres') expect(plan).toContain('Index Scan using inbox_events_waiting');
+    else {
+      expect(plan).toContain('USING INDEX inbox_events_status_id');
+      expect(plan).not.toMatch(/SCAN inbox_events(?! USING)/);
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import { createTriesMigration } from './0004-create-tries.js';
 import { syncLeasesMigration } from './0005-sync-leases.js';
 import { mappingVersionsMigration } from './0006-mapping-versions.js';
 import { retentionMigration } from './0007-retention.js';
+import { claimIndexMigration } from './0008-claim-index.js';
 import { portalKeysMigration } from './0009-portal-keys.js';
 
 /**
@@ -23,6 +24,7 @@ const migrations = (dialect: StoreDialect): Record<string, Migration> => ({
   '0005-sync-leases': syncLeasesMigration(dialect),
   '0006-mapping-versions': mappingVersionsMigration,
   '0007-retention': retentionMigration,
+  '0008-claim-index': claimIndexMigration(dialect),
   '0009-portal-keys': portalKeysMigration(dialect),
 });
 
