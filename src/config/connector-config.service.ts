@@ -54,6 +54,12 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
   private settings: ConnectorSettings;
   /** The text of the mapping in force: what is stored and compared by digest. */
   private text: string;
+  /**
+   * The digest of this instance's own file as it last read it with success (at start, or a reload that went through):
+   * a reload of an unchanged file (a late file-change event, a SIGHUP with nothing edited) must not store that text
+   * again over a newer version another instance stored meanwhile.
+   */
+  private fileDigest: string;
   private status: ReloadStatus;
   private watcher: FSWatcher | null = null;
   private debounce: NodeJS.Timeout | null = null;
@@ -75,6 +81,7 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
   ) {
     this.settings = initial.settings;
     this.text = initial.text;
+    this.fileDigest = textDigest(initial.text);
     this.status = {
       file: join(env.configDir, MAPPING_FILE),
       loadedAt: new Date().toISOString(),
@@ -151,7 +158,21 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
     const checked = await this.check(() => readMappingText(this.env.configDir), trigger);
     const problems = checked.problems;
     let version = this.status.version;
-    if (checked.next && this.store) {
+    const digest = textDigest(checked.text);
+    // This file has not changed since this instance read it: nothing new to share (storing this text again could
+    // bring an older mapping back over a newer one another instance stored, e.g. on a file-change event that arrives
+    // late). When it is the mapping in force it is applied again as before; when a newer stored version is in force,
+    // that one stays.
+    const unchanged = this.store !== null && digest === this.fileDigest;
+    if (checked.next && unchanged && textDigest(this.text) !== digest) {
+      this.status = { ...this.status, lastReload: { at, trigger, ok: true, problems: [] } };
+      this.logger?.info(
+        { trigger, version: version?.version },
+        `${MAPPING_FILE} is unchanged since this instance read it: the newer stored version in force stays`,
+      );
+      return this.status.lastReload!;
+    }
+    if (checked.next && this.store && !unchanged) {
       try {
         const published = await this.store.publish(
           DEFAULT_PORTAL,
@@ -171,6 +192,7 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
     if (ok) {
       this.settings = checked.next!;
       this.text = checked.text;
+      this.fileDigest = digest;
       this.status.loadedAt = at;
       this.status.version = version;
       this.refusedVersion = null;

@@ -90,6 +90,12 @@ describe('one mapping for several instances on one store', () => {
     for (const app of [a, b, c]) await expect.poll(() => versionOf(app), { timeout: 5_000 }).toBe(3);
     const digests = await Promise.all([a, b, c, d].map(async (app) => (await configOf(app)).digest));
     expect(new Set(digests).size).toBe(1);
+
+    // A reload of a file unchanged since its instance read it (a late file-change event, a SIGHUP with nothing
+    // edited) stores nothing: b's file (version 2's text) does not come back over version 3.
+    expect(await reload(b)).toMatchObject({ ok: true, version: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const app of [a, b, c, d]) expect(await versionOf(app)).toBe(3);
   });
 
   it('a stored version an instance cannot take is refused there: health says which and why, the previous one stays, a restart takes it', async () => {
