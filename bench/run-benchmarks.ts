@@ -559,9 +559,13 @@ const ingestRows = (section: 'ingest' | 'ingestQuietLogs', logLevel: string): Ta
       },
   },
   {
-    measure: '  errors',
+    measure: '  errors (connector / bare)',
     target: '0',
-    cell: (r) => r[section] && { figure: String(r[section].connector.errors), met: r[section].connector.errors === 0 },
+    cell: (r) =>
+      r[section] && {
+        figure: `${r[section].connector.errors} / ${r[section].bare.errors}`,
+        met: r[section].connector.errors === 0 && r[section].bare.errors === 0,
+      },
   },
 ];
 
