@@ -459,7 +459,7 @@ async function main(): Promise<void> {
     } else {
       const where = new URL(BENCH_DATABASE_URL);
       log(
-        `postgres: SKIPPED, no server at ${where.hostname}:${where.port || '5432'} (${reached.unreachable}); set BENCH_DATABASE_URL=postgres://… to use one`,
+        `postgres: SKIPPED, cannot use ${where.hostname}:${where.port || '5432'} (${reached.unreachable}); set BENCH_DATABASE_URL=postgres://… to use another server`,
       );
     }
   }
