@@ -11,6 +11,8 @@ declare module 'autocannon' {
     url: string;
     connections?: number;
     duration?: number;
+    /** Each connection reconnects after this many requests. */
+    reconnectRate?: number;
     requests?: RequestParams[];
   }
   interface Histogram {

@@ -50,10 +50,9 @@ export class PostgresServer {
       await client.query('select 1');
       return new PostgresServer(url);
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      return {
-        unreachable: typeof code === 'string' ? code : error instanceof Error ? error.message : 'unknown error',
-      };
+      // The driver's own words ("connect ECONNREFUSED 127.0.0.1:5432", "database \"x\" does not exist"): they name
+      // the server and the user, never the password.
+      return { unreachable: error instanceof Error ? error.message : 'unknown error' };
     } finally {
       await client.end().catch(() => undefined);
     }

@@ -183,7 +183,12 @@ export interface LoadFigures {
   total: number;
 }
 
-/** autocannon, 50 connections, for `seconds` against one POST route; each request gets a fresh body. */
+/**
+ * autocannon, 50 connections, for `seconds` against one POST route; each request gets a fresh body. Each connection
+ * is replaced after 500 requests, as the connector closes a kept-alive connection after 1,000
+ * (`MAX_REQUESTS_PER_CONNECTION`) and autocannon does not recover from that: past 50,000 requests (5,000 per second
+ * over 10 s, which the bare route reaches on an idle machine) every further request failed at once and counted.
+ */
 export async function hammer(
   url: string,
   path: string,
@@ -195,6 +200,7 @@ export async function hammer(
     url,
     connections: 50,
     duration: seconds,
+    reconnectRate: 500,
     requests: [
       {
         method: 'POST',
