@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Generated } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Expression, type Generated } from 'kysely';
 import pg from 'pg';
 import { ownValue } from '../common/own-value.js';
 import type { DatabaseSettings } from '../config/env.schema.js';
@@ -129,6 +129,14 @@ export type StoreDialect = 'sqlite' | 'postgres';
 
 export function storeDialect(db: StoreDb): StoreDialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/**
+ * "Now" as the sync lease's times are judged: the server's clock on PostgreSQL (instances' clocks never disagree
+ * about who leads), the application's on SQLite (one file on one host).
+ */
+export function leaseNow(dialect: StoreDialect, now: Date): Expression<string> | string {
+  return dialect === 'postgres' ? sql<string>`now()` : now.toISOString();
 }
 
 /** Opens the store `DATABASE_URL` names (not yet connected for Postgres: see `checkStoreReachable`). */

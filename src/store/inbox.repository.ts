@@ -13,7 +13,7 @@ import {
   type StoreDb,
   type StoreSchema,
 } from './database.js';
-import { SyncFence } from './sync-fence.js';
+import { fencedTransaction, SyncFence } from './sync-fence.js';
 
 /** One event of a delivery, as a vendor's webhook splitter produced it (`InboxItem` in `src/vendors/` has this shape). */
 export interface NewInboxEvent {
@@ -104,11 +104,8 @@ export class InboxRepository {
   }
 
   /** A sync-path write: one transaction, refused as a whole when the sync lease it runs under is no longer held. */
-  private async fenced<T>(run: (trx: Transaction<StoreSchema>) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(async (trx) => {
-      await this.fence?.check(trx);
-      return run(trx);
-    });
+  private fenced<T>(run: (trx: Transaction<StoreSchema>) => Promise<T>): Promise<T> {
+    return fencedTransaction(this.db, this.fence, run);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Expression } from 'kysely';
-import { storeDialect, type StoreDb, type StoreDialect } from './database.js';
+import { leaseNow, storeDialect, type StoreDb, type StoreDialect } from './database.js';
 import { STORE_DB } from './inbox.repository.js';
 
 /** A lease as one instance holds it: its epoch is the fencing token of everything it writes while it leads. */
@@ -123,9 +123,8 @@ export class LeaseRepository {
     };
   }
 
-  /** "Now" as the lease table keeps it: the server's clock on PostgreSQL, the application's on SQLite. */
   private at(now: Date): Expression<string> | string {
-    return this.dialect === 'postgres' ? sql<string>`now()` : now.toISOString();
+    return leaseNow(this.dialect, now);
   }
 
   /** `ms` after "now" (see `at`). */

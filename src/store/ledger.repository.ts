@@ -3,7 +3,7 @@ import { sql, type Selectable, type Transaction } from 'kysely';
 import { DEFAULT_PORTAL } from '../config/portal.js';
 import type { CallLedgerTable, StoreDb, StoreSchema } from './database.js';
 import { STORE_DB, STORE_PORTAL } from './inbox.repository.js';
-import { SyncFence } from './sync-fence.js';
+import { fencedTransaction, SyncFence } from './sync-fence.js';
 
 export type CallLedgerRow = Selectable<CallLedgerTable>;
 
@@ -26,11 +26,8 @@ export class LedgerRepository {
   ) {}
 
   /** One write transaction, refused as a whole when the sync lease it runs under is no longer held. */
-  private async write(run: (trx: Transaction<StoreSchema>) => Promise<void>): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await this.fence?.check(trx);
-      await run(trx);
-    });
+  private write(run: (trx: Transaction<StoreSchema>) => Promise<void>): Promise<void> {
+    return fencedTransaction(this.db, this.fence, run);
   }
 
   /** Known contacts: id, and the mapped properties known to hold a value. */

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { NotLeadingError } from '../common/app-error.js';
 import { CLOCK, systemClock, type Clock } from '../common/clock.js';
-import { storeDialect, type StoreSchema } from './database.js';
+import { leaseNow, storeDialect, type StoreDb, type StoreSchema } from './database.js';
 
 /** The lease a batch is synced under: its portal and epoch (the fencing token). */
 export interface FenceToken {
@@ -38,19 +38,29 @@ export class SyncFence {
   async check(trx: Transaction<StoreSchema>): Promise<void> {
     const token = this.token;
     if (!token) return;
-    const base = trx
+    const dialect = storeDialect(trx);
+    const held = trx
       .selectFrom('sync_leases')
       .select('epoch')
       .where('portal_id', '=', token.portalId)
-      .where('epoch', '=', token.epoch);
-    // The lease's time on the store's clock on PostgreSQL (as LeaseRepository keeps it), the application's on SQLite.
-    const row =
-      storeDialect(trx) === 'postgres'
-        ? await base
-            .where('expires_at', '>', sql<string>`now()`)
-            .forShare()
-            .executeTakeFirst()
-        : await base.where('expires_at', '>', this.clock.now().toISOString()).executeTakeFirst();
+      .where('epoch', '=', token.epoch)
+      .where('expires_at', '>', leaseNow(dialect, this.clock.now()));
+    const row = await (dialect === 'postgres' ? held.forShare() : held).executeTakeFirst();
     if (!row) throw new NotLeadingError(`epoch ${token.epoch} was taken over or ran out`);
   }
+}
+
+/**
+ * One sync-path write transaction: refused as a whole (`NotLeadingError`) when the sync lease it runs under is no
+ * longer held; with no fence (a repository on its own), a plain transaction.
+ */
+export function fencedTransaction<T>(
+  db: StoreDb,
+  fence: SyncFence | undefined,
+  run: (trx: Transaction<StoreSchema>) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await fence?.check(trx);
+    return run(trx);
+  });
 }

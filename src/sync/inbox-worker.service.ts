@@ -205,8 +205,7 @@ export class InboxWorker implements OnApplicationBootstrap, BeforeApplicationShu
         if (epoch !== ledEpoch) {
           // Taking over: events an earlier holder claimed (a process that died, or this one before a restart) go
           // back. A store that fails here is logged and the hand-back tried again on the next round.
-          this.fence?.hold({ portalId: DEFAULT_PORTAL, epoch });
-          this.gate?.hold(epoch);
+          this.workUnder(epoch);
           const released = await this.inbox.releaseOrphans(this.clock.now(), epoch);
           if (released > 0)
             this.logger.info({ released, epoch }, 'events left in flight by an earlier holder handed back');
@@ -237,13 +236,18 @@ export class InboxWorker implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
+  /** What is written to the store and sent to HubSpot from now on is fenced by the lease of `epoch` (null: unfenced). */
+  private workUnder(epoch: number | null): void {
+    this.fence?.hold(epoch === null ? null : { portalId: DEFAULT_PORTAL, epoch });
+    this.gate?.hold(epoch);
+  }
+
   /**
    * One batch under the sync lease of `epoch` (every store write of it is fenced by that epoch): claim, map, sync,
    * settle. Answers how many events it took.
    */
   async processBatch(epoch: number | null = this.leader.epoch): Promise<number> {
-    this.fence?.hold(epoch === null ? null : { portalId: DEFAULT_PORTAL, epoch });
-    this.gate?.hold(epoch);
+    this.workUnder(epoch);
     const rows = await this.inbox.claim(this.env.workerBatchSize, LEASE_MS, this.clock.now(), epoch);
     if (rows.length === 0) return 0;
     // One mapping per batch: a reload takes effect between batches, never inside one.
