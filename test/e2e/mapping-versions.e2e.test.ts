@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, POSTGRES_RUN, type TestDatabase } from '../support/postgres.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
-import { REPO_DIR, startTestApp, type TestApp } from '../support/test-app.js';
+import { REPO_DIR, startTestApp, type ConfigHealth, type TestApp } from '../support/test-app.js';
 
 /**
  * Several instances on one store share one mapping: which one is in force when an instance starts (its file, or the
@@ -15,15 +15,6 @@ import { REPO_DIR, startTestApp, type TestApp } from '../support/test-app.js';
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 const SHIPPED = readFileSync(join(REPO_DIR, 'config', 'mapping.yaml'), 'utf8');
 const withTitle = (title: string) => SHIPPED.replace(/^ {2}title: .*$/m, `  title: ${JSON.stringify(title)}`);
-
-interface ConfigHealth {
-  status: string;
-  version?: number;
-  digest?: string;
-  stored?: { at: string; by: string; trigger: string };
-  message?: string;
-  problems?: string[];
-}
 
 let emulator: HubSpotEmulator;
 let database: TestDatabase | null;

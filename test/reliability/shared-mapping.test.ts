@@ -7,7 +7,7 @@ import { connectorDir, startConnectorProcess, type ConnectorProcess } from '../s
 import { chinaMobile, yunfuBatch, yunfuCall } from '../support/payload-factory.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
-import { postJson, REPO_DIR, waitFor, YUNFU_SECRET } from '../support/test-app.js';
+import { postJson, REPO_DIR, waitFor, YUNFU_SECRET, type ConfigHealth } from '../support/test-app.js';
 
 /**
  * One mapping for all instances: two real connector processes on one PostgreSQL. A reload posted to the standby
@@ -33,15 +33,6 @@ interface Instance {
   id: string;
   process: ConnectorProcess;
   url: string;
-}
-
-interface ConfigHealth {
-  status: string;
-  version?: number;
-  digest?: string;
-  stored?: { at: string; by: string; trigger: string };
-  message?: string;
-  problems?: string[];
 }
 
 async function readiness(instance: Instance): Promise<{ sync?: { role: string }; config?: ConfigHealth } | null> {

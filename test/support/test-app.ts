@@ -132,3 +132,13 @@ export async function postJson(
     headers: response.headers,
   };
 }
+
+/** `details.config` of `/health/ready`: the mapping in force on an instance and its version in the store. */
+export interface ConfigHealth {
+  status: string;
+  version?: number;
+  digest?: string;
+  stored?: { at: string; by: string; trigger: string };
+  message?: string;
+  problems?: string[];
+}
