@@ -1,8 +1,6 @@
 import type { VendorMapper } from './vendor-mapper.js';
 import type { VendorWebhook } from './vendor-webhook.js';
-
-/** Where a vendor's shared secret may arrive: the last path segment, `Authorization`, or `X-Webhook-Secret`. */
-export type SecretPlace = 'path' | 'authorization' | 'x-webhook-secret';
+import type { WebhookAuthScheme } from './webhook-auth-scheme.js';
 
 /**
  * Everything the connector knows about one AI-call platform, in that vendor's folder. The env schema, the webhook
@@ -15,8 +13,12 @@ export interface VendorDefinition {
   readonly displayName: string;
   /** The events that carry a call: what `events.create` / `events.update` may name (all create by default). */
   readonly callEvents: readonly string[];
-  /** The environment setting that holds the shared secret, and where a delivery may present it. */
-  readonly secret: { readonly setting: string; readonly from: readonly SecretPlace[] };
+  /** The environment setting that holds the vendor's secret (the shared secret, or the key its signatures use). */
+  readonly secret: { readonly setting: string };
+  /** How a delivery proves it is the vendor's, unless `vendors.<id>.auth` in `config/mapping.yaml` says otherwise. */
+  readonly auth: WebhookAuthScheme;
+  /** The largest body a delivery may have; unset: `WEBHOOK_MAX_BODY_BYTES`. `vendors.<id>.maxBodyBytes` overrides. */
+  readonly maxBodyBytes?: number;
   /** The reply body unless `reply:` is configured; string values may use {{received}}, {{stored}}, {{duplicates}}. */
   readonly defaultReply: Readonly<Record<string, unknown>>;
   /** Where the vendor's naive local times and national numbers are read unless `timeZone`/`defaultRegion` say. */

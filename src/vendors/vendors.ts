@@ -43,7 +43,7 @@ export function registerVendor(definition: VendorDefinition): void {
       `vendor "${definition.id}": secret setting ${definition.secret.setting} is already another vendor's`,
     );
   }
-  if (definition.secret.from.length === 0)
+  if (definition.auth.kind === 'secret' && definition.auth.from.length === 0)
     throw new Error(`vendor "${definition.id}": the secret must be allowed somewhere`);
   if (definition.callEvents.length === 0) throw new Error(`vendor "${definition.id}" names no call events`);
   definitions.set(definition.id, definition);

@@ -13,7 +13,7 @@ import { VendorsInForce, type Vendor } from '../config/vendors-in-force.js';
 import type { DeliveryOutcome } from '../vendors/vendor-webhook.js';
 import { parseJsonBody, readBody } from './request-body.reader.js';
 import { AuthThrottle } from './auth-throttle.js';
-import { secretMatches } from './webhook-auth.js';
+import { checkBeforeBody, checkBody, type Presented } from './webhook-auth.js';
 import { ownValue } from '../common/own-value.js';
 
 export interface IngestRequest {
@@ -25,8 +25,8 @@ export interface IngestRequest {
 }
 
 /**
- * Takes one webhook delivery from the wire into the durable inbox: vendor → auth → sender → size → JSON → shape →
- * store. The vendor gets its 2xx only after the store's transaction committed.
+ * Takes one webhook delivery from the wire into the durable inbox: vendor → auth → sender → size → signature → JSON →
+ * shape → store. The vendor gets its 2xx only after the store's transaction committed.
  */
 @Injectable()
 export class WebhookIngestService {
@@ -44,12 +44,21 @@ export class WebhookIngestService {
   async ingest({ vendorId, pathSecret, request, correlationId }: IngestRequest): Promise<Record<string, unknown>> {
     const vendor = this.vendors.find(vendorId);
     if (!vendor || !vendor.settings.enabled) throw new UnknownVendorError();
+    const scheme = vendor.settings.auth;
+    // The path-secret route exists only for vendors whose secret may come that way.
+    if (pathSecret !== undefined && !(scheme.kind === 'secret' && scheme.from.includes('path')))
+      throw new UnknownVendorError();
     const sender = senderAddress(request, this.env);
-    this.throttle.guard(sender, () => this.authenticate(vendor, request, pathSecret));
+    const secret = ownValue(this.env.webhookSecrets, vendor.id) ?? null;
+    const presented: Presented = { header: (name) => header(request, name), pathSecret, now: this.clock.now() };
+    // A shared secret is checked whole here; a signature's headers and timestamp are, before the body is read.
+    this.throttle.guard(sender, () => checkBeforeBody(scheme, presented, closedUnless(vendor, secret)));
     this.checkSender(vendor, sender);
+    const raw = await readBody(request, vendor.settings.maxBodyBytes ?? this.env.webhookMaxBodyBytes);
+    this.throttle.guard(sender, () => checkBody(scheme, presented, closedUnless(vendor, secret), raw));
     this.throttle.succeed(sender);
 
-    const body = parseJsonBody(request.headers['content-type'], await readBody(request, this.env.webhookMaxBodyBytes));
+    const body = parseJsonBody(request.headers['content-type'], raw);
     const items = vendor.webhook.split(body);
     const result = await this.inbox.storeDelivery(vendor.id, items, correlationId, this.clock.now());
     if (result.stored + result.revised > 0) this.signal.notify();
@@ -62,20 +71,6 @@ export class WebhookIngestService {
     });
   }
 
-  /** A vendor whose secret is not configured is closed: every request is refused. */
-  private authenticate(vendor: Vendor, request: Request, pathSecret: string | undefined): void {
-    const expected = ownValue(this.env.webhookSecrets, vendor.id) ?? null;
-    if (expected === null) throw new UnauthorizedError(`webhooks for ${vendor.id} are closed: no secret is configured`);
-    const presented = vendor.secret.from.map((place) => (place === 'path' ? pathSecret : header(request, place)));
-    // Every candidate is compared, so that timing does not tell which one was tried.
-    const matches = presented.map((candidate) => secretMatches(candidate, expected));
-    if (!matches.includes(true)) {
-      throw new UnauthorizedError(
-        presented.every((candidate) => candidate === undefined) ? 'missing webhook secret' : 'wrong webhook secret',
-      );
-    }
-  }
-
   private checkSender(vendor: Vendor, address: string): void {
     let allowList = this.allowLists.get(vendor.settings);
     if (allowList === undefined) {
@@ -86,6 +81,12 @@ export class WebhookIngestService {
     const family = address.includes(':') ? 'ipv6' : 'ipv4';
     if (!address || !allowList.check(address, family)) throw new SourceForbiddenError();
   }
+}
+
+/** A vendor whose secret is not configured is closed: every request is refused. */
+function closedUnless(vendor: Vendor, secret: string | null): string {
+  if (secret === null) throw new UnauthorizedError(`webhooks for ${vendor.id} are closed: no secret is configured`);
+  return secret;
 }
 
 /**

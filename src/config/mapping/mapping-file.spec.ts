@@ -201,3 +201,74 @@ describe('config/mapping.yaml', () => {
     expect(problemsOf('vendors:\n  yunfu:\n    timeZone: Nowhere\ncontact:\n  create: maybe\n')).toHaveLength(2);
   });
 });
+
+describe('vendors.<id>.auth and maxBodyBytes', () => {
+  it("keeps the vendor's own scheme unless auth is set, and reads each scheme with its defaults", () => {
+    const plain = parseConnectorSettings('vendors:\n  voicefox: {}\n', 'f');
+    expect(plain.vendors['voicefox']?.auth).toEqual({ kind: 'secret', from: ['authorization'] });
+    expect(plain.vendors['voicefox']?.maxBodyBytes).toBeNull();
+
+    const secret = parseConnectorSettings(
+      'vendors:\n  voicefox:\n    auth: { scheme: secret, from: [X-Vapi-Secret, path] }\n    maxBodyBytes: 2097152\n',
+      'f',
+    );
+    expect(secret.vendors['voicefox']?.auth).toEqual({ kind: 'secret', from: ['x-vapi-secret', 'path'] });
+    expect(secret.vendors['voicefox']?.maxBodyBytes).toBe(2097152);
+
+    const hmac = parseConnectorSettings(
+      'vendors:\n  voicefox:\n    auth: { scheme: hmac, signatureHeader: X-Signature, timestampHeader: X-Timestamp }\n',
+      'f',
+    );
+    expect(hmac.vendors['voicefox']?.auth).toEqual({
+      kind: 'hmac',
+      algorithm: 'sha256',
+      encoding: 'hex',
+      signatureHeader: 'x-signature',
+      pairs: null,
+      signaturePrefix: null,
+      timestampHeader: 'x-timestamp',
+      timestampUnit: 'auto',
+      signedPayload: '{timestamp}.{body}',
+      toleranceSeconds: 300,
+    });
+    const standard = parseConnectorSettings('vendors:\n  voicefox:\n    auth: { scheme: standard-webhooks }\n', 'f');
+    expect(standard.vendors['voicefox']?.auth).toEqual({ kind: 'standard-webhooks', toleranceSeconds: 300 });
+  });
+
+  it('names each problem with its line', () => {
+    expect(problemsOf('vendors:\n  voicefox:\n    auth: { from: [Authorization] }\n')).toEqual([
+      'config/mapping.yaml:3 vendors.voicefox.auth: needs a scheme (secret, hmac, standard-webhooks)',
+    ]);
+    expect(
+      problemsOf(
+        [
+          'vendors:',
+          '  voicefox:',
+          '    auth:',
+          '      scheme: hmac',
+          '      timestampHeader: "bad header"',
+          "      payload: '{timestamp}'",
+          '      toleranceSeconds: 0',
+          '    maxBodyBytes: 10',
+        ].join('\n'),
+      ),
+    ).toEqual([
+      'config/mapping.yaml:4 vendors.voicefox.auth: the hmac scheme needs signatureHeader',
+      'config/mapping.yaml:5 vendors.voicefox.auth.timestampHeader: must be an HTTP header name',
+      'config/mapping.yaml:6 vendors.voicefox.auth.payload: must contain {body}: the raw body is what is signed',
+      'config/mapping.yaml:7 vendors.voicefox.auth.toleranceSeconds: must be a whole number of seconds from 1 to 3600',
+      'config/mapping.yaml:8 vendors.voicefox.maxBodyBytes: must be a whole number of bytes from 1024 to 67108864',
+    ]);
+    expect(
+      problemsOf(
+        "vendors:\n  voicefox:\n    auth: { scheme: hmac, signatureHeader: x-sig, timestampHeader: x-ts, payload: '{body}' }\n",
+      ),
+    ).toEqual([
+      'config/mapping.yaml:3 vendors.voicefox.auth.payload: must contain {timestamp}: a timestamp that is not signed lets anyone replay a delivery',
+    ]);
+    expect(problemsOf('vendors:\n  voicefox:\n    auth: { scheme: secret, signatureHeader: x }\n')).toEqual([
+      'config/mapping.yaml:3 vendors.voicefox.auth.signatureHeader: is not a setting of the secret scheme',
+      'config/mapping.yaml:3 vendors.voicefox.auth: the secret scheme needs from (header names, or path)',
+    ]);
+  });
+});

@@ -4,6 +4,7 @@ import { compileTemplate, type CompiledTemplate } from '../../mapping/template.j
 import { isSupportedRegion } from '../../vendors/phone-number.js';
 import { isValidTimeZone } from '../../vendors/vendor-time.js';
 import type { VendorDefinition } from '../../vendors/vendor-definition.js';
+import { readAuth } from './mapping-auth.js';
 import { isRecord, type Path, type Reader } from './mapping-reader.js';
 import {
   DEFAULT_CALL_TITLE,
@@ -15,6 +16,9 @@ import {
   type VendorSettings,
   type WriteMode,
 } from './mapping-settings.js';
+
+/** The highest per-vendor body limit: a few base64 call recordings' worth. */
+const MAX_BODY_LIMIT = 64 * 1024 * 1024;
 
 /** One reader per section of `config/mapping.yaml`; each returns the section with its defaults filled in. */
 
@@ -28,6 +32,8 @@ export function readVendor(read: Reader, raw: unknown, vendor: VendorDefinition)
     allowedIps: [],
     events: { create: [...vendor.callEvents], update: [] },
     reply: structuredClone(vendor.defaultReply),
+    auth: vendor.auth,
+    maxBodyBytes: vendor.maxBodyBytes ?? null,
   };
   const map = read.map(raw, path, [
     'enabled',
@@ -37,8 +43,17 @@ export function readVendor(read: Reader, raw: unknown, vendor: VendorDefinition)
     'allowedIps',
     'events',
     'reply',
+    'auth',
+    'maxBodyBytes',
   ]);
   if (!map) return settings;
+  settings.auth = readAuth(read, map['auth'], [...path, 'auth'], vendor.auth);
+  const maxBody = map['maxBodyBytes'];
+  if (maxBody !== undefined) {
+    if (typeof maxBody !== 'number' || !Number.isInteger(maxBody) || maxBody < 1024 || maxBody > MAX_BODY_LIMIT)
+      read.problem([...path, 'maxBodyBytes'], `must be a whole number of bytes from 1024 to ${MAX_BODY_LIMIT}`);
+    else settings.maxBodyBytes = maxBody;
+  }
   settings.enabled = read.bool(map['enabled'], [...path, 'enabled'], true);
   settings.timeZone =
     read.text(map['timeZone'], [...path, 'timeZone'], settings.timeZone, (zone) =>

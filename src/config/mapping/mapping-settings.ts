@@ -1,3 +1,4 @@
+import type { WebhookAuthScheme } from '../../vendors/webhook-auth-scheme.js';
 import type { CompiledTemplate } from '../../mapping/template.js';
 
 /**
@@ -24,6 +25,10 @@ export interface VendorSettings {
   events: { create: string[]; update: string[] };
   /** The JSON reply body; string values may use {{received}}, {{stored}}, {{duplicates}}. */
   reply: Record<string, unknown>;
+  /** How deliveries prove they are the vendor's (`auth:`; default: the vendor definition's scheme). */
+  auth: WebhookAuthScheme;
+  /** The largest body a delivery may have (`maxBodyBytes:`); null: the definition's, else `WEBHOOK_MAX_BODY_BYTES`. */
+  maxBodyBytes: number | null;
 }
 
 export interface HubSpotSettings {

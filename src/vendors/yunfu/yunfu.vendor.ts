@@ -10,7 +10,8 @@ export const yunfuVendor: VendorDefinition = {
   id: 'yunfu',
   displayName: 'Yunfu',
   callEvents: [YUNFU_EVENT_NAME],
-  secret: { setting: 'YUNFU_WEBHOOK_SECRET', from: ['path', 'authorization', 'x-webhook-secret'] },
+  secret: { setting: 'YUNFU_WEBHOOK_SECRET' },
+  auth: { kind: 'secret', from: ['path', 'authorization', 'x-webhook-secret'] },
   defaultReply: {
     code: 0,
     message: 'ok',
