@@ -42,6 +42,9 @@ export function mergeCallRecords(known: CallRecord, next: CallRecord): CallRecor
     location: pick(next.location, known.location),
     score: pick(next.score, known.score),
     rounds: pick(next.rounds, known.rounds),
+    summary: pick(next.summary, known.summary),
+    sentiment: pick(next.sentiment, known.sentiment),
+    success: pick(next.success, known.success),
     extras: { ...known.extras, ...next.extras },
   };
 }

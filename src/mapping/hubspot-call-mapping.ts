@@ -22,7 +22,8 @@ export function vendorCallKey(record: Pick<CallRecord, 'vendor' | 'vendorCallId'
 export function callBodyHtml(record: CallRecord): string {
   const blocks: string[] = [];
   const summary = summaryItem(record);
-  if (summary?.result) blocks.push(`<p>${escapeHtml(summary.result)}</p>`);
+  const summaryText = record.summary ?? summary?.result;
+  if (summaryText) blocks.push(`<p>${escapeHtml(summaryText)}</p>`);
   const facts: string[] = [];
   if (record.intention)
     facts.push(
@@ -30,6 +31,8 @@ export function callBodyHtml(record: CallRecord): string {
     );
   if (record.tags.length > 0) facts.push(`<b>Tags:</b> ${record.tags.map(escapeHtml).join(', ')}`);
   if (record.outcome) facts.push(`<b>Outcome:</b> ${record.outcome.replace('_', ' ')}`);
+  if (record.sentiment) facts.push(`<b>Sentiment:</b> ${escapeHtml(record.sentiment)}`);
+  if (record.success) facts.push(`<b>Successful:</b> ${escapeHtml(record.success)}`);
   if (record.campaign?.name || record.campaign?.id)
     facts.push(`<b>Campaign:</b> ${escapeHtml(record.campaign.name ?? record.campaign.id ?? '')}`);
   if (record.script?.name) facts.push(`<b>Script:</b> ${escapeHtml(record.script.name)}`);

@@ -41,6 +41,8 @@ export const SOURCE_FIELDS: Record<string, SourceKind> = {
   answers: 'list',
   analysis: 'list',
   summary: 'text',
+  sentiment: 'text',
+  success: 'text',
   'campaign.id': 'text',
   'campaign.name': 'text',
   'script.id': 'text',
@@ -79,7 +81,7 @@ export type SourceValue = string | number | boolean | unknown[] | null;
 /** The value of a source field on a call; null when the call does not have it. */
 export function readSource(record: CallRecord, path: string): SourceValue {
   if (path === 'vendorName') return vendorDefinition(record.vendor)?.displayName ?? record.vendor;
-  if (path === 'summary') return summaryItem(record)?.result ?? null;
+  if (path === 'summary') return record.summary ?? summaryItem(record)?.result ?? null;
   let value: unknown = record;
   for (const segment of path.split('.')) {
     if (value === null || typeof value !== 'object' || !hasOwnKey(value, segment)) return null;

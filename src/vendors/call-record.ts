@@ -9,7 +9,7 @@ export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 export type CallDirection = 'inbound' | 'outbound';
 
 /** Which vendor event a record came from: several events of one call update the same HubSpot call. */
-export type CallEventKind = 'collect' | 'hangup' | 'transfer' | 'result';
+export type CallEventKind = 'start' | 'collect' | 'hangup' | 'transfer' | 'result';
 
 export interface PhoneNumber {
   /** E.164 (`+8617534989887`), or null when the raw text is not a valid number. */
@@ -84,6 +84,12 @@ export interface CallRecord {
   location: { province: string | null; city: string | null; operator: string | null } | null;
   score: number | null;
   rounds: number | null;
+  /** The AI's summary of the conversation, where the vendor has a field for it (else an analysis item may hold it). */
+  summary: string | null;
+  /** The customer's sentiment as the vendor judged it (`Positive`, `Negative`, `Neutral`, `Unknown`). */
+  sentiment: string | null;
+  /** Whether the call reached its goal, as the vendor's evaluation states it (`true`, `success`, `failure`, a grade). */
+  success: string | null;
   /** Vendor fields with no canonical home, kept for templates and debugging. */
   extras: Record<string, unknown>;
 }

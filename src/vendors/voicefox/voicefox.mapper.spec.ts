@@ -92,6 +92,9 @@ describe('VoiceFoxMapper', () => {
       location: null,
       score: null,
       rounds: null,
+      summary: null,
+      sentiment: null,
+      success: null,
       extras: { task_item_id: null, assistant_infos: [{ assistant_id: 1201, assistant_vid: 88 }], extra: {} },
     });
   });

@@ -130,6 +130,9 @@ function mapCall(
     location: null,
     score: null,
     rounds: null,
+    summary: null,
+    sentiment: null,
+    success: null,
     extras: {
       task_item_id: finiteOrWarn(data.task_item_id, 'task_item_id', warnings) || null,
       assistant_infos: data.assistant_infos ?? [],

@@ -43,6 +43,9 @@ describe('YunfuMapper', () => {
       location: { province: '山西', city: '晋中', operator: '联通' },
       score: 0,
       rounds: 2,
+      summary: null,
+      sentiment: null,
+      success: null,
       extras: {
         customer_id: '794b99dd-1039-4049-953b-b623f8ea959a',
         master_user_id: '40863af8-db4a-41c6-a269-eb5bc386d97f',

@@ -85,6 +85,9 @@ function mapCall(call: YunfuCall, eventName: string, context: MappingContext): C
     location: location.province || location.city || location.operator ? location : null,
     score: finiteOrWarn(call.score, 'score', warnings),
     rounds: finiteOrWarn(call.rounds, 'rounds', warnings),
+    summary: null,
+    sentiment: null,
+    success: null,
     extras: {
       customer_id: presentText(call.customer_id),
       master_user_id: presentText(call.master_user_id),
