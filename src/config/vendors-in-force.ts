@@ -53,6 +53,7 @@ export function buildVendors(settings: ConnectorSettings, now: () => Date): Map<
       timeZone: vendorSettings.timeZone,
       defaultRegion: vendorSettings.defaultRegion,
       intentionLabels: intentionLabels(vendorSettings),
+      analysisKeys: vendorSettings.analysisKeys,
       now,
     };
     vendors.set(definition.id, { ...definition, settings: vendorSettings, mappingContext });

@@ -6,6 +6,7 @@ import type { ConnectorSettings } from '../config/mapping/mapping-settings.js';
 import { connectorPropertyNames } from '../mapping/connector-properties.js';
 import type { CallLedgerRow } from '../store/ledger.repository.js';
 import type { CallRecord } from '../vendors/call-record.js';
+import { DEFAULT_ANALYSIS_KEYS } from '../vendors/vendor-mapper.js';
 import { voicefoxVendor } from '../vendors/voicefox/voicefox.vendor.js';
 import type { ContactResolution } from './contact-resolver.js';
 import {
@@ -21,7 +22,13 @@ import {
 
 /** The phases of one sync pass as pure decisions: no HubSpot, no store, no clock but the one given. */
 const NOW = new Date('2026-11-30T10:00:00Z');
-const context = { timeZone: 'Asia/Shanghai', defaultRegion: 'CN', intentionLabels: {}, now: () => NOW };
+const context = {
+  timeZone: 'Asia/Shanghai',
+  defaultRegion: 'CN',
+  intentionLabels: {},
+  analysisKeys: DEFAULT_ANALYSIS_KEYS,
+  now: () => NOW,
+};
 
 function voicefoxRecord(
   name: 'callin-collect' | 'callin-hangup',

@@ -8,8 +8,22 @@ export interface MappingContext {
   defaultRegion: string;
   /** Vendor intention value (`1`, `A`) → normalised level or label. Unlisted values keep their own text. */
   intentionLabels: Record<string, string>;
+  /**
+   * For vendors whose AI fills a schema the customer designs (Retell `custom_analysis_data`, Vapi `structuredData`,
+   * ElevenLabs `data_collection_results`): the key that holds the intention and the key that holds the tags. Every
+   * other key of that data becomes a collected answer (its key as the question id).
+   */
+  analysisKeys: AnalysisKeys;
   now: () => Date;
 }
+
+export interface AnalysisKeys {
+  intention: string | null;
+  tags: string | null;
+}
+
+/** Unless `vendors.<id>.analysisKeys` says otherwise. */
+export const DEFAULT_ANALYSIS_KEYS: AnalysisKeys = { intention: 'intention', tags: 'tags' };
 
 /** One stored inbox event, as the worker hands it to a vendor's mapper. */
 export interface InboxEventInput {

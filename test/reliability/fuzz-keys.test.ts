@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PayloadValidationError } from '../../src/common/payload-validation.js';
 import { VoiceFoxMapper } from '../../src/vendors/voicefox/voicefox.mapper.js';
 import { YunfuMapper } from '../../src/vendors/yunfu/yunfu.mapper.js';
+import { DEFAULT_ANALYSIS_KEYS } from '../../src/vendors/vendor-mapper.js';
 import { fixture } from '../support/fixtures.js';
 import { startTestApp, VOICEFOX_SECRET, YUNFU_SECRET, type TestApp } from '../support/test-app.js';
 
@@ -110,6 +111,7 @@ const context = {
   timeZone: 'Asia/Shanghai',
   defaultRegion: 'CN',
   intentionLabels: {},
+  analysisKeys: DEFAULT_ANALYSIS_KEYS,
   now: () => new Date('2026-11-30T00:00:00Z'),
 };
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MappingContext } from '../../src/vendors/vendor-mapper.js';
+import { DEFAULT_ANALYSIS_KEYS, type MappingContext } from '../../src/vendors/vendor-mapper.js';
 
 export const FIXTURES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
@@ -19,6 +19,7 @@ export function chinaContext(overrides: Partial<MappingContext> = {}): MappingCo
     timeZone: 'Asia/Shanghai',
     defaultRegion: 'CN',
     intentionLabels: { '1': 'A', '2': 'B', '3': 'C', '4': 'D', '5': 'E', '6': 'F' },
+    analysisKeys: DEFAULT_ANALYSIS_KEYS,
     now: () => new Date('2025-09-26T00:00:00Z'),
     ...overrides,
   };

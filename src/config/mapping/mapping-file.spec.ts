@@ -272,3 +272,20 @@ describe('vendors.<id>.auth and maxBodyBytes', () => {
     ]);
   });
 });
+
+describe('vendors.<id>.analysisKeys', () => {
+  it('defaults to intention and tags, and takes other keys (or null for none)', () => {
+    expect(parseConnectorSettings('vendors:\n  voicefox: {}\n', 'f').vendors['voicefox']?.analysisKeys).toEqual({
+      intention: 'intention',
+      tags: 'tags',
+    });
+    const set = parseConnectorSettings(
+      'vendors:\n  voicefox:\n    analysisKeys: { intention: lead_grade, tags: null }\n',
+      'f',
+    );
+    expect(set.vendors['voicefox']?.analysisKeys).toEqual({ intention: 'lead_grade', tags: null });
+    expect(problemsOf('vendors:\n  voicefox:\n    analysisKeys: { intent: x }\n')).toEqual([
+      'config/mapping.yaml:3 vendors.voicefox.analysisKeys.intent: unknown setting (known: intention, tags)',
+    ]);
+  });
+});

@@ -4,6 +4,7 @@ import { compileTemplate, type CompiledTemplate } from '../../mapping/template.j
 import { isSupportedRegion } from '../../vendors/phone-number.js';
 import { isValidTimeZone } from '../../vendors/vendor-time.js';
 import type { VendorDefinition } from '../../vendors/vendor-definition.js';
+import { DEFAULT_ANALYSIS_KEYS } from '../../vendors/vendor-mapper.js';
 import { readAuth } from './mapping-auth.js';
 import { isRecord, type Path, type Reader } from './mapping-reader.js';
 import {
@@ -34,6 +35,7 @@ export function readVendor(read: Reader, raw: unknown, vendor: VendorDefinition)
     reply: structuredClone(vendor.defaultReply),
     auth: vendor.auth,
     maxBodyBytes: vendor.maxBodyBytes ?? null,
+    analysisKeys: { ...DEFAULT_ANALYSIS_KEYS },
   };
   const map = read.map(raw, path, [
     'enabled',
@@ -45,9 +47,21 @@ export function readVendor(read: Reader, raw: unknown, vendor: VendorDefinition)
     'reply',
     'auth',
     'maxBodyBytes',
+    'analysisKeys',
   ]);
   if (!map) return settings;
   settings.auth = readAuth(read, map['auth'], [...path, 'auth'], vendor.auth);
+  const keys = read.map(map['analysisKeys'], [...path, 'analysisKeys'], ['intention', 'tags']);
+  if (keys) {
+    for (const name of ['intention', 'tags'] as const) {
+      if (keys[name] !== undefined)
+        settings.analysisKeys[name] = read.text(
+          keys[name],
+          [...path, 'analysisKeys', name],
+          settings.analysisKeys[name],
+        );
+    }
+  }
   const maxBody = map['maxBodyBytes'];
   if (maxBody !== undefined) {
     if (typeof maxBody !== 'number' || !Number.isInteger(maxBody) || maxBody < 1024 || maxBody > MAX_BODY_LIMIT)

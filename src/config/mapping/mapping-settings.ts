@@ -1,3 +1,4 @@
+import type { AnalysisKeys } from '../../vendors/vendor-mapper.js';
 import type { WebhookAuthScheme } from '../../vendors/webhook-auth-scheme.js';
 import type { CompiledTemplate } from '../../mapping/template.js';
 
@@ -29,6 +30,8 @@ export interface VendorSettings {
   auth: WebhookAuthScheme;
   /** The largest body a delivery may have (`maxBodyBytes:`); null: the definition's, else `WEBHOOK_MAX_BODY_BYTES`. */
   maxBodyBytes: number | null;
+  /** `analysisKeys:`: where the intention and tags are in the customer's own analysis schema (see MappingContext). */
+  analysisKeys: AnalysisKeys;
 }
 
 export interface HubSpotSettings {
