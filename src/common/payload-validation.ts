@@ -44,8 +44,10 @@ export function validateEnvelope<T extends object>(
   schema: ClassConstructor<T>,
   value: unknown,
   shallow: readonly string[],
+  pathPrefix = '',
 ): T {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return validatePayload(schema, value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return validatePayload(schema, value, pathPrefix);
   const standIn: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   for (const key of shallow) {
     if (!Object.hasOwn(standIn, key)) continue;
@@ -53,7 +55,7 @@ export function validateEnvelope<T extends object>(
     if (Array.isArray(field)) standIn[key] = new Array<null>(field.length).fill(null);
     else if (typeof field === 'object' && field !== null) standIn[key] = {};
   }
-  const instance = validatePayload(schema, standIn) as Record<string, unknown>;
+  const instance = validatePayload(schema, standIn, pathPrefix) as Record<string, unknown>;
   for (const key of shallow)
     if (Object.hasOwn(value, key)) instance[key] = ownValue(value as Record<string, unknown>, key);
   return instance as T;

@@ -21,6 +21,8 @@ export interface NewInboxEvent {
   eventKey: string;
   eventName: string;
   payload: unknown;
+  /** `key`: every repeat under the key is a duplicate, whatever its payload (see `InboxItem`). */
+  sameEventBy?: 'content' | 'key';
 }
 
 export const STORE_DB = Symbol('STORE_DB');
@@ -204,7 +206,8 @@ export class InboxRepository {
         event_key: item.eventKey,
         event_name: item.eventName,
         payload: JSON.stringify(item.payload),
-        content_digest: contentDigest(item.payload),
+        // Identified by its key alone, an event's digest is the key's: equal for every delivery, so never a revision.
+        content_digest: contentDigest(item.sameEventBy === 'key' ? { eventKey: item.eventKey } : item.payload),
         correlation_id: delivery.correlationId,
         at: delivery.at,
       };

@@ -4,6 +4,13 @@ export interface InboxItem {
   eventKey: string;
   eventName: string;
   payload: unknown;
+  /**
+   * What makes a later delivery under the same key the same event. `content` (unset): the same payload, so that a
+   * changed one (a re-grade) is stored as a new revision and processed again. `key`: the key alone, every repeat a
+   * duplicate, for events whose redeliveries differ in values minted per delivery (Vapi's presigned URLs) but
+   * never in substance.
+   */
+  sameEventBy?: 'content' | 'key';
 }
 
 export interface DeliveryOutcome {

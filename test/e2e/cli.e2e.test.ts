@@ -257,6 +257,34 @@ describe('npm run config:preview', () => {
     }
   });
 
+  it('previews a Vapi report under the shipped mapping: ms duration, direction, tags and answers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-preview-'));
+    try {
+      const result = await runCli(
+        'config-preview-cli.js',
+        [join(REPO_DIR, 'test/fixtures/vapi/outbound-structured.json'), '--vendor', 'vapi'],
+        { DATABASE_URL: `sqlite:${join(dir, 'store.sqlite')}` },
+      );
+      expect(result.code).toBe(0);
+      const preview = JSON.parse(result.output) as {
+        calls: Array<{ callKey: string; call: { properties: Record<string, string> } }>;
+      };
+      expect(preview.calls).toHaveLength(1);
+      expect(preview.calls[0]!.callKey).toBe('vapi:7a2e9c41-6f3b-4d8a-b5e0-2c9d1f7a8e36');
+      expect(preview.calls[0]!.call.properties).toMatchObject({
+        hs_call_duration: '215831',
+        hs_call_direction: 'OUTBOUND',
+        hs_call_to_number: '+16505550143',
+        ai_call_intention: 'hot',
+        ai_call_tags: 'pricing;demo-request',
+        hs_call_title: 'AI call (Vapi, outbound) · intention hot',
+      });
+      expect(preview.calls[0]!.call.properties['ai_call_answers']).toContain('companySize: 51-200');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('says how to use it', async () => {
     const result = await runCli('config-preview-cli.js', [], {});
     expect(result.code).toBe(2);

@@ -101,6 +101,31 @@ describe.each(['sqlite', 'postgres'] as const)('the store on %s', (dialect) => {
       create_tries: 0,
     });
   });
+
+  it('counts a changed repeat of an event identified by its key alone as a duplicate, keeping the first payload', async () => {
+    const inbox = new InboxRepository(db);
+    const report = (url: string) => [
+      {
+        eventKey: 'call-1:end-of-call-report',
+        eventName: 'end-of-call-report',
+        payload: { url },
+        sameEventBy: 'key' as const,
+      },
+    ];
+    expect(await inbox.storeDelivery('vapi', report('https://x.test/a?sig=1'), 'corr-1', AT)).toMatchObject({
+      stored: 1,
+      duplicates: 0,
+    });
+    expect(await inbox.storeDelivery('vapi', report('https://x.test/a?sig=2'), 'corr-2', AT)).toMatchObject({
+      stored: 0,
+      revised: 0,
+      duplicates: 1,
+    });
+    const rows = await inbox.list({ vendor: 'vapi' });
+    expect(rows.map((row) => [row.event_key, row.revision, JSON.parse(row.payload) as unknown])).toEqual([
+      ['call-1:end-of-call-report', 1, { url: 'https://x.test/a?sig=1' }],
+    ]);
+  });
 });
 
 describe.each(['sqlite', 'postgres'] as const)('the sync lease on %s', (dialect) => {
