@@ -46,5 +46,7 @@ export function registerVendor(definition: VendorDefinition): void {
   if (definition.auth.kind === 'secret' && definition.auth.from.length === 0)
     throw new Error(`vendor "${definition.id}": the secret must be allowed somewhere`);
   if (definition.callEvents.length === 0) throw new Error(`vendor "${definition.id}" names no call events`);
+  if (definition.updateEvents?.some((name) => !definition.callEvents.includes(name)))
+    throw new Error(`vendor "${definition.id}": its update events must be among its call events`);
   definitions.set(definition.id, definition);
 }
