@@ -13,6 +13,11 @@ export interface VendorDefinition {
   readonly displayName: string;
   /** The events that carry a call: what `events.create` / `events.update` may name (all create by default). */
   readonly callEvents: readonly string[];
+  /**
+   * Those of `callEvents` that by default only update a call another event created (`events.update`), for an event
+   * that never carries enough for a call of its own (ElevenLabs' audio). Unset: none.
+   */
+  readonly updateEvents?: readonly string[];
   /** The environment setting that holds the vendor's secret (the shared secret, or the key its signatures use). */
   readonly secret: { readonly setting: string };
   /** How a delivery proves it is the vendor's, unless `vendors.<id>.auth` in `config/mapping.yaml` says otherwise. */

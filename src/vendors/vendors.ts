@@ -1,5 +1,6 @@
 import type { VendorDefinition } from './vendor-definition.js';
 import { vapiVendor } from './vapi/vapi.vendor.js';
+import { elevenlabsVendor } from './elevenlabs/elevenlabs.vendor.js';
 import { voicefoxVendor } from './voicefox/voicefox.vendor.js';
 import { yunfuVendor } from './yunfu/yunfu.vendor.js';
 
@@ -8,7 +9,7 @@ import { yunfuVendor } from './yunfu/yunfu.vendor.js';
  * line here; nothing else in the connector names a vendor.
  */
 const definitions = new Map<string, VendorDefinition>(
-  [voicefoxVendor, yunfuVendor, vapiVendor].map((definition) => [definition.id, definition]),
+  [voicefoxVendor, yunfuVendor, vapiVendor, elevenlabsVendor].map((definition) => [definition.id, definition]),
 );
 
 const VENDOR_ID = /^[a-z][a-z0-9-]{1,31}$/;
@@ -47,5 +48,7 @@ export function registerVendor(definition: VendorDefinition): void {
   if (definition.auth.kind === 'secret' && definition.auth.from.length === 0)
     throw new Error(`vendor "${definition.id}": the secret must be allowed somewhere`);
   if (definition.callEvents.length === 0) throw new Error(`vendor "${definition.id}" names no call events`);
+  if (definition.updateEvents?.some((name) => !definition.callEvents.includes(name)))
+    throw new Error(`vendor "${definition.id}": its update events must be among its call events`);
   definitions.set(definition.id, definition);
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InboxRepository } from '../../src/store/inbox.repository.js';
 import { openMigratedStore } from '../../src/store/migrations/migrations.js';
+import { vendorIds } from '../../src/vendors/vendors.js';
 import { chinaMobile, yunfuBatch, yunfuCall } from '../support/payload-factory.js';
 import { createTestDatabase, POSTGRES_RUN } from '../support/postgres.js';
 import { postJson, REPO_DIR, startTestApp, YUNFU_SECRET, type TestApp } from '../support/test-app.js';
@@ -288,7 +289,10 @@ describe('npm run config:preview', () => {
   it('says how to use it', async () => {
     const result = await runCli('config-preview-cli.js', [], {});
     expect(result.code).toBe(2);
-    expect(result.output).toContain('Usage: npm run config:preview -- <payload.json> --vendor voicefox|yunfu');
+    expect(result.output).toContain(
+      `Usage: npm run config:preview -- <payload.json> --vendor ${vendorIds().join('|')}`,
+    );
+    expect(vendorIds()).toEqual(expect.arrayContaining(['voicefox', 'yunfu', 'vapi', 'elevenlabs']));
   });
 });
 

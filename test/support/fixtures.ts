@@ -5,11 +5,14 @@ import { DEFAULT_ANALYSIS_KEYS, type MappingContext } from '../../src/vendors/ve
 
 export const FIXTURES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
-export function fixture<T = Record<string, unknown>>(vendor: 'voicefox' | 'yunfu' | 'vapi', name: string): T {
+/** The vendors with a folder of captured or documented payloads under test/fixtures/. */
+export type FixtureVendor = 'voicefox' | 'yunfu' | 'retell' | 'vapi' | 'elevenlabs' | 'bland';
+
+export function fixture<T = Record<string, unknown>>(vendor: FixtureVendor, name: string): T {
   return JSON.parse(readFileSync(join(FIXTURES_DIR, vendor, `${name}.json`), 'utf8')) as T;
 }
 
-export function fixtureText(vendor: 'voicefox' | 'yunfu' | 'vapi', name: string): string {
+export function fixtureText(vendor: FixtureVendor, name: string): string {
   return readFileSync(join(FIXTURES_DIR, vendor, `${name}.json`), 'utf8');
 }
 

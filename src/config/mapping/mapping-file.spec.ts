@@ -38,6 +38,16 @@ describe('config/mapping.yaml', () => {
     expect(settings.call.intention).toEqual({ property: 'ai_call_intention', as: 'select' });
   });
 
+  it("takes a vendor's update-only events from its definition when the file does not name its events", () => {
+    // ElevenLabs' audio names only the conversation: it updates the call its transcription creates, never creates one.
+    const settings = parseConnectorSettings('vendors:\n  voicefox: {}\n', 'config/mapping.yaml');
+    expect(settings.vendors['elevenlabs']?.events).toEqual({
+      create: ['post_call_transcription', 'call_initiation_failure'],
+      update: ['post_call_audio'],
+    });
+    expect(settings.vendors['voicefox']?.events.update).toEqual([]);
+  });
+
   it('validates every example shipped in config/examples', () => {
     const examples = readdirSync(join(CONFIG_DIR, 'examples')).filter((name) => name.endsWith('.yaml'));
     expect(examples.length).toBeGreaterThanOrEqual(3);
@@ -80,7 +90,7 @@ describe('config/mapping.yaml', () => {
     [
       'an unknown vendor',
       'vendors:\n  acme: {}\n',
-      'config/mapping.yaml:2 vendors.acme: unknown setting (known: voicefox, yunfu, vapi)',
+      'config/mapping.yaml:2 vendors.acme: unknown setting (known: voicefox, yunfu, vapi, elevenlabs)',
     ],
     [
       'a made-up time zone',

@@ -31,7 +31,10 @@ export function readVendor(read: Reader, raw: unknown, vendor: VendorDefinition)
     defaultRegion: vendor.defaults.defaultRegion,
     intentions: {},
     allowedIps: [],
-    events: { create: [...vendor.callEvents], update: [] },
+    events: {
+      create: vendor.callEvents.filter((name) => !(vendor.updateEvents ?? []).includes(name)),
+      update: [...(vendor.updateEvents ?? [])],
+    },
     reply: structuredClone(vendor.defaultReply),
     auth: vendor.auth,
     maxBodyBytes: vendor.maxBodyBytes ?? null,
