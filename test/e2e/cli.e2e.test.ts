@@ -260,7 +260,7 @@ describe('npm run config:preview', () => {
   it('says how to use it', async () => {
     const result = await runCli('config-preview-cli.js', [], {});
     expect(result.code).toBe(2);
-    expect(result.output).toContain('Usage: npm run config:preview -- <payload.json> --vendor voicefox|yunfu');
+    expect(result.output).toContain('Usage: npm run config:preview -- <payload.json> --vendor voicefox|yunfu|retell');
   });
 });
 

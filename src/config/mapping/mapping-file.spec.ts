@@ -80,7 +80,7 @@ describe('config/mapping.yaml', () => {
     [
       'an unknown vendor',
       'vendors:\n  acme: {}\n',
-      'config/mapping.yaml:2 vendors.acme: unknown setting (known: voicefox, yunfu)',
+      'config/mapping.yaml:2 vendors.acme: unknown setting (known: voicefox, yunfu, retell)',
     ],
     [
       'a made-up time zone',
