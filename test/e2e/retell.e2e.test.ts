@@ -252,6 +252,14 @@ describe('Retell deliveries', () => {
     expect(callsWithKey(`retell:${MAIN_CALL}`)).toHaveLength(1);
   });
 
+  it('logs none of the API key, the signatures, the numbers, the names or the summaries it handled', async () => {
+    await t.settled();
+    const logged = JSON.stringify(t.logs);
+    expect(t.logs.length).toBeGreaterThan(10);
+    for (const secret of [API_KEY, ',d=', '+12137774445', '2137774445', '650) 253', 'María', 'Derek', 'Delta Dental'])
+      expect(logged, secret).not.toContain(secret);
+  });
+
   it('refuses a signed delivery that is not a Retell event with a 400 naming the field, storing nothing', async () => {
     const before = (await retellRows()).length;
     const body = JSON.stringify({ event: 'call_ended', call: { direction: 'inbound' } });
