@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,6 +12,7 @@ export const MAIN_SCRIPT = join(REPO_DIR, 'dist', 'main.js');
 export const BENCH_APP_SCRIPT = join(REPO_DIR, 'dist-bench', 'bench', 'bench-app.js');
 export const VOICEFOX_SECRET = 'bench-voicefox-secret-0123456789';
 export const YUNFU_SECRET = 'bench-yunfu-secret-0123456789';
+export const RETELL_API_KEY = 'bench-retell-api-key-0123456789';
 
 export interface BenchProcess {
   url: string;
@@ -48,6 +50,7 @@ export async function startProcess(
       LOG_LEVEL: 'info',
       VOICEFOX_WEBHOOK_SECRET: VOICEFOX_SECRET,
       YUNFU_WEBHOOK_SECRET: YUNFU_SECRET,
+      RETELL_API_KEY,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -175,6 +178,52 @@ export function voicefoxWebhook(sessionId: string, caller: string): string {
   });
 }
 
+/**
+ * A Retell `call_analyzed` webhook body as the ingest runs send it: about the size of `voicefoxWebhook`'s, so that the
+ * two routes differ mainly in their auth (a signature over the body against a shared secret).
+ */
+export function retellWebhook(callId: string, customer: string): string {
+  return JSON.stringify({
+    event: 'call_analyzed',
+    call: {
+      call_type: 'phone_call',
+      call_id: callId,
+      agent_id: 'agent_3b1f8e0c27d94a6f5e8c1d2b70',
+      agent_name: 'Brightside Dental – reminders',
+      direction: 'outbound',
+      from_number: '+14157774444',
+      to_number: customer,
+      call_status: 'ended',
+      start_timestamp: 1764088212418,
+      end_timestamp: 1764088399838,
+      duration_ms: 187420,
+      disconnection_reason: 'user_hangup',
+      recording_url: 'https://dxc03zgurdly9.cloudfront.net/bench/recording.wav',
+      retell_llm_dynamic_variables: { customer_name: 'María González' },
+      call_analysis: {
+        call_summary: 'The customer rescheduled to Thursday at 4:15 PM.',
+        user_sentiment: 'Positive',
+        call_successful: true,
+        custom_analysis_data: { intention: 'hot', tags: ['rescheduled'], new_appointment: 'Thursday 4:15 PM' },
+      },
+    },
+  });
+}
+
+/** `x-retell-signature` as Retell signs (retell-sdk's webhook_auth): HMAC-SHA256 hex of the body + ms timestamp. */
+export function retellSignature(body: string, key = RETELL_API_KEY): Record<string, string> {
+  const timestamp = Date.now();
+  const digest = createHmac('sha256', key)
+    .update(body + timestamp)
+    .digest('hex');
+  return { 'x-retell-signature': `v=${timestamp},d=${digest}` };
+}
+
+/** A US number per index (the 555 exchange), as Retell sends them: E.164. */
+export function usNumber(index: number): string {
+  return `+1415555${String(index % 10_000).padStart(4, '0')}`;
+}
+
 export interface LoadFigures {
   requestsPerSecond: number;
   p50Ms: number;
@@ -195,6 +244,8 @@ export async function hammer(
   seconds: number,
   body: () => string,
   headers: Record<string, string> = {},
+  /** Headers that depend on each request's body (a signature over it). */
+  headersFor?: (body: string) => Record<string, string>,
 ): Promise<LoadFigures> {
   const result = await autocannon({
     url,
@@ -206,7 +257,12 @@ export async function hammer(
         method: 'POST',
         path,
         headers: { 'content-type': 'application/json', ...headers },
-        setupRequest: (request) => ({ ...request, body: body() }),
+        setupRequest: (request) => {
+          const text = body();
+          return headersFor
+            ? { ...request, body: text, headers: { ...request.headers, ...headersFor(text) } }
+            : { ...request, body: text };
+        },
       },
     ],
   });

@@ -10,7 +10,10 @@ import {
   percentile,
   post,
   REPO_DIR,
+  retellSignature,
+  retellWebhook,
   startProcess,
+  usNumber,
   VOICEFOX_SECRET,
   voicefoxWebhook,
   waitFor,
@@ -71,7 +74,7 @@ async function ingest(run: DialectRun): Promise<Record<string, unknown>> {
 /** At the default log level (a line per request) and with request logging off (`warn`). */
 async function ingestAt(run: DialectRun, logLevel: 'info' | 'warn'): Promise<Record<string, unknown>> {
   log(
-    `ingest (LOG_LEVEL=${logLevel}): autocannon, 50 connections, 3 s warm-up then 10 s, against POST /webhooks/voicefox and a bare route of the same app`,
+    `ingest (LOG_LEVEL=${logLevel}): autocannon, 50 connections, 3 s warm-up then 10 s, against POST /webhooks/voicefox (a shared secret), POST /webhooks/retell (each body signed) and a bare route of the same app`,
   );
   const store = await run.newStore();
   const emulator = await HubSpotEmulator.start();
@@ -92,14 +95,20 @@ async function ingestAt(run: DialectRun, logLevel: 'info' | 'warn'): Promise<Rec
   try {
     await hammer(app.url, '/webhooks/voicefox', 3, webhook, headers);
     const connector = await hammer(app.url, '/webhooks/voicefox', 10, webhook, headers);
+    // The same ingest with the signature checked: Retell's HMAC over each body (made by the client per request).
+    const retellBody = () => retellWebhook(`bench-${process.pid}-${counter++}`, usNumber(counter));
+    await hammer(app.url, '/webhooks/retell', 3, retellBody, {}, retellSignature);
+    const retell = await hammer(app.url, '/webhooks/retell', 10, retellBody, {}, retellSignature);
     await hammer(app.url, '/bench/bare', 3, webhook, headers);
     const bare = await hammer(app.url, '/bench/bare', 10, webhook, headers);
     return {
       logLevel,
       connector,
+      retell,
       bare,
       ratio: Number((connector.requestsPerSecond / bare.requestsPerSecond).toFixed(2)),
-      targets: { ratio: 0.5, p99Ms: 50, errors: 0 },
+      retellOverVoicefox: Number((retell.requestsPerSecond / connector.requestsPerSecond).toFixed(2)),
+      targets: { ratio: 0.5, p99Ms: 50, errors: 0, retellOverVoicefox: 0.95 },
     };
   } finally {
     await app.stop(process.env['BENCH_CPU_PROF'] ? 'SIGUSR2' : 'SIGTERM');
@@ -499,7 +508,15 @@ async function main(): Promise<void> {
 
 /** What the table reads of bench/results.json (sections of an earlier partial run included). */
 interface DialectReport {
-  ingest?: { connector: LoadFigures; bare: LoadFigures; ratio: number; logLevel: string };
+  ingest?: {
+    connector: LoadFigures;
+    bare: LoadFigures;
+    ratio: number;
+    logLevel: string;
+    /** Signed Retell deliveries in the same run (absent from results measured before Retell was added). */
+    retell?: LoadFigures;
+    retellOverVoicefox?: number;
+  };
   ingestQuietLogs?: DialectReport['ingest'];
   sync?: {
     connector: Record<
@@ -565,6 +582,18 @@ const ingestRows = (section: 'ingest' | 'ingestQuietLogs', logLevel: string): Ta
         figure: `${r[section].connector.p50Ms} / ${r[section].connector.p99Ms} ms`,
         met: r[section].connector.p99Ms <= 50,
       },
+  },
+  {
+    measure: '  Retell, signed: req/s, ratio to VoiceFox',
+    target: '≥ 0.95',
+    cell: (r) => {
+      const figures = r[section];
+      if (!figures?.retell || figures.retellOverVoicefox === undefined) return undefined;
+      return {
+        figure: `${figures.retell.requestsPerSecond} (${figures.retellOverVoicefox}; p99 ${figures.retell.p99Ms} ms, errors ${figures.retell.errors})`,
+        met: figures.retellOverVoicefox >= 0.95 && figures.retell.errors === 0,
+      };
+    },
   },
   {
     measure: '  errors (connector / bare)',

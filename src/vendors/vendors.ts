@@ -1,4 +1,5 @@
 import type { VendorDefinition } from './vendor-definition.js';
+import { retellVendor } from './retell/retell.vendor.js';
 import { vapiVendor } from './vapi/vapi.vendor.js';
 import { elevenlabsVendor } from './elevenlabs/elevenlabs.vendor.js';
 import { voicefoxVendor } from './voicefox/voicefox.vendor.js';
@@ -9,7 +10,10 @@ import { yunfuVendor } from './yunfu/yunfu.vendor.js';
  * line here; nothing else in the connector names a vendor.
  */
 const definitions = new Map<string, VendorDefinition>(
-  [voicefoxVendor, yunfuVendor, vapiVendor, elevenlabsVendor].map((definition) => [definition.id, definition]),
+  [voicefoxVendor, yunfuVendor, retellVendor, vapiVendor, elevenlabsVendor].map((definition) => [
+    definition.id,
+    definition,
+  ]),
 );
 
 const VENDOR_ID = /^[a-z][a-z0-9-]{1,31}$/;

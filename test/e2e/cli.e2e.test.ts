@@ -292,7 +292,7 @@ describe('npm run config:preview', () => {
     expect(result.output).toContain(
       `Usage: npm run config:preview -- <payload.json> --vendor ${vendorIds().join('|')}`,
     );
-    expect(vendorIds()).toEqual(expect.arrayContaining(['voicefox', 'yunfu', 'vapi', 'elevenlabs']));
+    expect(vendorIds()).toEqual(expect.arrayContaining(['voicefox', 'yunfu', 'retell', 'vapi', 'elevenlabs']));
   });
 });
 

@@ -41,7 +41,7 @@ const ended = {
 
 describe('a vendor defined only in test code, registered through the vendor map', () => {
   it('is one of the vendors, beside the built-in ones', () => {
-    expect(vendorIds()).toEqual(['voicefox', 'yunfu', 'vapi', 'elevenlabs', 'acme']);
+    expect(vendorIds()).toEqual(['voicefox', 'yunfu', 'retell', 'vapi', 'elevenlabs', 'acme']);
   });
 
   it('takes its secret from the setting its definition names, only where its definition allows it', async () => {

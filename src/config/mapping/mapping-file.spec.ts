@@ -90,7 +90,7 @@ describe('config/mapping.yaml', () => {
     [
       'an unknown vendor',
       'vendors:\n  acme: {}\n',
-      'config/mapping.yaml:2 vendors.acme: unknown setting (known: voicefox, yunfu, vapi, elevenlabs)',
+      'config/mapping.yaml:2 vendors.acme: unknown setting (known: voicefox, yunfu, retell, vapi, elevenlabs)',
     ],
     [
       'a made-up time zone',
