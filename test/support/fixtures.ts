@@ -5,11 +5,11 @@ import { DEFAULT_ANALYSIS_KEYS, type MappingContext } from '../../src/vendors/ve
 
 export const FIXTURES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
-export function fixture<T = Record<string, unknown>>(vendor: 'voicefox' | 'yunfu', name: string): T {
+export function fixture<T = Record<string, unknown>>(vendor: 'voicefox' | 'yunfu' | 'bland', name: string): T {
   return JSON.parse(readFileSync(join(FIXTURES_DIR, vendor, `${name}.json`), 'utf8')) as T;
 }
 
-export function fixtureText(vendor: 'voicefox' | 'yunfu', name: string): string {
+export function fixtureText(vendor: 'voicefox' | 'yunfu' | 'bland', name: string): string {
   return readFileSync(join(FIXTURES_DIR, vendor, `${name}.json`), 'utf8');
 }
 
