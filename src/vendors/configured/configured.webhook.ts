@@ -17,7 +17,7 @@ const MAX_EVENT_NAME_LENGTH = 100;
  * One delivery of a configured vendor is one event: a JSON object, its name at `eventNamePath` (or the fixed name),
  * its key the values at the `eventKey` paths joined by `:`. A call event whose key path holds no usable id (absent,
  * blank, not text or a whole number, too long) is refused with a 400 naming the path, and nothing is stored; an event
- * that carries no call and has no such key is keyed by its content.
+ * that carries no call is keyed by its name and content.
  */
 export class ConfiguredWebhook implements VendorWebhook {
   constructor(
@@ -29,15 +29,15 @@ export class ConfiguredWebhook implements VendorWebhook {
     if (typeof body !== 'object' || body === null || Array.isArray(body))
       throw new PayloadValidationError('body', 'must be a JSON object');
     const eventName = configuredEventName(this.spec, body);
-    const isCallEvent = hasOwnKey(this.spec.callEvents, eventName);
+    // An event that carries no call is stored and skipped: keyed by its name and content, so that it can never
+    // share a key with a call event (whose key paths it may well have).
+    if (!hasOwnKey(this.spec.callEvents, eventName))
+      return [{ eventKey: `${eventName}:${contentDigest(body)}`, eventName, payload: body }];
     const parts: string[] = [];
     for (const path of this.spec.eventKey) {
       const value = readPath(body, path);
       const part = callIdText(value);
-      if (part === null) {
-        if (!isCallEvent) return [{ eventKey: `${eventName}:${contentDigest(body)}`, eventName, payload: body }];
-        throw new PayloadValidationError(formatValuePath(path), keyProblem(value));
-      }
+      if (part === null) throw new PayloadValidationError(formatValuePath(path), keyProblem(value));
       parts.push(part);
     }
     return [{ eventKey: parts.join(':'), eventName, payload: body }];
