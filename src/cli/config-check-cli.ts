@@ -2,6 +2,7 @@ import { ConfigFileError, MAPPING_FILE } from '../config/mapping/mapping-setting
 import { loadConnectorSettings } from '../config/mapping/mapping-file.js';
 import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
 import { HubSpotError } from '../hubspot/hubspot-errors.js';
+import { ownValue } from '../common/own-value.js';
 import { HubSpotProvisioner } from '../sync/hubspot-provisioner.js';
 import { HubSpotSdkAdapter } from '../hubspot/hubspot-sdk.adapter.js';
 import { AppLogger, createPinoLogger } from '../logging/app-logger.js';
@@ -14,6 +15,15 @@ import { AppLogger, createPinoLogger } from '../logging/app-logger.js';
 async function main(): Promise<number> {
   const env = envFromProcess();
   const settings = loadConnectorSettings(env.configDir);
+  for (const [id, vendor] of Object.entries(settings.vendors)) {
+    if (!vendor.definition) continue;
+    const secret = ownValue(env.webhookSecrets, id) ? 'set' : 'NOT SET: its endpoint would answer 401';
+    process.stdout.write(
+      `vendors.${id}: defined in ${MAPPING_FILE} (${vendor.definition.displayName}; ${vendor.definition.secretSetting} is ${secret}). ` +
+        'Its fields, events and auth reload; adding or removing a defined vendor, or changing its displayName or ' +
+        'secretSetting, takes effect only when the connector restarts (a reload refuses it and keeps the mapping in force).\n',
+    );
+  }
   if (env.hubspotAccessToken === null) {
     process.stdout.write(`${MAPPING_FILE}: valid. (Not checked against HubSpot: HUBSPOT_ACCESS_TOKEN is not set.)\n`);
     return 0;

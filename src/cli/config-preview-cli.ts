@@ -4,6 +4,7 @@ import { AppError } from '../common/app-error.js';
 import { ConfigFileError } from '../config/mapping/mapping-settings.js';
 import { loadConnectorSettings } from '../config/mapping/mapping-file.js';
 import { vendorIds } from '../vendors/vendors.js';
+import { configDirFrom, registerDefinedVendors } from '../config/defined-vendors.js';
 import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
 import { portalOutcomes } from '../sync/hubspot-provisioner.js';
 import { HubSpotSdkAdapter } from '../hubspot/hubspot-sdk.adapter.js';
@@ -13,7 +14,8 @@ import { LedgerRepository } from '../store/ledger.repository.js';
 import { openMigratedStore } from '../store/migrations/migrations.js';
 import { parseJsonBody } from '../webhooks/request-body.reader.js';
 
-const USAGE = `Usage: npm run config:preview -- <payload.json> --vendor ${vendorIds().join('|')}
+/** Read when shown, once the vendors mapping.yaml defines are registered. */
+const usage = (): string => `Usage: npm run config:preview -- <payload.json> --vendor ${vendorIds().join('|')}
 
 Prints the HubSpot contact and call properties the payload would write under config/mapping.yaml, without writing.
 With HUBSPOT_ACCESS_TOKEN, write modes are applied against the contact and call HubSpot holds now.`;
@@ -24,7 +26,8 @@ async function main(): Promise<number> {
     options: { vendor: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help || positionals.length !== 1 || !values.vendor) {
-    process.stdout.write(`${USAGE}\n`);
+    registerDefinedVendors(configDirFrom(process.env));
+    process.stdout.write(`${usage()}\n`);
     return values.help ? 0 : 2;
   }
   let text: Buffer;

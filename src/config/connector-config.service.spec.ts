@@ -143,3 +143,53 @@ describe('the mapping in force, shared through the store', () => {
     expect(versions.rows).toHaveLength(2);
   });
 });
+
+describe('a vendor defined in the mapping, across reloads', () => {
+  const BLAND = readFileSync(join(REPO_CONFIG, 'examples', 'bland.yaml'), 'utf8');
+
+  it('reloads its field paths, but takes adding, removing or renaming a defined vendor only with a restart', async () => {
+    const { config, dir } = configWith(BLAND);
+    const paths = () => config.current().vendors['bland']?.definition?.fields.summary;
+    expect(paths()).toEqual(['summary']);
+
+    writeFileSync(join(dir, 'mapping.yaml'), BLAND.replace('summary: summary', 'summary: analysis.summary'));
+    expect(await config.reload('admin request')).toMatchObject({ ok: true });
+    expect(paths()).toEqual(['analysis', 'summary']);
+
+    const refusals: Array<[string, string]> = [
+      [
+        SHIPPED,
+        'vendors.bland: defined when this instance started: removing it takes effect with a restart (enabled: false closes its endpoint now)',
+      ],
+      [
+        BLAND.replace('secretSetting: BLAND_WEBHOOK_SECRET', 'secretSetting: BLAND_SIGNING_KEY'),
+        'vendors.bland.definition.secretSetting: changes only take effect with a restart',
+      ],
+      [
+        BLAND.replace(/^ {2}bland:$/m, '  bland2:'),
+        'vendors.bland2: a vendor defined since this instance started is served only after a restart with this mapping.yaml (its secret setting is read at start)',
+      ],
+    ];
+    for (const [text, problem] of refusals) {
+      writeFileSync(join(dir, 'mapping.yaml'), text);
+      const outcome = await config.reload('admin request');
+      expect(outcome.ok).toBe(false);
+      expect(outcome.problems).toContain(problem);
+      expect(paths()).toEqual(['analysis', 'summary']);
+    }
+  });
+
+  it('refuses a stored version that defines a vendor this instance did not start with, and keeps its own', async () => {
+    const versions = new FakeVersions();
+    const { config } = configWith(SHIPPED);
+    await config.useStore(versions);
+    await versions.publish('default', { yaml: BLAND, storedBy: 'b', trigger: 'start' }, new Date());
+    await expect.poll(() => config.reloadStatus().lastReload?.stored?.version, { timeout: 2_000 }).toBe(2);
+    expect(config.reloadStatus().lastReload).toMatchObject({ trigger: 'store', ok: false });
+    expect(config.reloadStatus().lastReload?.problems).toEqual([
+      'vendors.bland: a vendor defined since this instance started is served only after a restart with this mapping.yaml (its secret setting is read at start)',
+    ]);
+    expect(config.reloadStatus().version?.version).toBe(1);
+    expect(config.current().vendors['bland']).toBeUndefined();
+  });
+});

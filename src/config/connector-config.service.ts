@@ -73,6 +73,8 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
   private refusedVersion: number | null = null;
   private storeFailing = false;
   private readonly onSighup = (): void => void this.reload('SIGHUP');
+  /** The vendors the mapping defined at start (registered then, with their secret settings): fixed until a restart. */
+  private readonly definedAtStart: ReadonlyMap<string, DefinedVendorIdentity>;
 
   constructor(
     @Inject(MAPPING_AT_START) initial: LoadedMapping,
@@ -80,6 +82,7 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
     @Optional() @Inject(AppLogger) private readonly logger: AppLogger | null,
   ) {
     this.settings = initial.settings;
+    this.definedAtStart = definedVendors(initial.settings);
     this.text = initial.text;
     this.fileDigest = textDigest(initial.text);
     this.status = {
@@ -218,7 +221,12 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
       const source = read();
       text = source.text;
       const next = parseConnectorSettings(text, source.fileName);
-      let problems = atStart ? [] : restartOnly(this.settings, next);
+      // Which vendors the mapping defines is fixed at start, a start with an earlier file included: they were
+      // registered, and their secrets read, from this instance's own file.
+      let problems = [
+        ...definedVendorChanges(this.definedAtStart, next),
+        ...(atStart ? [] : restartOnly(this.settings, next)),
+      ];
       if (!atStart && problems.length === 0 && this.portalCheck) problems = (await this.portalCheck(next)) ?? [];
       return { text, next: problems.length === 0 ? next : null, problems };
     } catch (error) {
@@ -387,5 +395,47 @@ function restartOnly(current: ConnectorSettings, next: ConnectorSettings): strin
     if (current.hubspot[key] !== next.hubspot[key])
       problems.push(`hubspot.${key}: changes only take effect with a restart`);
   }
+  return problems;
+}
+
+interface DefinedVendorIdentity {
+  displayName: string;
+  secretSetting: string;
+}
+
+function definedVendors(settings: ConnectorSettings): Map<string, DefinedVendorIdentity> {
+  const vendors = new Map<string, DefinedVendorIdentity>();
+  for (const [id, vendor] of Object.entries(settings.vendors))
+    if (vendor.definition)
+      vendors.set(id, { displayName: vendor.definition.displayName, secretSetting: vendor.definition.secretSetting });
+  return vendors;
+}
+
+/**
+ * Vendors defined in `mapping.yaml` are registered at start, and their secrets read from the environment then: a
+ * mapping that adds or removes one, or changes its name or secret setting, takes effect only with a restart. Their
+ * field paths, events, auth and every other setting reload as the rest of the file does.
+ */
+function definedVendorChanges(atStart: ReadonlyMap<string, DefinedVendorIdentity>, next: ConnectorSettings): string[] {
+  const problems: string[] = [];
+  const defined = definedVendors(next);
+  for (const [id, identity] of defined) {
+    const started = atStart.get(id);
+    if (!started)
+      problems.push(
+        `vendors.${id}: a vendor defined since this instance started is served only after a restart with this ${MAPPING_FILE} (its secret setting is read at start)`,
+      );
+    else {
+      if (started.secretSetting !== identity.secretSetting)
+        problems.push(`vendors.${id}.definition.secretSetting: changes only take effect with a restart`);
+      if (started.displayName !== identity.displayName)
+        problems.push(`vendors.${id}.definition.displayName: changes only take effect with a restart`);
+    }
+  }
+  for (const id of atStart.keys())
+    if (!defined.has(id))
+      problems.push(
+        `vendors.${id}: defined when this instance started: removing it takes effect with a restart (enabled: false closes its endpoint now)`,
+      );
   return problems;
 }

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_API_VERSION, isApiVersion } from '../hubspot/hubspot-api-paths.js';
 import { ownValue } from '../common/own-value.js';
 import { vendorDefinitions } from '../vendors/vendors.js';
+import { configDirFrom, registerDefinedVendors } from './defined-vendors.js';
 
 /**
  * Where the store is: the embedded SQLite file, or a PostgreSQL server (`url` holds the password: it is passed to the
@@ -129,7 +130,16 @@ type RawEnv = Record<string, unknown>;
 
 /** For command-line tools, which run without the NestJS config module. */
 export function envFromProcess(): AppEnv {
-  return validateEnv(process.env);
+  return envAtStart(process.env);
+}
+
+/**
+ * The environment at a start: the vendors `mapping.yaml` defines are registered first (see `registerDefinedVendors`),
+ * so that their secret settings are read with the rest.
+ */
+export function envAtStart(raw: RawEnv): AppEnv {
+  registerDefinedVendors(configDirFrom(raw));
+  return validateEnv(raw);
 }
 
 export function validateEnv(raw: RawEnv): AppEnv {
@@ -201,7 +211,7 @@ export function validateEnv(raw: RawEnv): AppEnv {
     database,
     webhookSecrets: Object.fromEntries(vendorDefinitions().map((vendor) => [vendor.id, secret(vendor.secret.setting)])),
     adminToken: secret('ADMIN_TOKEN'),
-    configDir: resolve(text('CONFIG_DIR') ?? './config'),
+    configDir: configDirFrom(raw),
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     webhookMaxBodyBytes: integer('WEBHOOK_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     workerBatchSize: integer('WORKER_BATCH_SIZE', 100, 1, 1000),

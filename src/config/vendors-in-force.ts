@@ -4,6 +4,7 @@ import { ConnectorConfig } from './connector-config.service.js';
 import { intentionLabels, type ConnectorSettings, type VendorSettings } from './mapping/mapping-settings.js';
 import type { VendorDefinition } from '../vendors/vendor-definition.js';
 import type { MappingContext } from '../vendors/vendor-mapper.js';
+import { configuredVendor } from '../vendors/configured/configured.vendor.js';
 import { vendorDefinitions } from '../vendors/vendors.js';
 import { ownValue } from '../common/own-value.js';
 
@@ -56,7 +57,11 @@ export function buildVendors(settings: ConnectorSettings, now: () => Date): Map<
       analysisKeys: vendorSettings.analysisKeys,
       now,
     };
-    vendors.set(definition.id, { ...definition, settings: vendorSettings, mappingContext });
+    // A vendor defined in the mapping splits and maps as this version of it says (its field paths follow a reload).
+    const parts = vendorSettings.definition
+      ? configuredVendor(definition.id, vendorSettings.definition, vendorSettings)
+      : definition;
+    vendors.set(definition.id, { ...parts, settings: vendorSettings, mappingContext });
   }
   return vendors;
 }

@@ -32,4 +32,9 @@ export interface VendorDefinition {
   readonly webhook: VendorWebhook;
   /** Validates one stored event against the payload schema and maps it to call records (pure). */
   readonly mapper: VendorMapper;
+  /**
+   * Described in `config/mapping.yaml` (`vendors.<id>.definition`) rather than in code: registered at start from the
+   * file, its splitter and mapper then follow the mapping in force.
+   */
+  readonly definedInMapping?: boolean;
 }

@@ -70,13 +70,32 @@ export function parseVendorInstant(value: unknown, timeZone: string): string | n
   const match = NAIVE.exec(text);
   if (!match) return null;
   const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '0'] = match;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = Number(s);
-  const millis = Math.floor(Number(`0.${fraction}`) * 1000);
+  return wallTimeToIso(
+    {
+      year: Number(y),
+      month: Number(mo),
+      day: Number(d),
+      hour: Number(h),
+      minute: Number(mi),
+      second: Number(s),
+      millis: Math.floor(Number(`0.${fraction}`) * 1000),
+    },
+    timeZone,
+  );
+}
+
+export interface WallTime {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millis: number;
+}
+
+/** A wall-clock time in a zone as ISO 8601 UTC; null for a time that does not exist on the calendar. */
+function wallTimeToIso({ year, month, day, hour, minute, second, millis }: WallTime, timeZone: string): string | null {
   const wallAsUtc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   // Date.UTC rolls 2025-02-30 over to March; a time that does not exist on the calendar is not a time.
   // Date.UTC also reads the years 0–99 as 1900–1999.
@@ -101,4 +120,89 @@ function toIso(epochMs: number): string | null {
   if (!Number.isFinite(epochMs) || epochMs < 0 || epochMs > LATEST_MS) return null;
   const date = new Date(epochMs);
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** How a configured vendor's time field is written (see `ConfiguredVendorSpec`). */
+export type InstantFormat = 'auto' | 'iso' | 'epoch-s' | 'epoch-ms' | { pattern: string };
+
+const NUMERIC = /^\d{1,16}(\.\d{1,9})?$/;
+
+/**
+ * Reads an instant in a stated format: `iso` (with an offset, or a local time read in the zone), epoch seconds or
+ * milliseconds (a number or its text), or a pattern such as `yyyy-MM-dd HH:mm:ss` (read in the zone); `auto` is
+ * `parseVendorInstant`. Null for a value that is not such a time.
+ */
+export function parseInstantAs(value: unknown, format: InstantFormat, timeZone: string): string | null {
+  if (format === 'auto') return parseVendorInstant(value, timeZone);
+  const text = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : null;
+  if (text === null || text === '') return null;
+  if (format === 'epoch-s' || format === 'epoch-ms') {
+    if (!NUMERIC.test(text)) return null;
+    const number = Number(text);
+    return number > 0 ? toIso(Math.round(format === 'epoch-s' ? number * 1000 : number)) : null;
+  }
+  if (format === 'iso') {
+    if (ZONED.test(text)) return toIso(Date.parse(text));
+    return NAIVE.test(text) ? parseVendorInstant(text, timeZone) : null;
+  }
+  const compiled = compilePattern(format.pattern);
+  if ('problem' in compiled) return null;
+  const match = compiled.regex.exec(text);
+  if (!match) return null;
+  const wall: WallTime = { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0, millis: 0 };
+  compiled.fields.forEach((field, index) => {
+    const digits = match[index + 1]!;
+    wall[field] = field === 'millis' ? Math.floor(Number(`0.${digits}`) * 1000) : Number(digits);
+  });
+  return wallTimeToIso(wall, timeZone);
+}
+
+/** The pattern letters taken, longest first: numbers only (month names would need a locale). */
+const PATTERN_TOKENS: Array<[string, keyof WallTime, string]> = [
+  ['yyyy', 'year', '(\\d{4})'],
+  ['SSS', 'millis', '(\\d{1,9})'],
+  ['MM', 'month', '(\\d{2})'],
+  ['dd', 'day', '(\\d{2})'],
+  ['HH', 'hour', '(\\d{2})'],
+  ['mm', 'minute', '(\\d{2})'],
+  ['ss', 'second', '(\\d{2})'],
+  ['M', 'month', '(\\d{1,2})'],
+  ['d', 'day', '(\\d{1,2})'],
+  ['H', 'hour', '(\\d{1,2})'],
+];
+
+const compiledPatterns = new Map<string, { regex: RegExp; fields: Array<keyof WallTime> } | { problem: string }>();
+
+/**
+ * A time pattern as a regular expression: `yyyy` `MM` `M` `dd` `d` `HH` `H` `mm` `ss` `SSS`, any other character
+ * but a letter taken as itself. Needs the year, month and day; a problem for anything else.
+ */
+export function compilePattern(
+  pattern: string,
+): { regex: RegExp; fields: Array<keyof WallTime> } | { problem: string } {
+  const cached = compiledPatterns.get(pattern);
+  if (cached) return cached;
+  let source = '';
+  const fields: Array<keyof WallTime> = [];
+  let rest = pattern;
+  let result: { regex: RegExp; fields: Array<keyof WallTime> } | { problem: string } | null = null;
+  while (rest !== '' && result === null) {
+    const token = PATTERN_TOKENS.find(([letters]) => rest.startsWith(letters));
+    if (token) {
+      if (fields.includes(token[1])) result = { problem: `names the ${token[1]} twice` };
+      fields.push(token[1]);
+      source += token[2];
+      rest = rest.slice(token[0].length);
+    } else if (/^[A-Za-z]/.test(rest)) {
+      result = { problem: `"${rest[0]}" is not a pattern letter (yyyy MM M dd d HH H mm ss SSS)` };
+    } else {
+      source += rest[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      rest = rest.slice(1);
+    }
+  }
+  if (result === null && !(['year', 'month', 'day'] as const).every((field) => fields.includes(field)))
+    result = { problem: 'needs the year, month and day (yyyy, MM, dd)' };
+  result ??= { regex: new RegExp(`^${source}$`), fields };
+  if (compiledPatterns.size < 100) compiledPatterns.set(pattern, result);
+  return result;
 }

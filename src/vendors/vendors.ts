@@ -19,6 +19,11 @@ const definitions = new Map<string, VendorDefinition>(
 const VENDOR_ID = /^[a-z][a-z0-9-]{1,31}$/;
 const SETTING_NAME = /^[A-Z][A-Z0-9_]{2,63}$/;
 
+/** An id a vendor may have: it is a URL segment (`/webhooks/<id>`) and a key in `config/mapping.yaml`. */
+export function isVendorId(id: string): boolean {
+  return VENDOR_ID.test(id);
+}
+
 /** Every vendor, in registration order. */
 export function vendorDefinitions(): VendorDefinition[] {
   return [...definitions.values()];
@@ -33,8 +38,9 @@ export function vendorDefinition(id: string): VendorDefinition | undefined {
 }
 
 /**
- * Adds a vendor defined outside this folder (a test's fixture vendor; later, a vendor described by configuration).
- * Must run before the environment and `config/mapping.yaml` are read, which take the vendors as they are then.
+ * Adds a vendor defined outside this folder (a test's fixture vendor; a vendor described in `config/mapping.yaml`,
+ * see `src/config/defined-vendors.ts`). Must run before the environment and `config/mapping.yaml` are read, which
+ * take the vendors as they are then.
  */
 export function registerVendor(definition: VendorDefinition): void {
   if (!VENDOR_ID.test(definition.id))

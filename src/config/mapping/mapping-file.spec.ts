@@ -299,3 +299,142 @@ describe('vendors.<id>.analysisKeys', () => {
     ]);
   });
 });
+
+describe('vendors.<id>.definition: a vendor defined in the mapping', () => {
+  const defined = (definition: string, section = '') =>
+    [
+      'vendors:',
+      '  bland:',
+      '    defaultRegion: US',
+      '    auth: { scheme: hmac, signatureHeader: X-Webhook-Signature, payload: "{body}" }',
+      ...section.split('\n').filter(Boolean),
+      '    definition:',
+      '      displayName: Bland AI',
+      '      secretSetting: BLAND_WEBHOOK_SECRET',
+      ...definition.split('\n').filter(Boolean),
+    ].join('\n');
+
+  it('reads a definition with its defaults: one fixed event, keyed by the call id', () => {
+    const settings = parseConnectorSettings(defined('      fields: { callId: call.id }'), 'f');
+    expect(settings.vendors['bland']).toMatchObject({
+      timeZone: 'UTC',
+      defaultRegion: 'US',
+      events: { create: ['call'], update: [] },
+      auth: { kind: 'hmac', signatureHeader: 'x-webhook-signature', signedPayload: '{body}' },
+      definition: {
+        displayName: 'Bland AI',
+        secretSetting: 'BLAND_WEBHOOK_SECRET',
+        eventNamePath: null,
+        fixedEventName: 'call',
+        eventKey: [['call', 'id']],
+        callEvents: { call: 'result' },
+        fields: { callId: ['call', 'id'], direction: { map: null, fallback: null }, answers: [], extras: {} },
+      },
+    });
+    // Built-in vendors keep their sections and have no definition.
+    expect(settings.vendors['voicefox']?.definition).toBeNull();
+  });
+
+  it('keys named events by the call id and the event name unless eventKey says otherwise', () => {
+    const settings = parseConnectorSettings(
+      defined(
+        [
+          '      eventName: { path: message.type }',
+          '      callEvents: { call-started: start, end-of-call-report: result }',
+          '      fields: { callId: message.call.id }',
+        ].join('\n'),
+        '    events: { create: [end-of-call-report], update: [call-started] }',
+      ),
+      'f',
+    );
+    expect(settings.vendors['bland']?.definition).toMatchObject({
+      eventNamePath: ['message', 'type'],
+      eventKey: [
+        ['message', 'call', 'id'],
+        ['message', 'type'],
+      ],
+      callEvents: { 'call-started': 'start', 'end-of-call-report': 'result' },
+    });
+    expect(settings.vendors['bland']?.events).toEqual({ create: ['end-of-call-report'], update: ['call-started'] });
+  });
+
+  it.each([
+    [
+      'a definition of a built-in vendor',
+      'vendors:\n  voicefox:\n    definition: { displayName: V }\n',
+      'config/mapping.yaml:3 vendors.voicefox.definition: voicefox is built in: its definition is in code',
+    ],
+    [
+      'no auth',
+      'vendors:\n  bland:\n    defaultRegion: US\n    definition:\n      displayName: B\n      secretSetting: BLAND_WEBHOOK_SECRET\n      fields: { callId: call_id }\n',
+      'config/mapping.yaml:3 vendors.bland: a vendor defined here needs auth',
+    ],
+    [
+      'a secret setting that is not a secret',
+      defined('      fields: { callId: call_id }').replace('BLAND_WEBHOOK_SECRET', 'DATABASE_URL'),
+      'config/mapping.yaml:7 vendors.bland.definition.secretSetting: must be an upper-case environment setting name ending in _SECRET or _KEY, such as BLAND_WEBHOOK_SECRET',
+    ],
+    [
+      "another vendor's secret setting",
+      defined('      fields: { callId: call_id }').replace('BLAND_WEBHOOK_SECRET', 'VOICEFOX_WEBHOOK_SECRET'),
+      "config/mapping.yaml:7 vendors.bland.definition.secretSetting: VOICEFOX_WEBHOOK_SECRET is already voicefox's secret",
+    ],
+    [
+      'no call id',
+      defined('      fields: { summary: summary }'),
+      'config/mapping.yaml:8 vendors.bland.definition.fields: needs callId: the path of the call id',
+    ],
+    [
+      'a path that is not one',
+      defined('      fields:\n        callId: call_id\n        summary: "analysis..summary"'),
+      'config/mapping.yaml:10 vendors.bland.definition.fields.summary: has a dot that is not followed by a key',
+    ],
+    [
+      'a duration without its unit',
+      defined('      fields:\n        callId: call_id\n        duration: { path: corrected_duration }'),
+      "config/mapping.yaml:10 vendors.bland.definition.fields.duration: needs unit (s, ms, min): what one of the vendor's numbers is",
+    ],
+    [
+      'a time pattern with a letter it does not know',
+      defined(
+        '      fields:\n        callId: call_id\n        startedAt: { path: started_at, format: "dd/MM/yyyy hh:mm" }',
+      ),
+      'config/mapping.yaml:10 vendors.bland.definition.fields.startedAt.format: must be auto, iso, epoch-s, epoch-ms or a pattern such as yyyy-MM-dd HH:mm:ss: "h" is not a pattern letter (yyyy MM M dd d HH H mm ss SSS)',
+    ],
+    [
+      'an outcome that is not one',
+      defined('      fields:\n        callId: call_id\n        outcome: { path: status, values: { completed: done } }'),
+      'config/mapping.yaml:10 vendors.bland.definition.fields.outcome.values.completed: must be one of answered, no_answer, busy, failed',
+    ],
+    [
+      'from and to numbers without a direction',
+      defined('      fields:\n        callId: call_id\n        fromNumber: from\n        toNumber: to'),
+      'config/mapping.yaml:9 vendors.bland.definition.fields: fromNumber/toNumber need direction: it tells which number is the customer',
+    ],
+    [
+      'named events without the events that carry a call',
+      defined('      eventName: { path: type }\n      fields: { callId: call_id }'),
+      'config/mapping.yaml:6 vendors.bland.definition: needs callEvents: the event names that carry a call',
+    ],
+    [
+      'an event to create the call that carries none',
+      defined('      fields: { callId: call_id }', '    events: { create: [call_ended] }'),
+      'config/mapping.yaml:5 vendors.bland.events.create[0]: must be one of call',
+    ],
+    [
+      'answers from a map with sub-paths',
+      defined('      fields:\n        callId: call_id\n        answers:\n          - { map: analysis, answer: value }'),
+      'config/mapping.yaml:11 vendors.bland.definition.fields.answers[0].answer: is for list answers: in a map, each key is the question',
+    ],
+    [
+      'an unknown field',
+      defined('      fields:\n        callId: call_id\n        phone: to'),
+      /^config\/mapping\.yaml:10 vendors\.bland\.definition\.fields\.phone: unknown setting \(known: callId, customerNumber, /,
+    ],
+  ])('fails on %s with file:line:path', (_name, yaml, expected) => {
+    const problems = problemsOf(yaml);
+    expect(problems).toHaveLength(1);
+    if (typeof expected === 'string') expect(problems[0]).toBe(expected);
+    else expect(problems[0]).toMatch(expected);
+  });
+});

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { vendorDefinitions, vendorIds } from '../../vendors/vendors.js';
+import { configuredVendor } from '../../vendors/configured/configured.vendor.js';
+import type { WebhookAuthScheme } from '../../vendors/webhook-auth-scheme.js';
+import { isVendorId, vendorDefinitions } from '../../vendors/vendors.js';
+import { readDefinition } from './mapping-definition.js';
 import { isRecord, Reader } from './mapping-reader.js';
 import { readAnswers, readCall, readContact, readVendor } from './mapping-sections.js';
 import {
@@ -60,10 +63,7 @@ export function parseConnectorSettings(text: string, fileName: string): Connecto
     throw new ConfigFileError([`${fileName}:1 (top): must be a map with vendors, hubspot, contact, answers, call`]);
   read.map(root, [], ['vendors', 'hubspot', 'contact', 'answers', 'call']);
 
-  const vendorsRaw = read.map(root['vendors'], ['vendors'], vendorIds()) ?? {};
-  const vendors: Record<string, VendorSettings> = {};
-  for (const definition of vendorDefinitions())
-    vendors[definition.id] = readVendor(read, ownValue(vendorsRaw, definition.id), definition);
+  const vendors = readVendors(read, root['vendors']);
 
   const hubspotRaw =
     read.map(root['hubspot'], ['hubspot'], ['propertyGroup', 'uniquePhoneProperty', 'callsWithoutPhone']) ?? {};
@@ -98,4 +98,48 @@ export function parseConnectorSettings(text: string, fileName: string): Connecto
     origins[`${answer.to === 'contact' ? 'contacts' : 'calls'}.${answer.property}`] ??= answer.origin;
   if (read.problems.length > 0) throw new ConfigFileError(read.problems);
   return { vendors, hubspot, contact, answers, call, origins };
+}
+
+/** Stands in for a defined vendor's `auth` while its section is read: it is required there (and accepts nothing). */
+const NO_AUTH: WebhookAuthScheme = { kind: 'secret', from: [] };
+
+/**
+ * `vendors`: each vendor built in (in code, `src/vendors/vendors.ts`), and each one defined here (`definition:`),
+ * read the same way. Vendors defined in the mapping the connector started with are registered from it before this
+ * runs (see `registerDefinedVendors`); one defined here that is not registered is read and checked all the same,
+ * and is served once the connector restarts with it.
+ */
+function readVendors(read: Reader, raw: unknown): Record<string, VendorSettings> {
+  const builtIn = vendorDefinitions().filter((definition) => !definition.definedInMapping);
+  const builtInIds = builtIn.map((definition) => definition.id);
+  const definedIds = isRecord(raw)
+    ? Object.keys(raw).filter((id) => {
+        const section = ownValue(raw, id);
+        return !builtInIds.includes(id) && isRecord(section) && section['definition'] !== undefined;
+      })
+    : [];
+  const vendorsRaw = read.map(raw, ['vendors'], [...builtInIds, ...definedIds]) ?? {};
+  const vendors: Record<string, VendorSettings> = {};
+  for (const definition of builtIn)
+    vendors[definition.id] = readVendor(read, ownValue(vendorsRaw, definition.id), definition);
+  const secretSettings = new Map(builtIn.map((definition) => [definition.secret.setting, definition.id]));
+  for (const id of definedIds) {
+    const section = ownValue(vendorsRaw, id) as Record<string, unknown>;
+    if (!isVendorId(id)) {
+      read.problem(['vendors', id], 'a vendor id must be 2-32 lowercase letters, digits or -, starting with a letter');
+      continue;
+    }
+    const spec = readDefinition(read, section['definition'], ['vendors', id, 'definition']);
+    if (!spec) continue;
+    const owner = secretSettings.get(spec.secretSetting);
+    if (owner !== undefined)
+      read.problem(
+        ['vendors', id, 'definition', 'secretSetting'],
+        `${spec.secretSetting} is already ${owner}'s secret`,
+      );
+    secretSettings.set(spec.secretSetting, id);
+    const stand = configuredVendor(id, spec, { auth: NO_AUTH, timeZone: 'UTC', defaultRegion: 'US' });
+    vendors[id] = readVendor(read, section, stand, spec);
+  }
+  return vendors;
 }

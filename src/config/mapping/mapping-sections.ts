@@ -1,8 +1,10 @@
+import { ownValue } from '../../common/own-value.js';
 import { isIP } from 'node:net';
 import { isKnownSource, SOURCE_FIELDS } from '../../mapping/source-fields.js';
 import { compileTemplate, type CompiledTemplate } from '../../mapping/template.js';
 import { isSupportedRegion } from '../../vendors/phone-number.js';
 import { isValidTimeZone } from '../../vendors/vendor-time.js';
+import type { ConfiguredVendorSpec } from '../../vendors/configured/configured-vendor-spec.js';
 import type { VendorDefinition } from '../../vendors/vendor-definition.js';
 import { DEFAULT_ANALYSIS_KEYS } from '../../vendors/vendor-mapper.js';
 import { readAuth } from './mapping-auth.js';
@@ -23,7 +25,16 @@ const MAX_BODY_LIMIT = 64 * 1024 * 1024;
 
 /** One reader per section of `config/mapping.yaml`; each returns the section with its defaults filled in. */
 
-export function readVendor(read: Reader, raw: unknown, vendor: VendorDefinition): VendorSettings {
+/**
+ * `vendors.<id>`. For a vendor defined here (`definition`, already read into `vendor` and `definition`), `auth` and
+ * `defaultRegion` are required: no code gives them a default.
+ */
+export function readVendor(
+  read: Reader,
+  raw: unknown,
+  vendor: VendorDefinition,
+  definition: ConfiguredVendorSpec | null = null,
+): VendorSettings {
   const path: Path = ['vendors', vendor.id];
   const settings: VendorSettings = {
     enabled: true,
@@ -39,8 +50,10 @@ export function readVendor(read: Reader, raw: unknown, vendor: VendorDefinition)
     auth: vendor.auth,
     maxBodyBytes: vendor.maxBodyBytes ?? null,
     analysisKeys: { ...DEFAULT_ANALYSIS_KEYS },
+    definition,
   };
   const map = read.map(raw, path, [
+    'definition',
     'enabled',
     'timeZone',
     'defaultRegion',
@@ -53,6 +66,12 @@ export function readVendor(read: Reader, raw: unknown, vendor: VendorDefinition)
     'analysisKeys',
   ]);
   if (!map) return settings;
+  if (definition === null && map['definition'] !== undefined)
+    read.problem([...path, 'definition'], `${vendor.id} is built in: its definition is in code`);
+  if (definition !== null) {
+    for (const key of ['auth', 'defaultRegion'])
+      if (ownValue(map, key) === undefined) read.problem(path, `a vendor defined here needs ${key}`);
+  }
   settings.auth = readAuth(read, map['auth'], [...path, 'auth'], vendor.auth);
   const keys = read.map(map['analysisKeys'], [...path, 'analysisKeys'], ['intention', 'tags']);
   if (keys) {

@@ -1,3 +1,4 @@
+import type { ConfiguredVendorSpec } from '../../vendors/configured/configured-vendor-spec.js';
 import type { AnalysisKeys } from '../../vendors/vendor-mapper.js';
 import type { WebhookAuthScheme } from '../../vendors/webhook-auth-scheme.js';
 import type { CompiledTemplate } from '../../mapping/template.js';
@@ -32,6 +33,8 @@ export interface VendorSettings {
   maxBodyBytes: number | null;
   /** `analysisKeys:`: where the intention and tags are in the customer's own analysis schema (see MappingContext). */
   analysisKeys: AnalysisKeys;
+  /** `definition:`: the vendor is described here, not in code (null for a built-in vendor). */
+  definition: ConfiguredVendorSpec | null;
 }
 
 export interface HubSpotSettings {
