@@ -45,6 +45,7 @@ export function mergeCallRecords(known: CallRecord, next: CallRecord): CallRecor
     summary: pick(next.summary, known.summary),
     sentiment: pick(next.sentiment, known.sentiment),
     success: pick(next.success, known.success),
+    audio: pick(next.audio ?? null, known.audio ?? null),
     extras: { ...known.extras, ...next.extras },
   };
 }

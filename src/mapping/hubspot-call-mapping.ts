@@ -51,6 +51,12 @@ export function callBodyHtml(record: CallRecord): string {
   if (record.recordingUrl && !record.recordingUrl.startsWith('https://')) {
     facts.push(`<b>Recording:</b> <a href="${escapeHtml(record.recordingUrl)}">${escapeHtml(record.recordingUrl)}</a>`);
   }
+  if (record.audio) {
+    const megabytes = (record.audio.bytes / 1_000_000).toFixed(1);
+    facts.push(
+      `<b>Audio:</b> ${escapeHtml(record.audio.format.toUpperCase())} received (${megabytes} MB), kept by the vendor: ${escapeHtml(record.audio.source)}`,
+    );
+  }
   if (facts.length > 0) blocks.push(`<p>${facts.join('<br>')}</p>`);
   if (record.answers.length > 0) {
     const items = record.answers.map((answer) => {

@@ -43,6 +43,14 @@ export interface Intention {
   label: string;
 }
 
+export interface ReceivedAudio {
+  format: string;
+  bytes: number;
+  sha256: string;
+  /** Where the vendor serves the audio (an API path needing the vendor's key), for people reading the call. */
+  source: string;
+}
+
 export interface CallRecord {
   vendor: string;
   vendorCallId: string;
@@ -90,6 +98,11 @@ export interface CallRecord {
   sentiment: string | null;
   /** Whether the call reached its goal, as the vendor's evaluation states it (`true`, `success`, `failure`, a grade). */
   success: string | null;
+  /**
+   * Audio the vendor sent in a webhook of its own (ElevenLabs `post_call_audio`): not kept by the connector (yet),
+   * only its facts, and where the vendor still serves it. Absent for vendors that give a recording URL.
+   */
+  audio?: ReceivedAudio | null;
   /** Vendor fields with no canonical home, kept for templates and debugging. */
   extras: Record<string, unknown>;
 }

@@ -316,5 +316,9 @@ describe('ElevenLabs: the audio webhook', () => {
       source: `GET /v1/convai/conversations/${conversation}/audio`,
     });
     expect(record.eventName).toBe('post_call_transcription');
+    // The built-in call body says that audio exists, and where ElevenLabs serves it, without any template.
+    expect(calls[0]!.properties['hs_call_body']).toContain(
+      `<b>Audio:</b> MP3 received (0.3 MB), kept by the vendor: GET /v1/convai/conversations/${conversation}/audio`,
+    );
   });
 });

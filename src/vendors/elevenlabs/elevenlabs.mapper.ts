@@ -146,10 +146,12 @@ function mapAudio(data: ElevenLabsStoredAudio): CallRecord {
   const conversationId = callIdText(data.conversation_id)!;
   const source = `GET /v1/convai/conversations/${conversationId}/audio`;
   const megabytes = (data.full_audio.bytes / 1_000_000).toFixed(1);
+  const audio = { format: 'mp3', bytes: data.full_audio.bytes, sha256: data.full_audio.sha256, source };
   return {
     ...emptyRecord(data.conversation_id, ELEVENLABS_AUDIO, 'result'),
+    audio,
     extras: {
-      audio: { format: 'mp3', bytes: data.full_audio.bytes, sha256: data.full_audio.sha256, source },
+      audio,
       audio_note: `MP3 audio of the call received (${megabytes} MB); ElevenLabs keeps it: ${source}`,
     },
   };
