@@ -8,9 +8,9 @@ import { InboxRepository, type InboxEventRow } from '../store/inbox.repository.j
 import { openMigratedStore } from '../store/migrations/migrations.js';
 import { INBOX_STATUSES, type InboxStatus } from '../store/database.js';
 
-const USAGE = `Usage: npm run inbox -- [--status pending|processing|synced|retrying|skipped|dead] [--vendor voicefox|yunfu] [--limit N]
+const USAGE = `Usage: npm run inbox -- [--status pending|processing|synced|retrying|skipped|dead] [--vendor <vendor id>] [--limit N]
        npm run inbox -- --show <event id>
-       npm run inbox -- prune-dead --older-than <90d|12h> [--vendor voicefox|yunfu] [--yes]
+       npm run inbox -- prune-dead --older-than <90d|12h> [--vendor <vendor id>] [--yes]
 
 Without --show: counts per status, then the latest events (no payloads or personal data).
 With --show: one event's mapped CallRecords and HubSpot ids as JSON (they hold the customer's data: handle with care).

@@ -3,7 +3,7 @@ import { EnvValidationError, envFromProcess } from '../config/env.schema.js';
 import { InboxRepository } from '../store/inbox.repository.js';
 import { openMigratedStore } from '../store/migrations/migrations.js';
 
-const USAGE = `Usage: npm run replay -- --dead [--vendor voicefox|yunfu] [--id N ...]
+const USAGE = `Usage: npm run replay -- --dead [--vendor <vendor id>] [--id N ...]
 
 Sends dead-lettered events through sync again (once their cause is fixed: a property option restored, a config
 corrected). A running connector picks them up within its poll interval. See them first with:
