@@ -1,3 +1,4 @@
+import { signatureCost, type SignatureCost } from './signature-cost.js';
 import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -68,7 +69,11 @@ function load(): number {
 }
 
 async function ingest(run: DialectRun): Promise<Record<string, unknown>> {
-  return { ingest: await ingestAt(run, 'info'), ingestQuietLogs: await ingestAt(run, 'warn') };
+  const signature = signatureCost();
+  log(
+    `  signature check alone: ${signature.microsPerDelivery} µs per ${signature.bodyBytes}-byte Retell delivery (${signature.rounds.toLocaleString('en')} rounds)`,
+  );
+  return { ingest: await ingestAt(run, 'info'), ingestQuietLogs: await ingestAt(run, 'warn'), signature };
 }
 
 /** At the default log level (a line per request) and with request logging off (`warn`). */
@@ -108,6 +113,7 @@ async function ingestAt(run: DialectRun, logLevel: 'info' | 'warn'): Promise<Rec
       bare,
       ratio: Number((connector.requestsPerSecond / bare.requestsPerSecond).toFixed(2)),
       retellOverVoicefox: Number((retell.requestsPerSecond / connector.requestsPerSecond).toFixed(2)),
+      retellRatio: Number((retell.requestsPerSecond / bare.requestsPerSecond).toFixed(2)),
       targets: { ratio: 0.5, p99Ms: 50, errors: 0, retellOverVoicefox: 0.95 },
     };
   } finally {
@@ -516,8 +522,11 @@ interface DialectReport {
     /** Signed Retell deliveries in the same run (absent from results measured before Retell was added). */
     retell?: LoadFigures;
     retellOverVoicefox?: number;
+    /** Retell req/s ÷ bare req/s: the ingest ratio of a signed vendor, beside VoiceFox's `ratio`. */
+    retellRatio?: number;
   };
   ingestQuietLogs?: DialectReport['ingest'];
+  signature?: SignatureCost;
   sync?: {
     connector: Record<
       | 'drainSeconds'
@@ -584,6 +593,15 @@ const ingestRows = (section: 'ingest' | 'ingestQuietLogs', logLevel: string): Ta
       },
   },
   {
+    measure: "  Retell (signed) ratio / bare, beside VoiceFox's",
+    target: '',
+    cell: (r) => {
+      const figures = r[section];
+      if (figures?.retellRatio === undefined) return undefined;
+      return { figure: `${figures.retellRatio} / ${figures.ratio}` };
+    },
+  },
+  {
     measure: '  Retell, signed: req/s, ratio to VoiceFox',
     target: '≥ 0.95',
     cell: (r) => {
@@ -609,6 +627,20 @@ const ingestRows = (section: 'ingest' | 'ingestQuietLogs', logLevel: string): Ta
 const TABLE: TableRow[] = [
   ...ingestRows('ingest', 'info'),
   ...ingestRows('ingestQuietLogs', 'warn'),
+  {
+    measure: 'signature check alone, per Retell delivery (share of a signed delivery at the quiet-log rate)',
+    target: 'a few %',
+    cell: (r) => {
+      if (!r.signature) return undefined;
+      const rate = r.ingestQuietLogs?.retell?.requestsPerSecond;
+      // One event loop serves every request: a delivery costs it about 1 / rate seconds.
+      const share = rate ? (r.signature.microsPerDelivery * rate) / 10_000 : undefined;
+      return {
+        figure: `${r.signature.microsPerDelivery} µs${share === undefined ? '' : ` (${share.toFixed(1)} %)`}`,
+        ...(share === undefined ? {} : { met: share <= 5 }),
+      };
+    },
+  },
   {
     measure: 'sync drain of a 2,000-call backlog',
     target: '',
