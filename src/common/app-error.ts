@@ -20,6 +20,13 @@ export class StoreBusyError extends AppError {
   }
 }
 
+/** Bodies whose signature is not yet checked already hold all the memory they may: the sender tries again later. */
+export class UnverifiedBodiesBusyError extends AppError {
+  constructor() {
+    super('busy', 503, 'too many signed deliveries are being received just now; send it again');
+  }
+}
+
 export class UnknownVendorError extends AppError {
   constructor() {
     super('unknown_vendor', 404, 'no webhook endpoint for this vendor');

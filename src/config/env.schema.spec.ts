@@ -22,6 +22,7 @@ describe('validateEnv', () => {
       database: { kind: 'sqlite' },
       webhookSecrets: { voicefox: null, yunfu: null },
       webhookMaxBodyBytes: 1048576,
+      webhookUnverifiedBytes: 268435456,
     });
     expect(env.database).toMatchObject({ kind: 'sqlite', file: expect.stringMatching(/data\/connector\.sqlite$/) });
     expect(env.configDir).toMatch(/config$/);

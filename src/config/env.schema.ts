@@ -41,6 +41,8 @@ export interface AppEnv {
   configDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   webhookMaxBodyBytes: number;
+  /** Bytes that bodies not yet authenticated (read before their signature is checked) may hold at once. */
+  webhookUnverifiedBytes: number;
   workerBatchSize: number;
   workerPollIntervalMs: number;
   /**
@@ -214,6 +216,7 @@ export function validateEnv(raw: RawEnv): AppEnv {
     configDir: configDirFrom(raw),
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     webhookMaxBodyBytes: integer('WEBHOOK_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    webhookUnverifiedBytes: integer('WEBHOOK_UNVERIFIED_BYTES', 256 * 1024 * 1024, 1024 * 1024, 4 * 1024 * 1024 * 1024),
     workerBatchSize: integer('WORKER_BATCH_SIZE', 100, 1, 1000),
     workerPollIntervalMs: integer('WORKER_POLL_INTERVAL_MS', 500, 10, 60_000),
     trustProxy: trustProxy(text('TRUST_PROXY'), problems),

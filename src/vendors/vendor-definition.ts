@@ -6,6 +6,13 @@ import type { WebhookAuthScheme } from './webhook-auth-scheme.js';
  * Everything the connector knows about one AI-call platform, in that vendor's folder. The env schema, the webhook
  * controller and ingest service, the mapping config and the source fields all read it through `vendors.ts`.
  */
+/**
+ * A call's transcript turn by turn (ElevenLabs' `transcript`, Vapi's `artifact.messages`) or word by word (Retell's
+ * `transcript_object`): a long call passes 1,000 entries. These vendors' bodies are parsed only once their sender is
+ * authenticated.
+ */
+export const TRANSCRIPT_LIST_ITEMS = 10_000;
+
 export interface VendorDefinition {
   /** The id in URLs (`/webhooks/<id>`), in `config/mapping.yaml` (`vendors.<id>`) and on stored events. */
   readonly id: string;
@@ -24,6 +31,11 @@ export interface VendorDefinition {
   readonly auth: WebhookAuthScheme;
   /** The largest body a delivery may have; unset: `WEBHOOK_MAX_BODY_BYTES`. `vendors.<id>.maxBodyBytes` overrides. */
   readonly maxBodyBytes?: number;
+  /**
+   * The widest list or object a delivery may hold (default 1,000, `MAX_LIST_ITEMS`): more for vendors that send a
+   * call's whole transcript, turn by turn or word by word.
+   */
+  readonly maxListItems?: number;
   /** The reply body unless `reply:` is configured; string values may use {{received}}, {{stored}}, {{duplicates}}. */
   readonly defaultReply: Readonly<Record<string, unknown>>;
   /** Where the vendor's naive local times and national numbers are read unless `timeZone`/`defaultRegion` say. */

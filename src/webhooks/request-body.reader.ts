@@ -1,5 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import { InvalidJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../common/app-error.js';
+import {
+  InvalidJsonError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  UnverifiedBodiesBusyError,
+} from '../common/app-error.js';
 
 /** JSON nested deeper than this is refused: no vendor payload comes close, and it bounds every recursive walk. */
 export const MAX_JSON_DEPTH = 32;
@@ -14,27 +19,51 @@ export function isJsonContentType(header: string | undefined): boolean {
   return type === 'application/json' || type.endsWith('+json') || type === 'text/plain' || type === 'text/json';
 }
 
+/** Bytes that bodies not yet authenticated may hold at once (see `UnverifiedBodies`). */
+export interface ByteBudget {
+  /** Takes `bytes` from the budget; false (nothing taken) when it does not have them. */
+  take(bytes: number): boolean;
+  give(bytes: number): void;
+}
+
+export interface BodyLimits {
+  /** The widest list or object taken (see MAX_LIST_ITEMS). */
+  maxListItems?: number;
+  /**
+   * For a body read before its sender is known (a signature is checked over it): each chunk is taken from this
+   * budget as it arrives, and the read is refused with 503 when the budget is spent. What a failed read took is given
+   * back here; the caller gives back the body's length once the signature is judged.
+   */
+  budget?: ByteBudget;
+}
+
 /**
  * Reads a request body up to `limitBytes`. A declared Content-Length over the limit is refused before any byte is
  * read; an undeclared (chunked) body is refused as soon as it passes the limit, so it is never buffered whole.
  */
-export async function readBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
+export async function readBody(
+  request: IncomingMessage,
+  limitBytes: number,
+  { maxListItems = MAX_LIST_ITEMS, budget }: BodyLimits = {},
+): Promise<Buffer> {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) throw new PayloadTooLargeError(limitBytes);
   const chunks: Buffer[] = [];
-  const width = new JsonWidthScanner(MAX_LIST_ITEMS);
+  const width = new JsonWidthScanner(maxListItems);
   let size = 0;
   return new Promise<Buffer>((resolve, reject) => {
     const stop = (error: Error): void => {
+      budget?.give(size);
       cleanup();
       request.pause(); // read no more; the connection is closed after the answer
       reject(error);
     };
     const onData = (chunk: Buffer): void => {
+      if (budget && !budget.take(chunk.length)) return stop(new UnverifiedBodiesBusyError());
       size += chunk.length;
       if (size > limitBytes) return stop(new PayloadTooLargeError(limitBytes));
       const tooWide = width.feed(chunk);
-      if (tooWide) return stop(new TooWideError(tooWide));
+      if (tooWide) return stop(new TooWideError(tooWide, maxListItems));
       chunks.push(chunk);
     };
     const onEnd = (): void => {
@@ -42,6 +71,7 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
       resolve(Buffer.concat(chunks, size));
     };
     const onError = (error: Error): void => {
+      budget?.give(size);
       cleanup();
       reject(new InvalidJsonError(`the body could not be read (${error.message})`));
     };
@@ -59,7 +89,11 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
   });
 }
 
-export function parseJsonBody(contentType: string | undefined, body: Buffer): unknown {
+export function parseJsonBody(
+  contentType: string | undefined,
+  body: Buffer,
+  maxListItems: number = MAX_LIST_ITEMS,
+): unknown {
   if (!isJsonContentType(contentType)) throw new UnsupportedMediaTypeError();
   if (body.length === 0) throw new InvalidJsonError('the body is empty');
 
@@ -71,7 +105,7 @@ export function parseJsonBody(contentType: string | undefined, body: Buffer): un
     const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
     throw new InvalidJsonError(position ? `syntax error at position ${position}` : 'syntax error');
   }
-  const problem = jsonShapeProblem(value, MAX_JSON_DEPTH, MAX_LIST_ITEMS);
+  const problem = jsonShapeProblem(value, MAX_JSON_DEPTH, maxListItems);
   if (problem) throw new InvalidJsonError(problem);
   return value;
 }
@@ -172,11 +206,11 @@ export class JsonWidthScanner {
 }
 
 export class TooWideError extends InvalidJsonError {
-  constructor(kind: 'list' | 'object') {
+  constructor(kind: 'list' | 'object', maxItems: number = MAX_LIST_ITEMS) {
     super(
       kind === 'list'
-        ? `a list holds more than ${MAX_LIST_ITEMS} items; at most ${MAX_LIST_ITEMS} are taken`
-        : `an object holds more than ${MAX_LIST_ITEMS} members; at most ${MAX_LIST_ITEMS} are taken`,
+        ? `a list holds more than ${maxItems} items; at most ${maxItems} are taken`
+        : `an object holds more than ${maxItems} members; at most ${maxItems} are taken`,
     );
   }
 }

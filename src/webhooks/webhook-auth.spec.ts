@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createHmac } from 'node:crypto';
 import { UnauthorizedError } from '../common/app-error.js';
 import type { HmacScheme, WebhookAuthScheme } from '../vendors/webhook-auth-scheme.js';
-import { checkBeforeBody, checkBody, secretMatches } from './webhook-auth.js';
+import { checkBeforeBody, checkBody, secretMatches, standardWebhooksKey } from './webhook-auth.js';
 
 describe('secretMatches', () => {
   const secret = 'vf-0123456789abcdef';
@@ -147,5 +147,28 @@ describe('signature schemes', () => {
     expect(() =>
       checkBody(scheme, { ...presented, header: headers({ ...values, 'webhook-id': 'msg_2' }) }, secret, body),
     ).toThrow('wrong webhook signature');
+  });
+
+  it('closes a Standard Webhooks endpoint whose secret is not base64 of enough bytes, instead of keying with less', () => {
+    const scheme: WebhookAuthScheme = { kind: 'standard-webhooks', toleranceSeconds: 300 };
+    const timestamp = String(Math.floor(now.getTime() / 1000));
+    // Node decodes text that is not base64 by dropping what it cannot read: 24 "!" would be an empty key.
+    const signedWithEmptyKey = createHmac('sha256', Buffer.alloc(0))
+      .update(`msg_1.${timestamp}.`)
+      .update(body)
+      .digest('base64');
+    const presented = {
+      header: headers({
+        'webhook-id': 'msg_1',
+        'webhook-timestamp': timestamp,
+        'webhook-signature': `v1,${signedWithEmptyKey}`,
+      }),
+      now,
+    };
+    for (const secret of ['!'.repeat(24), 'whsec_c2hvcnQ=', `whsec_${'A'.repeat(31)}`]) {
+      expect(() => checkBeforeBody(scheme, presented, secret)).toThrow('not a Standard Webhooks secret');
+      expect(() => checkBody(scheme, presented, secret, body)).toThrow('not a Standard Webhooks secret');
+    }
+    expect(standardWebhooksKey(`whsec_${Buffer.alloc(24, 7).toString('base64')}`)).toEqual(Buffer.alloc(24, 7));
   });
 });

@@ -38,6 +38,7 @@ export function checkBeforeBody(scheme: WebhookAuthScheme, presented: Presented,
       readHmacSignature(scheme, presented);
       return;
     case 'standard-webhooks':
+      standardWebhooksKey(secret);
       readStandardSignature(scheme.toleranceSeconds, presented);
       return;
   }
@@ -62,7 +63,7 @@ export function checkBody(scheme: WebhookAuthScheme, presented: Presented, secre
     }
     case 'standard-webhooks': {
       const signed = readStandardSignature(scheme.toleranceSeconds, presented);
-      const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+      const key = standardWebhooksKey(secret);
       const digest = createHmac('sha256', key).update(`${signed.id}.${signed.timestamp}.`).update(body).digest();
       if (!anyMatches(digest, signed.signatures, 'base64')) throw new UnauthorizedError('wrong webhook signature');
       return;
@@ -79,6 +80,26 @@ export function secretMatches(presented: string | undefined | null, expected: st
   const a = createHash('sha256').update(stripBearer(presented)).digest();
   const b = createHash('sha256').update(stripBearer(expected)).digest();
   return timingSafeEqual(a, b);
+}
+
+/** Fewer key bytes than this are refused: Standard Webhooks' own secrets hold 24 or 32. */
+const MIN_STANDARD_KEY_BYTES = 16;
+
+/**
+ * The HMAC key of a Standard Webhooks secret: the base64 after `whsec_`. Anything else (text that is not strict
+ * base64, which Node would decode by dropping what it cannot read, down to an empty key) closes the endpoint.
+ */
+export function standardWebhooksKey(secret: string): Buffer {
+  const text = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
+  const key = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(text)
+    ? Buffer.from(text, 'base64')
+    : null;
+  if (!key || key.length < MIN_STANDARD_KEY_BYTES) {
+    throw new UnauthorizedError(
+      `webhooks are closed: the secret is not a Standard Webhooks secret (whsec_ and the base64 of at least ${MIN_STANDARD_KEY_BYTES} bytes)`,
+    );
+  }
+  return key;
 }
 
 /** `{body}{timestamp}` → `['{body}', '{timestamp}']`; `{timestamp}.{body}` → `['{timestamp}', '.', '{body}']`. */

@@ -11,7 +11,8 @@ import { InboxRepository } from '../store/inbox.repository.js';
 import { InboxSignal } from '../store/inbox-signal.js';
 import { VendorsInForce, type Vendor } from '../config/vendors-in-force.js';
 import type { DeliveryOutcome } from '../vendors/vendor-webhook.js';
-import { parseJsonBody, readBody } from './request-body.reader.js';
+import { MAX_LIST_ITEMS, parseJsonBody, readBody } from './request-body.reader.js';
+import { UnverifiedBodies } from './unverified-bodies.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { checkBeforeBody, checkBody, type Presented } from './webhook-auth.js';
 import { ownValue } from '../common/own-value.js';
@@ -37,6 +38,7 @@ export class WebhookIngestService {
     private readonly inbox: InboxRepository,
     private readonly signal: InboxSignal,
     private readonly throttle: AuthThrottle,
+    private readonly unverified: UnverifiedBodies,
     @Inject(APP_ENV) private readonly env: AppEnv,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -54,11 +56,26 @@ export class WebhookIngestService {
     // A shared secret is checked whole here; a signature's headers and timestamp are, before the body is read.
     this.throttle.guard(sender, () => checkBeforeBody(scheme, presented, closedUnless(vendor, secret)));
     this.checkSender(vendor, sender);
-    const raw = await readBody(request, vendor.settings.maxBodyBytes ?? this.env.webhookMaxBodyBytes);
-    this.throttle.guard(sender, () => checkBody(scheme, presented, closedUnless(vendor, secret), raw));
+    const limits = { maxListItems: vendor.maxListItems ?? MAX_LIST_ITEMS };
+    let raw: Buffer;
+    if (scheme.kind === 'secret') {
+      raw = await readBody(request, vendor.settings.maxBodyBytes ?? this.env.webhookMaxBodyBytes, limits);
+    } else {
+      // The sender is not known until the signature over the whole body is checked: its bytes count against the
+      // memory all such bodies may hold at once, until then.
+      raw = await readBody(request, vendor.settings.maxBodyBytes ?? this.env.webhookMaxBodyBytes, {
+        ...limits,
+        budget: this.unverified,
+      });
+      try {
+        this.throttle.guard(sender, () => checkBody(scheme, presented, closedUnless(vendor, secret), raw));
+      } finally {
+        this.unverified.give(raw.length);
+      }
+    }
     this.throttle.succeed(sender);
 
-    const body = parseJsonBody(request.headers['content-type'], raw);
+    const body = parseJsonBody(request.headers['content-type'], raw, limits.maxListItems);
     const items = vendor.webhook.split(body);
     const result = await this.inbox.storeDelivery(vendor.id, items, correlationId, this.clock.now());
     if (result.stored + result.revised > 0) this.signal.notify();

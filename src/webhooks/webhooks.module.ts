@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { StoreModule } from '../store/store.module.js';
 import { AuthThrottle } from './auth-throttle.js';
+import { UnverifiedBodies } from './unverified-bodies.js';
 import { WebhookIngestService } from './webhook-ingest.service.js';
 import { WebhooksController } from './webhooks.controller.js';
 
@@ -8,7 +9,7 @@ import { WebhooksController } from './webhooks.controller.js';
 @Module({
   imports: [StoreModule],
   controllers: [WebhooksController],
-  providers: [WebhookIngestService, AuthThrottle],
+  providers: [WebhookIngestService, AuthThrottle, UnverifiedBodies],
   exports: [AuthThrottle],
 })
 export class WebhooksModule {}

@@ -1,3 +1,4 @@
+import { UnverifiedBodies } from '../../src/webhooks/unverified-bodies.js';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -320,5 +321,52 @@ describe('ElevenLabs: the audio webhook', () => {
     expect(calls[0]!.properties['hs_call_body']).toContain(
       `<b>Audio:</b> MP3 received (0.3 MB), kept by the vendor: GET /v1/convai/conversations/${conversation}/audio`,
     );
+  });
+});
+
+describe('ElevenLabs: what unsigned bodies may hold', () => {
+  it('takes a transcript of more than 1,000 turns (a long call), which other vendors would refuse as too wide', async () => {
+    const body = fixture<{ data: Record<string, unknown> }>('elevenlabs', 'transcription-inbound');
+    body.data['conversation_id'] = 'conv_01jxt0long0000000000000000';
+    body.data['transcript'] = Array.from({ length: 1_500 }, (_, index) => ({
+      role: index % 2 === 0 ? 'agent' : 'user',
+      message: index % 2 === 0 ? 'Is Thursday at four still good for you?' : 'Yes, that works.',
+      time_in_call_secs: index,
+    }));
+    const text = JSON.stringify(body);
+    expect((await postSigned(text)).status).toBe(200);
+    expect(
+      await t.inbox.findByKey('elevenlabs', 'conv_01jxt0long0000000000000000:post_call_transcription'),
+    ).toBeDefined();
+  });
+
+  it('refuses a signed body with 503 once unverified bodies hold WEBHOOK_UNVERIFIED_BYTES, and gives the bytes back', async () => {
+    const small = await startTestApp({
+      env: { ELEVENLABS_WEBHOOK_SECRET: SECRET, WEBHOOK_UNVERIFIED_BYTES: String(1024 * 1024), SYNC_ENABLED: 'false' },
+    });
+    try {
+      const budget = small.app.get(UnverifiedBodies);
+      const audio = audioDelivery('conv_01jxt0budget00000000000000', randomBytes(1536 * 1024));
+      // A fresh timestamp and a signature that is wrong: read (it cannot be judged before), then refused.
+      const refused = await postJson(`${small.url}/webhooks/elevenlabs`, audio, {
+        'elevenlabs-signature': signature(audio, undefined, 'wsec_not_the_secret_0123456789'),
+      });
+      expect(refused.status).toBe(503);
+      expect(refused.body).toMatchObject({ error: { code: 'busy' } });
+      expect(budget.refused).toBe(1);
+      expect(budget.bytes).toBe(0);
+      expect(
+        await small.inbox.findByKey('elevenlabs', 'conv_01jxt0budget00000000000000:post_call_audio'),
+      ).toBeUndefined();
+      // What a refused or finished read held is given back: a signed delivery under the budget is taken.
+      const transcription = delivery('transcription-inbound', 'conv_01jxt0budget00000000000000');
+      const taken = await postJson(`${small.url}/webhooks/elevenlabs`, transcription, {
+        'elevenlabs-signature': signature(transcription),
+      });
+      expect(taken.status).toBe(200);
+      expect(budget.bytes).toBe(0);
+    } finally {
+      await small.close();
+    }
   });
 });

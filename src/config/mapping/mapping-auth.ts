@@ -78,7 +78,8 @@ export function readAuth(read: Reader, raw: unknown, path: Path, fallback: Webho
       read.problem([...path, 'from', index], 'must be an HTTP header name, or path (the last segment of the URL)');
       return [];
     });
-    if (map['from'] === undefined) read.problem(path, 'the secret scheme needs from (header names, or path)');
+    if (map['from'] === undefined || (from.length === 0 && read.problems.length === before))
+      read.problem(path, 'the secret scheme needs from (header names, or path)');
     result = { kind: 'secret', from };
   } else if (scheme === 'standard-webhooks') {
     result = { kind: 'standard-webhooks', toleranceSeconds: tolerance() };

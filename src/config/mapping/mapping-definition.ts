@@ -18,7 +18,8 @@ const EVENT_KINDS = ['start', 'collect', 'hangup', 'transfer', 'result'] as cons
 const TIME_FORMATS = ['auto', 'iso', 'epoch-s', 'epoch-ms'] as const;
 const DURATION_UNITS = ['s', 'ms', 'min'] as const;
 /** The vendor's secret setting: an environment name of its own, never one of the connector's settings. */
-const SECRET_SETTING = /^[A-Z][A-Z0-9_]{2,63}_(SECRET|KEY)$/;
+/** As `registerVendor` takes them (at most 64 characters), ending in _SECRET or _KEY. */
+const SECRET_SETTING = /^(?=.{3,64}$)[A-Z][A-Z0-9_]{1,56}_(SECRET|KEY)$/;
 const EXTRA_NAME = /^[A-Za-z][\w-]{0,63}$/;
 const MAX_KEY_PATHS = 4;
 const MAX_EVENT_NAME_LENGTH = 100;

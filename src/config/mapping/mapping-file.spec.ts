@@ -276,6 +276,9 @@ describe('vendors.<id>.auth and maxBodyBytes', () => {
     ).toEqual([
       'config/mapping.yaml:3 vendors.voicefox.auth.payload: must contain {timestamp}: a timestamp that is not signed lets anyone replay a delivery',
     ]);
+    expect(problemsOf('vendors:\n  voicefox:\n    auth: { scheme: secret, from: [] }\n')).toEqual([
+      'config/mapping.yaml:3 vendors.voicefox.auth: the secret scheme needs from (header names, or path)',
+    ]);
     expect(problemsOf('vendors:\n  voicefox:\n    auth: { scheme: secret, signatureHeader: x }\n')).toEqual([
       'config/mapping.yaml:3 vendors.voicefox.auth.signatureHeader: is not a setting of the secret scheme',
       'config/mapping.yaml:3 vendors.voicefox.auth: the secret scheme needs from (header names, or path)',
@@ -373,6 +376,16 @@ describe('vendors.<id>.definition: a vendor defined in the mapping', () => {
       'a secret setting that is not a secret',
       defined('      fields: { callId: call_id }').replace('BLAND_WEBHOOK_SECRET', 'DATABASE_URL'),
       'config/mapping.yaml:7 vendors.bland.definition.secretSetting: must be an upper-case environment setting name ending in _SECRET or _KEY, such as BLAND_WEBHOOK_SECRET',
+    ],
+    [
+      'a secret setting longer than an environment setting may be',
+      defined('      fields: { callId: call_id }').replace('BLAND_WEBHOOK_SECRET', `BLAND_${'X'.repeat(55)}_SECRET`),
+      `config/mapping.yaml:7 vendors.bland.definition.secretSetting: must be an upper-case environment setting name ending in _SECRET or _KEY, such as BLAND_WEBHOOK_SECRET`,
+    ],
+    [
+      'a quoted key that is not JSON text',
+      defined('      fields: { callId: \'variables["\\x"]\' }'),
+      'config/mapping.yaml:8 vendors.bland.definition.fields.callId: has a quoted key that is not valid JSON text (at "["\\x"]")',
     ],
     [
       "another vendor's secret setting",

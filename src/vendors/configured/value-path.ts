@@ -29,7 +29,13 @@ export function parseValuePath(text: string): { segments: PathSegment[] } | { pr
       segments.push(Number(index[1]));
       rest = rest.slice(index[0].length);
     } else if (quoted) {
-      segments.push(JSON.parse(`"${quoted[1]}"`) as string);
+      let key: string;
+      try {
+        key = JSON.parse(`"${quoted[1]}"`) as string;
+      } catch {
+        return { problem: `has a quoted key that is not valid JSON text (at "${rest}")` };
+      }
+      segments.push(key);
       rest = rest.slice(quoted[0].length);
     } else if (name) {
       segments.push(name[0]);

@@ -1,3 +1,4 @@
+import { TRANSCRIPT_LIST_ITEMS } from '../vendor-definition.js';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -105,7 +106,7 @@ export class ElevenLabsTranscription {
   @IsOptional() @IsBoolean() has_audio?: boolean | null;
 
   /** The turns; only counted (the transcript itself is not copied into HubSpot). */
-  @IsOptional() @IsArray() @ArrayMaxSize(1000) transcript?: unknown[] | null;
+  @IsOptional() @IsArray() @ArrayMaxSize(TRANSCRIPT_LIST_ITEMS) transcript?: unknown[] | null;
 
   @IsOptional() @ValidateNested() @Type(() => ElevenLabsMetadata) metadata?: ElevenLabsMetadata | null;
   @IsOptional() @ValidateNested() @Type(() => ElevenLabsAnalysis) analysis?: ElevenLabsAnalysis | null;

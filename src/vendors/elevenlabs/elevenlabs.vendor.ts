@@ -1,5 +1,5 @@
 import { DEFAULT_TOLERANCE_SECONDS } from '../webhook-auth-scheme.js';
-import type { VendorDefinition } from '../vendor-definition.js';
+import { TRANSCRIPT_LIST_ITEMS, type VendorDefinition } from '../vendor-definition.js';
 import { ElevenLabsMapper } from './elevenlabs.mapper.js';
 import { ELEVENLABS_AUDIO, ELEVENLABS_CALL_EVENTS } from './elevenlabs.payload.js';
 import { ElevenLabsWebhook } from './elevenlabs.webhook.js';
@@ -41,6 +41,7 @@ export const elevenlabsVendor: VendorDefinition = {
     toleranceSeconds: DEFAULT_TOLERANCE_SECONDS,
   },
   maxBodyBytes: ELEVENLABS_MAX_BODY_BYTES,
+  maxListItems: TRANSCRIPT_LIST_ITEMS,
   // ElevenLabs counts only a 200 as delivered; the body is not read.
   defaultReply: { received: '{{received}}', stored: '{{stored}}', duplicates: '{{duplicates}}' },
   // Times are epoch seconds (no zone to read); numbers are E.164 in every example, else read as North American.

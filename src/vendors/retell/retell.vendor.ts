@@ -1,4 +1,4 @@
-import type { VendorDefinition } from '../vendor-definition.js';
+import { TRANSCRIPT_LIST_ITEMS, type VendorDefinition } from '../vendor-definition.js';
 import { DEFAULT_TOLERANCE_SECONDS } from '../webhook-auth-scheme.js';
 import { RetellMapper } from './retell.mapper.js';
 import { RETELL_CALL_EVENTS } from './retell.payload.js';
@@ -18,6 +18,7 @@ export const retellVendor: VendorDefinition = {
   displayName: 'Retell AI',
   callEvents: RETELL_CALL_EVENTS,
   secret: { setting: 'RETELL_API_KEY' },
+  maxListItems: TRANSCRIPT_LIST_ITEMS,
   auth: {
     kind: 'hmac',
     algorithm: 'sha256',

@@ -1,4 +1,4 @@
-import type { VendorDefinition } from '../vendor-definition.js';
+import { TRANSCRIPT_LIST_ITEMS, type VendorDefinition } from '../vendor-definition.js';
 import { VapiMapper } from './vapi.mapper.js';
 import { VAPI_END_OF_CALL_REPORT } from './vapi.payload.js';
 import { VapiWebhook } from './vapi.webhook.js';
@@ -23,6 +23,7 @@ export const vapiVendor: VendorDefinition = {
   // and the assistant's configuration; Vapi does not retry by default, so a long call's report refused for its
   // size would be lost.
   maxBodyBytes: 8 * 1024 * 1024,
+  maxListItems: TRANSCRIPT_LIST_ITEMS,
   defaultReply: {},
   // Vapi's times are ISO 8601 in UTC and its numbers E.164; the region reads a number sent without its country code.
   defaults: { timeZone: 'UTC', defaultRegion: 'US' },
