@@ -124,6 +124,19 @@ export function readDefinition(read: Reader, raw: unknown, path: Path): Configur
       const segments = readPath(read, entry, at);
       return segments ? [segments] : [];
     });
+    // Several events of one call under one key would be stored as revisions of each other: the later one replaces
+    // the earlier before it is synced. The event name must be part of the key then.
+    const samePath = (a: PathSegment[], b: PathSegment[]) => a.length === b.length && a.every((s, i) => s === b[i]);
+    if (
+      eventNamePath &&
+      callEvents &&
+      Object.keys(callEvents).length > 1 &&
+      !eventKey.some((segments) => samePath(segments, eventNamePath))
+    )
+      read.problem(
+        [...path, 'eventKey'],
+        'must include the event name path: the call has several events, and under one key each would replace the other',
+      );
   }
 
   if (read.problems.length > before || !displayName || !secretSetting || !fields || !callEvents) return null;

@@ -388,6 +388,13 @@ describe('vendors.<id>.definition: a vendor defined in the mapping', () => {
       'config/mapping.yaml:8 vendors.bland.definition.fields.callId: has a quoted key that is not valid JSON text (at "["\\x"]")',
     ],
     [
+      'a key without the event name for a call of several events',
+      defined(
+        '      eventName: { path: type }\n      callEvents: { call_started: start, call_ended: hangup }\n      eventKey: [call_id]\n      fields: { callId: call_id }',
+      ),
+      'config/mapping.yaml:10 vendors.bland.definition.eventKey: must include the event name path: the call has several events, and under one key each would replace the other',
+    ],
+    [
       "another vendor's secret setting",
       defined('      fields: { callId: call_id }').replace('BLAND_WEBHOOK_SECRET', 'VOICEFOX_WEBHOOK_SECRET'),
       "config/mapping.yaml:7 vendors.bland.definition.secretSetting: VOICEFOX_WEBHOOK_SECRET is already voicefox's secret",
