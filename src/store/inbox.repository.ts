@@ -303,22 +303,15 @@ export class InboxRepository {
     const at = now.toISOString();
     const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
     const rows = await this.fenced(async (trx) => {
-      const candidates = trx
-        .selectFrom('inbox_events')
-        .where((eb) =>
-          eb.and([
-            eb.or([
-              eb('status', '=', 'pending'),
-              eb.and([eb('status', '=', 'retrying'), eb('next_attempt_at', '<=', at)]),
-              // Claimed by the release before `inbox_claims`, and its lease ran out.
-              eb.and([eb('status', '=', 'processing'), eb('lease_until', '<', at)]),
-            ]),
-            // Not under a claim that holds.
-            eb.not(eb.exists(claimOf(eb).where('inbox_claims.lease_until', '>=', at))),
-          ]),
-        )
-        .orderBy('id')
-        .limit(limit);
+      const waiting = (eb: ExpressionBuilder<StoreSchema, 'inbox_events'>) =>
+        eb.or([
+          eb('status', '=', 'pending'),
+          eb.and([eb('status', '=', 'retrying'), eb('next_attempt_at', '<=', at)]),
+          // Claimed by the release before `inbox_claims`, and its lease ran out.
+          eb.and([eb('status', '=', 'processing'), eb('lease_until', '<', at)]),
+        ]);
+      const unclaimed = (eb: ExpressionBuilder<StoreSchema, 'inbox_events'>) =>
+        eb.not(eb.exists(claimOf(eb).where('inbox_claims.lease_until', '>=', at)));
       // The claim of each candidate: its id, then these.
       const lease = [
         sql<string>`${leaseUntil}`.as('lease_until'),
@@ -347,26 +340,42 @@ export class InboxRepository {
         // claimers over 2,000 rows claimed 1,875 of them twice in test/e2e/store-dialects.e2e.test.ts). SKIP LOCKED
         // lets each take rows no other claim holds; a row another claim took and committed meanwhile is refused by
         // the conflict on its claim. One statement: lock, claim, and answer the claimed events.
+        const candidates = trx
+          .selectFrom('inbox_events')
+          .selectAll()
+          .where((eb) => eb.and([waiting(eb), unclaimed(eb)]))
+          .orderBy('id')
+          .limit(limit)
+          .forUpdate()
+          .skipLocked();
         return trx
-          .with('picked', () => candidates.selectAll().forUpdate().skipLocked())
+          .with('picked', () => candidates)
           .with('claimed', (db) => claimRows(db.selectFrom('picked').select(['picked.id', ...lease])))
           .selectFrom('picked')
           .innerJoin('claimed', 'claimed.event_id', 'picked.id')
           .selectAll('picked')
           .execute();
       }
-      // SQLite has one writer per file and no row locks: the insert claims, then the claimed events are read.
-      const claimed = await claimRows(candidates.select(['id', ...lease])).execute();
-      if (claimed.length === 0) return [];
-      return trx
+      // SQLite has one writer per file and no row locks: the insert claims, then the claimed events are read. Its
+      // planner gathers every waiting event before it sorts them, so the claims are looked up only for the first
+      // `limit` waiting events and as many more as there are claims, among which the `limit` unclaimed ones are.
+      const first = trx
         .selectFrom('inbox_events')
-        .selectAll()
-        .where(
-          'id',
-          'in',
-          claimed.map((row) => row.event_id),
-        )
-        .execute();
+        .select('id')
+        .where(waiting)
+        .orderBy('id')
+        .limit(sql<number>`${limit} + (select count(*) from inbox_claims)`);
+      const candidates = trx
+        .selectFrom('inbox_events')
+        .select(['id', ...lease])
+        .where('id', 'in', first)
+        .where(unclaimed)
+        .orderBy('id')
+        .limit(limit);
+      const claimed = await claimRows(candidates).execute();
+      if (claimed.length === 0) return [];
+      const ids = claimed.map((row) => row.event_id);
+      return trx.selectFrom('inbox_events').selectAll().where('id', 'in', ids).execute();
     });
     return rows
       .map((row) => ({
