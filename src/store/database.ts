@@ -9,7 +9,9 @@ import type { DatabaseSettings } from '../config/env.schema.js';
 /**
  * Lifecycle of an inbox event: stored (`pending`) → claimed by the worker (`processing`) → `synced` to HubSpot;
  * or `retrying` after a failure worth another try, `skipped` (an event that carries no call), `dead` (a permanent
- * failure, with the reason; replayable).
+ * failure, with the reason; replayable). A claim is a row of `inbox_claims`: the event's own `status` column stays
+ * `pending` or `retrying` meanwhile, and the inbox repository reports it `processing` (as it does an event whose
+ * column says `processing`, claimed by the release before `inbox_claims`).
  */
 export type InboxStatus = 'pending' | 'processing' | 'synced' | 'retrying' | 'skipped' | 'dead';
 export const INBOX_STATUSES: InboxStatus[] = ['pending', 'processing', 'synced', 'retrying', 'skipped', 'dead'];
@@ -37,6 +39,7 @@ export interface InboxEventTable {
   revision: number;
   status: InboxStatus;
   attempts: number;
+  /** A claim's lease as the release before `inbox_claims` wrote it; claims now live there (`InboxClaimTable`). */
   lease_until: string | null;
   /** JSON `CallRecord[]` once mapped. */
   records: string | null;
@@ -44,13 +47,26 @@ export interface InboxEventTable {
   next_attempt_at: string | null;
   hubspot_contact_id: string | null;
   hubspot_call_id: string | null;
-  /** The sync lease's epoch under which the event was claimed: a new leader hands back rows of older epochs. */
+  /** The sync lease's epoch of a claim the release before `inbox_claims` made (see `lease_until`). */
   lease_epoch: number | null;
   /**
    * When retention pruned the event: its `payload` is then empty and `records` and `last_error` null; its key,
    * content digest, status and HubSpot ids stay (a redelivery is still a duplicate). Null while the payload is kept.
    */
   pruned_at: string | null;
+}
+
+/**
+ * The events the worker has claimed and not yet settled or handed back (migration `0010-inbox-claims`), one row each:
+ * a handful of rows however large the inbox grows.
+ */
+export interface InboxClaimTable {
+  event_id: number;
+  /** Until when the claim holds: afterwards the event may be claimed again (its worker is presumed dead). */
+  lease_until: string;
+  /** The sync lease's epoch under which the event was claimed: a new leader hands back claims of older epochs. */
+  lease_epoch: number | null;
+  claimed_at: string;
 }
 
 /** Keyed by (portal_id, e164): a number is a contact in each portal's own CRM. */
@@ -116,6 +132,7 @@ export interface MappingVersionTable {
 
 export interface StoreSchema {
   inbox_events: InboxEventTable;
+  inbox_claims: InboxClaimTable;
   contact_ledger: ContactLedgerTable;
   call_ledger: CallLedgerTable;
   sync_leases: SyncLeaseTable;

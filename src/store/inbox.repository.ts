@@ -1,5 +1,13 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { CompiledQuery, sql, type Expression, type Selectable, type Transaction } from 'kysely';
+import {
+  CompiledQuery,
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Selectable,
+  type SqlBool,
+  type Transaction,
+} from 'kysely';
 import { AppError, StoreBusyError } from '../common/app-error.js';
 import { contentDigest } from '../common/content-digest.js';
 import { DEFAULT_PORTAL } from '../config/portal.js';
@@ -211,12 +219,16 @@ export class InboxRepository {
         correlation_id: delivery.correlationId,
         at: delivery.at,
       };
-      const { rows } = await trx.executeQuery<{ revision: number }>(this.insertStatement().bind(values));
+      const { rows } = await trx.executeQuery<{ id: number; revision: number }>(this.insertStatement().bind(values));
       const written = rows[0];
       const result = results[index]!;
       if (!written) result.duplicates++;
       else if (written.revision === 1) result.stored++;
-      else result.revised++;
+      else {
+        result.revised++;
+        // The new revision is to be processed afresh: a claim on the event (of its earlier revision) ends here.
+        await trx.deleteFrom('inbox_claims').where('event_id', '=', written.id).execute();
+      }
     }
     return results;
   }
@@ -265,7 +277,7 @@ export class InboxRepository {
           })
           .where('inbox_events.content_digest', '<>', marker('content_digest')),
       )
-      .returning('revision')
+      .returning(['id', 'revision'])
       .compile();
     // Each parameter is either one of the values (found by its marker) or a constant of the statement.
     const slots = compiled.parameters.map((parameter): ((values: InsertValues) => unknown) => {
@@ -286,38 +298,100 @@ export class InboxRepository {
   /**
    * Claims up to `limit` events for processing, oldest first: pending ones, retrying ones whose time has come, and
    * ones whose lease ran out (a worker that died mid-batch). The lease makes a crash cost a delay, never a loss.
+   *
+   * A claim is a row of `inbox_claims` (see its migration, `0010-inbox-claims`): the claimed events themselves are
+   * not written, so the claim costs the same however many events the store keeps.
    */
   async claim(limit: number, leaseMs: number, now: Date, epoch: number | null = null): Promise<InboxEventRow[]> {
     const at = now.toISOString();
     const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
-    const candidates = this.db
-      .selectFrom('inbox_events')
-      .select('id')
-      .where((eb) =>
+    const rows = await this.fenced(async (trx) => {
+      const waiting = (eb: ExpressionBuilder<StoreSchema, 'inbox_events'>) =>
         eb.or([
           eb('status', '=', 'pending'),
           eb.and([eb('status', '=', 'retrying'), eb('next_attempt_at', '<=', at)]),
+          // Claimed by the release before `inbox_claims`, and its lease ran out.
           eb.and([eb('status', '=', 'processing'), eb('lease_until', '<', at)]),
-        ]),
-      )
-      .orderBy('id')
-      .limit(limit);
-    // Postgres: claimers run concurrently, and without row locks two of them would claim the same rows (measured: 8
-    // claimers over 2,000 rows claimed 1,875 of them twice in test/e2e/store-dialects.e2e.test.ts). SKIP LOCKED lets each take rows no other claim holds. SQLite has
-    // one writer per file and no such clause.
-    const claimable = this.dialect === 'postgres' ? candidates.forUpdate().skipLocked() : candidates;
-    const rows = await this.fenced((trx) =>
-      trx
-        .updateTable('inbox_events')
-        .set({ status: 'processing', lease_until: leaseUntil, updated_at: at, lease_epoch: epoch })
-        .where('id', 'in', claimable)
-        .returningAll()
-        .execute(),
-    );
-    return rows.sort((a, b) => a.id - b.id);
+        ]);
+      const unclaimed = (eb: ExpressionBuilder<StoreSchema, 'inbox_events'>) =>
+        eb.not(eb.exists(claimOf(eb).where('inbox_claims.lease_until', '>=', at)));
+      // The claim of each candidate: its id, then these.
+      const lease = [
+        sql<string>`${leaseUntil}`.as('lease_until'),
+        sql<number | null>`cast(${epoch} as integer)`.as('lease_epoch'),
+        sql<string>`${at}`.as('claimed_at'),
+      ];
+      // A claim whose lease ran out is taken over; one that holds is left alone (another claimer's, on PostgreSQL).
+      const claimRows = (claims: Expression<unknown>) =>
+        trx
+          .insertInto('inbox_claims')
+          .columns(['event_id', 'lease_until', 'lease_epoch', 'claimed_at'])
+          .expression(claims)
+          .onConflict((conflict) =>
+            conflict
+              .column('event_id')
+              .doUpdateSet({
+                lease_until: (eb) => eb.ref('excluded.lease_until'),
+                lease_epoch: (eb) => eb.ref('excluded.lease_epoch'),
+                claimed_at: (eb) => eb.ref('excluded.claimed_at'),
+              })
+              .where('inbox_claims.lease_until', '<', at),
+          )
+          .returning('inbox_claims.event_id');
+      if (this.dialect === 'postgres') {
+        // Claimers run concurrently, and without row locks two of them would claim the same rows (measured: 8
+        // claimers over 2,000 rows claimed 1,875 of them twice in test/e2e/store-dialects.e2e.test.ts). SKIP LOCKED
+        // lets each take rows no other claim holds; a row another claim took and committed meanwhile is refused by
+        // the conflict on its claim. One statement: lock, claim, and answer the claimed events.
+        const candidates = trx
+          .selectFrom('inbox_events')
+          .selectAll()
+          .where((eb) => eb.and([waiting(eb), unclaimed(eb)]))
+          .orderBy('id')
+          .limit(limit)
+          .forUpdate()
+          .skipLocked();
+        return trx
+          .with('picked', () => candidates)
+          .with('claimed', (db) => claimRows(db.selectFrom('picked').select(['picked.id', ...lease])))
+          .selectFrom('picked')
+          .innerJoin('claimed', 'claimed.event_id', 'picked.id')
+          .selectAll('picked')
+          .execute();
+      }
+      // SQLite has one writer per file and no row locks: the insert claims, then the claimed events are read. Its
+      // planner gathers every waiting event before it sorts them, so the claims are looked up only for the first
+      // `limit` waiting events and as many more as there are claims, among which the `limit` unclaimed ones are.
+      const first = trx
+        .selectFrom('inbox_events')
+        .select('id')
+        .where(waiting)
+        .orderBy('id')
+        .limit(sql<number>`${limit} + (select count(*) from inbox_claims)`);
+      const candidates = trx
+        .selectFrom('inbox_events')
+        .select(['id', ...lease])
+        .where('id', 'in', first)
+        .where(unclaimed)
+        .orderBy('id')
+        .limit(limit);
+      const claimed = await claimRows(candidates).execute();
+      if (claimed.length === 0) return [];
+      const ids = claimed.map((row) => row.event_id);
+      return trx.selectFrom('inbox_events').selectAll().where('id', 'in', ids).execute();
+    });
+    return rows
+      .map((row) => ({
+        ...row,
+        status: 'processing' as const,
+        lease_until: leaseUntil,
+        lease_epoch: epoch,
+        updated_at: at,
+      }))
+      .sort((a, b) => a.id - b.id);
   }
 
-  /** How many events wait for the worker now (pending, or retrying and due). */
+  /** How many events wait for the worker now (pending, or retrying and due; not claimed). */
   async readyCount(now: Date): Promise<number> {
     const row = await this.db
       .selectFrom('inbox_events')
@@ -328,16 +402,18 @@ export class InboxRepository {
           eb.and([eb('status', '=', 'retrying'), eb('next_attempt_at', '<=', now.toISOString())]),
         ]),
       )
+      .where((eb) => eb.not(eb.exists(claimOf(eb))))
       .executeTakeFirstOrThrow();
     return Number(row.count);
   }
 
-  /** When the earliest retry is due, if any event is waiting for one. */
+  /** When the earliest retry is due, if any event is waiting for one (and is not claimed). */
   async nextRetryAt(): Promise<string | null> {
     const row = await this.db
       .selectFrom('inbox_events')
       .select((eb) => eb.fn.min('next_attempt_at').as('next'))
       .where('status', '=', 'retrying')
+      .where((eb) => eb.not(eb.exists(claimOf(eb))))
       .executeTakeFirst();
     return row?.next ?? null;
   }
@@ -348,8 +424,8 @@ export class InboxRepository {
    */
   async release(ids: number[], now: Date, notBefore?: Date): Promise<void> {
     if (ids.length === 0) return;
-    await this.fenced((trx) =>
-      trx
+    await this.fenced(async (trx) => {
+      await trx
         .updateTable('inbox_events')
         .set(
           notBefore
@@ -362,9 +438,10 @@ export class InboxRepository {
             : { status: 'pending', lease_until: null, updated_at: now.toISOString() },
         )
         .where('id', 'in', ids)
-        .where('status', '=', 'processing')
-        .execute(),
-    );
+        .where((eb) => claimed(eb, claimOf(eb), eb('status', '=', 'processing')))
+        .execute();
+      await trx.deleteFrom('inbox_claims').where('event_id', 'in', ids).execute();
+    });
   }
 
   /**
@@ -373,15 +450,25 @@ export class InboxRepository {
    * died or stopped leading, and need not wait for their claim to run out. Without an epoch: every event in flight.
    */
   async releaseOrphans(now: Date, epoch: number | null = null): Promise<number> {
-    const result = await this.fenced((trx) => {
-      let query = trx
+    const result = await this.fenced(async (trx) => {
+      // Under a sync lease: only what earlier holders claimed (claims of this epoch are this instance's own batch).
+      const orphan = (claim: 'inbox_claims' | 'inbox_events') => (eb: ExpressionBuilder<StoreSchema, typeof claim>) =>
+        epoch === null
+          ? eb.lit(true)
+          : eb.or([eb(`${claim}.lease_epoch`, 'is', null), eb(`${claim}.lease_epoch`, '<', epoch)]);
+      const handedBack = await trx
         .updateTable('inbox_events')
         .set({ status: 'pending', lease_until: null, updated_at: now.toISOString() })
-        .where('status', '=', 'processing');
-      // Under a sync lease: only what earlier holders claimed (rows of this epoch are this instance's own batch).
-      if (epoch !== null)
-        query = query.where((eb) => eb.or([eb('lease_epoch', 'is', null), eb('lease_epoch', '<', epoch)]));
-      return query.executeTakeFirst();
+        .where((eb) =>
+          claimed(
+            eb,
+            claimOf(eb).where(orphan('inbox_claims')),
+            eb.and([eb('status', '=', 'processing'), orphan('inbox_events')(eb)]),
+          ),
+        )
+        .executeTakeFirst();
+      await trx.deleteFrom('inbox_claims').where(orphan('inbox_claims')).execute();
+      return handedBack;
     });
     return Number(result.numUpdatedRows);
   }
@@ -506,16 +593,26 @@ export class InboxRepository {
     return Number(row.count);
   }
 
-  /** Records an event's outcome, unless a newer revision arrived meanwhile (that one is processed next). */
+  /**
+   * Records an event's outcome and ends its claim, unless a newer revision arrived meanwhile (that one is processed
+   * next; its arrival ended the claim).
+   */
   async complete(id: number, revision: number, outcome: EventOutcome, now: Date): Promise<boolean> {
-    return this.fenced((trx) => this.completeWith(trx, id, revision, outcome, now));
+    return this.fenced(async (trx) => {
+      const recorded = await this.completeWith(trx, id, revision, outcome, now);
+      if (recorded) await trx.deleteFrom('inbox_claims').where('event_id', '=', id).execute();
+      return recorded;
+    });
   }
 
   /** The outcomes of a batch in one transaction: one commit for the batch, not one per event. */
   async completeAll(entries: Array<{ id: number; revision: number; outcome: EventOutcome }>, now: Date): Promise<void> {
     if (entries.length === 0) return;
     await this.fenced(async (trx) => {
-      for (const entry of entries) await this.completeWith(trx, entry.id, entry.revision, entry.outcome, now);
+      const recorded: number[] = [];
+      for (const entry of entries)
+        if (await this.completeWith(trx, entry.id, entry.revision, entry.outcome, now)) recorded.push(entry.id);
+      if (recorded.length > 0) await trx.deleteFrom('inbox_claims').where('event_id', 'in', recorded).execute();
     });
   }
 
@@ -547,14 +644,31 @@ export class InboxRepository {
     return result.numUpdatedRows > 0n;
   }
 
+  /** Events per status; claimed ones count as `processing`. */
   async countByStatus(): Promise<Record<InboxStatus, number>> {
+    // One statement (one snapshot): the events by their own status, then the claimed ones among them by the same.
     const rows = await this.db
       .selectFrom('inbox_events')
-      .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
+      .select(['status', sql.lit(0).as('claimed'), (eb) => eb.fn.countAll<number>().as('count')])
       .groupBy('status')
+      .unionAll(
+        this.db
+          .selectFrom('inbox_claims')
+          .innerJoin('inbox_events', 'inbox_events.id', 'inbox_claims.event_id')
+          .select(['inbox_events.status', sql.lit(1).as('claimed'), (eb) => eb.fn.countAll<number>().as('count')])
+          .where('inbox_events.status', 'in', ['pending', 'retrying'])
+          .groupBy('inbox_events.status'),
+      )
       .execute();
     const counts = Object.fromEntries(INBOX_STATUSES.map((status) => [status, 0])) as Record<InboxStatus, number>;
-    for (const row of rows) counts[row.status] = Number(row.count);
+    for (const row of rows) {
+      const count = Number(row.count);
+      if (Number(row.claimed) === 0) counts[row.status] += count;
+      else {
+        counts[row.status] -= count;
+        counts.processing += count;
+      }
+    }
     return counts;
   }
 
@@ -589,26 +703,93 @@ export class InboxRepository {
     return row?.received_at ?? null;
   }
 
+  /** Events as they are reported (a claimed one as `processing`), oldest first. */
   async list(filter: { vendor?: string; status?: InboxStatus } = {}): Promise<InboxEventRow[]> {
-    let query = this.db.selectFrom('inbox_events').selectAll().orderBy('id');
-    if (filter.vendor) query = query.where('vendor', '=', filter.vendor);
-    if (filter.status) query = query.where('status', '=', filter.status);
-    return query.execute();
+    let query = this.reported().orderBy('inbox_events.id');
+    if (filter.vendor) query = query.where('inbox_events.vendor', '=', filter.vendor);
+    if (filter.status === 'processing')
+      query = query.where((eb) =>
+        eb.or([eb('inbox_events.status', '=', 'processing'), eb('inbox_claims.event_id', 'is not', null)]),
+      );
+    else if (filter.status)
+      query = query.where('inbox_events.status', '=', filter.status).where('inbox_claims.event_id', 'is', null);
+    return (await query.execute()).map(asReported);
   }
 
   async findById(id: number): Promise<InboxEventRow | undefined> {
-    return this.db.selectFrom('inbox_events').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.reported().where('inbox_events.id', '=', id).executeTakeFirst();
+    return row && asReported(row);
   }
 
   async findByKey(vendor: string, eventKey: string): Promise<InboxEventRow | undefined> {
+    const row = await this.reported()
+      .where('inbox_events.portal_id', '=', this.portalId)
+      .where('inbox_events.vendor', '=', vendor)
+      .where('inbox_events.event_key', '=', eventKey)
+      .executeTakeFirst();
+    return row && asReported(row);
+  }
+
+  /** Events with their claims, if any (`asReported` makes rows of them). */
+  private reported() {
     return this.db
       .selectFrom('inbox_events')
-      .selectAll()
-      .where('portal_id', '=', this.portalId)
-      .where('vendor', '=', vendor)
-      .where('event_key', '=', eventKey)
-      .executeTakeFirst();
+      .leftJoin('inbox_claims', (join) =>
+        join.onRef('inbox_claims.event_id', '=', 'inbox_events.id').on('inbox_events.status', 'in', WAITING_STATUSES),
+      )
+      .selectAll('inbox_events')
+      .select([
+        'inbox_claims.event_id as claim_event_id',
+        'inbox_claims.lease_until as claim_lease_until',
+        'inbox_claims.lease_epoch as claim_lease_epoch',
+        'inbox_claims.claimed_at as claim_claimed_at',
+      ]);
   }
+}
+
+/** An event as `InboxRepository.reported` reads it: with its claim's lease, and when it was claimed. */
+type EventWithClaim = InboxEventRow & {
+  claim_event_id: number | null;
+  claim_lease_until: string | null;
+  claim_lease_epoch: number | null;
+  claim_claimed_at: string | null;
+};
+
+/** An event as reported: a claimed one is `processing`, under its claim's lease, last changed when it was claimed. */
+function asReported(row: EventWithClaim): InboxEventRow {
+  const { claim_event_id, claim_lease_until, claim_lease_epoch, claim_claimed_at, ...event } = row;
+  if (claim_event_id === null) return event;
+  return {
+    ...event,
+    status: 'processing',
+    lease_until: claim_lease_until,
+    lease_epoch: claim_lease_epoch,
+    updated_at: claim_claimed_at ?? event.updated_at,
+  };
+}
+
+/** The claim (`inbox_claims`) of the event a query on `inbox_events` is at, as a subquery. */
+function claimOf(eb: ExpressionBuilder<StoreSchema, 'inbox_events'>) {
+  return eb
+    .selectFrom('inbox_claims')
+    .select('inbox_claims.event_id')
+    .whereRef('inbox_claims.event_id', '=', 'inbox_events.id');
+}
+
+/**
+ * Is the event claimed by `claim` (a subquery of `inbox_claims`, as `claimOf` makes it) or else, as the release before
+ * `inbox_claims` claimed, marked `processing` in its own row as `legacy` says? A claim counts for an event still
+ * waiting; one left on a finished event (settled by that earlier release) counts for nothing.
+ */
+function claimed(
+  eb: ExpressionBuilder<StoreSchema, 'inbox_events'>,
+  claim: ReturnType<typeof claimOf>,
+  legacy: Expression<SqlBool>,
+): Expression<SqlBool> {
+  return eb.or([
+    eb.and([eb('inbox_events.status', 'in', WAITING_STATUSES), eb.exists(claim)]),
+    eb.and([legacy, eb.not(eb.exists(claimOf(eb)))]),
+  ]);
 }
 
 /** Which dead events an operator's prune takes: those that died before `before`, of one vendor or all. */

@@ -17,7 +17,7 @@ import { LeaseRepository } from '../../src/store/lease.repository.js';
 import { LedgerRepository } from '../../src/store/ledger.repository.js';
 import { MappingVersionRepository } from '../../src/store/mapping-version.repository.js';
 import { textDigest } from '../../src/common/content-digest.js';
-import { migrateToLatest, openMigratedStore } from '../../src/store/migrations/migrations.js';
+import { migrateToLatest, openMigratedStore, storeMigrator } from '../../src/store/migrations/migrations.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 /**
@@ -401,6 +401,194 @@ describe.each(['sqlite', 'postgres'] as const)('the claim on %s, in a store of m
       expect(plan).toContain('USING INDEX inbox_events_status_id');
       expect(plan).not.toMatch(/SCAN inbox_events(?! USING)/);
     }
+  });
+});
+
+describe.each(['sqlite', 'postgres'] as const)('claims on %s', (dialect) => {
+  let store: Awaited<ReturnType<typeof scratchStore>>;
+  let inbox: InboxRepository;
+  const later = (ms: number) => new Date(AT.getTime() + ms);
+  const LEASE = 60_000;
+
+  beforeAll(async () => {
+    store = await scratchStore(dialect);
+    inbox = new InboxRepository(store.db);
+  });
+  afterAll(async () => {
+    await store.remove();
+  });
+
+  /** A fresh inbox of `count` pending events; their ids. */
+  async function pending(count: number, prefix: string): Promise<number[]> {
+    await sql`delete from inbox_events`.execute(store.db);
+    await sql`delete from inbox_claims`.execute(store.db);
+    await inbox.storeDelivery('yunfu', items(count, prefix), 'corr', AT);
+    return (await inbox.list()).map((row) => row.id);
+  }
+
+  /** The event's own row, as stored (not as the repository reports it), and on PostgreSQL where its version lies. */
+  async function storedRow(id: number) {
+    const location = dialect === 'postgres' ? sql<string>`ctid::text` : sql<string>`null`;
+    return store.db
+      .selectFrom('inbox_events')
+      .select(['status', 'updated_at', 'lease_until', 'lease_epoch', location.as('version')])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+  }
+
+  it('writes nothing to the claimed events themselves (PostgreSQL: no new row version, so no index entries)', async () => {
+    const [first] = await pending(3, 'untouched');
+    const before = await storedRow(first!);
+    const [claimed] = await inbox.claim(1, LEASE, later(1_000), 7);
+    expect(claimed).toMatchObject({ id: first, status: 'processing', lease_epoch: 7 });
+    expect(await storedRow(first!)).toEqual(before);
+    expect(before).toMatchObject({ status: 'pending', lease_until: null, lease_epoch: null });
+  });
+
+  it('reports a claimed event as processing in counts, lists and lookups; the ready count and the next retry skip it', async () => {
+    const [a, b, c] = await pending(3, 'reported');
+    // c fails and waits for a retry due now.
+    await inbox.claim(3, LEASE, AT);
+    await inbox.complete(c!, 1, { status: 'retrying', error: 'later', nextAttemptAt: AT }, AT);
+    await inbox.release([a!, b!], AT);
+    expect(await inbox.countByStatus()).toMatchObject({ pending: 2, processing: 0, retrying: 1 });
+    expect(await inbox.readyCount(later(1))).toBe(3);
+    expect(await inbox.nextRetryAt()).toBe(AT.toISOString());
+
+    const claimedAt = later(1_000);
+    const claimed = await inbox.claim(2, LEASE, claimedAt, 4);
+    expect(claimed.map((row) => row.id)).toEqual([a, b]);
+    expect(await inbox.countByStatus()).toMatchObject({ pending: 0, processing: 2, retrying: 1 });
+    expect(await inbox.waitingCount()).toBe(3);
+    expect(await inbox.readyCount(claimedAt)).toBe(1);
+    expect((await inbox.list({ status: 'processing' })).map((row) => row.id)).toEqual([a, b]);
+    expect(await inbox.list({ status: 'pending' })).toEqual([]);
+    const lease = { lease_until: later(1_000 + LEASE).toISOString(), lease_epoch: 4 };
+    expect(await inbox.findById(a!)).toEqual({ ...claimed[0], ...lease, updated_at: claimedAt.toISOString() });
+    expect(await inbox.findByKey('yunfu', 'reported-1')).toMatchObject({ id: b, status: 'processing', ...lease });
+
+    // The retrying event, claimed too: no retry is waiting any more.
+    expect((await inbox.claim(10, LEASE, claimedAt, 4)).map((row) => row.id)).toEqual([c]);
+    expect(await inbox.countByStatus()).toMatchObject({ processing: 3, retrying: 0 });
+    expect(await inbox.nextRetryAt()).toBeNull();
+    expect(await inbox.list({ status: 'retrying' })).toEqual([]);
+
+    // Settled: the claims end.
+    await inbox.completeAll(
+      [a!, b!, c!].map((id) => ({ id, revision: 1, outcome: { status: 'skipped' as const, error: 'no call' } })),
+      later(2_000),
+    );
+    expect(await inbox.countByStatus()).toMatchObject({ processing: 0, skipped: 3 });
+    expect(await store.db.selectFrom('inbox_claims').selectAll().execute()).toEqual([]);
+  });
+
+  it('claims an event once while its lease holds, and again once it ran out', async () => {
+    const ids = await pending(4, 'lease');
+    expect((await inbox.claim(2, LEASE, AT, 1)).map((row) => row.id)).toEqual(ids.slice(0, 2));
+    // The held claims on the oldest events do not shrink the next batch.
+    expect((await inbox.claim(1, LEASE, later(LEASE), 1)).map((row) => row.id)).toEqual([ids[2]]);
+    expect((await inbox.claim(10, LEASE, later(LEASE), 1)).map((row) => row.id)).toEqual([ids[3]]);
+    expect(await inbox.claim(10, LEASE, later(LEASE), 1)).toEqual([]);
+    const again = await inbox.claim(10, LEASE, later(LEASE + 1), 2);
+    expect(again.map((row) => [row.id, row.lease_epoch])).toEqual([
+      [ids[0], 2],
+      [ids[1], 2],
+    ]);
+  });
+
+  it("ends a claim when a new revision of the event arrives; the old revision's outcome is not recorded", async () => {
+    const [id] = await pending(1, 'regrade');
+    await inbox.claim(1, LEASE, AT, 1);
+    const regraded = [{ eventKey: 'regrade-0', eventName: 'call.success', payload: { index: 0, regraded: true } }];
+    expect(await inbox.storeDelivery('yunfu', regraded, 'corr-2', AT)).toMatchObject({ revised: 1 });
+    expect(await inbox.findById(id!)).toMatchObject({ status: 'pending', revision: 2, lease_until: null });
+    expect(await inbox.readyCount(AT)).toBe(1);
+    expect(await inbox.complete(id!, 1, { status: 'skipped', error: 'old' }, AT)).toBe(false);
+    const [again] = await inbox.claim(1, LEASE, AT, 1);
+    expect(again).toMatchObject({ id, revision: 2, status: 'processing' });
+  });
+
+  it('hands back only claimed events: pending at once, or retrying until a time; orphans by epoch', async () => {
+    const [a, , c, d] = await pending(4, 'back');
+    await inbox.claim(1, LEASE, AT, 1);
+    await inbox.claim(1, LEASE, AT, 2);
+    await inbox.claim(2, LEASE, AT, 3);
+    // d's outcome was recorded meanwhile: handing it back changes nothing.
+    await inbox.complete(d!, 1, { status: 'dead', error: 'bad' }, AT);
+    const until = later(30_000);
+    await inbox.release([c!, d!], later(1), until);
+    expect(await inbox.findById(c!)).toMatchObject({ status: 'retrying', next_attempt_at: until.toISOString() });
+    expect(await inbox.findById(d!)).toMatchObject({ status: 'dead' });
+    expect(await inbox.claim(10, LEASE, later(2), 3)).toEqual([]);
+
+    // Epoch 3 takes over: the claims of epochs 1 and 2 go back.
+    expect(await inbox.releaseOrphans(later(3), 3)).toBe(2);
+    expect(await inbox.countByStatus()).toMatchObject({ pending: 2, processing: 0, retrying: 1, dead: 1 });
+    await inbox.claim(1, LEASE, later(4), 3);
+    expect(await inbox.releaseOrphans(later(5), 3)).toBe(0);
+    await inbox.release([a!], later(6));
+    expect(await inbox.findById(a!)).toMatchObject({
+      status: 'pending',
+      lease_until: null,
+      updated_at: later(6).toISOString(),
+    });
+    await inbox.claim(2, LEASE, later(7), 3);
+    expect(await inbox.releaseOrphans(later(8))).toBe(2);
+    expect(await inbox.countByStatus()).toMatchObject({ pending: 2, processing: 0 });
+  });
+
+  it("works beside the previous release, whose claims mark the event's own row processing", async () => {
+    const [a, b, c] = await pending(3, 'previous');
+    // The previous release's claim (an epoch-1 leader), word for word as it wrote it.
+    await store.db
+      .updateTable('inbox_events')
+      .set({
+        status: 'processing',
+        lease_until: later(LEASE).toISOString(),
+        updated_at: AT.toISOString(),
+        lease_epoch: 1,
+      })
+      .where('id', 'in', [a!, b!])
+      .execute();
+    expect(await inbox.countByStatus()).toMatchObject({ pending: 1, processing: 2 });
+    expect(await inbox.findById(a!)).toMatchObject({ status: 'processing', lease_epoch: 1 });
+    // Its lease holds: only c is claimed.
+    expect((await inbox.claim(10, LEASE, AT, 2)).map((row) => row.id)).toEqual([c]);
+    expect(await inbox.countByStatus()).toMatchObject({ pending: 0, processing: 3 });
+    // Epoch 2 took over: the previous release's claims go back, this epoch's own stays.
+    expect(await inbox.releaseOrphans(later(1), 2)).toBe(2);
+    expect(await inbox.countByStatus()).toMatchObject({ pending: 2, processing: 1 });
+
+    // A claim of the previous release whose lease ran out is claimed again, and settled.
+    await store.db
+      .updateTable('inbox_events')
+      .set({ status: 'processing', lease_until: later(2).toISOString(), lease_epoch: 1 })
+      .where('id', '=', a!)
+      .execute();
+    const [taken] = await inbox.claim(1, LEASE, later(3), 2);
+    expect(taken).toMatchObject({ id: a, status: 'processing', lease_epoch: 2 });
+    expect(await inbox.releaseOrphans(later(4), 2)).toBe(0);
+    expect(await inbox.countByStatus()).toMatchObject({ pending: 1, processing: 2 });
+    expect(await inbox.complete(a!, 1, { status: 'skipped', error: 'no call' }, later(5))).toBe(true);
+    expect(await inbox.countByStatus()).toMatchObject({ pending: 1, processing: 1, skipped: 1 });
+  });
+
+  it("puts claims back into the events' own rows when the store is migrated back to the previous release", async () => {
+    const [a, b] = await pending(2, 'down');
+    await inbox.claim(1, LEASE, AT, 5);
+    const { error } = await storeMigrator(store.db).migrateTo('0009-portal-keys');
+    expect(error).toBeUndefined();
+    const stored = await store.db
+      .selectFrom('inbox_events')
+      .select(['id', 'status', 'lease_until', 'lease_epoch'])
+      .orderBy('id')
+      .execute();
+    expect(stored).toEqual([
+      { id: a, status: 'processing', lease_until: later(LEASE).toISOString(), lease_epoch: 5 },
+      { id: b, status: 'pending', lease_until: null, lease_epoch: null },
+    ]);
+    await migrateToLatest(store.db);
+    expect(await inbox.countByStatus()).toMatchObject({ pending: 1, processing: 1 });
   });
 });
 
