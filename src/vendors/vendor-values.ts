@@ -1,5 +1,7 @@
 /** Readers for loosely typed vendor fields: numbers that arrive as text, placeholders that mean "unknown". */
 
+import { ownValue } from '../common/own-value.js';
+
 /** Values vendors put where they know nothing. Compared after trimming, case-insensitively. */
 const PLACEHOLDERS = new Set([
   '',
@@ -84,4 +86,18 @@ export function distinctTexts(values: Iterable<unknown>): string[] {
     if (text !== null) seen.add(text);
   }
   return [...seen];
+}
+
+/** The first of `keys` whose value in `source` is present text (see `presentText`), or null. */
+export function firstPresent(source: Record<string, unknown>, keys: string[]): string | null {
+  for (const key of keys) {
+    const text = presentText(ownValue(source, key));
+    if (text !== null) return text;
+  }
+  return null;
+}
+
+/** A JSON object: not null, not a list. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

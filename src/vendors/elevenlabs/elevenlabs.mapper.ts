@@ -12,7 +12,7 @@ import type {
 import { normalisePhone } from '../phone-number.js';
 import type { InboxEventInput, MapResult, MappingContext, VendorMapper } from '../vendor-mapper.js';
 import { parseVendorInstant } from '../vendor-time.js';
-import { distinctTexts, finiteOrWarn, presentText } from '../vendor-values.js';
+import { distinctTexts, finiteOrWarn, firstPresent, isPlainObject, presentText } from '../vendor-values.js';
 import {
   ELEVENLABS_AUDIO,
   ELEVENLABS_INITIATION_FAILURE,
@@ -322,7 +322,7 @@ interface Collected {
 function readDataCollection(results: Record<string, unknown> | null | undefined, context: MappingContext): Collected {
   const collected: Collected = { intention: null, tags: [], answers: [] };
   for (const [id, entry] of Object.entries(results ?? {})) {
-    const item = isObject(entry) ? entry : { value: entry };
+    const item = isPlainObject(entry) ? entry : { value: entry };
     const value = ownValue(item, 'value');
     if (id === context.analysisKeys.intention) {
       const code = answerText(value);
@@ -337,7 +337,7 @@ function readDataCollection(results: Record<string, unknown> | null | undefined,
     const schema = ownValue(item, 'json_schema');
     collected.answers.push({
       questionId: id,
-      question: isObject(schema) ? presentText(ownValue(schema, 'description')) : null,
+      question: isPlainObject(schema) ? presentText(ownValue(schema, 'description')) : null,
       answer: answerText(value),
       hit: null,
       note: presentText(ownValue(item, 'rationale')),
@@ -349,7 +349,7 @@ function readDataCollection(results: Record<string, unknown> | null | undefined,
 /** `evaluation_criteria_results`: each criterion's verdict (`success`, `failure`, `unknown`) with its rationale. */
 function readEvaluation(results: Record<string, unknown> | null | undefined): AnalysisItem[] {
   return Object.entries(results ?? {}).map(([id, entry]) => {
-    const item = isObject(entry) ? entry : { result: entry };
+    const item = isPlainObject(entry) ? entry : { result: entry };
     const verdict = ownValue(item, 'result');
     const verdictText = typeof verdict === 'string' ? verdict.trim() || null : presentText(verdict);
     const rationale = presentText(ownValue(item, 'rationale'));
@@ -366,18 +366,6 @@ function answerText(value: unknown): string | null {
     const texts = distinctTexts(value);
     return texts.length > 0 ? texts.join(', ') : null;
   }
-  if (isObject(value)) return JSON.stringify(value);
+  if (isPlainObject(value)) return JSON.stringify(value);
   return presentText(value);
-}
-
-function firstPresent(source: Record<string, unknown>, keys: string[]): string | null {
-  for (const key of keys) {
-    const text = presentText(ownValue(source, key));
-    if (text !== null) return text;
-  }
-  return null;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

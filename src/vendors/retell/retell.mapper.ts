@@ -12,7 +12,15 @@ import type {
 import { normalisePhone } from '../phone-number.js';
 import type { AnalysisKeys, InboxEventInput, MapResult, MappingContext, VendorMapper } from '../vendor-mapper.js';
 import { parseVendorInstant } from '../vendor-time.js';
-import { absoluteUrl, booleanOrNull, distinctTexts, finiteOrWarn, presentText } from '../vendor-values.js';
+import {
+  absoluteUrl,
+  booleanOrNull,
+  distinctTexts,
+  finiteOrWarn,
+  firstPresent,
+  isPlainObject,
+  presentText,
+} from '../vendor-values.js';
 import { RetellCall, RetellEnvelope } from './retell.payload.js';
 import { requireCall, retellEventName } from './retell.webhook.js';
 
@@ -248,14 +256,6 @@ function callVariables(call: RetellCall): Record<string, unknown> {
   return variables;
 }
 
-function firstPresent(source: Record<string, unknown>, keys: string[]): string | null {
-  for (const key of keys) {
-    const text = presentText(ownValue(source, key));
-    if (text !== null) return text;
-  }
-  return null;
-}
-
 function namedRef(id: unknown, name: unknown): NamedRef | null {
   const ref = { id: presentText(id), name: presentText(name) };
   return ref.id === null && ref.name === null ? null : ref;
@@ -270,8 +270,4 @@ function withoutEmpty(extras: Record<string, unknown>): Record<string, unknown> 
 /** Epoch digits as a number (`"1764063000000"`); any other text as it is, for the time reader. */
 function numberText(value: string): string | number {
   return /^\d{1,16}$/.test(value.trim()) ? Number(value.trim()) : value;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

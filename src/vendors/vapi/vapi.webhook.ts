@@ -1,12 +1,9 @@
 import { callIdText, validateEnvelope, validatePayload } from '../../common/payload-validation.js';
 import { contentDigest } from '../../common/content-digest.js';
+import { isPlainObject } from '../vendor-values.js';
 import { ownValue } from '../../common/own-value.js';
 import type { InboxItem, VendorWebhook } from '../vendor-webhook.js';
 import { VAPI_END_OF_CALL_REPORT, VapiDelivery, VapiEndOfCallReport, VapiMessageType } from './vapi.payload.js';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** A call status as Vapi names them (`ringing`, `in-progress`, `ended`): short enough to be part of a key. */
 const STATUS = /^[a-z][a-z-]{0,39}$/;
@@ -37,7 +34,7 @@ export class VapiWebhook implements VendorWebhook {
       ];
     }
     const call = ownValue(message, 'call');
-    const callId = callIdText(isRecord(call) ? ownValue(call, 'id') : undefined);
+    const callId = callIdText(isPlainObject(call) ? ownValue(call, 'id') : undefined);
     const status = ownValue(message, 'status');
     const key =
       callId !== null && type === 'status-update' && typeof status === 'string' && STATUS.test(status)

@@ -10,7 +10,14 @@ import type {
 import { normalisePhone } from '../phone-number.js';
 import type { InboxEventInput, MapResult, MappingContext, VendorMapper } from '../vendor-mapper.js';
 import { parseVendorInstant } from '../vendor-time.js';
-import { absoluteUrl, booleanOrNull, distinctTexts, finiteOrWarn, presentText } from '../vendor-values.js';
+import {
+  absoluteUrl,
+  booleanOrNull,
+  distinctTexts,
+  finiteOrWarn,
+  firstPresent,
+  presentText,
+} from '../vendor-values.js';
 import { VoiceFoxCallData, VoiceFoxEnvelope } from './voicefox.payload.js';
 import { ownValue } from '../../common/own-value.js';
 
@@ -161,12 +168,4 @@ function readOutcome(answeredAt: string | null, talkSeconds: number | null, hang
   if (hangupReason && /busy|忙/i.test(hangupReason)) return 'busy';
   if (hangupReason && /fail|error|invalid|失败|错误|空号|停机/i.test(hangupReason)) return 'failed';
   return 'no_answer';
-}
-
-function firstPresent(source: Record<string, unknown>, keys: string[]): string | null {
-  for (const key of keys) {
-    const text = presentText(ownValue(source, key));
-    if (text !== null) return text;
-  }
-  return null;
 }
