@@ -130,6 +130,12 @@ module.exports = {
       ['sync', 'store', 'vendors', 'mapping', 'hubspot', 'config', 'logging', 'common'],
       'The sync drives the layers below it; webhooks, admin, health, metrics and the CLIs sit above it and call into it.',
     ),
+    onlyFrom(
+      'recordings-only-lower-layers',
+      '^src/recordings/',
+      ['common', 'config', 'logging', 'store', 'hubspot', 'mapping', 'vendors', 'recordings'],
+      "The recordings stage runs after a call is logged: it reads the store, asks a vendor's code where the audio is, and uploads through the HubSpot adapter. It stands beside the sync, not above it, so the sync, webhooks, admin and the CLIs stay out of its imports (and a caller above can drive it without a cycle).",
+    ),
     {
       name: 'webhooks-not-sync-admin-hubspot',
       comment: 'Controllers are thin: verify, validate, store, answer. Work with HubSpot happens later, in the worker.',
