@@ -24,6 +24,9 @@ const DATED_FAMILIES: readonly { dated: readonly string[]; legacy: readonly stri
   { dated: ['crm', 'properties'], legacy: ['crm', 'v3', 'properties'] },
   { dated: ['crm', 'limits'], legacy: ['crm', 'v3', 'limits'] },
   { dated: ['account-info'], legacy: ['account-info', 'v3'] },
+  // hubspot.md, "Files": `/files/2026-09/files` next to the legacy `/files/v3/files`
+  // (https://developers.hubspot.com/docs/api-reference/2026-03/files/guide).
+  { dated: ['files'], legacy: ['files', 'v3'] },
 ];
 
 const DATE_VERSION = /^\d{4}-\d{2}(?:-beta)?$/;

@@ -5,6 +5,7 @@
 import type { AuthReport, AuthSettings } from './emulator-auth.js';
 import { InvalidControlInput } from './emulator-error.js';
 import type { FaultConfig, FaultStatusReport } from './emulator-faults.js';
+import type { SnapshotFile, SnapshotFolder } from './emulator-file-store.js';
 import type { EmulatorLimits, RateLimitUsage } from './emulator-rate-limiter.js';
 import type { RequestLogEntry } from './emulator-request-log.js';
 import type { RoutePattern } from './emulator-router.js';
@@ -28,6 +29,8 @@ export interface EmulatorControls {
   setValidationRules(rules: unknown): ValidationRulesReport;
   validationRules(): ValidationRulesReport;
   mergeContacts(primaryId: string, mergedId: string): SnapshotObject;
+  files(): SnapshotFile[];
+  fileFolders(): SnapshotFolder[];
 }
 
 export interface ControlRoute extends RoutePattern {
@@ -46,6 +49,7 @@ const LIMIT_KEYS = [
   'countRejectedRequests',
   'customPropertiesPerObject',
   'marketableStatusWrites',
+  'fileUploadMaxBytes',
 ] as const satisfies readonly (keyof EmulatorLimits)[];
 
 type NumericLimitKey = Exclude<(typeof LIMIT_KEYS)[number], 'countRejectedRequests' | 'marketableStatusWrites'>;
@@ -154,6 +158,12 @@ export function controlRoutes(controls: EmulatorControls): ControlRoute[] {
       },
     },
     {
+      // Uploaded files without their bytes (id, name, path, access, size, sha256, md5, url, times), and the folders.
+      method: 'GET',
+      pattern: '/_emulator/files',
+      handle: () => ({ status: 200, body: { results: controls.files(), folders: controls.fileFolders() } }),
+    },
+    {
       method: 'POST',
       pattern: '/_emulator/search-index/flush',
       handle: () => {
@@ -190,7 +200,7 @@ export function parseLimits(input: unknown): Partial<EmulatorLimits> {
     if (key === 'burstWindowMs' && value === 0) {
       throw new InvalidControlInput(`limits.${key} must be greater than 0`);
     }
-    if (key === 'customPropertiesPerObject' && !Number.isInteger(value)) {
+    if ((key === 'customPropertiesPerObject' || key === 'fileUploadMaxBytes') && !Number.isInteger(value)) {
       throw new InvalidControlInput(`limits.${key} must be an integer`);
     }
     limits[key as NumericLimitKey] = value;

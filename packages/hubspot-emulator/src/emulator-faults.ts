@@ -47,7 +47,8 @@ export interface FaultConfig {
   paths?: string;
   /**
    * Mode "status" only: the fault applies only to requests whose body contains this text (a HubSpot that fails one
-   * input every time, say); the request is refused without being applied, once its body has been read.
+   * input every time, say); the request is refused without being applied, once its body has been read. JSON bodies
+   * only: multipart file uploads are not matched.
    */
   bodyContains?: string;
 }

@@ -272,19 +272,12 @@ export class EmulatorHttpServer {
         return { status: 429, policy: decision.policy };
       }
 
-      const text = await readBodyText(req);
-      context.bodyChars = text.length;
+      const body = match.route.readBody ? await match.route.readBody(req) : await this.readJsonBody(context);
       if (context.res.destroyed) return { status: 0 };
-      const bodyFault = context.withholding ? undefined : this.parts.faults.takeForBody(url.pathname, text);
-      if (bodyFault?.mode === 'status') {
-        context.fault = bodyFault;
-        throw faultError(bodyFault.status);
-      }
-      match.route.checkRawBody?.(text);
       const result = match.route.handle({
         params: match.params,
         query: url.searchParams,
-        body: parseJsonBody(text),
+        body,
         origin: `http://${req.headers.host ?? 'localhost'}`,
         path: url.pathname,
         apiVersion: apiPath.apiVersion,
@@ -300,6 +293,24 @@ export class EmulatorHttpServer {
       this.send(context, apiError.status, apiError.toResponseBody(correlationId), headers);
       return { status: apiError.status };
     }
+  }
+
+  /**
+   * A JSON body: read as text, checked against body-content faults and the route's raw-body checks, then parsed.
+   * (Bodies a route reads itself, such as multipart uploads, skip the body-content faults.)
+   */
+  private async readJsonBody(context: RequestContext): Promise<unknown> {
+    const { req, url, match } = context;
+    const text = await readBodyText(req);
+    context.bodyChars = text.length;
+    if (context.res.destroyed) return undefined;
+    const bodyFault = context.withholding ? undefined : this.parts.faults.takeForBody(url.pathname, text);
+    if (bodyFault?.mode === 'status') {
+      context.fault = bodyFault;
+      throw faultError(bodyFault.status);
+    }
+    match?.route.checkRawBody?.(text);
+    return parseJsonBody(text);
   }
 
   private routingError(context: RequestContext): HubSpotApiError {

@@ -1,4 +1,5 @@
 /** A minimal method + path-pattern router (`/crm/v3/objects/:objectType/:id`), enough for HubSpot's paths. */
+import type { IncomingMessage } from 'node:http';
 import type { ApiVersion } from './emulator-api-versions.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -32,6 +33,11 @@ export interface Route extends RoutePattern {
   scope: (params: Record<string, string>) => string | undefined;
   /** Checks on the raw body text, run before it is parsed (HubSpot's search body size limit). */
   checkRawBody?: (text: string) => void;
+  /**
+   * Reads the body itself instead of as JSON text (multipart file uploads, streamed); what it resolves to is the
+   * handler's `body`. It runs after auth, scopes and rate limits, like the JSON body read.
+   */
+  readBody?: (req: IncomingMessage) => Promise<unknown>;
   handle: (request: RouteRequest) => RouteResponse;
 }
 

@@ -1,6 +1,7 @@
 /** The read-only view of the emulator that tests inspect (`emulator.state`, `GET /_emulator/state`). */
 import type { AuthReport } from './emulator-auth.js';
 import type { FaultStatusReport } from './emulator-faults.js';
+import type { FileStore, SnapshotFile } from './emulator-file-store.js';
 import type { ObjectStore, StoredObject } from './emulator-object-store.js';
 import { CRM_OBJECT_TYPES, type CrmObjectType } from './emulator-object-types.js';
 import type { PropertyRegistry } from './emulator-property-registry.js';
@@ -22,8 +23,12 @@ export interface EmulatorStateSnapshot {
   associations: number;
   searchIndex: Record<CrmObjectType, { visible: number; pending: number; lagMs: number }>;
   customProperties: Record<CrmObjectType, string[]>;
+  /** Live uploaded files (not archived, not past their ttl). */
+  files: number;
   /** Left out when asked for without objects (large benchmark states). */
   objects?: Record<CrmObjectType, SnapshotObject[]>;
+  /** Uploaded files (archived ones too) without their bytes; left out with the objects. */
+  fileList?: SnapshotFile[];
   requests: RequestCounters;
   limits: EmulatorLimits;
   usage: RateLimitUsage;
@@ -35,6 +40,7 @@ export interface EmulatorStateSnapshot {
 export interface SnapshotSources {
   store: ObjectStore;
   registry: PropertyRegistry;
+  files: FileStore;
   requests: RequestCounters;
   limits: EmulatorLimits;
   usage: RateLimitUsage;
@@ -44,7 +50,7 @@ export interface SnapshotSources {
 }
 
 export function buildStateSnapshot(sources: SnapshotSources, includeObjects: boolean): EmulatorStateSnapshot {
-  const { store, registry } = sources;
+  const { store, registry, files } = sources;
   const perType = <T>(build: (objectType: CrmObjectType) => T): Record<CrmObjectType, T> => ({
     contacts: build('contacts'),
     calls: build('calls'),
@@ -53,6 +59,7 @@ export function buildStateSnapshot(sources: SnapshotSources, includeObjects: boo
     contacts: store.count('contacts'),
     calls: store.count('calls'),
     associations: store.associations.linkCount(),
+    files: files.liveCount(),
     searchIndex: perType((objectType) => {
       const index = store.searchIndex(objectType);
       return { visible: index.visibleCount, pending: index.pendingCount, lagMs: index.lag };
@@ -70,7 +77,10 @@ export function buildStateSnapshot(sources: SnapshotSources, includeObjects: boo
     auth: sources.auth,
     hungRequests: sources.hungRequests,
   };
-  if (includeObjects) snapshot.objects = perType((objectType) => snapshotObjects(store, objectType));
+  if (includeObjects) {
+    snapshot.objects = perType((objectType) => snapshotObjects(store, objectType));
+    snapshot.fileList = files.snapshot().files;
+  }
   return snapshot;
 }
 

@@ -14,6 +14,9 @@ import { callingRoutes } from './emulator-calling-routes.js';
 import { controlRoutes, parseLimits, type ControlRoute, type EmulatorControls } from './emulator-control-routes.js';
 import { InvalidControlInput } from './emulator-error.js';
 import { FaultInjector, type FaultConfig, type FaultStatusReport } from './emulator-faults.js';
+import { fileRoutes } from './emulator-file-routes.js';
+import { FileStore, type SnapshotFile, type SnapshotFolder } from './emulator-file-store.js';
+import { EmulatorFilesServer } from './emulator-files-server.js';
 import { EmulatorHttpServer } from './emulator-http-server.js';
 import { ObjectStore } from './emulator-object-store.js';
 import { presentObject } from './emulator-object-presenter.js';
@@ -45,6 +48,8 @@ import {
 
 // The package's entry: consumers read snapshots through these types.
 export type { EmulatorStateSnapshot, SnapshotObject } from './emulator-state-snapshot.js';
+export type { FileAccess, SnapshotFile, SnapshotFolder } from './emulator-file-store.js';
+export { emulatorFilesCertificate } from './emulator-files-server.js';
 
 export interface HubSpotEmulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -65,21 +70,30 @@ export interface HubSpotEmulatorOptions {
   clock?: () => number;
   /** The account's id, as `GET /account-info/{version}/details` reports it (default 12345678). */
   portalId?: number;
+  /**
+   * Port of the HTTPS server that serves uploaded files (HubSpot's file CDN; same host as the API): 0 (the
+   * default) picks a free port. Its certificate is `emulatorFilesCertificate()`.
+   */
+  filesPort?: number;
 }
 
 interface EmulatorParts {
   url: string;
   port: number;
+  filesUrl: string;
+  filesPort: number;
   clock: () => number;
   initialLimits: EmulatorLimits;
   registry: PropertyRegistry;
   store: ObjectStore;
+  files: FileStore;
   rules: PortalValidationRules;
   limiter: EmulatorRateLimiter;
   faults: FaultInjector;
   auth: EmulatorAuth;
   log: RequestLog;
   server: EmulatorHttpServer;
+  filesServer: EmulatorFilesServer;
   stateFile: EmulatorStateFile | undefined;
 }
 
@@ -87,11 +101,16 @@ export class HubSpotEmulator implements EmulatorControls {
   /** Base URL to pass as the SDK's `basePath`, e.g. `http://127.0.0.1:4010`. */
   readonly url: string;
   readonly port: number;
+  /** Base of uploaded files' URLs, e.g. `https://127.0.0.1:44123` (a file is at `/hubfs/{portalId}/{path}`). */
+  readonly filesUrl: string;
+  readonly filesPort: number;
   private closed: Promise<void> | undefined;
 
   private constructor(private readonly parts: EmulatorParts) {
     this.url = parts.url;
     this.port = parts.port;
+    this.filesUrl = parts.filesUrl;
+    this.filesPort = parts.filesPort;
   }
 
   static async start(options: HubSpotEmulatorOptions = {}): Promise<HubSpotEmulator> {
@@ -131,6 +150,9 @@ export class HubSpotEmulator implements EmulatorControls {
     const faults = new FaultInjector(clock);
     const auth = new EmulatorAuth(options.tokens);
     const log = new RequestLog(options.requestLogCapacity ?? DEFAULT_REQUEST_LOG_CAPACITY);
+    // Files live in memory only: they are not part of the state file (recordings would make every save rewrite
+    // megabytes), so they do not survive a restart.
+    const files = new FileStore(clock);
     const routes = new Router<Route>().add([
       ...propertyRoutes(registry, limiter, markDirty),
       ...batchRoutes(store, rules, clock),
@@ -138,26 +160,42 @@ export class HubSpotEmulator implements EmulatorControls {
       ...associationRoutes(store, clock),
       ...callingRoutes(registry),
       ...accountRoutes(portalId, registry, limiter),
+      ...fileRoutes(files, limiter, clock),
     ]);
     // Control routes need the emulator itself; they are bound once it exists.
     const controls = new Router<ControlRoute>();
     const server = new EmulatorHttpServer({ routes, controls, auth, limiter, faults, log, clock });
     const host = options.host ?? '127.0.0.1';
-    const address = await server.listen(options.port ?? 0, host);
+    const filesServer = new EmulatorFilesServer(files, portalId);
+    const filesAddress = await filesServer.listen(options.filesPort ?? 0, host);
+    let address: Awaited<ReturnType<EmulatorHttpServer['listen']>>;
+    try {
+      address = await server.listen(options.port ?? 0, host);
+    } catch (error) {
+      await filesServer.close();
+      throw error;
+    }
     const urlHost = host.includes(':') ? `[${host}]` : host;
+    const reachableHost = urlHost === '0.0.0.0' ? '127.0.0.1' : urlHost;
+    const filesUrl = `https://${reachableHost}:${filesAddress.port}`;
+    files.setHosting({ baseUrl: filesUrl, portalId });
     const emulator = new HubSpotEmulator({
-      url: `http://${urlHost === '0.0.0.0' ? '127.0.0.1' : urlHost}:${address.port}`,
+      url: `http://${reachableHost}:${address.port}`,
       port: address.port,
+      filesUrl,
+      filesPort: filesAddress.port,
       clock,
       initialLimits,
       registry,
       store,
+      files,
       rules,
       limiter,
       faults,
       auth,
       log,
       server,
+      filesServer,
       stateFile,
     });
     controls.add(controlRoutes(emulator));
@@ -198,11 +236,12 @@ export class HubSpotEmulator implements EmulatorControls {
   }
 
   snapshot(options: { includeObjects?: boolean } = {}): EmulatorStateSnapshot {
-    const { store, registry, log, limiter, faults, auth, server } = this.parts;
+    const { store, registry, files, log, limiter, faults, auth, server } = this.parts;
     return buildStateSnapshot(
       {
         store,
         registry,
+        files,
         requests: log.snapshotCounters(),
         limits: limiter.current,
         usage: limiter.usage(),
@@ -218,15 +257,38 @@ export class HubSpotEmulator implements EmulatorControls {
     return this.parts.log.recent(limit === undefined || Number.isNaN(limit) ? undefined : limit);
   }
 
+  /** Uploaded files (and archived ones), without their bytes, in upload order. */
+  files(): SnapshotFile[] {
+    return this.parts.files.snapshot().files;
+  }
+
+  /** The file manager's folders (created by uploads to a `folderPath`). */
+  fileFolders(): SnapshotFolder[] {
+    return this.parts.files.snapshot().folders;
+  }
+
+  /** One live file's summary, or undefined (unknown, archived or past its ttl). */
+  getFile(id: string): SnapshotFile | undefined {
+    const file = this.parts.files.get(id);
+    return file ? this.parts.files.snapshotFile(file) : undefined;
+  }
+
+  /** A copy of a live file's bytes, or undefined. */
+  fileBytes(id: string): Buffer | undefined {
+    const file = this.parts.files.get(id);
+    return file ? Buffer.from(file.bytes) : undefined;
+  }
+
   /**
-   * Back to a fresh portal: objects, associations, validation rules, request log, rate-limit usage, faults and
-   * auth changes are cleared and the start-time limits restored. Custom properties and groups are dropped unless
+   * Back to a fresh portal: objects, associations, uploaded files and folders, validation rules, request log,
+   * rate-limit usage, faults and auth changes are cleared and the start-time limits restored. Custom properties and groups are dropped unless
    * `keepProperties`. Held requests are cut off rather than answered into the new state.
    */
   reset(options: { keepProperties?: boolean } = {}): void {
-    const { store, registry, rules, limiter, faults, auth, log, server, initialLimits, stateFile } = this.parts;
+    const { store, files, registry, rules, limiter, faults, auth, log, server, initialLimits, stateFile } = this.parts;
     server.dropParked();
     store.clear();
+    files.clear();
     rules.clear();
     if (!options.keepProperties) registry.resetToBuiltIns();
     limiter.configure(initialLimits);
@@ -326,10 +388,10 @@ export class HubSpotEmulator implements EmulatorControls {
     await this.parts.stateFile?.flush();
   }
 
-  /** Stops listening, ends kept-alive and hung connections, and saves the state file. Safe to call twice. */
+  /** Stops listening (API and files), ends kept-alive and hung connections, and saves the state file. Safe to call twice. */
   close(): Promise<void> {
     this.closed ??= (async () => {
-      await this.parts.server.close();
+      await Promise.all([this.parts.server.close(), this.parts.filesServer.close()]);
       await this.parts.stateFile?.flush();
     })();
     return this.closed;
