@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { DEFAULT_API_VERSION, isApiVersion } from '../hubspot/hubspot-api-paths.js';
 import { ownValue } from '../common/own-value.js';
 import { vendorDefinitions } from '../vendors/vendors.js';
@@ -114,6 +114,32 @@ export interface AppEnv {
    * pid 1; two holders of one name would take the lease from each other).
    */
   instanceId: string;
+  /** The recordings stage: fetching calls' audio from the vendors and keeping it in HubSpot (see `RecordingsWorker`). */
+  recordings: RecordingsEnv;
+}
+
+export interface RecordingsEnv {
+  /** `RECORDINGS_ENABLED=false`: this instance fetches and uploads no recording (they wait; calls sync as usual). */
+  enabled: boolean;
+  /**
+   * `RECORDINGS_ALLOW_NETWORKS`: address ranges a recording may be fetched from although private, loopback or
+   * link-local (refused by default: a webhook must not make the connector fetch from inside its network).
+   */
+  allowNetworks: string[];
+  /** The largest recording fetched; a larger one fails with the reason. */
+  maxBytes: number;
+  connectTimeoutMs: number;
+  /** The whole download, body included. */
+  timeoutMs: number;
+  /** Recordings fetched and uploaded at once. */
+  concurrency: number;
+  maxAttempts: number;
+  /** First wait before a failed recording is tried again; doubles per attempt (up to 6 hours). */
+  retryBaseMs: number;
+  /** Where downloads are written while they are uploaded (deleted after). */
+  spoolDir: string;
+  /** Vendor APIs the audio is fetched from (Vapi), by vendor id: the base URL and the API key (null: not set). */
+  vendorApis: Record<string, { baseUrl: string; apiKey: string | null }>;
 }
 
 export const DEFAULT_DATABASE_FILE = './data/connector.sqlite';
@@ -188,6 +214,12 @@ export function validateEnv(raw: RawEnv): AppEnv {
     return false;
   };
 
+  const vendorApiUrl = (key: string, fallback: string): string => {
+    const value = text(key) ?? fallback;
+    if (!isHttpUrl(value)) problems.push(`${key} must be an http(s) URL`);
+    return value.replace(/\/+$/, '');
+  };
+
   const nodeEnv = oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const hubspotAccessToken = text('HUBSPOT_ACCESS_TOKEN');
   if (nodeEnv === 'production' && hubspotAccessToken === null) {
@@ -257,6 +289,20 @@ export function validateEnv(raw: RawEnv): AppEnv {
     instanceId:
       text('INSTANCE_ID') ??
       (database.kind === 'postgres' ? `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}` : hostname()),
+    recordings: {
+      enabled: text('RECORDINGS_ENABLED') === null ? true : bool('RECORDINGS_ENABLED'),
+      allowNetworks: networks(text('RECORDINGS_ALLOW_NETWORKS'), problems),
+      maxBytes: integer('RECORDING_MAX_BYTES', 256 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+      connectTimeoutMs: integer('RECORDING_CONNECT_TIMEOUT_MS', 10_000, 100, 120_000),
+      timeoutMs: integer('RECORDING_TIMEOUT_MS', 300_000, 500, 3_600_000),
+      concurrency: integer('RECORDINGS_CONCURRENCY', 2, 1, 16),
+      maxAttempts: integer('RECORDING_MAX_ATTEMPTS', 8, 1, 100),
+      retryBaseMs: integer('RECORDING_RETRY_BASE_MS', 60_000, 1, 3_600_000),
+      spoolDir: resolve(text('RECORDINGS_SPOOL_DIR') ?? join(tmpdir(), 'ai-call-connector-recordings')),
+      vendorApis: {
+        vapi: { baseUrl: vendorApiUrl('VAPI_API_BASE_URL', 'https://api.vapi.ai'), apiKey: secret('VAPI_API_KEY') },
+      },
+    },
   };
   if (problems.length > 0) throw new EnvValidationError(problems);
   return env;
@@ -319,6 +365,26 @@ function apiVersion(value: string | null, problems: string[]): string {
     `HUBSPOT_API_VERSION must be a dated HubSpot API version such as ${DEFAULT_API_VERSION} (YYYY-03 or YYYY-09), or v3`,
   );
   return DEFAULT_API_VERSION;
+}
+
+/** `RECORDINGS_ALLOW_NETWORKS`: comma-separated addresses or CIDR ranges (`127.0.0.0/8, ::1`). */
+function networks(value: string | null, problems: string[]): string[] {
+  if (value === null) return [];
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const validPrefix = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !validPrefix || extra !== undefined) {
+      problems.push('RECORDINGS_ALLOW_NETWORKS must list addresses or CIDR ranges, e.g. 10.0.0.0/8, 127.0.0.1');
+      return [];
+    }
+  }
+  return entries.map((entry) => (entry.includes('/') ? entry : `${entry}/${isIP(entry) === 4 ? 32 : 128}`));
 }
 
 function isHttpUrl(value: string): boolean {

@@ -85,7 +85,7 @@ describe('config/mapping.yaml', () => {
     [
       'an unknown section',
       'vendors: {}\ncontacts: {}\n',
-      'config/mapping.yaml:2 contacts: unknown setting (known: vendors, hubspot, contact, answers, call)',
+      'config/mapping.yaml:2 contacts: unknown setting (known: vendors, hubspot, contact, answers, call, recordings)',
     ],
     [
       'an unknown vendor',
@@ -209,6 +209,32 @@ describe('config/mapping.yaml', () => {
 
   it('reports every problem of a file at once', () => {
     expect(problemsOf('vendors:\n  yunfu:\n    timeZone: Nowhere\ncontact:\n  create: maybe\n')).toHaveLength(2);
+  });
+});
+
+describe('recordings', () => {
+  it('keeps recordings as private attachments in /ai-calls unless the file says otherwise', () => {
+    expect(parseConnectorSettings('vendors: {}\n', 'f').recordings).toEqual({ mode: 'attach', folder: '/ai-calls' });
+    const shipped = parseConnectorSettings(readFileSync(join(CONFIG_DIR, 'mapping.yaml'), 'utf8'), 'mapping.yaml');
+    expect(shipped.recordings).toEqual({ mode: 'attach', folder: '/ai-calls' });
+    expect(parseConnectorSettings('recordings:\n  mode: link\n  folder: /calls/ai/\n', 'f').recordings).toEqual({
+      mode: 'link',
+      folder: '/calls/ai',
+    });
+    // A bare `off` read as YAML 1.1 would read it (false) is off too.
+    expect(parseConnectorSettings('recordings:\n  mode: off\n', 'f').recordings.mode).toBe('off');
+    expect(parseConnectorSettings('recordings:\n  mode: false\n', 'f').recordings.mode).toBe('off');
+  });
+
+  it('names a wrong mode, a folder that is not a path, and an unknown key with their line', () => {
+    expect(problemsOf('recordings:\n  mode: keep\n')).toEqual([
+      'config/mapping.yaml:2 recordings.mode: must be one of off, attach, link',
+    ]);
+    expect(problemsOf('recordings:\n  folder: ai-calls\n')[0]).toMatch(
+      /^config\/mapping.yaml:2 recordings.folder: must be a folder path/,
+    );
+    expect(problemsOf('recordings:\n  folder: /ai/../secret\n')[0]).toMatch(/recordings.folder/);
+    expect(problemsOf('recordings:\n  access: public\n')[0]).toMatch(/^config\/mapping.yaml:2 recordings/);
   });
 });
 

@@ -6,7 +6,7 @@ import type { WebhookAuthScheme } from '../../vendors/webhook-auth-scheme.js';
 import { isVendorId, vendorDefinitions } from '../../vendors/vendors.js';
 import { readDefinition } from './mapping-definition.js';
 import { isRecord, Reader } from './mapping-reader.js';
-import { readAnswers, readCall, readContact, readVendor } from './mapping-sections.js';
+import { readAnswers, readCall, readContact, readRecordings, readVendor } from './mapping-sections.js';
 import {
   ConfigFileError,
   MAPPING_FILE,
@@ -60,8 +60,10 @@ export function parseConnectorSettings(text: string, fileName: string): Connecto
   const read = new Reader(doc, lines, fileName);
   const root = doc.toJS() as unknown;
   if (!isRecord(root))
-    throw new ConfigFileError([`${fileName}:1 (top): must be a map with vendors, hubspot, contact, answers, call`]);
-  read.map(root, [], ['vendors', 'hubspot', 'contact', 'answers', 'call']);
+    throw new ConfigFileError([
+      `${fileName}:1 (top): must be a map with vendors, hubspot, contact, answers, call, recordings`,
+    ]);
+  read.map(root, [], ['vendors', 'hubspot', 'contact', 'answers', 'call', 'recordings']);
 
   const vendors = readVendors(read, root['vendors']);
 
@@ -90,6 +92,7 @@ export function parseConnectorSettings(text: string, fileName: string): Connecto
   const contact = readContact(read, root['contact']);
   const answers = readAnswers(read, root['answers']);
   const call = readCall(read, root['call']);
+  const recordings = readRecordings(read, root['recordings']);
 
   const origins: Record<string, string> = {};
   for (const mapping of [...contact.properties, ...call.properties])
@@ -97,7 +100,7 @@ export function parseConnectorSettings(text: string, fileName: string): Connecto
   for (const answer of answers)
     origins[`${answer.to === 'contact' ? 'contacts' : 'calls'}.${answer.property}`] ??= answer.origin;
   if (read.problems.length > 0) throw new ConfigFileError(read.problems);
-  return { vendors, hubspot, contact, answers, call, origins };
+  return { vendors, hubspot, contact, answers, call, recordings, origins };
 }
 
 /** Stands in for a defined vendor's `auth` while its section is read: it is required there (and accepts nothing). */

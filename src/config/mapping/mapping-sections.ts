@@ -11,11 +11,14 @@ import { readAuth } from './mapping-auth.js';
 import { isRecord, type Path, type Reader } from './mapping-reader.js';
 import {
   DEFAULT_CALL_TITLE,
+  DEFAULT_RECORDINGS,
+  RECORDING_MODES,
   WRITE_MODES,
   type AnswerMapping,
   type CallSettings,
   type ContactSettings,
   type PropertyMapping,
+  type RecordingSettings,
   type VendorSettings,
   type WriteMode,
 } from './mapping-settings.js';
@@ -288,4 +291,30 @@ function isAddressOrRange(entry: string): boolean {
   if (prefix === undefined) return true;
   const bits = Number(prefix);
   return /^\d+$/.test(prefix) && bits >= 0 && bits <= (family === 4 ? 32 : 128);
+}
+
+/** A File Manager folder: `/` then names of letters, digits, spaces, `-`, `_` and `.` (not `..`), at most 200 characters. */
+function folderProblem(text: string): string | null {
+  const folder = text.replace(/(.)\/+$/, '$1');
+  const segments = folder.split('/').slice(1);
+  const valid =
+    folder.startsWith('/') &&
+    folder !== '/' &&
+    text.length <= 200 &&
+    segments.every((segment) => /^[\p{L}\p{N} _.-]+$/u.test(segment) && segment !== '.' && segment !== '..');
+  return valid ? null : 'must be a folder path such as /ai-calls (names of letters, digits, spaces, - _ .)';
+}
+
+/**
+ * `recordings:` (absent: `attach` into `/ai-calls`). YAML 1.1 readers take a bare `off` for false: `mode: false`
+ * means off as well.
+ */
+export function readRecordings(read: Reader, raw: unknown): RecordingSettings {
+  const section = read.map(raw, ['recordings'], ['mode', 'folder']) ?? {};
+  const mode = section['mode'] === false ? 'off' : section['mode'];
+  const folder = read.text(section['folder'], ['recordings', 'folder'], DEFAULT_RECORDINGS.folder, folderProblem);
+  return {
+    mode: read.oneOf(mode, ['recordings', 'mode'], RECORDING_MODES, DEFAULT_RECORDINGS.mode),
+    folder: (folder ?? DEFAULT_RECORDINGS.folder).replace(/\/+$/, '') || DEFAULT_RECORDINGS.folder,
+  };
 }

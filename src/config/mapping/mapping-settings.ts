@@ -80,6 +80,23 @@ export interface CallSettings {
   properties: PropertyMapping[];
 }
 
+export const RECORDING_MODES = ['off', 'attach', 'link'] as const;
+export type RecordingMode = (typeof RECORDING_MODES)[number];
+
+/** `recordings:`: whether and how calls' recordings are kept in HubSpot's File Manager (see the README). */
+export interface RecordingSettings {
+  /**
+   * `off`: the call keeps the vendor's link only. `attach`: a private file attached to the call (`hs_attachment_ids`),
+   * for logged-in users. `link`: a not-indexed public file whose URL is the call's recording (HubSpot's player plays
+   * it; anyone holding the URL can listen).
+   */
+  mode: RecordingMode;
+  /** The File Manager folder; each month's files go into a subfolder (`/ai-calls/2026-11`). */
+  folder: string;
+}
+
+export const DEFAULT_RECORDINGS: RecordingSettings = { mode: 'attach', folder: '/ai-calls' };
+
 export interface ConnectorSettings {
   /** By vendor id (see `src/vendors/vendors.ts`): every registered vendor has an entry. */
   vendors: Record<string, VendorSettings>;
@@ -87,6 +104,7 @@ export interface ConnectorSettings {
   contact: ContactSettings;
   answers: AnswerMapping[];
   call: CallSettings;
+  recordings: RecordingSettings;
   /** Where each configured HubSpot property is named, for the portal check's messages. */
   origins: Record<string, string>;
 }
