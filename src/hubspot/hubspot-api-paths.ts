@@ -39,6 +39,11 @@ export class HubSpotApiPaths {
     return this.dated ? `/account-info/${this.version}/details` : '/account-info/v3/details';
   }
 
+  /** `/files/{version}/files{rest}` (legacy: `/files/v3/files{rest}`): HubSpot's File Manager. */
+  files(rest = ''): string {
+    return `/files/${this.version}/files${rest}`;
+  }
+
   /**
    * The portal's call outcomes. HubSpot has no generally available dated equivalent (the calling dispositions API
    * is `2027-03-beta`, for allowlisted apps only), so this stays on the v1 path.

@@ -1,4 +1,5 @@
 import { Client } from '@hubspot/api-client';
+import { openAsBlob } from 'node:fs';
 import type { AppLogger } from '../logging/app-logger.js';
 import { HubSpotApiPaths } from './hubspot-api-paths.js';
 import {
@@ -19,6 +20,7 @@ import type {
   BatchOutcome,
   CallCreateInput,
   ContactUpsertInput,
+  FileUpload,
   HubSpotObject,
   HubSpotObjectType,
   HubSpotPort,
@@ -26,6 +28,7 @@ import type {
   ObjectUpdateInput,
   PropertyDefinition,
   PropertyOption,
+  StoredFile,
 } from './hubspot.port.js';
 import { RollingWindowLimiter } from './rolling-window-limiter.js';
 import { classifyResponse, errorFailure, matchResults, type BatchAnswer } from './hubspot-error-classification.js';
@@ -339,6 +342,76 @@ export class HubSpotSdkAdapter implements HubSpotPort {
     return found;
   }
 
+  /**
+   * HubSpot files guide (https://developers.hubspot.com/docs/api-reference/2026-03/files/guide): a multipart POST
+   * with `file`, `fileName`, `folderPath` and `options` (a JSON text whose `access` is required). The file part is a
+   * Blob over the spooled file (`openAsBlob`): fetch streams it from disk, so a recording is never held in memory.
+   * `duplicateValidationStrategy: RETURN_EXISTING` in the folder: should an upload whose answer was lost be sent
+   * again (a lookup by name that HubSpot's index did not yet answer), HubSpot hands back the file it already holds
+   * instead of a second copy, if it judges it a duplicate; the stage looks the file up by name before any new
+   * upload in any case (what HubSpot counts as a duplicate is not documented).
+   */
+  async uploadFile(upload: FileUpload): Promise<StoredFile> {
+    const fileName = `${upload.name}.${upload.extension}`;
+    const blob =
+      'path' in upload.content
+        ? await openAsBlob(upload.content.path, { type: upload.contentType })
+        : new Blob([upload.content.bytes], { type: upload.contentType });
+    const form = new FormData();
+    form.append('file', blob, fileName);
+    form.append('fileName', fileName);
+    form.append('folderPath', upload.folderPath);
+    form.append(
+      'options',
+      JSON.stringify({
+        access: upload.access,
+        overwrite: false,
+        duplicateValidationStrategy: 'RETURN_EXISTING',
+        duplicateValidationScope: 'EXACT_FOLDER',
+      }),
+    );
+    // The deadline grows with the file: the usual one, plus a second per 256 KiB.
+    const timeoutMs = this.options.requestTimeoutMs + Math.ceil(blob.size / 262_144) * 1000;
+    const response = await this.call(
+      'burst',
+      'files.upload',
+      { method: 'POST', path: this.paths.files(), form, timeoutMs },
+      { idempotent: false },
+    );
+    const file = storedFile(response.body);
+    if (!file)
+      throw new HubSpotPermanentError('HubSpot answered the upload without a file id', response.status, null, null);
+    return file;
+  }
+
+  /**
+   * Files search (https://developers.hubspot.com/docs/api-reference/2026-03/files/files/search-files): by `name`,
+   * the newest in the folder. Whether search sees a file the moment its upload is answered is not documented.
+   */
+  async findFile(folderPath: string, name: string): Promise<StoredFile | null> {
+    const response = await this.call('burst', 'files.search', {
+      method: 'GET',
+      path: this.paths.files('/search'),
+      qs: { name, limit: '100' },
+    });
+    const results = (response.body as { results?: unknown[] } | undefined)?.results ?? [];
+    const folder = `${folderPath.replace(/\/+$/, '')}/`.toLowerCase();
+    const matches = results.filter((result): result is Record<string, unknown> => {
+      if (typeof result !== 'object' || result === null) return false;
+      const entry = result as { name?: unknown; path?: unknown; archived?: unknown };
+      return (
+        entry.name === name &&
+        entry.archived !== true &&
+        typeof entry.path === 'string' &&
+        entry.path.toLowerCase().startsWith(folder)
+      );
+    });
+    const createdAt = (entry: Record<string, unknown>): string =>
+      typeof entry['createdAt'] === 'string' ? entry['createdAt'] : '';
+    matches.sort((a, b) => createdAt(b).localeCompare(createdAt(a)));
+    return matches.length > 0 ? storedFile(matches[0]) : null;
+  }
+
   async listCallDispositions(): Promise<Array<{ id: string; label: string }>> {
     const response = await this.call('burst', 'calling.dispositions', {
       method: 'GET',
@@ -365,7 +438,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
    * of the request itself, means the scope is granted.
    * (HubSpot documents no way to list a key's scopes; hubspot.md "Versions and auth".) A 401 is thrown.
    */
-  async checkAccess(): Promise<AccessReport> {
+  async checkAccess(options: { files?: boolean } = {}): Promise<AccessReport> {
     let account: { portalId?: number | string; timeZone?: string } = {};
     try {
       account =
@@ -390,9 +463,16 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       },
     };
     const missing: string[] = [];
-    for (const scope of NEEDED_SCOPES) {
+    const scopes: string[] = [...NEEDED_SCOPES, ...(options.files ? ['files'] : [])];
+    // The files scope, asked only while recordings are kept: a search for a name no file has.
+    const filesProbe: HubSpotHttpRequest = {
+      method: 'GET',
+      path: this.paths.files('/search'),
+      qs: { name: 'ai-call-connector-scope-check', limit: '1' },
+    };
+    for (const scope of scopes) {
       try {
-        await this.call('burst', 'access.scope', probes[scope]);
+        await this.call('burst', 'access.scope', scope === 'files' ? filesProbe : ownValue(probes, scope)!);
       } catch (error) {
         // A 403 for a missing scope says so (category MISSING_SCOPES, the scopes it requires); any other 403 is not
         // a scope this check can name, and is reported as HubSpot worded it.
@@ -633,6 +713,18 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }
+}
+
+/** A File of HubSpot's answer: its id, URL and size (null when the answer has no id). */
+function storedFile(body: unknown): StoredFile | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const file = body as { id?: unknown; url?: unknown; size?: unknown };
+  if (typeof file.id !== 'string' && typeof file.id !== 'number') return null;
+  return {
+    id: String(file.id),
+    url: typeof file.url === 'string' ? file.url : null,
+    size: typeof file.size === 'number' ? file.size : null,
+  };
 }
 
 function withDisplayOrders(definition: PropertyDefinition): PropertyDefinition {

@@ -7,6 +7,10 @@ export interface HubSpotHttpRequest {
   path: string;
   body?: unknown;
   qs?: Record<string, string>;
+  /** A multipart body (a file upload), sent as it is instead of `body`; its file part is streamed. */
+  form?: FormData;
+  /** This request's deadline, when not the usual one (a file upload's time grows with its size). */
+  timeoutMs?: number;
 }
 
 export interface HubSpotHttpResponse {
@@ -72,13 +76,18 @@ export class HubSpotTransport {
     };
     // Last check before anything leaves: throws NotLeadingError once this instance may no longer send.
     const pass = this.gate?.admit();
-    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const timeoutMs = request.timeoutMs ?? this.timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
     const signal = pass ? AbortSignal.any([timeout, pass.signal]) : timeout;
     try {
+      const sentHeaders = pass ? { ...headers, ...pass.headers } : { ...headers };
+      // fetch sets a multipart body's type itself, with its boundary.
+      if (request.form)
+        for (const name of Object.keys(sentHeaders)) if (/^content-type$/i.test(name)) delete sentHeaders[name];
       const response = await fetch(built.getUrl(), {
         method,
-        headers: pass ? { ...headers, ...pass.headers } : headers,
-        ...(body !== undefined ? { body } : {}),
+        headers: sentHeaders,
+        ...(request.form ? { body: request.form } : body !== undefined ? { body } : {}),
         signal,
       });
       const text = await response.text();
@@ -87,7 +96,7 @@ export class HubSpotTransport {
       // The lease ended while the request was in flight: HubSpot may have applied it, and this instance may no
       // longer act on the answer (the next leader looks an unconfirmed create up before sending it again).
       if (pass?.signal.aborted) throw pass.signal.reason as Error;
-      if (timeout.aborted) throw new HubSpotTransportError(`no answer within ${this.timeoutMs} ms`, true, true);
+      if (timeout.aborted) throw new HubSpotTransportError(`no answer within ${timeoutMs} ms`, true, true);
       const code = causeCode(error);
       throw new HubSpotTransportError(
         `${code ?? (error instanceof Error ? error.message : String(error))}`,

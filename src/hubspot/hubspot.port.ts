@@ -99,6 +99,28 @@ export interface CallCreateInput {
   contactId: string | null;
 }
 
+/** HubSpot File Manager access levels the connector uses (HubSpot files guide: `options.access`). */
+export type FileAccess = 'PRIVATE' | 'PUBLIC_NOT_INDEXABLE';
+
+/** A file to put in HubSpot's File Manager. Its bytes are streamed from `path` (or sent from `bytes`). */
+export interface FileUpload {
+  /** The folder, created as needed (`/ai-calls/2026-11`). */
+  folderPath: string;
+  /** The name without extension (`voicefox-1234`): what a lost upload is looked up by. */
+  name: string;
+  extension: string;
+  contentType: string;
+  access: FileAccess;
+  content: { path: string } | { bytes: Buffer };
+}
+
+/** A file in HubSpot's File Manager. `url`: its address (for a private file, one that needs a signed URL). */
+export interface StoredFile {
+  id: string;
+  url: string | null;
+  size: number | null;
+}
+
 export interface HubSpotPort {
   listProperties(objectType: HubSpotObjectType): Promise<PropertyDefinition[]>;
   /** Creates the group; an existing one is fine. */
@@ -140,11 +162,22 @@ export interface HubSpotPort {
     ids: string[],
     properties: string[],
   ): Promise<Map<string, Record<string, string | null>>>;
+  /**
+   * Uploads a file. Not idempotent: an answer that never came (5xx, time-out) is thrown as
+   * `HubSpotOutcomeUnknownError` and never sent again here (the caller looks the file up by name first).
+   */
+  uploadFile(upload: FileUpload): Promise<StoredFile>;
+  /** The file named `name` (without extension) in the folder, if HubSpot has it (the newest, if several). */
+  findFile(folderPath: string, name: string): Promise<StoredFile | null>;
+
   /** The portal's call outcomes (`hs_call_disposition` values): GUID and label. */
   listCallDispositions(): Promise<Array<{ id: string; label: string }>>;
 
   /** A cheap authenticated request: tells whether HubSpot takes requests again (token fixed, day reset). */
   probe(): Promise<void>;
-  /** The token's portal, and which of the scopes the connector needs it lacks (one cheap request per scope). */
-  checkAccess(): Promise<AccessReport>;
+  /**
+   * The token's portal, and which of the scopes the connector needs it lacks (one cheap request per scope);
+   * `files` among them only when asked (recordings are kept in HubSpot).
+   */
+  checkAccess(options?: { files?: boolean }): Promise<AccessReport>;
 }

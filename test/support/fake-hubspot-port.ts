@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { getCountries, getCountryCallingCode } from 'libphonenumber-js';
 import { ownValue } from '../../src/common/own-value.js';
 import { DEFAULT_OUTCOMES } from '../../src/mapping/hubspot-call-outcomes.js';
@@ -22,6 +24,8 @@ import type {
   ObjectUpdateInput,
   PropertyDefinition,
   PropertyOption,
+  FileUpload,
+  StoredFile,
 } from '../../src/hubspot/hubspot.port.js';
 
 /**
@@ -52,7 +56,9 @@ export interface PortInputs {
   readObjects: { objectType: HubSpotObjectType; ids: string[]; properties: string[] };
   listCallDispositions: Record<string, never>;
   probe: Record<string, never>;
-  checkAccess: Record<string, never>;
+  checkAccess: { files: boolean };
+  uploadFile: { folderPath: string; name: string; extension: string; access: string; bytes: number };
+  findFile: { folderPath: string; name: string };
 }
 
 export type RecordedCall = { [M in PortMethod]: { method: M; input: PortInputs[M] } }[PortMethod];
@@ -618,8 +624,44 @@ export class FakeHubSpotPort implements HubSpotPort {
     return this.run('probe', {}, () => undefined);
   }
 
-  checkAccess(): Promise<AccessReport> {
-    return this.run('checkAccess', {}, () => ({
+  /** Files uploaded, by id: where, under which name, and the bytes' size and SHA-256. */
+  readonly files = new Map<
+    string,
+    { folderPath: string; name: string; extension: string; access: string; bytes: number; sha256: string }
+  >();
+
+  async uploadFile(upload: FileUpload): Promise<StoredFile> {
+    const bytes = 'path' in upload.content ? await readFile(upload.content.path) : upload.content.bytes;
+    const { folderPath, name, extension, access } = upload;
+    return this.run('uploadFile', { folderPath, name, extension, access, bytes: bytes.length }, () => {
+      const id = String(900_000 + this.files.size + 1);
+      this.files.set(id, {
+        folderPath,
+        name,
+        extension,
+        access,
+        bytes: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      });
+      return { id, url: `https://files.fake.test/hubfs${folderPath}/${name}.${extension}`, size: bytes.length };
+    });
+  }
+
+  findFile(folderPath: string, name: string): Promise<StoredFile | null> {
+    return this.run('findFile', { folderPath, name }, () => {
+      const found = [...this.files].find(([, file]) => file.folderPath === folderPath && file.name === name);
+      return found
+        ? {
+            id: found[0],
+            url: `https://files.fake.test/hubfs${folderPath}/${name}.${found[1].extension}`,
+            size: found[1].bytes,
+          }
+        : null;
+    });
+  }
+
+  checkAccess(options: { files?: boolean } = {}): Promise<AccessReport> {
+    return this.run('checkAccess', { files: options.files ?? false }, () => ({
       portalId: '12345678',
       timeZone: 'Asia/Shanghai',
       missingScopes: [...this.missingScopes],
