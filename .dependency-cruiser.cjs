@@ -133,8 +133,8 @@ module.exports = {
     onlyFrom(
       'recordings-only-lower-layers',
       '^src/recordings/',
-      ['common', 'config', 'logging', 'store', 'hubspot', 'mapping', 'vendors', 'recordings'],
-      "The recordings stage runs after a call is logged: it reads the store, asks a vendor's code where the audio is, and uploads through the HubSpot adapter. It stands beside the sync, not above it, so the sync, webhooks, admin and the CLIs stay out of its imports (and a caller above can drive it without a cycle).",
+      ['common', 'config', 'logging', 'store', 'hubspot', 'mapping', 'vendors', 'sync', 'recordings'],
+      "The recordings stage runs after a call is logged: it reads the store, asks a vendor's code where the audio is, uploads through the HubSpot adapter, and works only while this instance leads the sync (the sync's leader). It sits above the sync, which never imports it; webhooks, admin and the CLIs stay out of its imports.",
     ),
     {
       name: 'webhooks-not-sync-admin-hubspot',

@@ -51,6 +51,8 @@ export async function startProcess(
       VOICEFOX_WEBHOOK_SECRET: VOICEFOX_SECRET,
       YUNFU_WEBHOOK_SECRET: YUNFU_SECRET,
       RETELL_API_KEY,
+      // The payloads link to recording hosts off this machine: only the recordings benchmark fetches (from loopback).
+      RECORDINGS_ENABLED: 'false',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

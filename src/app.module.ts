@@ -10,6 +10,7 @@ import { HealthController } from './health/health.controller.js';
 import { HubSpotModule } from './hubspot/hubspot.module.js';
 import type { AppLogger } from './logging/app-logger.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { RecordingsModule } from './recordings/recordings.module.js';
 import { StoreModule } from './store/store.module.js';
 import { SyncModule } from './sync/sync.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
@@ -21,7 +22,7 @@ export interface AppModuleOptions extends AppConfigOptions {
 }
 
 /**
- * The application: webhooks in, the store, sync to HubSpot, the admin API, health and metrics. Configuration and the
+ * The application: webhooks in, the store, sync to HubSpot, recordings kept in HubSpot, the admin API, health and metrics. Configuration and the
  * logger are global (every module reads them); every other module names what it uses in its `imports`.
  */
 @Module({})
@@ -37,6 +38,7 @@ export class AppModule {
         HubSpotModule,
         WebhooksModule,
         SyncModule,
+        RecordingsModule,
         AdminModule,
         TerminusModule.forRoot({ logger: false }),
       ],

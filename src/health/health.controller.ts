@@ -13,6 +13,8 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { LeaseRepository } from '../store/lease.repository.js';
 import { DEFAULT_PORTAL } from '../config/portal.js';
 import { SyncLeader } from '../sync/sync-leader.service.js';
+import { RecordingsStatus } from '../recordings/recordings-status.js';
+import { RecordingRepository } from '../store/recording.repository.js';
 
 @Controller('health')
 export class HealthController {
@@ -26,6 +28,8 @@ export class HealthController {
     private readonly leader: SyncLeader,
     private readonly leases: LeaseRepository,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly recordingsStatus: RecordingsStatus,
+    private readonly recordings: RecordingRepository,
   ) {}
 
   /** A reload problem as health shows it: `mapping.yaml:12 …`, without the folder it is in. */
@@ -118,6 +122,23 @@ export class HealthController {
           });
         }
         return config.up(details);
+      },
+      async () => {
+        // The recordings stage: its state, and how many recordings wait or were given up on (dead letters).
+        const recordings = this.indicators.check('recordings');
+        const { state, since, reason, nextTryAt } = this.recordingsStatus.get();
+        const counts = await this.recordings.countByState().catch(() => null);
+        const details = {
+          state,
+          mode: this.config.current().recordings.mode,
+          since,
+          ...(reason ? { reason } : {}),
+          ...(nextTryAt ? { nextTryAt } : {}),
+          ...(counts
+            ? { waiting: counts.pending + counts.uploading + counts.uploaded, stored: counts.stored, dead: counts.dead }
+            : {}),
+        };
+        return state === 'paused' || (counts?.dead ?? 0) > 0 ? recordings.degraded(details) : recordings.up(details);
       },
     ]);
   }

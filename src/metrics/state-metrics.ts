@@ -7,7 +7,9 @@ import { SyncLeader } from '../sync/sync-leader.service.js';
 import { HubSpotStatus, type HubSpotSyncState } from '../hubspot/hubspot-status.js';
 import { InjectHubSpot, type HubSpotPort } from '../hubspot/hubspot.port.js';
 import type { HubSpotRequestStats } from '../hubspot/hubspot-sdk.adapter.js';
-import { INBOX_STATUSES } from '../store/database.js';
+import { INBOX_STATUSES, RECORDING_STATES } from '../store/database.js';
+import { RecordingRepository } from '../store/recording.repository.js';
+import { RecordingsStatus } from '../recordings/recordings-status.js';
 import { InboxRepository } from '../store/inbox.repository.js';
 import { AuthThrottle } from '../webhooks/auth-throttle.js';
 
@@ -37,11 +39,13 @@ export class StateMetrics implements OnModuleInit {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly leader: SyncLeader,
     private readonly pruner: InboxPruner,
+    private readonly recordings: RecordingRepository,
+    private readonly recordingsStatus: RecordingsStatus,
   ) {}
 
   onModuleInit(): void {
     const registers = [this.registry];
-    const { throttle, inbox, status, config, clock, leader, pruner } = this;
+    const { throttle, inbox, status, config, clock, leader, pruner, recordings, recordingsStatus } = this;
     // A counter kept elsewhere is copied in at each scrape: prom-client counters only go up by `inc`.
     const counterOf = (name: string, help: string, read: () => number): void => {
       new Counter({
@@ -166,6 +170,51 @@ export class StateMetrics implements OnModuleInit {
       collect() {
         const { state } = status.get();
         for (const name of SYNC_STATES) this.set({ state: name }, name === state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'connector_recordings',
+      help: 'Recordings to keep in HubSpot by state: pending (to fetch and upload), uploading (an upload to confirm), uploaded (the call to point at it), stored, dead.',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const counts = await recordings.countByState();
+        for (const name of RECORDING_STATES) this.set({ state: name }, counts[name]);
+      },
+    });
+    new Gauge({
+      name: 'connector_recordings_oldest_pending_age_seconds',
+      help: 'Seconds since the longest-waiting recording still to keep (pending, uploading or uploaded) was queued; 0 when none waits.',
+      registers,
+      async collect() {
+        const queuedAt = await recordings.oldestWaitingCreatedAt();
+        this.set(queuedAt === null ? 0 : Math.max(0, (clock.now().getTime() - Date.parse(queuedAt)) / 1000));
+      },
+    });
+    new Gauge({
+      name: 'connector_recordings_stored_bytes',
+      help: 'Bytes of the recordings kept in HubSpot (all instances, from the store): what they take of HubSpot file storage.',
+      registers,
+      async collect() {
+        this.set(await recordings.storedBytes());
+      },
+    });
+    counterOf(
+      'connector_recordings_stored_total',
+      'Recordings this instance stored in HubSpot since it started.',
+      () => recordingsStatus.stats.stored,
+    );
+    counterOf(
+      'connector_recordings_dead_total',
+      'Recordings this instance gave up on (dead letters, replayable) since it started.',
+      () => recordingsStatus.stats.dead,
+    );
+    new Gauge({
+      name: 'connector_recordings_paused',
+      help: '1 while the recordings stage waits for HubSpot (an outage, the daily limit, a token without the files scope); calls sync meanwhile.',
+      registers,
+      collect() {
+        this.set(recordingsStatus.get().state === 'paused' ? 1 : 0);
       },
     });
     new Gauge({

@@ -130,6 +130,55 @@ export interface MappingVersionTable {
   trigger: string;
 }
 
+/**
+ * Where a call's recording is in the recordings stage (migration `0011-recordings`): `pending` (to fetch and upload;
+ * `attempts` and `last_error` tell a retry), `uploading` (an upload was sent and its answer not recorded: looked up by
+ * its file name before any new upload), `uploaded` (the file is in HubSpot, the call not yet pointed at it), `stored`
+ * (done), `dead` (given up, with the reason; replayable).
+ */
+export type RecordingState = 'pending' | 'uploading' | 'uploaded' | 'stored' | 'dead';
+export const RECORDING_STATES: RecordingState[] = ['pending', 'uploading', 'uploaded', 'stored', 'dead'];
+
+export interface RecordingTable {
+  portal_id: string;
+  call_key: string;
+  vendor: string;
+  vendor_call_id: string;
+  state: RecordingState;
+  /** JSON: where the audio comes from (`RecordingSource`). */
+  source: string;
+  attempts: number;
+  next_attempt_at: string;
+  /** While a worker handles the row: until when (afterwards it is taken again). */
+  lease_until: string | null;
+  /** The file's name and folder in HubSpot, fixed before the first upload is sent (the key to find a lost upload). */
+  file_name: string | null;
+  folder: string | null;
+  upload_started_at: string | null;
+  file_id: string | null;
+  file_url: string | null;
+  bytes: number | string | null;
+  sha256: string | null;
+  /** How the stored file was put on the call (`attach` or `link`). */
+  mode: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  stored_at: string | null;
+}
+
+/** Audio a vendor sent in a webhook, kept until the recordings stage has stored it in HubSpot. */
+export interface RecordingAudioTable {
+  portal_id: string;
+  vendor: string;
+  vendor_call_id: string;
+  audio: Buffer;
+  content_type: string;
+  bytes: number;
+  sha256: string;
+  received_at: string;
+}
+
 export interface StoreSchema {
   inbox_events: InboxEventTable;
   inbox_claims: InboxClaimTable;
@@ -137,6 +186,8 @@ export interface StoreSchema {
   call_ledger: CallLedgerTable;
   sync_leases: SyncLeaseTable;
   mapping_versions: MappingVersionTable;
+  recordings: RecordingTable;
+  recording_audio: RecordingAudioTable;
 }
 
 export type StoreDb = Kysely<StoreSchema>;

@@ -3,6 +3,7 @@ import { sql, type Selectable, type Transaction } from 'kysely';
 import { DEFAULT_PORTAL } from '../config/portal.js';
 import type { CallLedgerTable, StoreDb, StoreSchema } from './database.js';
 import { STORE_DB, STORE_PORTAL } from './inbox.repository.js';
+import { enqueueRecordings, type RecordingEntry } from './recording.repository.js';
 import { fencedTransaction, SyncFence } from './sync-fence.js';
 
 export type CallLedgerRow = Selectable<CallLedgerTable>;
@@ -150,9 +151,11 @@ export class LedgerRepository {
     });
   }
 
+  /** Calls HubSpot holds, and (in the same write) the recordings to keep of them (see `RecordingRepository`). */
   async saveCalls(
     entries: Array<{ key: string; callId: string; contactId: string | null; record: unknown }>,
     now: Date,
+    recordings: RecordingEntry[] = [],
   ): Promise<void> {
     if (entries.length === 0) return;
     const at = now.toISOString();
@@ -172,6 +175,7 @@ export class LedgerRepository {
           .onConflict((conflict) => conflict.columns(['portal_id', 'call_key']).doUpdateSet(values))
           .execute();
       }
+      await enqueueRecordings(trx, this.portalId, recordings, at);
     });
   }
 

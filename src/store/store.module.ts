@@ -17,6 +17,7 @@ import { InboxSignal } from './inbox-signal.js';
 import { LeaseRepository } from './lease.repository.js';
 import { LedgerRepository } from './ledger.repository.js';
 import { MappingVersionRepository } from './mapping-version.repository.js';
+import { RecordingRepository } from './recording.repository.js';
 import { openMigratedStore } from './migrations/migrations.js';
 import { SyncFence } from './sync-fence.js';
 
@@ -76,8 +77,9 @@ class MappingVersionsLink implements OnModuleInit, BeforeApplicationShutdown {
     LeaseRepository,
     SyncFence,
     MappingVersionRepository,
+    RecordingRepository,
     MappingVersionsLink,
   ],
-  exports: [STORE_DB, InboxRepository, InboxSignal, LedgerRepository, LeaseRepository, SyncFence],
+  exports: [STORE_DB, InboxRepository, InboxSignal, LedgerRepository, LeaseRepository, RecordingRepository, SyncFence],
 })
 export class StoreModule {}

@@ -23,6 +23,9 @@ import {
 } from '../mapping/connector-properties.js';
 import { callWrite, intentionValue, tagValues, type ContactPlan } from '../mapping/hubspot-write-plan.js';
 import { LedgerRepository, type CallLedgerRow } from '../store/ledger.repository.js';
+import { RecordingRepository, type RecordingEntry, type StoredRecording } from '../store/recording.repository.js';
+import { defaultRecordingSource } from '../vendors/recording-source.js';
+import { vendorDefinition } from '../vendors/vendors.js';
 import {
   callWriteFailure as failureResult,
   contactPlans,
@@ -88,6 +91,8 @@ interface Pass {
   /** Per call key: values left out because HubSpot could not take them (a warning on the synced call). */
   dropped: Map<string, string>;
   book: ResultBook;
+  /** Calls of this batch whose recording is already kept in HubSpot (the sync then writes the kept file, not the vendor's link). */
+  stored: Map<string, StoredRecording>;
 }
 
 /**
@@ -124,6 +129,7 @@ export class HubSpotSyncService {
     @InjectHubSpot() private readonly hubspot: HubSpotPort,
     private readonly provisioner: HubSpotProvisioner,
     private readonly ledger: LedgerRepository,
+    private readonly recordings: RecordingRepository,
     @Inject(SYNC_OPTIONS) private readonly options: SyncOptions,
     private readonly logger: AppLogger,
     @Inject(CLOCK) clock: Clock,
@@ -197,6 +203,10 @@ export class HubSpotSyncService {
       unlisted: await this.ensureOptions(writable, settings, names),
       dropped: new Map(),
       book,
+      stored:
+        settings.recordings.mode === 'off'
+          ? new Map<string, StoredRecording>()
+          : await this.recordings.storedFor(writable.map((group) => group.key)),
     };
 
     const plan = planCallWrites(writable, contacts, ledger, this.now());
@@ -370,16 +380,16 @@ export class HubSpotSyncService {
         );
       throw error;
     }
+    const created = part.filter((group) => outcome.succeeded.has(group.key));
     await this.ledger.saveCalls(
-      part
-        .filter((group) => outcome.succeeded.has(group.key))
-        .map((group) => ({
-          key: group.key,
-          callId: outcome.succeeded.get(group.key)!.id,
-          contactId: this.contactOf(group, pass),
-          record: group.record,
-        })),
+      created.map((group) => ({
+        key: group.key,
+        callId: outcome.succeeded.get(group.key)!.id,
+        contactId: this.contactOf(group, pass),
+        record: group.record,
+      })),
       this.now(),
+      recordingsToKeep(created, pass),
     );
     // Inputs HubSpot refused were not created: the next attempt may create without a lookup. An input it answered
     // nothing about keeps its intent (its outcome is unknown).
@@ -431,16 +441,16 @@ export class HubSpotSyncService {
         properties: this.callProperties(group, pass, current.get(group.callId) ?? {}),
       }));
       const outcome = await this.hubspot.updateCalls(inputs);
+      const updated = part.filter((group) => outcome.succeeded.has(group.key));
       await this.ledger.saveCalls(
-        part
-          .filter((group) => outcome.succeeded.has(group.key))
-          .map((group) => ({
-            key: group.key,
-            callId: group.callId,
-            contactId: this.contactOf(group, pass),
-            record: group.record,
-          })),
+        updated.map((group) => ({
+          key: group.key,
+          callId: group.callId,
+          contactId: this.contactOf(group, pass),
+          record: group.record,
+        })),
         this.now(),
+        recordingsToKeep(updated, pass),
       );
       for (const group of part) {
         if (outcome.succeeded.has(group.key)) pass.book.settle(group.refs, this.synced(group, pass, group.callId));
@@ -568,6 +578,11 @@ export class HubSpotSyncService {
         group.key,
         dropped.map(({ property, reason }) => `${property} not written: ${reason}`).join('; '),
       );
+    // A recording kept in HubSpot stands in for the vendor's link, which expires: the kept file's URL (link mode),
+    // or no link at all (attach mode: the file is attached to the call).
+    const stored = pass.stored.get(group.key);
+    if (stored?.mode === 'link' && stored.fileUrl) properties['hs_call_recording_url'] = stored.fileUrl;
+    else if (stored) delete properties['hs_call_recording_url'];
     return this.provisioner.writable('calls', properties);
   }
 
@@ -584,6 +599,25 @@ export class HubSpotSyncService {
       .join('; ');
     return { kind: 'synced', contactId: this.contactOf(group, pass), callId, ...(warning ? { warning } : {}) };
   }
+}
+
+/** The recordings to keep of calls just saved: each call's audio source as its vendor serves it (none when off). */
+function recordingsToKeep(groups: CallGroup[], pass: Pass): RecordingEntry[] {
+  if (pass.settings.recordings.mode === 'off') return [];
+  const entries: RecordingEntry[] = [];
+  for (const group of groups) {
+    if (pass.stored.has(group.key)) continue;
+    const { record } = group;
+    const source = (vendorDefinition(record.vendor)?.recordingSource ?? defaultRecordingSource)(record);
+    if (source)
+      entries.push({
+        callKey: group.key,
+        vendor: record.vendor,
+        vendorCallId: record.vendorCallId,
+        source: JSON.stringify(source),
+      });
+  }
+  return entries;
 }
 
 function stripCallId(group: CallGroup | CallUpdate): CallGroup {

@@ -128,7 +128,16 @@ export class InboxWorker implements OnApplicationBootstrap, BeforeApplicationShu
     while (this.running) {
       let retryInMs = this.env.hubspot.probeIntervalMs;
       try {
-        const access = await this.hubspot.checkAccess();
+        // `files` is asked for only while recordings are kept; without it only the recordings stage waits (it says
+        // so in health), never the calls.
+        const recordings = this.config.current().recordings.mode !== 'off';
+        const access = await this.hubspot.checkAccess({ files: recordings });
+        if (access.missingScopes.includes('files'))
+          this.logger.warn(
+            { portalId: access.portalId },
+            'the HubSpot token lacks the files scope: recordings are not kept in HubSpot until it is added (calls sync as usual)',
+          );
+        access.missingScopes = access.missingScopes.filter((scope) => scope !== 'files');
         if (access.missingScopes.length === 0) {
           this.logger.info(
             { portalId: access.portalId, apiVersion: this.env.hubspot.apiVersion },

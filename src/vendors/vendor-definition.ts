@@ -1,3 +1,5 @@
+import type { CallRecord } from './call-record.js';
+import type { RecordingSource } from './recording-source.js';
 import type { VendorMapper } from './vendor-mapper.js';
 import type { VendorWebhook } from './vendor-webhook.js';
 import type { WebhookAuthScheme } from './webhook-auth-scheme.js';
@@ -49,4 +51,9 @@ export interface VendorDefinition {
    * file, its splitter and mapper then follow the mapping in force.
    */
   readonly definedInMapping?: boolean;
+  /**
+   * Where the recordings stage fetches a call's audio; unset: `defaultRecordingSource` (the audio sent in a webhook,
+   * else the recording link).
+   */
+  readonly recordingSource?: (record: CallRecord) => RecordingSource | null;
 }

@@ -11,6 +11,11 @@ export interface InboxItem {
    * never in substance.
    */
   sameEventBy?: 'content' | 'key';
+  /**
+   * Audio the delivery carries (ElevenLabs' `post_call_audio`), apart from the stored payload (which keeps only its
+   * size and digest): kept for the recordings stage until it is stored in HubSpot.
+   */
+  audio?: { vendorCallId: string; bytes: Buffer; contentType: string; sha256: string };
 }
 
 export interface DeliveryOutcome {

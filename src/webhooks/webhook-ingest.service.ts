@@ -8,6 +8,8 @@ import { buildAllowList } from './sender-allow-list.js';
 import { type VendorSettings } from '../config/mapping/mapping-settings.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { InboxRepository } from '../store/inbox.repository.js';
+import { RecordingRepository } from '../store/recording.repository.js';
+import { ConnectorConfig } from '../config/connector-config.service.js';
 import { InboxSignal } from '../store/inbox-signal.js';
 import { VendorsInForce, type Vendor } from '../config/vendors-in-force.js';
 import type { DeliveryOutcome } from '../vendors/vendor-webhook.js';
@@ -39,6 +41,8 @@ export class WebhookIngestService {
     private readonly signal: InboxSignal,
     private readonly throttle: AuthThrottle,
     private readonly unverified: UnverifiedBodies,
+    private readonly recordings: RecordingRepository,
+    private readonly config: ConnectorConfig,
     @Inject(APP_ENV) private readonly env: AppEnv,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -77,6 +81,12 @@ export class WebhookIngestService {
 
     const body = parseJsonBody(request.headers['content-type'], raw, limits.maxListItems);
     const items = vendor.webhook.split(body);
+    // Audio sent in a webhook is kept before the event is stored (and acknowledged): a stored audio event always
+    // has its audio. With recordings off nothing keeps it (the event keeps its size and digest).
+    if (this.config.current().recordings.mode !== 'off')
+      for (const { audio } of items)
+        if (audio)
+          await this.recordings.saveAudio({ vendor: vendor.id, ...audio, audio: audio.bytes }, this.clock.now());
     const result = await this.inbox.storeDelivery(vendor.id, items, correlationId, this.clock.now());
     if (result.stored + result.revised > 0) this.signal.notify();
     // One log line per webhook: these fields join the request's own line (see the request log in app.factory.ts).

@@ -38,12 +38,15 @@ export function connectorDir(mappingYaml?: string, store: 'as-run' | 'embedded' 
   return dir;
 }
 
-/** Runs the connector as a real process in `dir`, with exactly the given environment (plus PATH). */
+/**
+ * Runs the connector as a real process in `dir`, with exactly the given environment (plus PATH, and
+ * `RECORDINGS_ENABLED=false` unless given: fixtures link to recording hosts off this machine).
+ */
 export function startConnectorProcess(dir: string, env: Record<string, string>): ConnectorProcess {
   if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run npm run build (npm test does)');
   const child = spawn(process.execPath, [MAIN], {
     cwd: dir,
-    env: { PATH: process.env['PATH'] ?? '', ...folderDatabase(dir), ...env },
+    env: { PATH: process.env['PATH'] ?? '', RECORDINGS_ENABLED: 'false', ...folderDatabase(dir), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -17,6 +17,7 @@ import { SyncLeader } from '../../src/sync/sync-leader.service.js';
 import { createTestDatabase, POSTGRES_RUN } from './postgres.js';
 import { InboxRepository } from '../../src/store/inbox.repository.js';
 import { InboxSignal } from '../../src/store/inbox-signal.js';
+import { RecordingRepository } from '../../src/store/recording.repository.js';
 import { LedgerRepository } from '../../src/store/ledger.repository.js';
 import { migrateToLatest } from '../../src/store/migrations/migrations.js';
 import { ContactResolver } from '../../src/sync/contact-resolver.js';
@@ -138,6 +139,7 @@ export async function syncFixture(options: SyncFixtureOptions = {}): Promise<Syn
     fake,
     provisioner,
     ledger,
+    new RecordingRepository(db, fence),
     { searchLagMs: env.hubspot.searchLagMs },
     logger,
     clock,

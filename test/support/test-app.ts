@@ -76,6 +76,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       VOICEFOX_WEBHOOK_SECRET: VOICEFOX_SECRET,
       YUNFU_WEBHOOK_SECRET: YUNFU_SECRET,
       WORKER_POLL_INTERVAL_MS: '50',
+      // Recordings are fetched only in the tests about them (fixtures link to hosts off this machine); those allow
+      // the loopback recording hosts they start.
+      RECORDINGS_ENABLED: 'false',
+      RECORDINGS_ALLOW_NETWORKS: '127.0.0.0/8',
       ...options.env,
     },
   });

@@ -11,6 +11,7 @@ import { retentionMigration } from './0007-retention.js';
 import { claimIndexMigration } from './0008-claim-index.js';
 import { portalKeysMigration } from './0009-portal-keys.js';
 import { inboxClaimsMigration } from './0010-inbox-claims.js';
+import { recordingsMigration } from './0011-recordings.js';
 
 /**
  * Migrations live in code (not a folder scan) so that the compiled app and the tests run the same list: one list for
@@ -28,6 +29,7 @@ const migrations = (dialect: StoreDialect): Record<string, Migration> => ({
   '0008-claim-index': claimIndexMigration(dialect),
   '0009-portal-keys': portalKeysMigration(dialect),
   '0010-inbox-claims': inboxClaimsMigration,
+  '0011-recordings': recordingsMigration(dialect),
 });
 
 /** The store's migrations on `db`: `migrateToLatest` runs them all; tests build a store of an earlier release with it. */

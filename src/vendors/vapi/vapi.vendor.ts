@@ -29,4 +29,11 @@ export const vapiVendor: VendorDefinition = {
   defaults: { timeZone: 'UTC', defaultRegion: 'US' },
   webhook: new VapiWebhook(),
   mapper: new VapiMapper(),
+  // Recordings sit in Vapi's private bucket: its API (with VAPI_API_KEY) answers with a redirect to a short-lived
+  // link (docs.vapi.ai, GET /call/{id}/mono-recording). The report's own link is the fall-back without a key.
+  recordingSource: (record) => ({
+    kind: 'vendor-api',
+    path: `/call/${encodeURIComponent(record.vendorCallId)}/mono-recording`,
+    fallbackUrl: record.recordingUrl && /^https?:\/\//i.test(record.recordingUrl) ? record.recordingUrl : null,
+  }),
 };
