@@ -13,6 +13,7 @@ const SCOPE_USES: Record<string, string> = {
   'crm.objects.contacts.write': 'create contacts and calls',
   'crm.schemas.contacts.read': 'read the properties the mapping writes',
   'crm.schemas.contacts.write': "create the connector's properties and add intention and tag options",
+  files: "keep call recordings in HubSpot's File Manager; or set recordings.mode: off in config/mapping.yaml",
 };
 
 /**
@@ -39,7 +40,8 @@ async function main(): Promise<number> {
   });
   process.stdout.write(`HubSpot: ${env.hubspotBaseUrl} (API version ${env.hubspot.apiVersion})\n`);
   try {
-    const access = await adapter.checkAccess();
+    // `files` only while recordings are kept (recordings.mode attach or link).
+    const access = await adapter.checkAccess({ files: settings.recordings.mode !== 'off' });
     process.stdout.write(`  portal    ${access.portalId ?? '(unknown)'}\n`);
     if (access.missingScopes.length > 0) {
       for (const scope of access.missingScopes)

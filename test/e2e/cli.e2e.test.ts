@@ -1,6 +1,6 @@
 import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -107,6 +107,32 @@ describe('npm run hubspot:setup', () => {
       headers: { authorization: 'Bearer admin' },
     });
     expect(property.status).toBe(404);
+  });
+
+  it('names the files scope while recordings are kept, and asks for it no more once they are off', async () => {
+    const emulator = await HubSpotEmulator.start();
+    emulators.push(emulator);
+    emulator.setAuth({ missingScopes: ['files'] });
+    const env = { HUBSPOT_ACCESS_TOKEN: 'pat-test', HUBSPOT_BASE_URL: emulator.url };
+    const kept = await runCli('hubspot-setup-cli.js', [], env);
+    expect(kept.code).toBe(1);
+    expect(kept.output).toContain(
+      "MISSING SCOPE   files (to keep call recordings in HubSpot's File Manager; or set recordings.mode: off in config/mapping.yaml)",
+    );
+    expect(kept.output.match(/MISSING SCOPE/g)).toHaveLength(1);
+
+    const dir = mkdtempSync(join(tmpdir(), 'setup-recordings-off-'));
+    try {
+      const shipped = readFileSync(join(REPO_DIR, 'config', 'mapping.yaml'), 'utf8');
+      const off = shipped.replace(/^(\s+)mode: attach\b/m, '$1mode: off');
+      expect(off).not.toBe(shipped);
+      writeFileSync(join(dir, 'mapping.yaml'), off);
+      const result = await runCli('hubspot-setup-cli.js', [], { ...env, CONFIG_DIR: dir });
+      expect(result.output).not.toContain('MISSING SCOPE');
+      expect(result.code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says what to do without a token', async () => {
