@@ -5,6 +5,8 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { NotLeadingError } from '../common/app-error.js';
 import { errorSummary } from '../common/app-exception.filter.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -95,9 +97,36 @@ export class RecordingsWorker implements OnApplicationBootstrap, BeforeApplicati
     if (!this.env.recordings.enabled)
       return this.status.set('disabled', 'RECORDINGS_ENABLED=false: recordings wait, calls sync as usual');
     this.running = true;
+    void this.cleanSpool();
     this.loop = this.run().catch((error: unknown) =>
       this.logger.error({ error: errorSummary(error) }, 'recordings stage stopped unexpectedly; restart the connector'),
     );
+  }
+
+  /**
+   * Downloads a process left behind when it was killed: any spool file older than two download time-outs (no
+   * download in progress, here or in another instance sharing the folder, is that old).
+   */
+  private async cleanSpool(): Promise<void> {
+    const { spoolDir, timeoutMs, connectTimeoutMs } = this.env.recordings;
+    const before = this.clock.now().getTime() - 2 * (timeoutMs + connectTimeoutMs);
+    try {
+      let removed = 0;
+      for (const name of await readdir(spoolDir)) {
+        if (!name.startsWith('recording-')) continue;
+        const path = join(spoolDir, name);
+        const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Infinity }));
+        if (mtimeMs < before) {
+          await rm(path, { force: true });
+          removed++;
+        }
+      }
+      if (removed > 0) this.logger.info({ removed }, 'left-over recording downloads removed from the spool folder');
+    } catch (error) {
+      // No folder yet (nothing was ever downloaded), or it cannot be read: downloads say so when they fail.
+      if ((error as { code?: string }).code !== 'ENOENT')
+        this.logger.warn({ error: errorSummary(error) }, 'the recordings spool folder could not be cleaned');
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { get as httpsGet } from 'node:https';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingRepository, type RecordingRow } from '../../src/store/recording.repository.js';
@@ -357,5 +358,33 @@ describe('recordings kept in HubSpot (link)', () => {
     await t.settled();
     expect(callOf(t, 'retell:call_link_1').properties['hs_call_recording_url']).toBe(url);
     expect(t.emulator.files()).toHaveLength(1);
+  });
+});
+
+describe('the spool folder', () => {
+  it('removes downloads a killed process left behind, and keeps any that may still be in progress', async () => {
+    const spool = mkdtempSync(join(tmpdir(), 'recordings-spool-'));
+    const host = await startRecordingHost();
+    try {
+      mkdirSync(spool, { recursive: true });
+      const old = join(spool, 'recording-left-behind.part');
+      const fresh = join(spool, 'recording-in-progress.part');
+      const other = join(spool, 'not-ours.txt');
+      for (const path of [old, fresh, other]) writeFileSync(path, 'x');
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      utimesSync(old, hourAgo, hourAgo);
+      utimesSync(other, hourAgo, hourAgo);
+      const t = await startTestApp({ env: { ...appEnv(host), RECORDINGS_SPOOL_DIR: spool } });
+      try {
+        await waitFor(() => !existsSync(old), 5_000);
+        expect(existsSync(fresh)).toBe(true);
+        expect(existsSync(other)).toBe(true);
+      } finally {
+        await t.close();
+      }
+    } finally {
+      await host.close();
+      rmSync(spool, { recursive: true, force: true });
+    }
   });
 });
