@@ -147,6 +147,70 @@ async function privateFileBytes(t: TestApp, fileId: string): Promise<Buffer> {
   return file.body;
 }
 
+const VENDORS = ['voicefox', 'yunfu', 'retell', 'vapi', 'elevenlabs'] as const;
+type Vendor = (typeof VENDORS)[number];
+
+/**
+ * A call of each vendor with its recording where that vendor serves it (Vapi's through its API, which redirects to
+ * storage on another origin), waited for until stored; then every vendor link expires. Checks what both modes share:
+ * the file's folder and name, its digest, one file per recording, no phone in a name, Vapi's key kept to Vapi.
+ */
+async function deliverEveryVendor(t: TestApp, host: RecordingHost, storage: RecordingHost, tag: string) {
+  const audio: Record<Vendor, Buffer> = {
+    voicefox: fakeMp3(300_000),
+    yunfu: fakeMp3(200_000),
+    retell: fakeMp3(250_000),
+    vapi: fakeMp3(150_000),
+    elevenlabs: fakeMp3(180_000),
+  };
+  const ids: Record<Vendor, string> = {
+    voicefox: `vf-${tag}-1`,
+    yunfu: `yf-${tag}-1`,
+    retell: `call_${tag}_1`,
+    vapi: `vapi-call-${tag}-1`,
+    elevenlabs: `conv_${tag}_1`,
+  };
+  const filesBefore = t.emulator.files().length;
+  const vapiStorage = storage.serve(`/storage/${ids.vapi}.mp3`, audio.vapi);
+  host.redirect(`/vapi-api/call/${ids.vapi}/mono-recording`, vapiStorage, `Bearer ${VAPI_API_KEY}`);
+  expect((await deliver.voicefox(t, ids.voicefox, host.serve(`/voicefox/${tag}.mp3`, audio.voicefox))).status).toBe(
+    200,
+  );
+  expect((await deliver.yunfu(t, ids.yunfu, host.serve(`/yunfu/${tag}`, audio.yunfu))).status).toBe(200);
+  expect((await deliver.retell(t, ids.retell, host.serve(`/retell/${tag}.mp3`, audio.retell))).status).toBe(200);
+  expect((await deliver.vapi(t, ids.vapi)).status).toBe(200);
+  expect((await deliver.elevenlabsTranscription(t, ids.elevenlabs)).status).toBe(200);
+  expect((await deliver.elevenlabsAudio(t, ids.elevenlabs, audio.elevenlabs)).status).toBe(200);
+
+  const rows = {} as Record<Vendor, RecordingRow>;
+  for (const vendor of VENDORS) rows[vendor] = await recordingOf(t, `${vendor}:${ids[vendor]}`, 'stored');
+  // The vendor's links expire: what the rep opens is HubSpot's copy.
+  for (const path of [`/voicefox/${tag}.mp3`, `/yunfu/${tag}`, `/retell/${tag}.mp3`]) host.expire(path);
+  storage.expire(`/storage/${ids.vapi}.mp3`);
+  expect((await fetch(`${host.url}/voicefox/${tag}.mp3`)).status).toBe(404);
+
+  const month = new Date().toISOString().slice(0, 7);
+  for (const vendor of VENDORS) {
+    const row = rows[vendor];
+    const file = t.emulator.files().find((entry) => entry.id === row.file_id)!;
+    expect(file.path, vendor).toBe(`/ai-calls/${month}/${row.file_name}.mp3`);
+    expect(row.file_name, vendor).toBe(`${vendor}-${ids[vendor]}`);
+    expect(row.sha256, vendor).toBe(sha256(audio[vendor]));
+    expect(file.sha256, vendor).toBe(sha256(audio[vendor]));
+  }
+  // One file per recording, and no phone number in any file name.
+  expect(t.emulator.files()).toHaveLength(filesBefore + VENDORS.length);
+  for (const file of t.emulator.files()) expect(file.path).not.toMatch(/\d{7,}/);
+  // Vapi's key went to Vapi's API only, not to the storage it redirected to.
+  const vapiApi = host.requests.filter((request) => request.path === `/vapi-api/call/${ids.vapi}/mono-recording`);
+  expect(vapiApi.length).toBeGreaterThan(0);
+  expect(vapiApi.every((request) => request.authorization === `Bearer ${VAPI_API_KEY}`)).toBe(true);
+  const stored = storage.requests.filter((request) => request.path === `/storage/${ids.vapi}.mp3`);
+  expect(stored.length).toBeGreaterThan(0);
+  expect(stored.every((request) => request.authorization === null)).toBe(true);
+  return { rows, audio };
+}
+
 describe('recordings kept in HubSpot (attach, the default)', () => {
   let host: RecordingHost;
   /** Where Vapi's API redirects to: storage on another origin (Vapi's bucket). */
@@ -164,68 +228,15 @@ describe('recordings kept in HubSpot (attach, the default)', () => {
   });
 
   it("keeps each vendor's recording as a private file attached to its call, serving the vendor's bytes after the vendor's link expired", async () => {
-    const audio = {
-      voicefox: fakeMp3(300_000),
-      yunfu: fakeMp3(200_000),
-      retell: fakeMp3(250_000),
-      vapi: fakeMp3(150_000),
-      elevenlabs: fakeMp3(180_000),
-    };
-    const links = {
-      voicefox: host.serve('/voicefox/rec-1.mp3', audio.voicefox),
-      yunfu: host.serve('/yunfu/voice-1', audio.yunfu),
-      retell: host.serve('/retell/recording.mp3', audio.retell),
-    };
-    const vapiStorage = storage.serve('/storage/vapi-call-rec-1.mp3', audio.vapi);
-    host.redirect('/vapi-api/call/vapi-call-rec-1/mono-recording', vapiStorage, `Bearer ${VAPI_API_KEY}`);
-
-    expect((await deliver.voicefox(t, 'vf-rec-1', links.voicefox)).status).toBe(200);
-    expect((await deliver.yunfu(t, 'yf-rec-1', links.yunfu)).status).toBe(200);
-    expect((await deliver.retell(t, 'call_rec_1', links.retell)).status).toBe(200);
-    expect((await deliver.vapi(t, 'vapi-call-rec-1')).status).toBe(200);
-    expect((await deliver.elevenlabsTranscription(t, 'conv_rec_1')).status).toBe(200);
-    expect((await deliver.elevenlabsAudio(t, 'conv_rec_1', audio.elevenlabs)).status).toBe(200);
-
-    const keys = {
-      voicefox: 'voicefox:vf-rec-1',
-      yunfu: 'yunfu:yf-rec-1',
-      retell: 'retell:call_rec_1',
-      vapi: 'vapi:vapi-call-rec-1',
-      elevenlabs: 'elevenlabs:conv_rec_1',
-    };
-    const rows = Object.fromEntries(
-      await Promise.all(
-        Object.entries(keys).map(async ([vendor, key]) => [vendor, await recordingOf(t, key, 'stored')]),
-      ),
-    ) as Record<keyof typeof keys, RecordingRow>;
-
-    // The vendor's links expire: what the rep opens is HubSpot's copy.
-    host.expire('/voicefox/rec-1.mp3');
-    host.expire('/yunfu/voice-1');
-    host.expire('/retell/recording.mp3');
-    storage.expire('/storage/vapi-call-rec-1.mp3');
-    const month = new Date().toISOString().slice(0, 7);
-    for (const vendor of Object.keys(keys) as Array<keyof typeof keys>) {
+    const { rows, audio } = await deliverEveryVendor(t, host, storage, 'rec');
+    for (const vendor of VENDORS) {
       const row = rows[vendor];
-      const call = callOf(t, keys[vendor]);
+      const call = callOf(t, row.call_key);
       expect(call.properties['hs_attachment_ids']?.split(';'), vendor).toEqual([row.file_id]);
       expect(call.properties['hs_call_recording_url'] ?? '', vendor).toBe('');
-      const file = t.emulator.files().find((entry) => entry.id === row.file_id)!;
-      expect(file.access, vendor).toBe('PRIVATE');
-      expect(file.path, vendor).toBe(`/ai-calls/${month}/${row.file_name}.mp3`);
-      expect(row.file_name, vendor).toMatch(new RegExp(`^${vendor}-`));
+      expect(t.emulator.files().find((entry) => entry.id === row.file_id)?.access, vendor).toBe('PRIVATE');
       expect(sha256(await privateFileBytes(t, row.file_id!)), vendor).toBe(sha256(audio[vendor]));
-      expect(row.sha256, vendor).toBe(sha256(audio[vendor]));
     }
-    // One file per recording, and no phone number in any file name.
-    expect(t.emulator.files()).toHaveLength(5);
-    for (const file of t.emulator.files()) expect(file.path).not.toMatch(/\d{7,}/);
-    // Vapi's key went to Vapi's API only, not to the storage it redirected to.
-    const vapiApi = host.requests.filter((request) => request.path.startsWith('/vapi-api/'));
-    expect(vapiApi.length).toBeGreaterThan(0);
-    expect(vapiApi.every((request) => request.authorization === `Bearer ${VAPI_API_KEY}`)).toBe(true);
-    expect(storage.requests.length).toBeGreaterThan(0);
-    expect(storage.requests.every((request) => request.authorization === null)).toBe(true);
   });
 
   it('keeps the ElevenLabs audio that arrived before its transcription on the call the transcription creates', async () => {
@@ -319,9 +330,11 @@ describe('recordings kept in HubSpot (attach, the default)', () => {
 
 describe('recordings kept in HubSpot (link)', () => {
   let host: RecordingHost;
+  let storage: RecordingHost;
   let t: TestApp;
   beforeAll(async () => {
     host = await startRecordingHost();
+    storage = await startRecordingHost();
     const mappingYaml = shipped.replace(/^(\s+)mode: attach\b/m, '$1mode: link');
     expect(mappingYaml).toMatch(/^\s+mode: link\b/m);
     t = await startTestApp({ env: appEnv(host), mappingYaml });
@@ -329,15 +342,32 @@ describe('recordings kept in HubSpot (link)', () => {
   afterAll(async () => {
     await t?.close();
     await host?.close();
+    await storage?.close();
   });
 
-  it("makes a not-indexed public file the call's recording URL, which plays the vendor's bytes after the vendor's link expired", async () => {
+  it("makes each vendor's recording a not-indexed public file whose URL, the call's recording link, plays the vendor's bytes after the vendor's link expired", async () => {
+    const { rows, audio } = await deliverEveryVendor(t, host, storage, 'link');
+    for (const vendor of VENDORS) {
+      const row = rows[vendor];
+      const call = callOf(t, row.call_key);
+      const url = call.properties['hs_call_recording_url']!;
+      expect(url, vendor).toBe(row.file_url);
+      expect(url, vendor).toMatch(/^https:\/\/.*\.mp3$/);
+      expect(call.properties['hs_attachment_ids'] ?? '', vendor).toBe('');
+      expect(t.emulator.files().find((file) => file.id === row.file_id)?.access, vendor).toBe('PUBLIC_NOT_INDEXABLE');
+      const played = await fetchHttps(url);
+      expect(played.status, vendor).toBe(200);
+      expect(sha256(played.body), vendor).toBe(sha256(audio[vendor]));
+    }
+  });
+
+  it('writes the kept file again, never the expired vendor link, when a later event of the call arrives', async () => {
     const audio = fakeMp3(260_000);
     const link = host.serve('/retell/link-mode.mp3', audio);
-    expect((await deliver.retell(t, 'call_link_1', link)).status).toBe(200);
-    const row = await recordingOf(t, 'retell:call_link_1', 'stored');
+    expect((await deliver.retell(t, 'call_link_later', link)).status).toBe(200);
+    const row = await recordingOf(t, 'retell:call_link_later', 'stored');
     host.expire('/retell/link-mode.mp3');
-    const call = callOf(t, 'retell:call_link_1');
+    const call = callOf(t, 'retell:call_link_later');
     const url = call.properties['hs_call_recording_url']!;
     expect(url).toMatch(/^https:\/\/.*\.mp3$/);
     expect(url).toBe(row.file_url);
@@ -349,15 +379,15 @@ describe('recordings kept in HubSpot (link)', () => {
 
     // A later event of the call (call_analyzed) writes the kept file again, never the vendor's expired link.
     const analyzed = fixture<{ call: Record<string, unknown> }>('retell', 'call-analyzed');
-    analyzed.call['call_id'] = 'call_link_1';
+    analyzed.call['call_id'] = 'call_link_later';
     analyzed.call['recording_url'] = link;
     const text = JSON.stringify(analyzed);
     expect(
       (await postJson(`${t.url}/webhooks/retell`, text, { 'x-retell-signature': await retellSignature(text) })).status,
     ).toBe(200);
     await t.settled();
-    expect(callOf(t, 'retell:call_link_1').properties['hs_call_recording_url']).toBe(url);
-    expect(t.emulator.files()).toHaveLength(1);
+    expect(callOf(t, 'retell:call_link_later').properties['hs_call_recording_url']).toBe(url);
+    expect(t.emulator.files().filter((file) => file.path.includes('retell-call_link_later'))).toHaveLength(1);
   });
 });
 
