@@ -7,6 +7,11 @@ import { HubSpotRetryableError, type HubSpotError } from './hubspot-errors.js';
  */
 
 /** The wait before retry number `attempt` (1 for the first retry): between half and all of base·2^(attempt−1), at most `maxMs`. */
+/** A file upload's deadline: the usual request time-out, plus a second per 256 KiB of the file. */
+export function fileUploadTimeoutMs(requestTimeoutMs: number, bytes: number): number {
+  return requestTimeoutMs + Math.ceil(bytes / 262_144) * 1000;
+}
+
 export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const backoff = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(backoff / 2 + random() * (backoff / 2));

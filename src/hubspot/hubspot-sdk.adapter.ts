@@ -42,7 +42,7 @@ import {
 } from './hubspot-search-bodies.js';
 import { ownValue } from '../common/own-value.js';
 import type { HubSpotSendGate } from './hubspot-send-gate.js';
-import { afterFailure, backoffMs, surelyNotApplied } from './hubspot-request-policy.js';
+import { afterFailure, backoffMs, fileUploadTimeoutMs, surelyNotApplied } from './hubspot-request-policy.js';
 
 export interface HubSpotAdapterOptions {
   accessToken: string;
@@ -370,8 +370,7 @@ export class HubSpotSdkAdapter implements HubSpotPort {
         duplicateValidationScope: 'EXACT_FOLDER',
       }),
     );
-    // The deadline grows with the file: the usual one, plus a second per 256 KiB.
-    const timeoutMs = this.options.requestTimeoutMs + Math.ceil(blob.size / 262_144) * 1000;
+    const timeoutMs = fileUploadTimeoutMs(this.options.requestTimeoutMs, blob.size);
     const response = await this.call(
       'burst',
       'files.upload',

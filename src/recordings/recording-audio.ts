@@ -66,6 +66,7 @@ export class RecordingAudioSource {
             'the audio the vendor sent was not kept (recordings were off when it arrived); the vendor still has it',
             false,
           );
+        if (kept.audio.length === 0) throw new RecordingDownloadError('the vendor sent an empty audio file', false);
         return {
           content: { bytes: kept.audio },
           bytes: kept.audio.length,

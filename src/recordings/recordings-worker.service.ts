@@ -21,9 +21,10 @@ import {
   HubSpotError,
   HubSpotOutcomeUnknownError,
   HubSpotPermanentError,
+  HubSpotRetryableError,
 } from '../hubspot/hubspot-errors.js';
 import { InjectHubSpot, type HubSpotPort, type ObjectUpdateInput, type StoredFile } from '../hubspot/hubspot.port.js';
-import { backoffMs } from '../hubspot/hubspot-request-policy.js';
+import { backoffMs, fileUploadTimeoutMs } from '../hubspot/hubspot-request-policy.js';
 import { AppLogger } from '../logging/app-logger.js';
 import { MAX_RECORDING_BACKOFF_MS, RecordingRepository, type ClaimedRecording } from '../store/recording.repository.js';
 import { SyncLeader } from '../sync/sync-leader.service.js';
@@ -186,6 +187,8 @@ export class RecordingsWorker implements OnApplicationBootstrap, BeforeApplicati
       return 0;
     }
     let stage: HubSpotError | null = null;
+    // The round's work belongs to the lease it was claimed under: once that ends, nothing more of it is done.
+    const epoch = this.leader.epoch;
     const queue = [...claimed];
     // Each worker points its calls at their files in batches: once it has a few, once the first has waited a
     // moment, and at its end; a host that hangs one worker holds only what that worker uploaded just before.
@@ -198,8 +201,8 @@ export class RecordingsWorker implements OnApplicationBootstrap, BeforeApplicati
       };
       for (let row = queue.shift(); row; row = queue.shift()) {
         // HubSpot as a whole stopped taking requests: the rest of the round goes back untouched.
-        if (stage || !this.running) {
-          await this.recordings.release(row.call_key);
+        if (stage || !this.running || this.leader.epoch !== epoch) {
+          await this.recordings.release(row.call_key).catch(() => undefined);
           continue;
         }
         const outcome = await this.upload(row, mode);
@@ -212,7 +215,9 @@ export class RecordingsWorker implements OnApplicationBootstrap, BeforeApplicati
       }
       await flush();
     });
-    await Promise.all(workers);
+    // Every worker ends before the round does (a failure of one leaves the others to finish, not run on unseen).
+    const failure = (await Promise.allSettled(workers)).find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
     if (stage) await this.pauseStage(stage);
     else {
       this.pauseStreak = 0;
@@ -245,16 +250,49 @@ export class RecordingsWorker implements OnApplicationBootstrap, BeforeApplicati
         );
         return { row, file, mode: usedMode };
       }
+      if (row.state === 'uploading') {
+        // Not found: trusted only once that upload surely ended (its deadline, or the earlier leader's requests,
+        // which ended with its lease) and HubSpot had time to list the file. Until then the recording waits.
+        const deadline = fileUploadTimeoutMs(
+          this.env.hubspot.requestTimeoutMs,
+          row.bytes ?? this.env.recordings.maxBytes,
+        );
+        const since = this.leader.leadingSince ?? 0;
+        const trustMissAt =
+          Math.max(Date.parse(row.upload_started_at ?? '') + deadline || 0, since + this.env.hubspot.requestTimeoutMs) +
+          LOST_UPLOAD_LOOKUP_MS;
+        if (this.clock.now().getTime() < trustMissAt) {
+          await this.recordings.retryLater(
+            row.call_key,
+            'an earlier upload of this recording is unconfirmed; waiting for HubSpot to list it before uploading again',
+            new Date(trustMissAt),
+            false,
+            this.clock.now(),
+          );
+          return null;
+        }
+      }
       audio = await this.audio.fetch(row, this.stopping.signal);
-      await this.recordings.markUploading(row.call_key, { name, folder }, this.clock.now());
-      file = await this.hubspot.uploadFile({
-        folderPath: folder,
-        name,
-        extension: audio.extension,
-        contentType: audio.contentType,
-        access: usedMode === 'link' ? 'PUBLIC_NOT_INDEXABLE' : 'PRIVATE',
-        content: audio.content,
-      });
+      await this.recordings.markUploading(
+        row.call_key,
+        { name, folder, mode: usedMode, bytes: audio.bytes },
+        this.clock.now(),
+      );
+      try {
+        file = await this.hubspot.uploadFile({
+          folderPath: folder,
+          name,
+          extension: audio.extension,
+          contentType: audio.contentType,
+          access: usedMode === 'link' ? 'PUBLIC_NOT_INDEXABLE' : 'PRIVATE',
+          content: audio.content,
+        });
+      } catch (error) {
+        // A refusal (a 4xx, the daily limit) surely stored nothing: no lookup is needed before the next upload.
+        if (error instanceof HubSpotError && !(error instanceof HubSpotRetryableError))
+          await this.recordings.markUploadRefused(row.call_key, this.clock.now());
+        throw error;
+      }
       // Recorded before the call is touched: from here on, only the call update is left (never a second upload).
       await this.recordings.markUploaded(
         row.call_key,
@@ -277,6 +315,7 @@ export class RecordingsWorker implements OnApplicationBootstrap, BeforeApplicati
    */
   private async pointCalls(uploaded: Uploaded[], handBack: boolean): Promise<HubSpotError | null> {
     let stage: HubSpotError | null = null;
+    const stored = new Set<string>();
     for (let index = 0; index < uploaded.length; index += BATCH) {
       const part = uploaded.slice(index, index + BATCH);
       if (handBack || stage || !this.running) {
@@ -331,6 +370,7 @@ export class RecordingsWorker implements OnApplicationBootstrap, BeforeApplicati
             continue;
           }
           await this.recordings.markStored(row, entry.mode, this.clock.now());
+          stored.add(row.call_key);
           this.status.noteStored(file.size ?? 0);
           this.logger.info(
             { vendor: row.vendor, callId: row.call_id, fileId: file.id, bytes: file.size, mode: entry.mode },
@@ -338,7 +378,7 @@ export class RecordingsWorker implements OnApplicationBootstrap, BeforeApplicati
           );
         }
       } catch (error) {
-        for (const { row } of part) stage = (await this.failed(row, error)) ?? stage;
+        for (const { row } of part) if (!stored.has(row.call_key)) stage = (await this.failed(row, error)) ?? stage;
       }
     }
     return stage;
@@ -348,6 +388,11 @@ export class RecordingsWorker implements OnApplicationBootstrap, BeforeApplicati
   private async failed(row: ClaimedRecording, error: unknown): Promise<HubSpotError | null> {
     const now = this.clock.now();
     if (error instanceof NotLeadingError) throw error;
+    // Stopping (a deploy): not the recording's failure. It goes back as it is, no attempt counted.
+    if (this.stopping.signal.aborted) {
+      await this.recordings.release(row.call_key).catch(() => undefined);
+      return null;
+    }
     const stageWide =
       error instanceof HubSpotAuthError ||
       error instanceof HubSpotDailyLimitError ||
@@ -356,7 +401,7 @@ export class RecordingsWorker implements OnApplicationBootstrap, BeforeApplicati
         !(error instanceof HubSpotOutcomeUnknownError));
     if (stageWide) {
       // Not this recording's fault: tried again once HubSpot takes requests, no attempt counted.
-      await this.recordings.retryLater(row.call_key, reasonOf(error), now, false, now);
+      await this.recordings.retryLater(row.call_key, maskPersonalData(reasonOf(error)), now, false, now);
       return error;
     }
     let reason: string;

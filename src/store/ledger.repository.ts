@@ -3,7 +3,7 @@ import { sql, type Selectable, type Transaction } from 'kysely';
 import { DEFAULT_PORTAL } from '../config/portal.js';
 import type { CallLedgerTable, StoreDb, StoreSchema } from './database.js';
 import { STORE_DB, STORE_PORTAL } from './inbox.repository.js';
-import { enqueueRecordings, type RecordingEntry } from './recording.repository.js';
+import { enqueueRecordings, repointRecordings, type RecordingEntry } from './recording.repository.js';
 import { fencedTransaction, SyncFence } from './sync-fence.js';
 
 export type CallLedgerRow = Selectable<CallLedgerTable>;
@@ -103,13 +103,17 @@ export class LedgerRepository {
   /** HubSpot no longer has these calls (deleted there): the next event of each creates it again. */
   async forgetCalls(keys: string[]): Promise<void> {
     if (keys.length === 0) return;
+    const at = new Date().toISOString();
     await this.write(async (trx) => {
-      for (const part of chunk(keys))
+      for (const part of chunk(keys)) {
         await trx
           .deleteFrom('call_ledger')
           .where('portal_id', '=', this.portalId)
           .where('call_key', 'in', part)
           .execute();
+        // Their recordings' files stay in HubSpot: the calls logged again are pointed at them.
+        await repointRecordings(trx, this.portalId, part, at);
+      }
     });
   }
 

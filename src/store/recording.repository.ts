@@ -69,12 +69,44 @@ export async function enqueueRecordings(
       .onConflict((conflict) =>
         conflict
           .columns(['portal_id', 'call_key'])
-          .doUpdateSet({ source: entry.source, updated_at: at })
-          .where('recordings.state', '=', 'pending')
-          .where('recordings.source', '<>', entry.source),
+          .doUpdateSet({
+            source: sql<string>`case when recordings.state = 'pending' then ${entry.source} else recordings.source end`,
+            // Kept already, but this call write did not know it (the stage stored it while the sync pass ran) and so
+            // wrote the vendor's link: the stage points the call at its file again (a repeatable update).
+            state: sql<RecordingState>`case when recordings.state = 'stored' then 'uploaded' else recordings.state end`,
+            next_attempt_at: sql<string>`case when recordings.state = 'stored' then ${at} else recordings.next_attempt_at end`,
+            updated_at: at,
+          })
+          .where((where) =>
+            where.or([
+              where.and([where('recordings.state', '=', 'pending'), where('recordings.source', '<>', entry.source)]),
+              where('recordings.state', '=', 'stored'),
+            ]),
+          ),
       )
       .execute();
   }
+}
+
+/**
+ * The calls were deleted in HubSpot and are logged again: their kept files (still in the File Manager) are pointed at
+ * from the new calls, so their recordings go back to `uploaded` (a dead one too, given up on because its call was gone).
+ */
+export async function repointRecordings(
+  trx: Transaction<StoreSchema>,
+  portalId: string,
+  callKeys: string[],
+  at: string,
+): Promise<void> {
+  if (callKeys.length === 0) return;
+  await trx
+    .updateTable('recordings')
+    .set({ state: 'uploaded', attempts: 0, next_attempt_at: at, lease_until: null, updated_at: at })
+    .where('portal_id', '=', portalId)
+    .where('call_key', 'in', callKeys)
+    .where('file_id', 'is not', null)
+    .where('state', 'in', ['stored', 'dead', 'uploaded'])
+    .execute();
 }
 
 /**
@@ -134,14 +166,35 @@ export class RecordingRepository {
   }
 
   /** The file's name and folder are fixed, durably, before the upload is sent: a lost answer is found by them. */
-  async markUploading(callKey: string, file: { name: string; folder: string }, now: Date): Promise<void> {
+  async markUploading(
+    callKey: string,
+    file: { name: string; folder: string; mode: string; bytes: number },
+    now: Date,
+  ): Promise<void> {
     const at = now.toISOString();
+    // The mode (the file's access level) and size are fixed with the upload: a lost upload is waited for by its size,
+    // and the file is pointed at as it was made (a private file is never made a call's public link).
     await this.update(callKey, {
       state: 'uploading',
       file_name: file.name,
       folder: file.folder,
+      mode: file.mode,
+      bytes: file.bytes,
       upload_started_at: at,
       updated_at: at,
+    });
+  }
+
+  /** HubSpot surely did not take the upload (it refused it): the next try uploads without a lookup first. */
+  async markUploadRefused(callKey: string, now: Date): Promise<void> {
+    await this.write(async (trx) => {
+      await trx
+        .updateTable('recordings')
+        .set({ state: 'pending', upload_started_at: null, updated_at: now.toISOString() })
+        .where('portal_id', '=', this.portalId)
+        .where('call_key', '=', callKey)
+        .where('state', '=', 'uploading')
+        .execute();
     });
   }
 
@@ -203,13 +256,35 @@ export class RecordingRepository {
 
   /** Given up, with the reason (replayable with `npm run replay -- --recordings`). */
   async markDead(callKey: string, reason: string, now: Date): Promise<void> {
-    await this.update(callKey, {
-      state: 'dead',
-      last_error: reason,
-      lease_until: null,
-      attempts: sql<number>`attempts + 1`,
-      updated_at: now.toISOString(),
+    await this.write(async (trx) => {
+      await trx
+        .updateTable('recordings')
+        .set({
+          state: 'dead',
+          last_error: reason,
+          lease_until: null,
+          attempts: sql<number>`attempts + 1`,
+          updated_at: now.toISOString(),
+        })
+        .where('portal_id', '=', this.portalId)
+        .where('call_key', '=', callKey)
+        // A recording stored in the meantime stays stored.
+        .where('state', '<>', 'stored')
+        .execute();
     });
+  }
+
+  /**
+   * Retention of audio vendors sent in webhooks (personal data): what was received before `cutoff` and not yet
+   * stored (its recording dead, or its call never logged) is deleted. Answers how many.
+   */
+  async pruneAudio(cutoff: Date): Promise<number> {
+    const result = await this.db
+      .deleteFrom('recording_audio')
+      .where('portal_id', '=', this.portalId)
+      .where('received_at', '<', cutoff.toISOString())
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   /**

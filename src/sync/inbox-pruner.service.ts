@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorSummary } from '../common/app-exception.filter.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -6,6 +6,7 @@ import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { AppLogger } from '../logging/app-logger.js';
 import { InboxRepository } from '../store/inbox.repository.js';
+import { RecordingRepository } from '../store/recording.repository.js';
 import { SyncLeader } from './sync-leader.service.js';
 
 const DAY_MS = 86_400_000;
@@ -50,6 +51,7 @@ export class InboxPruner implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly logger: AppLogger,
     @Inject(APP_ENV) private readonly env: AppEnv,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Optional() private readonly recordings?: RecordingRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -124,6 +126,9 @@ export class InboxPruner implements OnApplicationBootstrap, OnApplicationShutdow
         this.logger.info({ pruned: result.pruned, batches: result.batches }, 'retention: pruning payloads');
       await sleep(Math.max(MIN_REST_MS, REST_PER_WORK * batchMs));
     }
+    // Audio a vendor sent in a webhook is kept until its recording is stored; past retention it goes as well.
+    const audio = (await this.recordings?.pruneAudio(cutoff)) ?? 0;
+    if (audio > 0) this.logger.info({ audio, retentionDays: days }, 'retention: kept webhook audio pruned');
     const totals = {
       pruned: result.pruned,
       batches: result.batches,

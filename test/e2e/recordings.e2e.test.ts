@@ -272,7 +272,7 @@ describe('recordings kept in HubSpot (attach, the default)', () => {
         );
       }, 10_000);
       const waiting = await t.app.get(RecordingRepository).find('voicefox:vf-no-scope');
-      expect(waiting).toMatchObject({ state: 'uploading', attempts: 0 });
+      expect(waiting).toMatchObject({ state: 'pending', attempts: 0 });
       expect(t.emulator.files()).toHaveLength(filesBefore);
     } finally {
       t.emulator.setAuth({ missingScopes: [] });
