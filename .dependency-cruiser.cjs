@@ -144,6 +144,14 @@ module.exports = {
       to: { path: '^src/(sync|admin|hubspot)/' },
     },
     {
+      name: 'console-on-top',
+      comment:
+        'The operator console (src/console/) sits on top, as the admin API does: it may import every layer (it reads what health and metrics read and acts through the same services), and no layer imports it; only the application module and its start-up summary name it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/console/', '^src/app\\.(module|factory)\\.ts$', SPEC] },
+      to: { path: '^src/console/' },
+    },
+    {
       name: 'emulator-independent',
       comment:
         'The emulator is our model of HubSpot, a package of its own: it must not know the connector it is used to test.',

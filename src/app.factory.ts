@@ -8,6 +8,7 @@ import { AppModule } from './app.module.js';
 import type { Clock } from './common/clock.js';
 import { APP_ENV } from './config/config.tokens.js';
 import { ConnectorConfig } from './config/connector-config.service.js';
+import { announceConsole } from './console/console-startup.js';
 import type { AppEnv } from './config/env.schema.js';
 import { HUBSPOT_CONNECTION, type HubSpotConnection } from './hubspot/hubspot.module.js';
 import { HubSpotStatus } from './hubspot/hubspot-status.js';
@@ -80,7 +81,12 @@ function requestLog(logger: AppLogger, metrics: HttpMetrics) {
 }
 
 /** What an operator needs to see at start: where it listens, where data goes, which vendors are open. */
-export function logStartupSummary(app: INestApplication, logger: AppLogger, url: string): void {
+export function logStartupSummary(
+  app: INestApplication,
+  logger: AppLogger,
+  url: string,
+  print?: (line: string) => void,
+): void {
   const env = app.get<AppEnv>(APP_ENV);
   // The mapping in force: this instance's file, or the newer version the store holds (see ConnectorConfig).
   const settings = app.get(ConnectorConfig).current();
@@ -95,7 +101,13 @@ export function logStartupSummary(app: INestApplication, logger: AppLogger, url:
         { vendor, endpoint },
         `${definition.secret.setting} is not set: ${endpoint} is closed and answers 401 to every request`,
       );
-    } else logger.info({ vendor, endpoint }, `accepting ${vendor} webhooks`);
+    } else
+      logger.info(
+        { vendor, endpoint },
+        env.generatedSecrets.includes(definition.secret.setting)
+          ? `accepting ${vendor} webhooks (with a ${definition.secret.setting} made up for this run)`
+          : `accepting ${vendor} webhooks`,
+      );
   }
   const hubspot = app.get<HubSpotConnection>(HUBSPOT_CONNECTION);
   app.get(HubSpotStatus).setMode(hubspot.mode);
@@ -105,4 +117,5 @@ export function logStartupSummary(app: INestApplication, logger: AppLogger, url:
       `HUBSPOT_ACCESS_TOKEN is not set: SANDBOX MODE. Calls go to the built-in HubSpot emulator at ${hubspot.baseUrl}, not to a real HubSpot account (see ${hubspot.baseUrl}/crm/v3/objects/calls).`,
     );
   } else logger.info({ hubspot: hubspot.baseUrl }, 'syncing calls to HubSpot');
+  announceConsole(app, logger, url, print);
 }

@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AdminModule } from './admin/admin.module.js';
 import { AppExceptionFilter } from './common/app-exception.filter.js';
+import { ConsoleModule } from './console/console.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { StateMetrics } from './metrics/state-metrics.js';
 import { AppConfigModule, type AppConfigOptions } from './config/config.module.js';
@@ -22,7 +23,8 @@ export interface AppModuleOptions extends AppConfigOptions {
 }
 
 /**
- * The application: webhooks in, the store, sync to HubSpot, recordings kept in HubSpot, the admin API, health and metrics. Configuration and the
+ * The application: webhooks in, the store, sync to HubSpot, recordings kept in HubSpot, the admin API, the operator
+ * console, health and metrics. Configuration and the
  * logger are global (every module reads them); every other module names what it uses in its `imports`.
  */
 @Module({})
@@ -40,6 +42,7 @@ export class AppModule {
         SyncModule,
         RecordingsModule,
         AdminModule,
+        ConsoleModule,
         TerminusModule.forRoot({ logger: false }),
       ],
       controllers: [HealthController, ...(options.controllers ?? [])],

@@ -23,5 +23,7 @@ import { MappingPreview } from './mapping-preview.js';
         ),
     },
   ],
+  // The console's previews share this one (and its budget of HubSpot searches).
+  exports: [MappingPreview],
 })
 export class AdminModule {}

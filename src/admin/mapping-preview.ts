@@ -6,7 +6,7 @@ import type { HubSpotPort, Properties } from '../hubspot/hubspot.port.js';
 import type { LedgerRepository } from '../store/ledger.repository.js';
 import { holdsNumber, nationalVariants } from '../sync/contact-matching.js';
 import type { CallRecord } from '../vendors/call-record.js';
-import { buildVendors } from '../config/vendors-in-force.js';
+import { buildVendors, type Vendor } from '../config/vendors-in-force.js';
 import { mergeCallRecords } from '../mapping/call-record-merge.js';
 import { connectorPropertyNames } from '../mapping/connector-properties.js';
 import { vendorCallKey } from '../mapping/hubspot-call-mapping.js';
@@ -73,10 +73,33 @@ export class MappingPreview {
   ): Promise<MappingPreviewResult> {
     const vendor = buildVendors(settings, () => now).get(vendorId);
     if (!vendor) throw new UnknownVendorError();
-    const names = connectorPropertyNames(settings);
-    const result: MappingPreviewResult = { vendor: vendorId, hubspotChecked: false, notes: [], calls: [] };
     // The payload is checked before HubSpot is asked anything: a bad one costs no request.
-    const items = vendor.webhook.split(payload);
+    return this.previewItems(vendor, vendor.webhook.split(payload), settings, now);
+  }
+
+  /**
+   * What one stored event (as the webhook's splitter stored it: its key, name and payload) would write under a
+   * mapping: the inbox holds events already split, which the worker maps one by one, and so does this.
+   */
+  async previewEvent(
+    vendorId: string,
+    event: { eventKey: string; eventName: string; payload: unknown },
+    settings: ConnectorSettings,
+    now: Date = new Date(),
+  ): Promise<MappingPreviewResult> {
+    const vendor = buildVendors(settings, () => now).get(vendorId);
+    if (!vendor) throw new UnknownVendorError();
+    return this.previewItems(vendor, [event], settings, now);
+  }
+
+  private async previewItems(
+    vendor: Vendor,
+    items: Array<{ eventKey: string; eventName: string; payload: unknown }>,
+    settings: ConnectorSettings,
+    now: Date,
+  ): Promise<MappingPreviewResult> {
+    const names = connectorPropertyNames(settings);
+    const result: MappingPreviewResult = { vendor: vendor.id, hubspotChecked: false, notes: [], calls: [] };
     let reachable = this.hubspot !== null;
     let outcomes = new Map<string, string>();
     if (reachable) {

@@ -20,8 +20,11 @@ export class AppExceptionFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<Request>();
     const { status, body } = this.describe(exception);
     if (response.headersSent) return;
-    if (exception instanceof TooManyAuthFailuresError)
-      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    // Too many wrong secrets, or any other refusal that says when to come back.
+    const retryAfter =
+      exception instanceof AppError ? (exception as { retryAfterSeconds?: unknown }).retryAfterSeconds : null;
+    if (exception instanceof TooManyAuthFailuresError || typeof retryAfter === 'number')
+      response.setHeader('Retry-After', String(retryAfter));
     if (!request.complete) {
       // A body refused before it was read whole (too large, a list too long, no secret, unknown vendor) is not read:
       // the connection closes once the answer is out, so that a client cannot hold it open by trickling the rest.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskPersonalData } from './personal-data.js';
+import { maskPersonalData, maskPhone } from './personal-data.js';
 
 describe('maskPersonalData', () => {
   it('masks email addresses, well-formed or not, and phone numbers in any format, and leaves the rest', () => {
@@ -38,5 +38,22 @@ describe('maskPersonalData', () => {
     expect(maskPersonalData('Contact Wang Fang (王芳, +8617534989887) is invalid; x stays', known)).toBe(
       'Contact *** (***, ***) is invalid; x stays',
     );
+  });
+});
+
+describe('maskPhone', () => {
+  it('keeps the country code, the first group and the last four digits of a number, and stars the rest', () => {
+    expect(maskPhone('+8617534989887')).toBe('+86 175 **** 9887');
+    expect(maskPhone('+12133734253')).toBe('+1 213 *** 4253');
+    expect(maskPhone('+442071838750')).toBe('+44 20 **** 8750');
+    // Two groups only: the head is starred too, the last four stay.
+    expect(maskPhone('+49301234567')).toMatch(/^\+49 [*\s]+4567$/);
+  });
+
+  it('keeps two digits of what does not parse, and nothing of a short one', () => {
+    expect(maskPhone('abc 1234567')).toBe('***67');
+    expect(maskPhone('12345')).toBe('***');
+    expect(maskPhone('')).toBeNull();
+    expect(maskPhone(null)).toBeNull();
   });
 });

@@ -1,3 +1,5 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+
 /**
  * Tried in this order at each place: a UUID (HubSpot's correlation ids) and an ISO date or time, both kept whole;
  * then a run of digits with a phone number's separators.
@@ -25,4 +27,31 @@ export function maskPersonalData(text: string, known: ReadonlyArray<string | nul
       const digits = run.replace(/\D/g, '');
       return digits.length >= 7 ? `***${digits.slice(-2)}` : run;
     });
+}
+
+/**
+ * A phone number as a list shows it: the country code, the first group and the last four digits, the rest starred
+ * (`+86 175 **** 9887`, `+1 213 *** 4253`). A number that does not parse keeps only its last two digits, as
+ * `maskPersonalData` does.
+ */
+export function maskPhone(phone: string | null | undefined): string | null {
+  const text = phone?.trim();
+  if (!text) return null;
+  const international = parsePhoneNumberFromString(text)?.formatInternational();
+  const digits = text.replace(/\D/g, '');
+  if (!international) return digits.length >= 7 ? `***${digits.slice(-2)}` : '***';
+  const [code = '', ...groups] = international.split(' ');
+  const national = groups.join(' ');
+  const nationalDigits = national.replace(/\D/g, '').length;
+  const head = groups.length >= 3 ? groups[0]!.replace(/\D/g, '').length : 0;
+  const tail = Math.min(4, Math.max(0, nationalDigits - head - 2));
+  let seen = 0;
+  const masked = [...national]
+    .map((char) => {
+      if (!/\d/.test(char)) return char;
+      seen++;
+      return seen <= head || seen > nationalDigits - tail ? char : '*';
+    })
+    .join('');
+  return `${code} ${masked}`;
 }

@@ -4,7 +4,7 @@ import { CLOCK, systemClock, type Clock } from '../common/clock.js';
 import { loadMappingFile } from './mapping/mapping-file.js';
 import { APP_ENV, MAPPING_AT_START } from './config.tokens.js';
 import { ConnectorConfig } from './connector-config.service.js';
-import { envAtStart, type AppEnv } from './env.schema.js';
+import { envAtStart, withSandboxSecrets, type AppEnv } from './env.schema.js';
 import { VendorsInForce } from './vendors-in-force.js';
 
 export interface AppConfigOptions {
@@ -26,8 +26,9 @@ export class AppConfigModule {
       ignoreEnvFile: explicit !== undefined,
       ignoreEnvVars: explicit !== undefined,
       // The validated object goes under one key so that @nestjs/config copies nothing back into process.env.
-      // The vendors mapping.yaml defines are registered first: the environment holds their secrets.
-      validate: (raw) => ({ app: envAtStart(explicit ?? raw) }),
+      // The vendors mapping.yaml defines are registered first: the environment holds their secrets. In sandbox mode,
+      // secrets not set are made up for this run (see `withSandboxSecrets`); the command-line tools never do.
+      validate: (raw) => ({ app: withSandboxSecrets(envAtStart(explicit ?? raw)) }),
     });
     // forRoot validates eagerly; Nest awaits this promise later and rethrows its error from NestFactory.create.
     // Marking it handled now keeps Node from reporting that rejection as unhandled in between.

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -191,5 +191,75 @@ describe('a vendor defined in the mapping, across reloads', () => {
     ]);
     expect(config.reloadStatus().version?.version).toBe(1);
     expect(config.current().vendors['bland']).toBeUndefined();
+  });
+});
+
+describe('saving a submitted mapping text (the console)', () => {
+  const fileDigest = (dir: string) => textDigest(readFileSync(join(dir, 'mapping.yaml'), 'utf8'));
+
+  it('refuses a text with problems, or one edited from an earlier mapping, and changes nothing', async () => {
+    const versions = new FakeVersions();
+    const { config, dir } = configWith(SHIPPED);
+    await config.useStore(versions);
+    const before = fileDigest(dir);
+    const base = config.textInForce().digest.slice(0, 12);
+
+    const broken = withTitle('{{custmer.name}}');
+    const line = broken.split('\n').findIndex((text) => text.startsWith('  title:')) + 1;
+    expect(await config.saveText(broken, 'console', base)).toEqual({
+      status: 'refused',
+      problems: [`mapping.yaml:${line} call.title: unknown field "custmer.name"`],
+    });
+    expect(await config.saveText(withTitle('{{vendorName}}'), 'console', 'f'.repeat(12))).toEqual({
+      status: 'stale',
+      digest: base,
+    });
+    expect(fileDigest(dir)).toBe(before);
+    expect(versions.rows).toHaveLength(1);
+    expect(config.textInForce().text).toBe(SHIPPED);
+    expect(config.reloadStatus().lastReload).toBeNull();
+  });
+
+  it('stores a good text as the next version, writes the file whole, and puts it in force', async () => {
+    const versions = new FakeVersions();
+    const { config, dir } = configWith(SHIPPED);
+    await config.useStore(versions);
+    const text = withTitle('Saved {{vendorName}}');
+    const outcome = await config.saveText(text, 'console', config.textInForce().digest);
+    expect(outcome).toMatchObject({ status: 'saved', version: { version: 2, trigger: 'console' }, warnings: [] });
+    expect(readFileSync(join(dir, 'mapping.yaml'), 'utf8')).toBe(text);
+    expect(config.current().call.title.source).toBe('Saved {{vendorName}}');
+    expect(config.reloadStatus().version?.version).toBe(2);
+    // No temporary file is left beside it.
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    // The file now holds what is in force: a late file-change reload of it stores nothing new.
+    expect(await config.reload('file change')).toMatchObject({ ok: true });
+    expect(versions.rows).toHaveLength(2);
+  });
+
+  it('stores the version when the file cannot be written (and says so); without a store that is a refusal', async () => {
+    const versions = new FakeVersions();
+    const shared = configWith(SHIPPED);
+    await shared.config.useStore(versions);
+    // A folder where the file was: the rename over it fails, whoever runs the test.
+    rmSync(join(shared.dir, 'mapping.yaml'));
+    mkdirSync(join(shared.dir, 'mapping.yaml'));
+    const saved = await shared.config.saveText(withTitle('Stored only'), 'console', null);
+    expect(saved).toMatchObject({ status: 'saved', version: { version: 2 } });
+    expect(saved.status === 'saved' && saved.warnings[0]).toMatch(
+      /could not be written on this instance .* stored as version 2/,
+    );
+    expect(shared.config.current().call.title.source).toBe('Stored only');
+
+    const alone = configWith(SHIPPED);
+    rmSync(join(alone.dir, 'mapping.yaml'));
+    mkdirSync(join(alone.dir, 'mapping.yaml'));
+    const refused = await alone.config.saveText(withTitle('Nowhere'), 'console', null);
+    expect(refused).toMatchObject({
+      status: 'refused',
+      problems: [expect.stringMatching(/^mapping\.yaml: cannot write the file/)],
+    });
+    expect(alone.config.current().call.title.source).not.toBe('Nowhere');
+    expect(readdirSync(alone.dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -1,11 +1,17 @@
 import { errorSummary } from '../common/app-exception.filter.js';
 import { textDigest } from '../common/content-digest.js';
 import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { watch, type FSWatcher } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { AppLogger } from '../logging/app-logger.js';
 import { APP_ENV, MAPPING_AT_START } from './config.tokens.js';
-import type { MappingVersionInfo, MappingVersionStore, StoredMappingVersion } from './mapping-version-store.js';
+import {
+  shownDigest,
+  type MappingVersionInfo,
+  type MappingVersionStore,
+  type StoredMappingVersion,
+} from './mapping-version-store.js';
 import { ConfigFileError, MAPPING_FILE, type ConnectorSettings } from './mapping/mapping-settings.js';
 import { parseConnectorSettings, readMappingText, type LoadedMapping } from './mapping/mapping-file.js';
 import { DEFAULT_PORTAL } from './portal.js';
@@ -31,6 +37,22 @@ export interface ReloadStatus {
   version: MappingVersionInfo | null;
   lastReload: ReloadOutcome | null;
 }
+
+/** What saving a submitted mapping text came to (see `ConnectorConfig.saveText`). */
+export type SaveOutcome =
+  | {
+      status: 'saved';
+      /** The stored version now in force (null while no store is attached). */
+      version: MappingVersionInfo | null;
+      /** SHA-256 (hex) of the saved text. */
+      digest: string;
+      /** What an admin should know although it took (the file could not be written here, the version is stored). */
+      warnings: string[];
+    }
+  /** Refused as a reload would refuse it: nothing written, nothing stored, the mapping in force stays. */
+  | { status: 'refused'; problems: string[] }
+  /** The mapping in force is no longer the one the text was edited from: nothing written. */
+  | { status: 'stale'; digest: string };
 
 /** Debounce for file-change events: editors write a file in several steps. */
 const WATCH_DEBOUNCE_MS = 150;
@@ -99,6 +121,96 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
 
   reloadStatus(): ReloadStatus {
     return this.status;
+  }
+
+  /** The text of the mapping in force (this instance's file, or the stored version it took) and its SHA-256 (hex). */
+  textInForce(): { text: string; digest: string } {
+    return { text: this.text, digest: textDigest(this.text) };
+  }
+
+  /**
+   * A submitted mapping text, parsed and checked as a reload checks a file (problems named `mapping.yaml:12 path: …`),
+   * except against the portal: no HubSpot request (a save is checked against the portal too). `settings` are what
+   * the text says when it parses, whatever the other checks found (for previews).
+   */
+  async checkText(text: string): Promise<{ problems: string[]; settings: ConnectorSettings | null }> {
+    let settings: ConnectorSettings | null = null;
+    const checked = await this.check(
+      () => {
+        settings = parseConnectorSettings(text, MAPPING_FILE);
+        return { text, fileName: MAPPING_FILE };
+      },
+      'check',
+      false,
+      false,
+    );
+    return { problems: checked.problems, settings };
+  }
+
+  /**
+   * Puts a submitted mapping text in force, as a reload of an edited file would (parse, the settings that need a
+   * restart, the portal where HubSpot answers): stored as the new version (which every instance takes), written to
+   * this instance's file (a temporary file renamed over it, so that a reader never sees half a file), and swapped in.
+   * `baseDigest` (the first 12 or more hex characters of the digest of the text the edit started from) must still be
+   * the mapping in force, else `stale`. A refused text changes nothing: no file written, no version stored. When the
+   * file cannot be written (a read-only config folder) but a store is attached, the version is stored all the same
+   * (the file stays as it was; a warning says so); without a store that is a refusal.
+   */
+  async saveText(text: string, trigger: string, baseDigest: string | null): Promise<SaveOutcome> {
+    return this.exclusive(async (): Promise<SaveOutcome> => {
+      const inForce = textDigest(this.text);
+      if (baseDigest !== null && !digestMatches(inForce, baseDigest))
+        return { status: 'stale', digest: shownDigest(inForce) };
+      const at = new Date().toISOString();
+      // Parsed as this text, not this instance's file (whose name stays out of the problems).
+      const checked = await this.check(() => ({ text, fileName: MAPPING_FILE }), trigger);
+      if (!checked.next) return { status: 'refused', problems: checked.problems };
+      const digest = textDigest(text);
+      let version = this.status.version;
+      if (this.store) {
+        try {
+          version = (
+            await this.store.publish(DEFAULT_PORTAL, { yaml: text, storedBy: this.env.instanceId, trigger }, new Date())
+          ).stored;
+        } catch (error) {
+          this.logger?.error({ trigger, error: errorSummary(error) }, 'mapping save: the store did not take it');
+          return {
+            status: 'refused',
+            problems: ['the store did not answer: nothing was changed; save again once it answers'],
+          };
+        }
+      }
+      const warnings: string[] = [];
+      let written = false;
+      try {
+        writeFileAtomically(this.status.file, text);
+        written = true;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        const reason = typeof code === 'string' ? code : 'error';
+        this.logger?.warn({ trigger, reason }, `mapping save: ${MAPPING_FILE} could not be written`);
+        if (!this.store)
+          return {
+            status: 'refused',
+            problems: [`${MAPPING_FILE}: cannot write the file (${reason}): nothing was changed`],
+          };
+        warnings.push(
+          `${MAPPING_FILE} could not be written on this instance (${reason}): the mapping is stored as version ${version?.version ?? '?'}, which every instance takes; this instance's file keeps its earlier text`,
+        );
+      }
+      this.settings = checked.next;
+      this.text = text;
+      if (written) this.fileDigest = digest;
+      this.status = {
+        ...this.status,
+        loadedAt: at,
+        version,
+        lastReload: { at, trigger, ok: true, problems: [] },
+      };
+      this.refusedVersion = null;
+      this.logger?.info({ trigger, version: version?.version, written }, 'mapping saved and in force');
+      return { status: 'saved', version, digest, warnings };
+    });
   }
 
   /** Registered by the HubSpot side, so that a reload is checked against the portal before it goes live. */
@@ -215,6 +327,7 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
     read: () => { text: string; fileName: string },
     trigger: string,
     atStart = false,
+    portal = !atStart,
   ): Promise<{ text: string; next: ConnectorSettings | null; problems: string[] }> {
     let text = '';
     try {
@@ -227,7 +340,7 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
         ...definedVendorChanges(this.definedAtStart, next),
         ...(atStart ? [] : restartOnly(this.settings, next)),
       ];
-      if (!atStart && problems.length === 0 && this.portalCheck) problems = (await this.portalCheck(next)) ?? [];
+      if (portal && problems.length === 0 && this.portalCheck) problems = (await this.portalCheck(next)) ?? [];
       return { text, next: problems.length === 0 ? next : null, problems };
     } catch (error) {
       // Problems are shown by /health/ready, which needs no token: an unexpected error is named by its kind only
@@ -380,6 +493,33 @@ export class ConnectorConfig implements OnApplicationBootstrap, OnApplicationShu
     const run = this.queue.then(work, work);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+}
+
+/** Whether a digest as shown (its first 12 or more hex characters) is the start of the full one. */
+export function digestMatches(full: string, shown: string): boolean {
+  const given = shown.trim().toLowerCase();
+  return given.length >= 12 && /^[0-9a-f]+$/.test(given) && full.startsWith(given);
+}
+
+/**
+ * Writes `file` as a whole or not at all: a temporary file beside it, flushed to disk, then renamed over it (a rename
+ * within a folder is atomic), so that a reader (another process, the file watcher) never sees half a text.
+ */
+function writeFileAtomically(file: string, text: string): void {
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const fd = openSync(temporary, 'wx', 0o644);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EnvValidationError, validateEnv } from './env.schema.js';
+import { EnvValidationError, validateEnv, withSandboxSecrets } from './env.schema.js';
+import { standardWebhooksKey } from '../webhooks/webhook-auth.js';
 
 const problemsOf = (raw: Record<string, string>): string[] => {
   try {
@@ -106,5 +107,54 @@ describe('validateEnv', () => {
       'RETENTION_PRUNE_INTERVAL_MS must be a whole number from 1000 to 86400000',
       'RETENTION_PRUNE_BATCH_SIZE must be a whole number from 1 to 10000',
     ]);
+  });
+});
+
+describe('the console settings', () => {
+  it('default to 8-hour sessions ending after an idle hour, no viewer token, the built app in dist/console-ui', () => {
+    expect(validateEnv({}).console).toEqual({
+      viewerToken: null,
+      sessionHours: 8,
+      sessionIdleMinutes: 60,
+      uiDir: null,
+    });
+    expect(
+      validateEnv({
+        CONSOLE_VIEWER_TOKEN: 'viewer-token-0123456789',
+        CONSOLE_SESSION_HOURS: '2',
+        CONSOLE_UI_DIR: '/srv/ui',
+      }).console,
+    ).toMatchObject({ viewerToken: 'viewer-token-0123456789', sessionHours: 2, uiDir: '/srv/ui' });
+    expect(problemsOf({ CONSOLE_VIEWER_TOKEN: 'short', CONSOLE_SESSION_HOURS: '0' })).toEqual([
+      'CONSOLE_VIEWER_TOKEN must be at least 16 characters long',
+      'CONSOLE_SESSION_HOURS must be a whole number from 1 to 720',
+    ]);
+  });
+});
+
+describe('withSandboxSecrets', () => {
+  it('in sandbox mode makes up the webhook secrets and the admin token not set, for this run, and names them', () => {
+    const env = withSandboxSecrets(validateEnv({ YUNFU_WEBHOOK_SECRET: 'yunfu-secret-0123456789' }));
+    expect(env.webhookSecrets['yunfu']).toBe('yunfu-secret-0123456789');
+    expect(env.webhookSecrets['voicefox']).toMatch(/^[0-9a-f]{64}$/);
+    expect(env.adminToken).toMatch(/^[0-9a-f]{64}$/);
+    expect(env.generatedSecrets).toEqual(expect.arrayContaining(['VOICEFOX_WEBHOOK_SECRET', 'ADMIN_TOKEN']));
+    expect(env.generatedSecrets).not.toContain('YUNFU_WEBHOOK_SECRET');
+    // Each made up on its own, and usable by every scheme (a Standard Webhooks key among them).
+    expect(new Set(Object.values(env.webhookSecrets)).size).toBe(Object.keys(env.webhookSecrets).length);
+    expect(standardWebhooksKey(env.webhookSecrets['voicefox']!).length).toBe(48);
+  });
+
+  it('makes up nothing with a HubSpot token, in production, or when everything is set', () => {
+    const withToken = validateEnv({ HUBSPOT_ACCESS_TOKEN: 'pat-na1-0000' });
+    expect(withSandboxSecrets(withToken)).toBe(withToken);
+    const production = validateEnv({ NODE_ENV: 'production', HUBSPOT_ACCESS_TOKEN: 'pat-na1-0000' });
+    expect(withSandboxSecrets({ ...production, hubspotAccessToken: null })).toMatchObject({
+      adminToken: null,
+      generatedSecrets: [],
+    });
+    const admin = withSandboxSecrets(validateEnv({ ADMIN_TOKEN: 'admin-token-0123456789' }));
+    expect(admin.adminToken).toBe('admin-token-0123456789');
+    expect(admin.generatedSecrets).not.toContain('ADMIN_TOKEN');
   });
 });

@@ -38,6 +38,13 @@ export interface AppEnv {
   /** Each vendor's shared secret by vendor id (the setting each vendor's definition names), null when not set. */
   webhookSecrets: Record<string, string | null>;
   adminToken: string | null;
+  /** The operator console (`/console`): its viewer token, how long sessions last, where its built files are. */
+  console: ConsoleEnv;
+  /**
+   * Settings this run made up because they were not set (sandbox mode only, see `withSandboxSecrets`): their names,
+   * never their values.
+   */
+  generatedSecrets: string[];
   configDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   webhookMaxBodyBytes: number;
@@ -116,6 +123,17 @@ export interface AppEnv {
   instanceId: string;
   /** The recordings stage: fetching calls' audio from the vendors and keeping it in HubSpot (see `RecordingsWorker`). */
   recordings: RecordingsEnv;
+}
+
+export interface ConsoleEnv {
+  /** `CONSOLE_VIEWER_TOKEN`: signs in to the console read-only (null: no viewer sign-in). */
+  viewerToken: string | null;
+  /** `CONSOLE_SESSION_HOURS`: a session's whole life, however active. */
+  sessionHours: number;
+  /** `CONSOLE_SESSION_IDLE_MINUTES`: a session with no request for this long has ended. */
+  sessionIdleMinutes: number;
+  /** `CONSOLE_UI_DIR`: the console's built browser app (`index.html`, `assets/`); default `dist/console-ui`. */
+  uiDir: string | null;
 }
 
 export interface RecordingsEnv {
@@ -245,6 +263,13 @@ export function validateEnv(raw: RawEnv): AppEnv {
     database,
     webhookSecrets: Object.fromEntries(vendorDefinitions().map((vendor) => [vendor.id, secret(vendor.secret.setting)])),
     adminToken: secret('ADMIN_TOKEN'),
+    console: {
+      viewerToken: secret('CONSOLE_VIEWER_TOKEN'),
+      sessionHours: integer('CONSOLE_SESSION_HOURS', 8, 1, 720),
+      sessionIdleMinutes: integer('CONSOLE_SESSION_IDLE_MINUTES', 60, 1, 43_200),
+      uiDir: text('CONSOLE_UI_DIR') === null ? null : resolve(text('CONSOLE_UI_DIR')!),
+    },
+    generatedSecrets: [],
     configDir: configDirFrom(raw),
     logLevel: oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     webhookMaxBodyBytes: integer('WEBHOOK_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
@@ -306,6 +331,29 @@ export function validateEnv(raw: RawEnv): AppEnv {
   };
   if (problems.length > 0) throw new EnvValidationError(problems);
   return env;
+}
+
+/**
+ * Sandbox mode's first five minutes (no `HUBSPOT_ACCESS_TOKEN`, `NODE_ENV` not `production`): a webhook secret for each
+ * vendor that has none, and an `ADMIN_TOKEN` when none is set, made up for this run only (random, never logged, gone
+ * at the next start), so that the console can sign in with its one-time start-up link and send the sample payloads.
+ * With a HubSpot token, or in production, the environment stays as it is: nothing is opened that was not set.
+ *
+ * The made-up secrets are 64 hex characters: a shared secret, an HMAC key, and (hex being base64 too) a Standard
+ * Webhooks key alike, and safe in a URL path.
+ */
+export function withSandboxSecrets(env: AppEnv, random: () => string = () => randomBytes(32).toString('hex')): AppEnv {
+  if (env.hubspotAccessToken !== null || env.nodeEnv === 'production') return env;
+  const generated: string[] = [];
+  const webhookSecrets = { ...env.webhookSecrets };
+  for (const vendor of vendorDefinitions()) {
+    if ((ownValue(webhookSecrets, vendor.id) ?? null) !== null) continue;
+    webhookSecrets[vendor.id] = random();
+    generated.push(vendor.secret.setting);
+  }
+  const adminToken = env.adminToken ?? random();
+  if (env.adminToken === null) generated.push('ADMIN_TOKEN');
+  return { ...env, webhookSecrets, adminToken, generatedSecrets: generated };
 }
 
 /** The longest retention that can be set (a century): more is a typo. */

@@ -45,6 +45,16 @@ export class HubSpotApiPaths {
   }
 
   /**
+   * An object's associations of one type, v4 (https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide:
+   * `GET /crm/v4/objects/{fromObjectType}/{objectId}/associations/{toObjectType}`, pages of up to 500 with `after`).
+   * Assumed, not confirmed: HubSpot's dated reference documents the association definitions under
+   * `/crm/associations/{version}/…` but we found no dated twin of this read, so it stays on v4 whatever the version.
+   */
+  associations(fromObjectType: string, objectId: string, toObjectType: string): string {
+    return `/crm/v4/objects/${fromObjectType}/${encodeURIComponent(objectId)}/associations/${toObjectType}`;
+  }
+
+  /**
    * The portal's call outcomes. HubSpot has no generally available dated equivalent (the calling dispositions API
    * is `2027-03-beta`, for allowlisted apps only), so this stays on the v1 path.
    */

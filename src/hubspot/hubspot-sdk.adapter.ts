@@ -89,6 +89,10 @@ const ISOLATION_BUDGET = 14;
 
 const CALL_TO_CONTACT = 194;
 
+/** v4 association reads: HubSpot's largest page, and the pages read at most (a timeline needs the latest few). */
+const ASSOCIATION_PAGE = 500;
+const MAX_ASSOCIATION_PAGES = 4;
+
 /** The scopes the connector needs, each with a cheap request that HubSpot answers 403 `MISSING_SCOPES` without. */
 const NEEDED_SCOPES = [
   'crm.objects.contacts.read',
@@ -409,6 +413,43 @@ export class HubSpotSdkAdapter implements HubSpotPort {
       typeof entry['createdAt'] === 'string' ? entry['createdAt'] : '';
     matches.sort((a, b) => createdAt(b).localeCompare(createdAt(a)));
     return matches.length > 0 ? storedFile(matches[0]) : null;
+  }
+
+  /**
+   * v4 associations, page by page (500 a page, HubSpot's most; `paging.next.after` until none), at most
+   * `MAX_ASSOCIATION_PAGES` pages; answers the `limit` highest ids (HubSpot's ids grow, so the newest objects). A
+   * 404 (the object is gone) answers none.
+   */
+  async listAssociatedIds(
+    fromType: HubSpotObjectType,
+    fromId: string,
+    toType: HubSpotObjectType,
+    limit: number,
+  ): Promise<string[]> {
+    const ids = new Set<string>();
+    let after: string | undefined;
+    for (let page = 1; page <= MAX_ASSOCIATION_PAGES; page++) {
+      let response: HubSpotHttpResponse;
+      try {
+        response = await this.call('burst', `associations.list.${fromType}`, {
+          method: 'GET',
+          path: this.paths.associations(fromType, fromId, toType),
+          qs: { limit: String(ASSOCIATION_PAGE), ...(after ? { after } : {}) },
+        });
+      } catch (error) {
+        if (error instanceof HubSpotPermanentError && error.status === 404) return [];
+        throw error;
+      }
+      const body = response.body as {
+        results?: Array<{ toObjectId?: number | string }>;
+        paging?: { next?: { after?: string } };
+      };
+      for (const result of body.results ?? []) if (result.toObjectId !== undefined) ids.add(String(result.toObjectId));
+      const next = body.paging?.next?.after;
+      if (!next || next === after) break;
+      after = next;
+    }
+    return [...ids].sort((a, b) => compareIds(b, a)).slice(0, limit);
   }
 
   async listCallDispositions(): Promise<Array<{ id: string; label: string }>> {
@@ -736,6 +777,12 @@ function withDisplayOrders(definition: PropertyDefinition): PropertyDefinition {
       hidden: option.hidden ?? false,
     })),
   };
+}
+
+/** Numeric ids by value (longer is larger), others as text. */
+function compareIds(a: string, b: string): number {
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

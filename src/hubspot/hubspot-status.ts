@@ -47,6 +47,17 @@ export class HubSpotStatus {
     failingEvents: [],
   };
 
+  private portal: string | null = null;
+
+  /** The portal the token belongs to, as HubSpot's account details named it (for links into app.hubspot.com). */
+  setPortalId(portalId: string | null): void {
+    if (portalId !== null) this.portal = portalId;
+  }
+
+  get portalId(): string | null {
+    return this.portal;
+  }
+
   setMode(mode: 'hubspot' | 'sandbox'): void {
     this.view = { ...this.view, mode };
   }

@@ -170,6 +170,17 @@ export interface HubSpotPort {
   /** The file named `name` (without extension) in the folder, if HubSpot has it (the newest, if several). */
   findFile(folderPath: string, name: string): Promise<StoredFile | null>;
 
+  /**
+   * The ids of the objects of `toType` associated with one object (a contact's calls), at most `limit` of them (the
+   * newest by id first, where HubSpot holds more). An object that does not exist has none.
+   */
+  listAssociatedIds(
+    fromType: HubSpotObjectType,
+    fromId: string,
+    toType: HubSpotObjectType,
+    limit: number,
+  ): Promise<string[]>;
+
   /** The portal's call outcomes (`hs_call_disposition` values): GUID and label. */
   listCallDispositions(): Promise<Array<{ id: string; label: string }>>;
 

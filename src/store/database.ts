@@ -179,6 +179,36 @@ export interface RecordingAudioTable {
   received_at: string;
 }
 
+/** A sign-in to the operator console (migration `0012-console`). */
+export interface ConsoleSessionTable {
+  /** SHA-256 (hex) of the session's secret (the cookie's value), never the secret. */
+  id: string;
+  kind: 'admin' | 'viewer';
+  /** How it was opened: with a token, or with sandbox mode's one-time start-up link. */
+  via: 'token' | 'sandbox-link';
+  /** The value state-changing requests must send in `x-csrf-token`. */
+  csrf_token: string;
+  created_at: string;
+  last_seen_at: string;
+  /** The session's absolute end (it also ends after an idle time: see the console's session settings). */
+  expires_at: string;
+}
+
+/** What was done through the console, by whom (migration `0012-console`). */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  portal_id: string;
+  /** `admin`, `viewer`, or `sandbox-link` (a session opened with sandbox mode's start-up link). */
+  actor: string;
+  /** The first 8 hex characters of the session's stored hash. */
+  session: string | null;
+  /** `replay`, `mapping.save`, `mapping.reload`, `session.sign-in`, `session.sign-out`, `samples.send`. */
+  action: string;
+  /** JSON, without secrets or personal data. */
+  detail: string;
+}
+
 export interface StoreSchema {
   inbox_events: InboxEventTable;
   inbox_claims: InboxClaimTable;
@@ -188,6 +218,8 @@ export interface StoreSchema {
   mapping_versions: MappingVersionTable;
   recordings: RecordingTable;
   recording_audio: RecordingAudioTable;
+  console_sessions: ConsoleSessionTable;
+  audit_log: AuditLogTable;
 }
 
 export type StoreDb = Kysely<StoreSchema>;

@@ -730,6 +730,88 @@ export class InboxRepository {
     return row && asReported(row);
   }
 
+  /**
+   * A page of events for the operator console, newest first, as reported (a claimed one as `processing`). Keyset paging
+   * on the primary key: `before` is the last id of the previous page, so a page costs the same however deep it is.
+   *
+   * A search matches a vendor call id (a prefix of the event key, or the exact `vendorCallId` of a mapped record) and,
+   * for a phone number, its digits anywhere in the mapped records (`records like '%digits%'`: they hold each call's
+   * E.164 number). No index serves these (a leading wildcard; the page walks the ids), so a search reads events newest
+   * first until it has a page, and every older one (its key and records, a few kilobytes) when fewer match: a cost
+   * that grows with the store, paid per search an operator makes. Events not yet mapped (still pending) have no
+   * records and are found by their key only.
+   */
+  async deliveries(filter: DeliveryFilter): Promise<InboxEventRow[]> {
+    let query = this.reported().orderBy('inbox_events.id', 'desc').limit(filter.limit);
+    if (filter.before !== undefined) query = query.where('inbox_events.id', '<', filter.before);
+    if (filter.vendor) query = query.where('inbox_events.vendor', '=', filter.vendor);
+    if (filter.from) query = query.where('inbox_events.received_at', '>=', filter.from);
+    if (filter.to) query = query.where('inbox_events.received_at', '<', filter.to);
+    if (filter.status === 'processing')
+      query = query.where((eb) =>
+        eb.or([eb('inbox_events.status', '=', 'processing'), eb('inbox_claims.event_id', 'is not', null)]),
+      );
+    else if (filter.status)
+      query = query.where('inbox_events.status', '=', filter.status).where('inbox_claims.event_id', 'is', null);
+    const search = filter.search;
+    if (search) {
+      const keyPrefix = `${likeEscaped(search.text)}%`;
+      const inRecords = `%${likeEscaped(`"vendorCallId":${JSON.stringify(search.text)}`)}%`;
+      // Digits only: nothing in that pattern is a wildcard.
+      const digits = search.digits?.replace(/\D/g, '') ?? '';
+      query = query.where(
+        digits
+          ? sql<boolean>`(inbox_events.event_key like ${keyPrefix} escape '\\' or inbox_events.records like ${inRecords} escape '\\' or inbox_events.records like ${`%${digits}%`})`
+          : sql<boolean>`(inbox_events.event_key like ${keyPrefix} escape '\\' or inbox_events.records like ${inRecords} escape '\\')`,
+      );
+    }
+    return (await query.execute()).map(asReported);
+  }
+
+  /**
+   * Synced events per hour (`YYYY-MM-DDTHH`, UTC) since `since`, by the time they were finished. Read through the
+   * partial index of the events still holding their payload (`inbox_events_prunable`, by `updated_at`): a day's
+   * range of it, however many events the store keeps. Retention prunes an event at the earliest a day after it was
+   * finished, so the last 24 hours are all there.
+   */
+  async syncedPerHour(since: Date): Promise<Array<{ hour: string; count: number }>> {
+    const { rows } = await sql<{ hour: string; count: number | string }>`
+      select substr(updated_at, 1, 13) as hour, count(*) as count from ${this.prunableEvents()}
+      where ${PRUNABLE} and updated_at >= ${since.toISOString()} and status = 'synced'
+      group by substr(updated_at, 1, 13)`.execute(this.db);
+    return rows.map((row) => ({ hour: row.hour, count: Number(row.count) }));
+  }
+
+  /**
+   * The latest `limit` dead events (id, vendor, reason, when, and the records that tell what personal data the reason may
+   * quote), newest first, through the (status, id) index.
+   */
+  async deadEvents(
+    limit: number,
+  ): Promise<Array<Pick<InboxEventRow, 'id' | 'vendor' | 'last_error' | 'updated_at' | 'pruned_at' | 'records'>>> {
+    return this.db
+      .selectFrom('inbox_events')
+      .select(['id', 'vendor', 'last_error', 'updated_at', 'pruned_at', 'records'])
+      .where('status', '=', 'dead')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Of these ids, the dead events that can be replayed (their payload kept). */
+  async replayableDeadIds(ids: number[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('inbox_events')
+      .select('id')
+      .where('id', 'in', ids)
+      .where('status', '=', 'dead')
+      .where('pruned_at', 'is', null)
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
   /** Events with their claims, if any (`asReported` makes rows of them). */
   private reported() {
     return this.db
@@ -790,6 +872,26 @@ function claimed(
     eb.and([eb('inbox_events.status', 'in', WAITING_STATUSES), eb.exists(claim)]),
     eb.and([legacy, eb.not(eb.exists(claimOf(eb)))]),
   ]);
+}
+
+/** What the console's deliveries list asks for (see `InboxRepository.deliveries`). */
+export interface DeliveryFilter {
+  vendor?: string;
+  status?: InboxStatus;
+  /** Received at or after (ISO-8601 UTC). */
+  from?: string;
+  /** Received before (ISO-8601 UTC). */
+  to?: string;
+  /** Only events with a smaller id (the previous page's last). */
+  before?: number;
+  limit: number;
+  /** A vendor call id (a prefix of the event key, or a mapped record's), and a phone number's digits where it is one. */
+  search?: { text: string; digits: string | null };
+}
+
+/** Text for a LIKE pattern with `\` as its escape character: its own `%`, `_` and `\` match only themselves. */
+export function likeEscaped(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
 
 /** Which dead events an operator's prune takes: those that died before `before`, of one vendor or all. */

@@ -18,6 +18,7 @@ import { LeaseRepository } from './lease.repository.js';
 import { LedgerRepository } from './ledger.repository.js';
 import { MappingVersionRepository } from './mapping-version.repository.js';
 import { RecordingRepository } from './recording.repository.js';
+import { ConsoleRepository } from './console.repository.js';
 import { openMigratedStore } from './migrations/migrations.js';
 import { SyncFence } from './sync-fence.js';
 
@@ -53,8 +54,8 @@ class MappingVersionsLink implements OnModuleInit, BeforeApplicationShutdown {
 }
 
 /**
- * The durable store: the inbox (queue, audit log, dedupe), the sync's ledgers and lease, and the versions of the mapping
- * in force, on SQLite or PostgreSQL.
+ * The durable store: the inbox (queue, audit log, dedupe), the sync's ledgers and lease, the versions of the mapping
+ * in force, and the operator console's sessions and audit log, on SQLite or PostgreSQL.
  */
 @Module({
   providers: [
@@ -78,8 +79,18 @@ class MappingVersionsLink implements OnModuleInit, BeforeApplicationShutdown {
     SyncFence,
     MappingVersionRepository,
     RecordingRepository,
+    ConsoleRepository,
     MappingVersionsLink,
   ],
-  exports: [STORE_DB, InboxRepository, InboxSignal, LedgerRepository, LeaseRepository, RecordingRepository, SyncFence],
+  exports: [
+    STORE_DB,
+    InboxRepository,
+    InboxSignal,
+    LedgerRepository,
+    LeaseRepository,
+    RecordingRepository,
+    SyncFence,
+    ConsoleRepository,
+  ],
 })
 export class StoreModule {}

@@ -132,6 +132,8 @@ export class InboxWorker implements OnApplicationBootstrap, BeforeApplicationShu
         // so in health), never the calls.
         const recordings = this.config.current().recordings.mode !== 'off';
         const access = await this.hubspot.checkAccess({ files: recordings });
+        // Kept for links into app.hubspot.com (the operator console).
+        this.status.setPortalId(access.portalId);
         if (access.missingScopes.includes('files'))
           this.logger.warn(
             { portalId: access.portalId },

@@ -78,8 +78,34 @@ export class WebhookIngestService {
       }
     }
     this.throttle.succeed(sender);
+    return this.accept(vendor, raw, request.headers['content-type'], correlationId, request);
+  }
 
-    const body = parseJsonBody(request.headers['content-type'], raw, limits.maxListItems);
+  /**
+   * A sample payload (the operator console's sandbox button) taken as its vendor's delivery would be: the vendor's
+   * own secret presented where its scheme reads it and checked, then the same parsing, splitting and storing. Only for
+   * vendors with a shared secret (the samples are VoiceFox's and Yunfu's); a closed or disabled vendor refuses it.
+   */
+  async ingestSample(vendorId: string, payload: unknown, correlationId: string): Promise<Record<string, unknown>> {
+    const vendor = this.vendors.find(vendorId);
+    if (!vendor || !vendor.settings.enabled) throw new UnknownVendorError();
+    const scheme = vendor.settings.auth;
+    if (scheme.kind !== 'secret') throw new UnknownVendorError();
+    const secret = closedUnless(vendor, ownValue(this.env.webhookSecrets, vendor.id) ?? null);
+    checkBeforeBody(scheme, { header: () => secret, pathSecret: secret, now: this.clock.now() }, secret);
+    return this.accept(vendor, Buffer.from(JSON.stringify(payload)), 'application/json', correlationId, null);
+  }
+
+  /** An authenticated delivery's body: parsed, split, its audio kept, its events stored; the vendor's reply. */
+  private async accept(
+    vendor: Vendor,
+    raw: Buffer,
+    contentType: string | undefined,
+    correlationId: string,
+    request: Request | null,
+  ): Promise<Record<string, unknown>> {
+    const limits = { maxListItems: vendor.maxListItems ?? MAX_LIST_ITEMS };
+    const body = parseJsonBody(contentType, raw, limits.maxListItems);
     const items = vendor.webhook.split(body);
     // Audio sent in a webhook is kept before the event is stored (and acknowledged): a stored audio event always
     // has its audio. With recordings off nothing keeps it (the event keeps its size and digest).
@@ -90,7 +116,7 @@ export class WebhookIngestService {
     const result = await this.inbox.storeDelivery(vendor.id, items, correlationId, this.clock.now());
     if (result.stored + result.revised > 0) this.signal.notify();
     // One log line per webhook: these fields join the request's own line (see the request log in app.factory.ts).
-    if (request.res) request.res.locals['log'] = { vendor: vendor.id, events: items.length, ...result };
+    if (request?.res) request.res.locals['log'] = { vendor: vendor.id, events: items.length, ...result };
     return replyBody(vendor.settings.reply, {
       received: items.length,
       stored: result.stored + result.revised,

@@ -10,6 +10,7 @@ import { WebhooksController } from './webhooks.controller.js';
   imports: [StoreModule],
   controllers: [WebhooksController],
   providers: [WebhookIngestService, AuthThrottle, UnverifiedBodies],
-  exports: [AuthThrottle],
+  // The console sends its sandbox samples through the ingest service.
+  exports: [AuthThrottle, WebhookIngestService],
 })
 export class WebhooksModule {}

@@ -149,6 +149,19 @@ describe('HubSpotSdkAdapter (the real SDK over HTTP)', () => {
     expect(emulator.listObjects('calls')).toHaveLength(2);
   });
 
+  it("lists a contact's calls through v4 associations, newest (highest id) first up to the limit, and none for a contact HubSpot does not have", async () => {
+    const contactId = String(emulator.seedObject('contacts', { phone: '+8617534989887' }).id);
+    const created = await adapter.createCalls(
+      'hs_call_title',
+      ['a', 'b', 'c'].map((key) => ({ key, properties: { hs_timestamp: '2025-09-25T13:39:55.000Z' }, contactId })),
+    );
+    const ids = [...created.succeeded.values()].map((call) => call.id).sort((a, b) => Number(b) - Number(a));
+    expect(await adapter.listAssociatedIds('contacts', contactId, 'calls', 10)).toEqual(ids);
+    expect(await adapter.listAssociatedIds('contacts', contactId, 'calls', 2)).toEqual(ids.slice(0, 2));
+    expect(await adapter.listAssociatedIds('contacts', '987654321', 'calls', 10)).toEqual([]);
+    expect(adapter.stats.byOperation['associations.list.contacts']).toBe(3);
+  });
+
   it('finds calls by their key, whatever the case of the key', async () => {
     await adapter.ensurePropertyGroup('calls', 'ai_call_connector', 'AI calls');
     await adapter.createProperty('calls', {

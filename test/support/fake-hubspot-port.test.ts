@@ -135,4 +135,16 @@ describe('FakeHubSpotPort', () => {
       new Map([['yunfu:lagging', fake.listCalls()[0]!.id]]),
     );
   });
+  it("lists a contact's calls, highest id first up to the limit, none for a deleted contact, and refuses an id it never issued", async () => {
+    const fake = new FakeHubSpotPort().allow('listAssociatedIds');
+    const contact = fake.seedContact({ phone: '+8617534989887' });
+    const calls = [fake.seedCall({ hs_call_title: 'a' }, contact), fake.seedCall({ hs_call_title: 'b' }, contact)];
+    fake.seedCall({ hs_call_title: 'someone else' });
+    expect(await fake.listAssociatedIds('contacts', contact, 'calls', 10)).toEqual([...calls].reverse());
+    expect(await fake.listAssociatedIds('contacts', contact, 'calls', 1)).toEqual([calls[1]]);
+    expect(await fake.listAssociatedIds('calls', calls[0]!, 'contacts', 10)).toEqual([contact]);
+    fake.deleteContact(contact);
+    expect(await fake.listAssociatedIds('contacts', contact, 'calls', 10)).toEqual([]);
+    await expect(fake.listAssociatedIds('contacts', '42', 'calls', 10)).rejects.toThrow(UnexpectedHubSpotCall);
+  });
 });

@@ -54,6 +54,7 @@ export interface PortInputs {
   updateCalls: { inputs: ObjectUpdateInput[] };
   searchCallsByKey: { keyProperty: string; keys: string[] };
   readObjects: { objectType: HubSpotObjectType; ids: string[]; properties: string[] };
+  listAssociatedIds: { fromType: HubSpotObjectType; fromId: string; toType: HubSpotObjectType; limit: number };
   listCallDispositions: Record<string, never>;
   probe: Record<string, never>;
   checkAccess: { files: boolean };
@@ -613,6 +614,27 @@ export class FakeHubSpotPort implements HubSpotPort {
         );
       }
       return found;
+    });
+  }
+
+  /** A contact's calls (or a call's contacts), the highest ids first; none for an object that is gone. */
+  listAssociatedIds(
+    fromType: HubSpotObjectType,
+    fromId: string,
+    toType: HubSpotObjectType,
+    limit: number,
+  ): Promise<string[]> {
+    return this.run('listAssociatedIds', { fromType, fromId, toType, limit }, () => {
+      if (!this.stored(fromType).has(fromId)) {
+        if (this.gone[fromType].has(fromId)) return [];
+        throw this.unexpectedCall('listAssociatedIds', `${fromType} ${fromId} was never created or seeded`);
+      }
+      if (fromType === toType) return [];
+      const ids =
+        fromType === 'contacts'
+          ? [...this.callStore.values()].filter((call) => call.contactIds.includes(fromId)).map((call) => call.id)
+          : [...this.callStore.get(fromId)!.contactIds];
+      return ids.sort((a, b) => Number(b) - Number(a)).slice(0, limit);
     });
   }
 

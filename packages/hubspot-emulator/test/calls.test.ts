@@ -63,6 +63,30 @@ describe('HubSpot emulator: calls', () => {
     expect(v4.results[0]?.associationTypes[0]).toMatchObject({ category: 'HUBSPOT_DEFINED', typeId: 194 });
   });
 
+  it("lists a contact's calls through v4 associations (typeId 193), and answers 404 for a contact it does not have", async () => {
+    // https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide: GET
+    // /crm/v4/objects/{fromObjectType}/{objectId}/associations/{toObjectType}, pages of up to 500.
+    const ids: string[] = [];
+    for (const title of ['first', 'second']) {
+      const call = await harness.client.crm.objects.calls.basicApi.create({
+        properties: { hs_timestamp: '2026-11-20T10:00:00Z', hs_call_title: title },
+        associations: toContact(contactId),
+      });
+      ids.push(call.id);
+    }
+    const page = await harness.client.crm.associations.v4.basicApi.getPage(
+      'contacts',
+      contactId,
+      'calls',
+      undefined,
+      500,
+    );
+    expect(page.results.map((result) => String(result.toObjectId)).sort()).toEqual([...ids].sort());
+    expect(page.results[0]?.associationTypes[0]).toMatchObject({ category: 'HUBSPOT_DEFINED', typeId: 193 });
+    const missing = await harness.request('/crm/v4/objects/contacts/987654321/associations/calls');
+    expect(missing.status).toBe(404);
+  });
+
   it('requires hs_timestamp on create', async () => {
     const refused = await sdkError(
       harness.client.crm.objects.calls.basicApi.create({ properties: { hs_call_title: 'no time' }, associations: [] }),

@@ -12,6 +12,7 @@ import { claimIndexMigration } from './0008-claim-index.js';
 import { portalKeysMigration } from './0009-portal-keys.js';
 import { inboxClaimsMigration } from './0010-inbox-claims.js';
 import { recordingsMigration } from './0011-recordings.js';
+import { consoleMigration } from './0012-console.js';
 
 /**
  * Migrations live in code (not a folder scan) so that the compiled app and the tests run the same list: one list for
@@ -30,6 +31,7 @@ const migrations = (dialect: StoreDialect): Record<string, Migration> => ({
   '0009-portal-keys': portalKeysMigration(dialect),
   '0010-inbox-claims': inboxClaimsMigration,
   '0011-recordings': recordingsMigration(dialect),
+  '0012-console': consoleMigration(dialect),
 });
 
 /** The store's migrations on `db`: `migrateToLatest` runs them all; tests build a store of an earlier release with it. */
