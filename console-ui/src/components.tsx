@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { useEffect, useId, useRef } from 'preact/hooks';
 import type { ApiError } from './api';
 import type { InboxStatus } from './types';
 
@@ -46,4 +47,71 @@ export function ExternalLink({ href, children }: { href: string; children: Compo
 
 export function PageTitle({ children }: { children: ComponentChildren }) {
   return <h1 id="page-title">{children}</h1>;
+}
+
+/**
+ * A modal confirmation (`<dialog>`): focus starts on Cancel, stays inside while open, Escape cancels, and focus
+ * goes back to the control that opened it.
+ */
+export function ConfirmDialog({
+  open,
+  title,
+  confirmLabel,
+  onConfirm,
+  onCancel,
+  children,
+}: {
+  open: boolean;
+  title: string;
+  confirmLabel: string;
+  onConfirm: () => void;
+  onCancel: () => void;
+  children: ComponentChildren;
+}) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const opener = useRef<HTMLElement | null>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const element = dialog.current;
+    if (!element) return;
+    if (open && !element.open) {
+      opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      element.showModal();
+    } else if (!open && element.open) {
+      element.close();
+    }
+  }, [open]);
+  useEffect(() => {
+    const element = dialog.current;
+    if (!element) return;
+    const closed = () => {
+      if (opener.current?.isConnected) opener.current.focus();
+      opener.current = null;
+    };
+    // Escape: the browser closes the dialog; the page must hear it was cancelled.
+    const cancelled = (event: Event) => {
+      event.preventDefault();
+      onCancel();
+    };
+    element.addEventListener('close', closed);
+    element.addEventListener('cancel', cancelled);
+    return () => {
+      element.removeEventListener('close', closed);
+      element.removeEventListener('cancel', cancelled);
+    };
+  }, [onCancel]);
+  return (
+    <dialog ref={dialog} aria-labelledby={titleId}>
+      <h2 id={titleId}>{title}</h2>
+      {children}
+      <div class="actions">
+        <button type="button" onClick={onCancel} autoFocus>
+          Cancel
+        </button>
+        <button type="button" class="primary" onClick={onConfirm}>
+          {confirmLabel}
+        </button>
+      </div>
+    </dialog>
+  );
 }

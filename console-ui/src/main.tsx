@@ -4,7 +4,12 @@ import { api, ApiError, asApiError, onUnauthorized, setCsrfToken } from './api';
 import { ErrorNote, Loading } from './components';
 import { onAnnounce } from './live';
 import { navigate, type Page, type Route, useRoute } from './router';
+import { DeadLetters } from './pages/DeadLetters';
+import { Deliveries } from './pages/Deliveries';
+import { Delivery } from './pages/Delivery';
+import { Overview } from './pages/Overview';
 import { SignIn } from './pages/SignIn';
+import { Timeline } from './pages/Timeline';
 import type { Session } from './types';
 
 const NAV: Array<{ page: Page; label: string }> = [
@@ -96,6 +101,18 @@ function Header({ session, page, onSignOut }: { session: Session | null; page: P
 
 function PageFor({ route, session }: { route: Route; session: Session }) {
   switch (route.page) {
+    case 'overview':
+      return <Overview session={session} />;
+    case 'deliveries':
+      return route.id === null ? (
+        <Deliveries status={route.query.get('status')} />
+      ) : (
+        <Delivery key={route.id} id={route.id} session={session} />
+      );
+    case 'dead-letters':
+      return <DeadLetters session={session} />;
+    case 'timeline':
+      return <Timeline />;
     default:
       return (
         <section aria-labelledby="page-title">
@@ -103,7 +120,6 @@ function PageFor({ route, session }: { route: Route; session: Session }) {
           <p>
             Nothing here. <a href="#/overview">Go to the overview</a>.
           </p>
-          <p class="visually-hidden">{session.kind}</p>
         </section>
       );
   }
@@ -156,14 +172,13 @@ function App() {
   }, [session, route]);
 
   const signOut = () => {
-    api('POST', '/session/sign-out').then(
-      () => undefined,
-      () => undefined,
-    );
-    // Signed out here whatever the answer: the cookie is HttpOnly, the token forgotten.
-    setCsrfToken(null);
-    setSession(null);
-    navigate('#/sign-in');
+    // Whatever the answer, the page is then loaded afresh: nothing of this session (lists, an unsaved mapping edit,
+    // the CSRF token) stays in memory for the next person at this browser. An unsaved edit makes the browser ask.
+    const done = () => {
+      navigate('#/sign-in');
+      window.location.reload();
+    };
+    api('POST', '/session/sign-out').then(done, done);
   };
 
   let content;
