@@ -24,7 +24,10 @@ const result = await build({
   outdir: assets,
   bundle: true,
   minify: true,
-  format: 'iife',
+  // ES modules, split: the mapping editor (CodeMirror, most of the code) is a chunk loaded when its page opens.
+  format: 'esm',
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   platform: 'browser',
   target: 'es2020',
   jsx: 'automatic',

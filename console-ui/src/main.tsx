@@ -7,6 +7,7 @@ import { navigate, type Page, type Route, useRoute } from './router';
 import { DeadLetters } from './pages/DeadLetters';
 import { Deliveries } from './pages/Deliveries';
 import { Delivery } from './pages/Delivery';
+import { Mapping } from './pages/Mapping';
 import { Overview } from './pages/Overview';
 import { SignIn } from './pages/SignIn';
 import { Timeline } from './pages/Timeline';
@@ -111,6 +112,8 @@ function PageFor({ route, session }: { route: Route; session: Session }) {
       );
     case 'dead-letters':
       return <DeadLetters session={session} />;
+    case 'mapping':
+      return <Mapping session={session} event={route.query.get('event')} />;
     case 'timeline':
       return <Timeline />;
     default:
