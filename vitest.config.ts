@@ -7,7 +7,7 @@ export default defineConfig({
   // Workspace packages resolve to their TypeScript source (see tsconfig.json's customConditions).
   ssr: { resolve: { conditions: ['@ai-call-hubspot-connector/source'] } },
   test: {
-    include: ['src/**/*.spec.ts', 'test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    include: ['src/**/*.spec.ts', 'console-ui/src/**/*.spec.ts', 'test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     // Load tests run afterwards, alone (vitest.load.config.ts).
     exclude: ['test/load/**', 'node_modules/**'],
     environment: 'node',

@@ -69,9 +69,9 @@ function inheritedLookups(program: ts.Program, files: (fileName: string) => bool
   return found;
 }
 
-function programOf(rootNames: string[]): ts.Program {
+function programOf(rootNames: string[], tsconfig = 'tsconfig.json'): ts.Program {
   const config = ts.getParsedCommandLineOfConfigFile(
-    join(REPO, 'tsconfig.json'),
+    join(REPO, tsconfig),
     {},
     {
       ...ts.sys,
@@ -116,5 +116,14 @@ describe('no lookup keyed by outside text reaches Object.prototype', () => {
       (name) => name.startsWith(src) && !name.endsWith('.spec.ts') && !name.endsWith('/common/own-value.ts'),
     );
     expect(found, 'use ownValue/hasOwnKey (src/common/own-value.ts) or a Map').toEqual([]);
+  });
+
+  it("holds for the console's browser app (console-ui/src/)", { timeout: 120_000 }, () => {
+    const app = join(REPO, 'console-ui', 'src') + '/';
+    const found = inheritedLookups(
+      programOf([], 'console-ui/tsconfig.json'),
+      (name) => name.startsWith(app) && !name.endsWith('.spec.ts') && !name.endsWith('/own.ts'),
+    );
+    expect(found, 'use own (console-ui/src/own.ts) or a Map').toEqual([]);
   });
 });
