@@ -33,18 +33,19 @@ import {
 import { floorFlow, floorSearches } from './floor-flow.js';
 import { growth, harvestTemplates, type GrowthResult } from './growth.js';
 import { naiveFlow } from './naive-flow.js';
+import { recordingsBench, type RecordingsFigures, type RecordingsRunFigures } from './recordings-bench.js';
 import { retentionBench, type RetentionFigures } from './retention-bench.js';
 
 /**
- * `npm run bench`: ingest speed, HubSpot quota efficiency and the cost of a large store, each against a baseline run
- * in the same process and the same run (these machines are noisy; absolute times do not carry over), on SQLite and,
- * when a server is reachable, on PostgreSQL. Prints a table, writes bench/results.json. Traffic goes to loopback
+ * `npm run bench`: ingest speed, HubSpot quota efficiency, the cost of a large store and the recordings stage's
+ * throughput and memory, each against a baseline run in the same process and the same run (these machines are
+ * noisy; absolute times do not carry over), on SQLite and, when a server is reachable, on PostgreSQL. Prints a table, writes bench/results.json. Traffic goes to loopback
  * only; every loop is bounded.
  *
  * `npm run bench -- <part> [<part>…] [sqlite|postgres]` runs some parts, or one dialect, and replaces only their
  * sections of results.json.
  */
-const PARTS = ['ingest', 'sync', 'latency', 'memory', 'growth'] as const;
+const PARTS = ['ingest', 'sync', 'latency', 'memory', 'growth', 'recordings'] as const;
 type Part = (typeof PARTS)[number];
 const DIALECTS: BenchDialect[] = ['sqlite', 'postgres'];
 const args = process.argv.slice(2);
@@ -405,6 +406,16 @@ async function growthPart(run: DialectRun): Promise<Record<string, unknown>> {
   return { growth: await growth(() => run.newStore(), growthTemplates, log) };
 }
 
+/**
+ * Recordings kept in HubSpot's File Manager: 100 calls with a 5 MiB recording each, at Free/Starter's and
+ * Professional's burst limits, two and four uploads at a time (bench/recordings-bench.ts).
+ */
+async function recordingsPart(run: DialectRun): Promise<Record<string, unknown>> {
+  return {
+    recordings: { ...(await recordingsBench(() => run.newStore(), log)), targets: { dead: 0, mismatchedFiles: 0 } },
+  };
+}
+
 /** `npm run bench -- sync-profile`: a CPU profile of the sync loop draining a stored 2,000-call backlog. */
 async function syncProfile(): Promise<void> {
   const emulator = await HubSpotEmulator.start();
@@ -439,6 +450,7 @@ const RUNNERS: Record<Part, (run: DialectRun) => Promise<Record<string, unknown>
   latency,
   memory,
   growth: growthPart,
+  recordings: recordingsPart,
 };
 
 async function main(): Promise<void> {
@@ -554,6 +566,7 @@ interface DialectReport {
   latency?: Record<'p50Ms' | 'p95Ms' | 'maxMs', number>;
   memory?: Record<'peakRssMiB' | 'medianRssMiB' | 'drainSeconds', number>;
   growth?: GrowthResult;
+  recordings?: RecordingsFigures;
 }
 interface BenchReport {
   at: string;
@@ -758,7 +771,57 @@ const TABLE: TableRow[] = [
         met: growth.claim.medianSlowdown <= 1.2,
       },
   },
+  ...recordingsRows(),
 ];
+
+/** A row per recordings run (HubSpot's limit × RECORDINGS_CONCURRENCY), then memory and correctness over all runs. */
+function recordingsRows(): TableRow[] {
+  const runRow = (burst: number, concurrency: number): TableRow => ({
+    measure: `recordings stored per minute, 100 × 5 MiB, ${burst} / 10 s, concurrency ${concurrency}`,
+    target: '',
+    cell: (r) => {
+      const run = r.recordings?.runs.find((each) => each.burstPer10s === burst && each.concurrency === concurrency);
+      if (!run) return undefined;
+      const { uploads, callReads, callUpdates } = run.requests;
+      return {
+        figure: `${run.recordingsPerMinute} (${run.drainSeconds.toFixed(1)} s; ${run.recordingRequestsPerRecording} req/rec: ${uploads} up, ${callReads} rd, ${callUpdates} upd, + ${run.requests.other} for the calls; ${run.rateLimited} × 429; floor ${run.floorSeconds} / ${run.floorWithWindowSeconds} s)`,
+      };
+    },
+  });
+  const most = (runs: RecordingsRunFigures[], figure: (run: RecordingsRunFigures) => number) =>
+    Math.max(...runs.map(figure));
+  return [
+    runRow(100, 2),
+    runRow(100, 4),
+    runRow(190, 2),
+    runRow(190, 4),
+    {
+      measure: '  peak / median RSS while 500 MiB flows (calls only: peak)',
+      target: '',
+      cell: ({ recordings }) =>
+        recordings && recordings.runs.length > 0
+          ? {
+              figure: `${most(recordings.runs, (run) => run.rss.peakMiB)} / ${most(recordings.runs, (run) => run.rss.medianMiB)} MiB (${recordings.callsOnly.rss.peakMiB}; Buffers ≤ ${most(recordings.runs, (run) => run.rss.externalPeakMiB)} MiB)`,
+            }
+          : undefined,
+    },
+    {
+      measure: '  dead / wrong files / spool files left',
+      target: '0',
+      cell: ({ recordings }) => {
+        if (!recordings || recordings.runs.length === 0) return undefined;
+        const sum = (figure: (run: RecordingsRunFigures) => number) =>
+          recordings.runs.reduce((total, run) => total + figure(run), 0);
+        const [dead, wrong, left] = [
+          sum((run) => run.dead),
+          sum((run) => run.mismatchedFiles),
+          sum((run) => run.spoolLeftovers),
+        ];
+        return { figure: `${dead} / ${wrong} / ${left}`, met: dead + wrong + left === 0 };
+      },
+    },
+  ];
+}
 
 function renderTable(report: BenchReport): string {
   const dialects = DIALECTS.filter((dialect) => report[dialect]);

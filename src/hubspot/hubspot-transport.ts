@@ -87,7 +87,16 @@ export class HubSpotTransport {
       const response = await fetch(built.getUrl(), {
         method,
         headers: sentHeaders,
-        ...(request.form ? { body: request.form } : body !== undefined ? { body } : {}),
+        // A multipart body goes with no window and no redirects: otherwise fetch sends a clone of the request (it
+        // may have to follow a redirect) whose body is a tee of the original's, and the branch left unread keeps
+        // every chunk sent, so the whole file would sit in memory until the upload ends (Node 20's undici). A
+        // redirect now fails the upload, its outcome unknown (it is looked up before it is sent again). Fetch
+        // standard, HTTP-network-or-cache fetch, step 2: https://fetch.spec.whatwg.org/#http-network-or-cache-fetch
+        ...(request.form
+          ? { body: request.form, window: null, redirect: 'error' as const }
+          : body !== undefined
+            ? { body }
+            : {}),
         signal,
       });
       const text = await response.text();

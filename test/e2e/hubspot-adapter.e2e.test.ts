@@ -1,6 +1,12 @@
 import { HubSpotEmulator } from '@ai-call-hubspot-connector/hubspot-emulator';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   HubSpotAuthError,
@@ -267,6 +273,54 @@ describe('HubSpotSdkAdapter (the real SDK over HTTP)', () => {
     expect(emulator.listObjects('contacts')).toHaveLength(0);
     emulator.setAuth({ revoked: true });
     await expect(adapter.checkAccess()).rejects.toMatchObject({ constructor: HubSpotAuthError, status: 401 });
+  });
+
+  it('streams an upload from its file: memory does not grow with the file while it is sent', async () => {
+    // A 64 MiB recording on disk, and a HubSpot that takes the multipart body and throws it away: what the
+    // connector's process holds once the last byte has arrived, before it has the answer, is measured after a
+    // garbage collection (so only memory still referenced counts).
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const size = 64 * 1024 * 1024;
+    const dir = mkdtempSync(join(tmpdir(), 'adapter-upload-'));
+    const path = join(dir, 'recording.mp3');
+    const fd = openSync(path, 'w');
+    const chunk = Buffer.alloc(1024 * 1024, 0x55);
+    for (let written = 0; written < size; written += chunk.length) writeSync(fd, chunk);
+    closeSync(fd);
+    let received = 0;
+    let heldAtEnd = Number.NaN;
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    const server = createHttpServer((request, response) => {
+      request.on('data', (data: Buffer) => (received += data.length));
+      request.on('end', () => {
+        gc();
+        heldAtEnd = process.memoryUsage().arrayBuffers - before;
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ id: '901', url: 'https://files.example/901', size }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      adapter = makeAdapter({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      const file = await adapter.uploadFile({
+        folderPath: '/ai-calls/2026-11',
+        name: 'voicefox-upload',
+        extension: 'mp3',
+        contentType: 'audio/mpeg',
+        access: 'PRIVATE',
+        content: { path },
+      });
+      expect(file.id).toBe('901');
+      expect(received).toBeGreaterThan(size);
+      // Buffers in flight only (a few MiB), never the file: fetch's clone of a request it may redirect keeps every
+      // chunk of a streamed body (the unread branch of a tee) until the request ends.
+      expect(heldAtEnd).toBeLessThan(16 * 1024 * 1024);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('splits a contact search into bodies of at most 3,000 characters, and finds every number', async () => {
