@@ -458,9 +458,12 @@ async function main(): Promise<void> {
     await syncProfile();
     return;
   }
-  const unknown = onlyParts.filter((arg) => !PARTS.includes(arg as Part));
+  // `retention` is a part of its own, run only when asked (below).
+  const unknown = onlyParts.filter((arg) => !PARTS.includes(arg as Part) && arg !== 'retention');
   if (unknown.length > 0)
-    throw new Error(`unknown part ${unknown.join(', ')}: the parts are ${PARTS.join(', ')} (and sqlite or postgres)`);
+    throw new Error(
+      `unknown part ${unknown.join(', ')}: the parts are ${PARTS.join(', ')}, retention (and sqlite or postgres)`,
+    );
   const machine = {
     cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
     memoryGiB: Math.round(totalmem() / 1024 ** 3),

@@ -174,9 +174,10 @@ export class RecordingsWorker implements OnApplicationBootstrap, BeforeApplicati
   }
 
   /**
-   * One round: claims due recordings, gets each one's file into HubSpot (`RECORDINGS_CONCURRENCY` at a time), then
-   * points their calls at the files in batches (one read and one update per 100 calls, not per recording). Answers
-   * how many it took.
+   * One round: claims due recordings, gets each one's file into HubSpot (`RECORDINGS_CONCURRENCY` at a time), and
+   * points their calls at the files in batches: each worker reads and updates the calls of up to `FLUSH_SIZE`
+   * recordings in one request each (`npm run bench -- recordings`: 0.1–0.3 of each per recording). Answers how many
+   * it took.
    */
   async processDue(mode: Exclude<RecordingMode, 'off'>): Promise<number> {
     const { concurrency, timeoutMs, connectTimeoutMs } = this.env.recordings;
