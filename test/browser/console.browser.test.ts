@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ConnectorConfig } from '../../src/config/connector-config.service.js';
 import { chinaMobile, yunfuBatch, yunfuCall } from '../support/payload-factory.js';
 import { postJson, REPO_DIR, startTestApp, waitFor, YUNFU_SECRET, type TestApp } from '../support/test-app.js';
 
@@ -55,7 +56,7 @@ async function axeProblems(): Promise<string[]> {
 
 describe('the operator console in Chromium', () => {
   it(
-    'signs in, finds a call by phone, opens it, replays a dead letter until it is synced, and signs out',
+    'signs in, finds a call by phone, opens it, replays a dead letter until it is synced, edits the mapping (an error at its line, refused; fixed, previewed, saved, the next call written with it), and signs out',
     { timeout: 120_000 },
     async () => {
       // A synced call, and a dead one: the portal requires lead_source on new contacts.
@@ -142,10 +143,55 @@ describe('the operator console in Chromium', () => {
         .waitFor();
       await page.screenshot({ path: join(SHOTS, 'timeline.png'), fullPage: true });
       expect(await axeProblems(), 'timeline').toEqual([]);
-      await page.goto(`${t.url}/console/#/mapping`);
+      // The mapping editor: an error appears at its line and the save is refused, changing nothing; fixed, the preview
+      // shows the new title beside the one in force; saved, the next call is written with it.
+      const synced = (await t.inbox.findByKey('yunfu', 'console-ok'))!;
+      const mappingFile = join(t.dir, 'config', 'mapping.yaml');
+      const before = readFileSync(mappingFile, 'utf8');
+      const broken = before.replace(/^(\s+)mode: attach\b/m, '$1mode: keep');
+      expect(broken).not.toBe(before);
+      const brokenLine = broken.split('\n').findIndex((line) => /^\s+mode: keep\b/.test(line)) + 1;
+      await page.goto(`${t.url}/console/#/mapping?event=${synced.id}`);
       await page.getByText('No problems.').waitFor();
+      const editor = page.locator('.cm-content');
+      await editor.click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.insertText(broken);
+      await page
+        .getByRole('button', {
+          name: new RegExp(`^Line ${brokenLine}: recordings\\.mode: must be one of off, attach, link`),
+        })
+        .waitFor();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.waitForTimeout(500);
+      expect(readFileSync(mappingFile, 'utf8')).toBe(before);
+      expect(t.app.get(ConnectorConfig).current().recordings.mode).toBe('attach');
+
+      const fixed = before.replace(/^(\s+)title: ".*"$/m, '$1title: "Console edit ({{vendorName}})"');
+      expect(fixed).not.toBe(before);
+      await editor.click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.insertText(fixed);
+      await page.getByText('No problems.').waitFor();
+      await page.getByRole('button', { name: 'Preview', exact: true }).click();
+      await page.getByText('Console edit (Yunfu)').first().waitFor();
+      await page
+        .getByText(/AI call \(Yunfu, inbound\)/)
+        .first()
+        .waitFor();
       await page.screenshot({ path: join(SHOTS, 'mapping.png'), fullPage: true });
       expect(await axeProblems(), 'mapping').toEqual([]);
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByText(/Saved: version \d+ is in force/).waitFor();
+      await postJson(
+        `${t.url}/webhooks/yunfu/${YUNFU_SECRET}`,
+        yunfuBatch([yunfuCall({ callid: 'console-after', number: chinaMobile(503) })]),
+      );
+      await t.settled();
+      const written = t.emulator
+        .listObjects('calls')
+        .find((call) => call.properties['ai_call_key'] === 'yunfu:console-after');
+      expect(written?.properties['hs_call_title']).toBe('Console edit (Yunfu)');
 
       // Sign out: the session ends, and the API refuses it from now on.
       const cookies = await page.context().cookies();
