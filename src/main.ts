@@ -1,15 +1,16 @@
 import { createApp, logStartupSummary } from './app.factory.js';
 import { errorSummary } from './common/app-exception.filter.js';
 import { ConfigFileError } from './config/mapping/mapping-settings.js';
-import { EnvValidationError } from './config/env.schema.js';
+import { EnvValidationError, logFormat } from './config/env.schema.js';
 import { APP_ENV } from './config/config.tokens.js';
 import type { AppEnv } from './config/env.schema.js';
-import { AppLogger, createPinoLogger } from './logging/app-logger.js';
+import { AppLogger, createPinoLogger, prettyDestination } from './logging/app-logger.js';
 import { StoreUnavailableError } from './store/database.js';
 import { LISTEN_BACKLOG } from './webhooks/connection-limits.js';
 
 async function main(): Promise<void> {
-  const logger = new AppLogger(createPinoLogger('info'));
+  const format = logFormat(process.env, process.stdout.isTTY === true);
+  const logger = new AppLogger(createPinoLogger('info', format === 'pretty' ? prettyDestination() : undefined));
   try {
     const app = await createApp({ logger });
     const env = app.get<AppEnv>(APP_ENV);

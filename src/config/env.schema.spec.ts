@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EnvValidationError, validateEnv, withSandboxSecrets } from './env.schema.js';
+import { EnvValidationError, logFormat, validateEnv, withSandboxSecrets } from './env.schema.js';
 import { standardWebhooksKey } from '../webhooks/webhook-auth.js';
 
 const problemsOf = (raw: Record<string, string>): string[] => {
@@ -156,5 +156,15 @@ describe('withSandboxSecrets', () => {
     const admin = withSandboxSecrets(validateEnv({ ADMIN_TOKEN: 'admin-token-0123456789' }));
     expect(admin.adminToken).toBe('admin-token-0123456789');
     expect(admin.generatedSecrets).not.toContain('ADMIN_TOKEN');
+  });
+});
+
+describe('LOG_FORMAT', () => {
+  it('writes readable lines at a terminal outside production, JSON otherwise, unless LOG_FORMAT says', () => {
+    expect(logFormat({}, true)).toBe('pretty');
+    expect(logFormat({}, false)).toBe('json');
+    expect(logFormat({ NODE_ENV: 'production' }, true)).toBe('json');
+    expect(logFormat({ LOG_FORMAT: 'json' }, true)).toBe('json');
+    expect(logFormat({ LOG_FORMAT: 'pretty' }, false)).toBe('pretty');
   });
 });

@@ -174,6 +174,17 @@ export class EnvValidationError extends Error {
 
 type RawEnv = Record<string, unknown>;
 
+/**
+ * How the connector's log lines are written, chosen before the rest of the environment is read (the logger reports
+ * that reading's problems): `LOG_FORMAT=pretty` (readable lines, for a person at a terminal) or `json` (one JSON
+ * object per line, for log collectors). Unset: pretty on a terminal outside production, JSON otherwise.
+ */
+export function logFormat(raw: Record<string, string | undefined>, isTerminal: boolean): 'pretty' | 'json' {
+  const chosen = raw['LOG_FORMAT']?.trim().toLowerCase();
+  if (chosen === 'pretty' || chosen === 'json') return chosen;
+  return isTerminal && raw['NODE_ENV'] !== 'production' ? 'pretty' : 'json';
+}
+
 /** For command-line tools, which run without the NestJS config module. */
 export function envFromProcess(): AppEnv {
   return envAtStart(process.env);

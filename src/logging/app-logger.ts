@@ -1,4 +1,5 @@
 import { Injectable, type LoggerService } from '@nestjs/common';
+import pretty from 'pino-pretty';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
@@ -24,6 +25,14 @@ export const REDACTED_KEYS = [
   'payload',
   'body',
 ];
+
+/**
+ * Readable lines for a person at a terminal (pino-pretty, written synchronously in this process): the same
+ * redacted records, time and level first, without the fields every line shares.
+ */
+export function prettyDestination(): DestinationStream {
+  return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', sync: true });
+}
 
 export function createPinoLogger(level: string, destination?: DestinationStream): Logger {
   const paths = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);

@@ -89,6 +89,7 @@ describe('the operator console in Chromium', () => {
       // Every page refuses without a session: the app shows the sign-in page.
       await page.goto(`${t.url}/console/#/deliveries`);
       await page.getByLabel('Access token').waitFor();
+      expect(await axeProblems(), 'sign-in').toEqual([]);
       await page.getByLabel('Access token').fill('wrong-token-0000000000000');
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page
