@@ -205,7 +205,10 @@ describe('clients cannot take the service down, under load', () => {
           error: { code: 'invalid_json', message: `the body is not valid JSON: ${problem}` },
         });
       }
-      expect(slowestHealth).toBeLessThan(200);
+      // Not starved: a bystander is answered while the hostile bodies are refused. The figure is printed above, not
+      // asserted tight (timings belong to benchmarks; this machine's scan of 40 MB of members took it from under 200 ms
+      // on the Xeon to 291–323 ms on the AMD EPYC, the last release's code included); a stalled loop would take seconds.
+      expect(slowestHealth).toBeLessThan(1_000);
       expect((await send(t.url, '/metrics')).body).toContain('connector_inbox_events{status="pending"} 0');
     },
   );
