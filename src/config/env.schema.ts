@@ -398,16 +398,10 @@ function trustProxy(value: string | null, problems: string[]): false | number | 
   // `true` used to trust every hop (the client-written left-most entry): it now means the one proxy in front.
   if (['true', 'yes'].includes(value.toLowerCase())) return 1;
   if (/^\d+$/.test(value)) return Number(value);
-  const entries = value
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
-  const valid = entries.every((entry) => {
-    const [address, prefix, ...rest] = entry.split('/');
-    if (rest.length > 0 || !address || isIP(address) === 0)
-      return ['loopback', 'linklocal', 'uniquelocal'].includes(entry);
-    return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (isIP(address) === 4 ? 32 : 128));
-  });
+  const entries = commaList(value);
+  const valid = entries.every(
+    (entry) => isAddressOrRange(entry) || ['loopback', 'linklocal', 'uniquelocal'].includes(entry),
+  );
   if (!valid || entries.length === 0) {
     problems.push(
       "TRUST_PROXY must be false, a number of proxy hops, or the proxies' addresses or ranges (comma-separated, e.g. 10.0.0.0/8)",
@@ -429,21 +423,28 @@ function apiVersion(value: string | null, problems: string[]): string {
 /** `RECORDINGS_ALLOW_NETWORKS`: comma-separated addresses or CIDR ranges (`127.0.0.0/8, ::1`). */
 function networks(value: string | null, problems: string[]): string[] {
   if (value === null) return [];
-  const entries = value
+  const entries = commaList(value);
+  if (!entries.every(isAddressOrRange)) {
+    problems.push('RECORDINGS_ALLOW_NETWORKS must list addresses or CIDR ranges, e.g. 10.0.0.0/8, 127.0.0.1');
+    return [];
+  }
+  return entries.map((entry) => (entry.includes('/') ? entry : `${entry}/${isIP(entry) === 4 ? 32 : 128}`));
+}
+
+/** Comma-separated entries, trimmed, empty ones left out. */
+function commaList(value: string): string[] {
+  return value
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);
-  for (const entry of entries) {
-    const [address = '', prefix, extra] = entry.split('/');
-    const family = isIP(address);
-    const bits = family === 4 ? 32 : 128;
-    const validPrefix = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= bits);
-    if (family === 0 || !validPrefix || extra !== undefined) {
-      problems.push('RECORDINGS_ALLOW_NETWORKS must list addresses or CIDR ranges, e.g. 10.0.0.0/8, 127.0.0.1');
-      return [];
-    }
-  }
-  return entries.map((entry) => (entry.includes('/') ? entry : `${entry}/${isIP(entry) === 4 ? 32 : 128}`));
+}
+
+/** An IP address, or a CIDR range of one (`10.0.0.0/8`, `::1/128`). */
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }
 
 function isHttpUrl(value: string): boolean {
