@@ -16,7 +16,7 @@ import { AppLogger } from './logging/app-logger.js';
 import { HttpMetrics } from './metrics/http-metrics.js';
 import { describeStore } from './store/database.js';
 import { vendorDefinitions } from './vendors/vendors.js';
-import { limitConnections, TimedExpressAdapter } from './webhooks/connection-limits.js';
+import { limitConnections, refuseOnClosedConnection, TimedExpressAdapter } from './webhooks/connection-limits.js';
 import { ownValue } from './common/own-value.js';
 
 export interface CreateAppOptions {
@@ -40,6 +40,7 @@ export async function createApp(options: CreateAppOptions): Promise<INestApplica
   app.set('trust proxy', env.trustProxy);
   limitConnections(app.getHttpServer(), env.http, () => app.get(HttpMetrics).refusedConnection());
   app.disable('x-powered-by');
+  app.use(refuseOnClosedConnection);
   app.use(requestLog(options.logger, app.get(HttpMetrics)));
   // SIGHUP is not a shutdown here: it reloads config/mapping.yaml (see ConnectorConfig).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);

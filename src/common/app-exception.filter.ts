@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, Inject, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { Socket } from 'node:net';
 import { AppLogger } from '../logging/app-logger.js';
 import { maskPersonalData } from './personal-data.js';
 import { AppError, TooManyAuthFailuresError } from './app-error.js';
@@ -29,7 +30,11 @@ export class AppExceptionFilter implements ExceptionFilter {
       // A body refused before it was read whole (too large, a list too long, no secret, unknown vendor) is not read:
       // the connection closes once the answer is out, so that a client cannot hold it open by trickling the rest.
       response.setHeader('Connection', 'close');
-      response.on('finish', () => response.socket?.destroy());
+      const socket = request.socket;
+      // Node closes the connection after its last answer with `destroySoon()`, which destroys it as soon as our side is
+      // closed, unread body and all: this connection lingers instead.
+      socket.destroySoon = () => closeAfterLinger(socket, request);
+      response.on('finish', () => closeAfterLinger(socket, request));
     }
     response.status(status).json(body);
   }
@@ -48,6 +53,30 @@ export class AppExceptionFilter implements ExceptionFilter {
     this.logger.error({ error: errorSummary(exception) }, 'unhandled error while serving a request');
     return { status: 500, body: { error: { code: 'internal_error', message: 'internal error' } } };
   }
+}
+
+/** How long a refused request's connection is held half-closed for the client to read the answer. */
+export const LINGER_MS = 2_000;
+
+const lingering = new WeakSet<Socket>();
+
+/**
+ * Closes a connection whose request was refused before its body was read: first our side only (FIN, after the answer),
+ * while what the client still sends is read and dropped, then the whole of it once the client closes its side, or after
+ * `LINGER_MS` at the most. Destroying it at once would leave the unread body in the kernel's buffer, and closing a
+ * socket with unread data sends a reset, which makes the client's kernel drop the answer it has not read yet: a vendor
+ * would see "connection reset" instead of the 4xx, and a client that writes its whole body before reading would never
+ * see it (TCP's "lingering close": RFC 9112 §9.6, "Tear-down"). A request that follows on this connection is not
+ * taken (`refuseOnClosedConnection`).
+ */
+function closeAfterLinger(socket: Socket, request: Request): void {
+  if (lingering.has(socket) || socket.destroyed) return;
+  lingering.add(socket);
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  request.resume();
+  socket.end();
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -64,4 +64,17 @@ export function limitConnections(server: Server, http: AppEnv['http'], onRefused
       else perAddress.set(address, left);
     });
   });
+}
+
+/**
+ * Express middleware, first in line: a request arriving on a connection whose answer side the connector has already
+ * closed (a refused request's connection, lingering for its client to read the answer) could not be answered, so it
+ * goes no further: nothing of it is stored or done, and the connection is closed. Its sender sends it again.
+ */
+export function refuseOnClosedConnection(request: IncomingMessage, _response: unknown, next: () => void): void {
+  if (request.socket.writableEnded) {
+    request.socket.destroy();
+    return;
+  }
+  next();
 }

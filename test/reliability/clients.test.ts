@@ -109,6 +109,85 @@ describe('clients cannot take the service down', () => {
     expect(outcome.closedMs).toBeLessThan(2_000);
   });
   it(
+    'a body refused unread is answered 413 even to a client that reads only after it has written it all (no reset loses the answer), a client that then holds the connection is closed after the linger time, and a request sent after it on that connection is not taken',
+    { timeout: 30_000 },
+    async () => {
+      const t = await startTestApp();
+      apps.push(t);
+      const { port } = new URL(t.url);
+      // 8 MB, over the 1 MB limit: refused on its Content-Length, none of it read.
+      const body = Buffer.alloc(8 * 1024 * 1024, ' ');
+      const head = `POST /webhooks/yunfu/${YUNFU_SECRET} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+      /**
+       * Writes the whole request, reads nothing for `readAfterMs`, then reads. With `hold`, keeps its side open after
+       * the answer and sends a next request's header a byte every 100 ms (at most 100). Gives up after 15 s.
+       */
+      const exchange = (readAfterMs: number, hold: boolean) =>
+        new Promise<{ response: string; error: string | null; closedMs: number }>((resolve) => {
+          const started = Date.now();
+          const socket = connect({ host: '127.0.0.1', port: Number(port), allowHalfOpen: hold });
+          let response = '';
+          let error: string | null = null;
+          let trickled = 0;
+          const trickle = setInterval(() => {
+            if (hold && response && trickled++ < 100 && !socket.destroyed) socket.write('a');
+          }, 100);
+          socket.pause();
+          socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
+          socket.on('error', (failure: NodeJS.ErrnoException) => (error = failure.code ?? failure.message));
+          socket.on('close', () => {
+            clearInterval(trickle);
+            resolve({ response, error, closedMs: Date.now() - started });
+          });
+          socket.write(head);
+          socket.write(body);
+          // Holding: the start of a next request, whose header then comes a byte at a time.
+          if (hold) socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+          setTimeout(() => socket.resume(), readAfterMs);
+          setTimeout(() => socket.destroy(), 15_000).unref();
+        });
+      const late = await exchange(500, false);
+      const held = await exchange(0, true);
+      // A webhook sent on the same connection after the refused body: its answer could not be delivered, so it is not
+      // taken (the vendor sends it again, on a connection of its own).
+      const pipelined = await new Promise<string>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port: Number(port) });
+        let response = '';
+        socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(response));
+        socket.write(head);
+        socket.write(body);
+        socket.write(
+          `POST /webhooks/yunfu/${YUNFU_SECRET} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(yunfuSeed)}\r\n\r\n${yunfuSeed}`,
+        );
+        setTimeout(() => socket.destroy(), 15_000).unref();
+      });
+      // A webhook on a connection of its own, answered once stored: by then the one sent on the lingering connection
+      // (parsed before that connection closed) would have been stored too, had it been taken.
+      const marker = await send(t.url, `/webhooks/yunfu/${YUNFU_SECRET}`, {
+        body: yunfuSeed.replace('3e7ff3fb-2e65-4a51-b322-a01db56f8a90', 'marker-after-linger'),
+      });
+      expect(marker.status).toBe(200);
+      await t.settled();
+      const stored = Object.values(await t.inbox.countByStatus()).reduce((sum, count) => sum + count, 0) - 1;
+      process.stdout.write(
+        `[clients] an 8 MB body refused unread: the client reading after 500 ms got "${late.response.slice(0, 12)}" (error ${late.error}); one holding its side open was closed after ${held.closedMs} ms (linger 2000 ms); a webhook sent after it on the same connection: ${stored} stored\n`,
+      );
+      expect(late.error).toBeNull();
+      expect(late.response).toMatch(/^HTTP\/1\.1 413/);
+      expect(late.response).toContain('the body is larger than the limit');
+      expect(held.response).toMatch(/^HTTP\/1\.1 413/);
+      // Held open by the client, the connection is closed by the connector after the linger time (2 s), not kept.
+      expect(held.closedMs).toBeGreaterThanOrEqual(1_900);
+      expect(held.closedMs).toBeLessThan(5_000);
+      expect(pipelined).toMatch(/^HTTP\/1\.1 413/);
+      expect(pipelined.match(/HTTP\/1\.1/g)).toHaveLength(1);
+      expect(stored).toBe(0);
+    },
+  );
+
+  it(
     'a client trickling its headers or its body is answered 408 and closed within the time-outs (checked every second), not held',
     { timeout: 30_000 },
     async () => {
