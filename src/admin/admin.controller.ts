@@ -1,10 +1,14 @@
 import { Controller, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppError, UnauthorizedError } from '../common/app-error.js';
+import { errorSummary } from '../common/app-exception.filter.js';
+import { CLOCK, type Clock } from '../common/clock.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
 import { shownDigest } from '../config/mapping-version-store.js';
 import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
+import { AppLogger } from '../logging/app-logger.js';
+import { ConsoleRepository } from '../store/console.repository.js';
 import { MappingPreview } from './mapping-preview.js';
 import { parseJsonBody, readBody } from '../webhooks/request-body.reader.js';
 import { AuthThrottle } from '../webhooks/auth-throttle.js';
@@ -28,7 +32,8 @@ class MissingVendorError extends AppError {
  * Admin endpoints, closed unless `ADMIN_TOKEN` is set; the token goes in `Authorization: Bearer <token>`.
  *  - `POST /admin/mapping/preview?vendor=voicefox` with a vendor payload: what it would write to HubSpot.
  *  - `POST /admin/mapping/reload`: reload `config/mapping.yaml` now (as a file save or SIGHUP would); a good file is
- *    stored as the new version of the mapping, which every instance on the store then takes.
+ *    stored as the new version of the mapping, which every instance on the store then takes. Recorded in the audit log
+ *    (`admin-api`), beside the console's actions.
  */
 @Controller('admin')
 export class AdminController {
@@ -36,7 +41,10 @@ export class AdminController {
     private readonly preview: MappingPreview,
     private readonly config: ConnectorConfig,
     private readonly throttle: AuthThrottle,
+    private readonly auditLog: ConsoleRepository,
+    private readonly logger: AppLogger,
     @Inject(APP_ENV) private readonly env: AppEnv,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Post('mapping/preview')
@@ -57,6 +65,16 @@ export class AdminController {
     this.authorize(request);
     const result = await this.config.reload('admin request');
     const { loadedAt, version } = this.config.reloadStatus();
+    const detail = { ok: result.ok, version: version?.version ?? null, problems: result.problems.length };
+    // As the console's reload is: the action is done whether or not the audit log takes it (a failure is logged).
+    await this.auditLog
+      .audit({ at: this.clock.now(), actor: 'admin-api', session: null, action: 'mapping.reload', detail })
+      .catch((error: unknown) =>
+        this.logger.error(
+          { action: 'mapping.reload', error: errorSummary(error) },
+          'admin: the audit log did not take an entry',
+        ),
+      );
     // The version in force afterwards (new when the file changed; the one before when refused or unchanged), which
     // every instance's health reports once it took it.
     return {

@@ -11,7 +11,7 @@ import type { AppEnv } from '../config/env.schema.js';
 import { shownDigest } from '../config/mapping-version-store.js';
 import { MAPPING_FILE, type ConnectorSettings } from '../config/mapping/mapping-settings.js';
 import { AppLogger } from '../logging/app-logger.js';
-import { ConsoleRepository } from '../store/console.repository.js';
+import { ConsoleRepository, type AuditEntry } from '../store/console.repository.js';
 import { InboxRepository } from '../store/inbox.repository.js';
 import { parseJsonBody, readBody } from '../webhooks/request-body.reader.js';
 import { senderAddress, WebhookIngestService } from '../webhooks/webhook-ingest.service.js';
@@ -71,7 +71,21 @@ export class ConsoleApiController {
   @ConsoleRoute('POST', 'session')
   async signIn(@Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const body = await this.body(request);
-    const kind = this.sessions.authenticateToken(body['token'], senderAddress(request, this.env));
+    let kind: ConsoleKind;
+    try {
+      kind = this.sessions.authenticateToken(body['token'], senderAddress(request, this.env));
+    } catch (error) {
+      // A wrong or missing token is audited (how many, when: a guesser shows); one refused unread because its address
+      // is over the limit (429) is not, so that a guesser cannot make the store write a row per request.
+      if (error instanceof UnauthorizedError)
+        await this.writeAudit({
+          actor: 'unknown',
+          session: null,
+          action: 'session.sign-in-refused',
+          detail: { reason: error.message },
+        });
+      throw error;
+    }
     return this.begin(kind, 'token', request, response);
   }
 
@@ -276,16 +290,17 @@ export class ConsoleApiController {
 
   /** Writes the audit log; a store that does not take it is logged (the action itself is done). */
   private async record(session: ConsoleSession, action: string, detail: Record<string, unknown>): Promise<void> {
+    await this.writeAudit({ actor: actorOf(session), session: sessionTag(session), action, detail });
+  }
+
+  private async writeAudit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
     try {
-      await this.repository.audit({
-        at: this.clock.now(),
-        actor: actorOf(session),
-        session: sessionTag(session),
-        action,
-        detail,
-      });
+      await this.repository.audit({ ...entry, at: this.clock.now() });
     } catch (error) {
-      this.logger.error({ action, error: errorSummary(error) }, 'console: the audit log did not take an entry');
+      this.logger.error(
+        { action: entry.action, error: errorSummary(error) },
+        'console: the audit log did not take an entry',
+      );
     }
   }
 

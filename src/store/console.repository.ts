@@ -8,7 +8,11 @@ export type ConsoleSessionRow = Selectable<ConsoleSessionTable>;
 
 export interface AuditEntry {
   at: Date;
-  actor: 'admin' | 'viewer' | 'sandbox-link';
+  /**
+   * Who: a console session's kind, `sandbox-link` for one opened with the start-up link, `admin-api` for the
+   * `/admin` endpoints' bearer token, `unknown` for a refused sign-in.
+   */
+  actor: 'admin' | 'viewer' | 'sandbox-link' | 'admin-api' | 'unknown';
   /** The first 8 hex characters of the session's stored hash, when a session did it. */
   session: string | null;
   action: string;

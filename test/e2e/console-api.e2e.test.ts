@@ -197,6 +197,14 @@ describe('console sign-in and sessions', () => {
     const throttled = await api(app, 'POST', 'session', { body: { token: 'another-guess-0123456789' } });
     expect(throttled.status).toBe(429);
     expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    // Each 401 is in the audit log with its reason, and nothing of the token; the 429s (refused unread) are not.
+    const refusals = (await auditActions(app, admin)).filter((entry) => entry.action === 'session.sign-in-refused');
+    const wrongAnswers = 1 + statuses.filter((status) => status === 401).length;
+    expect(refusals.map((entry) => `${entry.actor} ${String(entry.detail['reason'])}`).sort()).toEqual(
+      [...Array.from({ length: wrongAnswers }, () => 'unknown wrong token'), 'unknown missing token'].sort(),
+    );
+    expect(JSON.stringify(refusals)).not.toMatch(/guess|not-the-token/);
   });
 
   it('sets the cookie HttpOnly, SameSite=Strict, Path=/console, Secure only over HTTPS (a trusted proxy saying so)', async () => {
@@ -306,6 +314,12 @@ describe('console reads and actions', () => {
       ids: [],
     });
     expect((await api(app, 'POST', 'mapping/reload', { session: admin, body: {} })).body).toMatchObject({ ok: true });
+    // The same action through the /admin API, with the bearer token: in the same log.
+    const adminApi = await fetch(`${app.url}/admin/mapping/reload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(adminApi.status).toBe(200);
     expect((await api(app, 'POST', 'session/sign-out', { session: viewer })).status).toBe(204);
     const entries = await auditActions(app, admin);
     expect(entries.map((entry) => `${entry.actor} ${entry.action}`).reverse()).toEqual([
@@ -313,8 +327,10 @@ describe('console reads and actions', () => {
       'viewer session.sign-in',
       'admin replay',
       'admin mapping.reload',
+      'admin-api mapping.reload',
       'viewer session.sign-out',
     ]);
+    expect(entries.find((entry) => entry.actor === 'admin-api')!.detail).toMatchObject({ ok: true, problems: 0 });
     expect(entries.find((entry) => entry.action === 'replay')!.detail).toEqual({ by: 'ids', queued: 0, ids: [] });
   });
 
