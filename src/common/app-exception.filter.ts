@@ -27,8 +27,9 @@ export class AppExceptionFilter implements ExceptionFilter {
     if (exception instanceof TooManyAuthFailuresError || typeof retryAfter === 'number')
       response.setHeader('Retry-After', String(retryAfter));
     if (!request.complete) {
-      // A body refused before it was read whole (too large, a list too long, no secret, unknown vendor) is not read:
-      // the connection closes once the answer is out, so that a client cannot hold it open by trickling the rest.
+      // A body refused before it was read whole (too large, a list too long, no secret, unknown vendor) is not taken:
+      // the connection closes once the answer is out (after at most `LINGER_MS` half-closed, the rest dropped), so that
+      // a client cannot hold it open by trickling the rest.
       response.setHeader('Connection', 'close');
       const socket = request.socket;
       // Node closes the connection after its last answer with `destroySoon()`, which destroys it as soon as our side is
