@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatDuration } from './format';
+import { detailText, formatAge, formatDuration } from './format';
 
 describe('formats', () => {
   it('says an age in its largest units', () => {
@@ -14,5 +14,12 @@ describe('formats', () => {
     expect(formatDuration(null)).toBe('—');
     expect(formatDuration(125_000)).toBe('2:05');
     expect(formatDuration(3_725_000)).toBe('1:02:05');
+  });
+
+  it("says an audit entry's detail as key: value pairs, lists as JSON, nothing as a dash", () => {
+    expect(detailText({ ok: true, version: 4, problems: 0 })).toBe('ok: true, version: 4, problems: 0');
+    expect(detailText({ reason: 'wrong token' })).toBe('reason: wrong token');
+    expect(detailText({ by: 'ids', ids: [3, 5] })).toBe('by: ids, ids: [3,5]');
+    expect(detailText({})).toBe('—');
   });
 });

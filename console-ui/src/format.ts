@@ -37,3 +37,11 @@ export function formatDuration(ms: number | null | undefined): string {
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count.toLocaleString()} ${count === 1 ? one : many}`;
 }
+
+/** An audit entry's detail, `{ok: true, version: 4}` as `ok: true, version: 4`; lists and objects as compact JSON. */
+export function detailText(detail: Record<string, unknown>): string {
+  const parts = Object.entries(detail).map(
+    ([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`,
+  );
+  return parts.length > 0 ? parts.join(', ') : '—';
+}

@@ -4,6 +4,7 @@ import { api, ApiError, asApiError, onUnauthorized, setCsrfToken } from './api';
 import { ErrorNote, Loading } from './components';
 import { onAnnounce } from './live';
 import { navigate, type Page, type Route, useRoute } from './router';
+import { Audit } from './pages/Audit';
 import { DeadLetters } from './pages/DeadLetters';
 import { Deliveries } from './pages/Deliveries';
 import { Delivery } from './pages/Delivery';
@@ -19,6 +20,7 @@ const NAV: Array<{ page: Page; label: string }> = [
   { page: 'dead-letters', label: 'Dead letters' },
   { page: 'mapping', label: 'Mapping' },
   { page: 'timeline', label: 'What sales see' },
+  { page: 'audit', label: 'Audit log' },
 ];
 
 const TITLES: Record<Page, string> = {
@@ -27,6 +29,7 @@ const TITLES: Record<Page, string> = {
   'dead-letters': 'Dead letters',
   mapping: 'Mapping',
   timeline: 'What sales see',
+  audit: 'Audit log',
   'sign-in': 'Sign in',
   'not-found': 'Page not found',
 };
@@ -116,6 +119,8 @@ function PageFor({ route, session }: { route: Route; session: Session }) {
       return <Mapping session={session} event={route.query.get('event')} />;
     case 'timeline':
       return <Timeline />;
+    case 'audit':
+      return <Audit />;
     default:
       return (
         <section aria-labelledby="page-title">

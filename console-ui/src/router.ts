@@ -1,7 +1,7 @@
 // Hash routes (`#/deliveries/123`, `#/mapping?event=123`): the server serves one index.html for every page.
 import { useEffect, useState } from 'preact/hooks';
 
-export const PAGES = ['overview', 'deliveries', 'dead-letters', 'mapping', 'timeline', 'sign-in'] as const;
+export const PAGES = ['overview', 'deliveries', 'dead-letters', 'mapping', 'timeline', 'audit', 'sign-in'] as const;
 export type Page = (typeof PAGES)[number] | 'not-found';
 
 export interface Route {

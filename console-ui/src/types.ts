@@ -171,3 +171,19 @@ export interface SamplesSent {
   sent: number;
   vendors: string[];
 }
+
+/** One entry of the audit log (`GET /console/api/audit`), newest first. */
+export interface AuditItem {
+  at: string;
+  /** `admin`, `viewer`, `sandbox-link`, `admin-api` (the `/admin` bearer token), `unknown` (a refused sign-in). */
+  actor: string;
+  action: string;
+  /** Ids, counts, versions, a refusal's reason: never secrets or personal data. */
+  detail: Record<string, unknown>;
+  /** The first 8 hex characters of the session's stored hash, when a session did it. */
+  session: string | null;
+}
+
+export interface AuditPage {
+  items: AuditItem[];
+}

@@ -194,6 +194,21 @@ describe('the operator console in Chromium', () => {
         .find((call) => call.properties['ai_call_key'] === 'yunfu:console-after');
       expect(written?.properties['hs_call_title']).toBe('Console edit (Yunfu)');
 
+      // The audit log: the wrong token tried at sign-in, the sign-in, the replay and the saves, newest first.
+      await page.getByRole('link', { name: 'Audit log' }).click();
+      await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+      const auditTable = page.getByRole('table');
+      await auditTable.waitFor();
+      const actions = await auditTable.locator('tbody th[scope="row"]').allTextContents();
+      expect(actions[0]).toBe('mapping.save');
+      expect(actions).toEqual(
+        expect.arrayContaining(['session.sign-in-refused', 'session.sign-in', 'replay', 'mapping.save']),
+      );
+      expect(actions.lastIndexOf('session.sign-in-refused')).toBeGreaterThan(actions.indexOf('replay'));
+      const refusedRow = auditTable.locator('tr', { hasText: 'session.sign-in-refused' });
+      expect(await refusedRow.textContent()).toMatch(/nobody signed in.*reason: wrong token/);
+      expect(await axeProblems(), 'audit log').toEqual([]);
+
       // Sign out: the session ends, and the API refuses it from now on.
       const cookies = await page.context().cookies();
       const session = cookies.find((cookie) => cookie.name === 'console_session');
