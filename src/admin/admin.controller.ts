@@ -1,14 +1,11 @@
 import { Controller, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppError, UnauthorizedError } from '../common/app-error.js';
-import { errorSummary } from '../common/app-exception.filter.js';
-import { CLOCK, type Clock } from '../common/clock.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
 import { shownDigest } from '../config/mapping-version-store.js';
 import { APP_ENV } from '../config/config.tokens.js';
 import type { AppEnv } from '../config/env.schema.js';
-import { AppLogger } from '../logging/app-logger.js';
-import { ConsoleRepository } from '../store/console.repository.js';
+import { AuditLog } from '../store/audit-log.js';
 import { MappingPreview } from './mapping-preview.js';
 import { parseJsonBody, readBody } from '../webhooks/request-body.reader.js';
 import { AuthThrottle } from '../webhooks/auth-throttle.js';
@@ -41,10 +38,8 @@ export class AdminController {
     private readonly preview: MappingPreview,
     private readonly config: ConnectorConfig,
     private readonly throttle: AuthThrottle,
-    private readonly auditLog: ConsoleRepository,
-    private readonly logger: AppLogger,
+    private readonly auditLog: AuditLog,
     @Inject(APP_ENV) private readonly env: AppEnv,
-    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Post('mapping/preview')
@@ -67,14 +62,7 @@ export class AdminController {
     const { loadedAt, version } = this.config.reloadStatus();
     const detail = { ok: result.ok, version: version?.version ?? null, problems: result.problems.length };
     // As the console's reload is: the action is done whether or not the audit log takes it (a failure is logged).
-    await this.auditLog
-      .audit({ at: this.clock.now(), actor: 'admin-api', session: null, action: 'mapping.reload', detail })
-      .catch((error: unknown) =>
-        this.logger.error(
-          { action: 'mapping.reload', error: errorSummary(error) },
-          'admin: the audit log did not take an entry',
-        ),
-      );
+    await this.auditLog.record({ actor: 'admin-api', session: null, action: 'mapping.reload', detail });
     // The version in force afterwards (new when the file changed; the one before when refused or unchanged), which
     // every instance's health reports once it took it.
     return {

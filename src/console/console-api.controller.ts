@@ -3,15 +3,14 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { MappingPreview, type MappingPreviewResult } from '../admin/mapping-preview.js';
 import { AppError, UnknownVendorError, UnauthorizedError } from '../common/app-error.js';
-import { errorSummary } from '../common/app-exception.filter.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { APP_ENV } from '../config/config.tokens.js';
 import { ConnectorConfig } from '../config/connector-config.service.js';
 import type { AppEnv } from '../config/env.schema.js';
 import { shownDigest } from '../config/mapping-version-store.js';
 import { MAPPING_FILE, type ConnectorSettings } from '../config/mapping/mapping-settings.js';
-import { AppLogger } from '../logging/app-logger.js';
-import { ConsoleRepository, type AuditEntry } from '../store/console.repository.js';
+import { AuditLog } from '../store/audit-log.js';
+import { ConsoleRepository } from '../store/console.repository.js';
 import { InboxRepository } from '../store/inbox.repository.js';
 import { parseJsonBody, readBody } from '../webhooks/request-body.reader.js';
 import { senderAddress, WebhookIngestService } from '../webhooks/webhook-ingest.service.js';
@@ -58,7 +57,7 @@ export class ConsoleApiController {
     private readonly preview: MappingPreview,
     private readonly inbox: InboxRepository,
     private readonly ingest: WebhookIngestService,
-    private readonly logger: AppLogger,
+    private readonly auditLog: AuditLog,
     @Inject(APP_ENV) private readonly env: AppEnv,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -78,7 +77,7 @@ export class ConsoleApiController {
       // A wrong or missing token is audited (how many, when: a guesser shows); one refused unread because its address
       // is over the limit (429) is not, so that a guesser cannot make the store write a row per request.
       if (error instanceof UnauthorizedError)
-        await this.writeAudit({
+        await this.auditLog.record({
           actor: 'unknown',
           session: null,
           action: 'session.sign-in-refused',
@@ -290,18 +289,7 @@ export class ConsoleApiController {
 
   /** Writes the audit log; a store that does not take it is logged (the action itself is done). */
   private async record(session: ConsoleSession, action: string, detail: Record<string, unknown>): Promise<void> {
-    await this.writeAudit({ actor: actorOf(session), session: sessionTag(session), action, detail });
-  }
-
-  private async writeAudit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
-    try {
-      await this.repository.audit({ ...entry, at: this.clock.now() });
-    } catch (error) {
-      this.logger.error(
-        { action: entry.action, error: errorSummary(error) },
-        'console: the audit log did not take an entry',
-      );
-    }
+    await this.auditLog.record({ actor: actorOf(session), session: sessionTag(session), action, detail });
   }
 
   /** The request's JSON object (at most twice `WEBHOOK_MAX_BODY_BYTES`: a mapping text and a payload to preview). */

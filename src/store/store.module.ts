@@ -18,6 +18,7 @@ import { LeaseRepository } from './lease.repository.js';
 import { LedgerRepository } from './ledger.repository.js';
 import { MappingVersionRepository } from './mapping-version.repository.js';
 import { RecordingRepository } from './recording.repository.js';
+import { AuditLog } from './audit-log.js';
 import { ConsoleRepository } from './console.repository.js';
 import { openMigratedStore } from './migrations/migrations.js';
 import { SyncFence } from './sync-fence.js';
@@ -80,6 +81,7 @@ class MappingVersionsLink implements OnModuleInit, BeforeApplicationShutdown {
     MappingVersionRepository,
     RecordingRepository,
     ConsoleRepository,
+    AuditLog,
     MappingVersionsLink,
   ],
   exports: [
@@ -91,6 +93,7 @@ class MappingVersionsLink implements OnModuleInit, BeforeApplicationShutdown {
     RecordingRepository,
     SyncFence,
     ConsoleRepository,
+    AuditLog,
   ],
 })
 export class StoreModule {}
