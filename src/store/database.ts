@@ -224,6 +224,19 @@ export interface StoreSchema {
 
 export type StoreDb = Kysely<StoreSchema>;
 
+/**
+ * The largest id a row of `inbox_events` or `audit_log` can have: on PostgreSQL they are `integer` identity columns
+ * (32-bit). PostgreSQL types a parameter compared with such a column as `integer` too, and refuses a larger number
+ * with an error (22003, out of range) instead of matching nothing; so an id a client names is checked against this
+ * first (`possibleId`), on SQLite alike.
+ */
+export const MAX_ROW_ID = 2_147_483_647;
+
+/** Whether a row could have this id (a whole number from 1 to `MAX_ROW_ID`). */
+export function possibleId(id: number): boolean {
+  return Number.isSafeInteger(id) && id >= 1 && id <= MAX_ROW_ID;
+}
+
 /** The SQL dialect under the store: the few queries that differ (row locks, identity columns) branch on it. */
 export type StoreDialect = 'sqlite' | 'postgres';
 

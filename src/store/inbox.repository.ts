@@ -13,6 +13,8 @@ import { contentDigest } from '../common/content-digest.js';
 import { DEFAULT_PORTAL } from '../config/portal.js';
 import {
   INBOX_STATUSES,
+  MAX_ROW_ID,
+  possibleId,
   storeDialect,
   WAITING_STATUSES,
   type StoreDialect,
@@ -484,7 +486,7 @@ export class InboxRepository {
       .where('status', '=', 'dead')
       .where('pruned_at', 'is', null);
     if (filter.vendor) query = query.where('vendor', '=', filter.vendor);
-    if (filter.ids) query = query.where('id', 'in', filter.ids.length > 0 ? filter.ids : [-1]);
+    if (filter.ids) query = query.where('id', 'in', [-1, ...filter.ids.filter(possibleId)]);
     const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
@@ -497,7 +499,7 @@ export class InboxRepository {
       .where('status', '=', 'dead')
       .where('pruned_at', 'is not', null);
     if (filter.vendor) query = query.where('vendor', '=', filter.vendor);
-    if (filter.ids) query = query.where('id', 'in', filter.ids.length > 0 ? filter.ids : [-1]);
+    if (filter.ids) query = query.where('id', 'in', [-1, ...filter.ids.filter(possibleId)]);
     return Number((await query.executeTakeFirstOrThrow()).count);
   }
 
@@ -717,6 +719,7 @@ export class InboxRepository {
   }
 
   async findById(id: number): Promise<InboxEventRow | undefined> {
+    if (!possibleId(id)) return undefined;
     const row = await this.reported().where('inbox_events.id', '=', id).executeTakeFirst();
     return row && asReported(row);
   }
@@ -743,7 +746,9 @@ export class InboxRepository {
    */
   async deliveries(filter: DeliveryFilter): Promise<InboxEventRow[]> {
     let query = this.reported().orderBy('inbox_events.id', 'desc').limit(filter.limit);
-    if (filter.before !== undefined) query = query.where('inbox_events.id', '<', filter.before);
+    // A cursor past every id a row can have reads from the newest.
+    if (filter.before !== undefined && filter.before <= MAX_ROW_ID)
+      query = query.where('inbox_events.id', '<', filter.before);
     if (filter.vendor) query = query.where('inbox_events.vendor', '=', filter.vendor);
     if (filter.from) query = query.where('inbox_events.received_at', '>=', filter.from);
     if (filter.to) query = query.where('inbox_events.received_at', '<', filter.to);
@@ -800,11 +805,12 @@ export class InboxRepository {
 
   /** Of these ids, the dead events that can be replayed (their payload kept). */
   async replayableDeadIds(ids: number[]): Promise<number[]> {
-    if (ids.length === 0) return [];
+    const possible = ids.filter(possibleId);
+    if (possible.length === 0) return [];
     const rows = await this.db
       .selectFrom('inbox_events')
       .select('id')
-      .where('id', 'in', ids)
+      .where('id', 'in', possible)
       .where('status', '=', 'dead')
       .where('pruned_at', 'is', null)
       .orderBy('id')

@@ -426,6 +426,16 @@ describe('console reads and actions', () => {
       `https://app.hubspot.com/contacts/${portal}/record/0-48/${detail['hubspot']['callId']}`,
     );
     expect((await list('deliveries/999999')).status).toBe(404);
+    // Ids past what a row can have (PostgreSQL's are 32-bit): no such delivery, and a cursor that reads from the
+    // newest, never the database's "out of range" as a 500.
+    expect((await list('deliveries/99999999999')).status).toBe(404);
+    expect(((await list('deliveries?before=99999999999')).body as unknown as typeof all).items).toEqual(all.items);
+    expect((await list('deliveries?before=abc')).status).toBe(400);
+    const preview = await api(app, 'POST', 'mapping/preview', {
+      session,
+      body: { text: SHIPPED, eventId: 99999999999 },
+    });
+    expect(preview.status).toBe(404);
   });
 
   it('groups dead letters by masked reason and replays them by reason or ids back to pending', async () => {
@@ -478,7 +488,10 @@ describe('console reads and actions', () => {
     });
     expect(byReason.body).toEqual({ queued: 1, ids: [events[0]!.id] });
     expect((await app.inbox.findById(events[0]!.id))!.status).toBe('pending');
-    const byIds = await api(app, 'POST', 'replay', { session, body: { ids: [events[1]!.id, events[2]!.id, 999999] } });
+    const byIds = await api(app, 'POST', 'replay', {
+      session,
+      body: { ids: [events[1]!.id, events[2]!.id, 999999, 99999999999] },
+    });
     expect(byIds.body).toEqual({ queued: 2, ids: [events[1]!.id, events[2]!.id] });
     expect((await app.inbox.list({ status: 'pending' })).map((event) => event.id)).toEqual(
       events.map((event) => event.id),
