@@ -174,6 +174,7 @@ export interface SamplesSent {
 
 /** One entry of the audit log (`GET /console/api/audit`), newest first. */
 export interface AuditItem {
+  id: number;
   at: string;
   /** `admin`, `viewer`, `sandbox-link`, `admin-api` (the `/admin` bearer token), `unknown` (a refused sign-in). */
   actor: string;
@@ -186,4 +187,6 @@ export interface AuditItem {
 
 export interface AuditPage {
   items: AuditItem[];
+  /** The cursor of the next (older) page: `before=` this; null when there is none. */
+  nextBefore: number | null;
 }

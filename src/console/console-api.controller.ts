@@ -14,7 +14,13 @@ import { ConsoleRepository } from '../store/console.repository.js';
 import { InboxRepository } from '../store/inbox.repository.js';
 import { parseJsonBody, readBody } from '../webhooks/request-body.reader.js';
 import { senderAddress, WebhookIngestService } from '../webhooks/webhook-ingest.service.js';
-import { ConsoleDeliveries, NotFoundError, type DeliveryQuery } from './console-deliveries.js';
+import {
+  ConsoleDeliveries,
+  InvalidQueryError,
+  NotFoundError,
+  wholeQuery,
+  type DeliveryQuery,
+} from './console-deliveries.js';
 import { ConsoleGuard, sessionOf } from './console.guard.js';
 import { ConsoleOverview } from './console-overview.js';
 import { ConsoleRoute } from './console-routes.js';
@@ -36,7 +42,7 @@ class StaleMappingError extends AppError {
   }
 }
 
-/** Audit entries listed at most per request (default 50). */
+/** Audit entries listed at most per page (default 50). */
 const MAX_AUDIT = 200;
 
 /**
@@ -256,18 +262,23 @@ export class ConsoleApiController {
     return { sent, vendors };
   }
 
+  /** A page of the audit log, newest first: `limit` (1 to 200, 50 if not given), `before` (the `nextBefore` answered). */
   @ConsoleRoute('GET', 'audit')
-  async audit(@Query('limit') limitText: unknown) {
-    const limit = typeof limitText === 'string' && /^\d{1,4}$/.test(limitText) ? Number(limitText) : 50;
-    const entries = await this.repository.auditList(Math.min(Math.max(limit, 1), MAX_AUDIT));
+  async audit(@Query('limit') limitText: unknown, @Query('before') beforeText: unknown) {
+    const limit = wholeQuery(limitText, 'limit') ?? 50;
+    if (limit < 1 || limit > MAX_AUDIT) throw new InvalidQueryError('limit', `must be from 1 to ${MAX_AUDIT}`);
+    const before = wholeQuery(beforeText, 'before');
+    const entries = await this.repository.auditList(limit, before);
     return {
       items: entries.map((entry) => ({
+        id: entry.id,
         at: entry.at,
         actor: entry.actor,
         action: entry.action,
         detail: entry.detail,
         session: entry.session,
       })),
+      nextBefore: entries.length === limit ? entries[entries.length - 1]!.id : null,
     };
   }
 

@@ -158,9 +158,15 @@ export class ConsoleDeliveries {
 }
 
 function whole(text: string | undefined, field: string, fallback: number): number {
-  if (text === undefined || text === '') return fallback;
-  if (!/^\d{1,15}$/.test(text)) throw new InvalidQueryError(field, 'must be a whole number');
-  return Number(text);
+  return wholeQuery(text, field) ?? fallback;
+}
+
+/** A query parameter that is a whole number, or not given (undefined); anything else is refused, naming it. */
+export function wholeQuery(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value))
+    throw new InvalidQueryError(field, 'must be a whole number');
+  return Number(value);
 }
 
 function instant(text: string, field: string): string {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Selectable } from 'kysely';
 import { DEFAULT_PORTAL } from '../config/portal.js';
-import type { AuditLogTable, ConsoleSessionTable, StoreDb } from './database.js';
+import { MAX_ROW_ID, type AuditLogTable, type ConsoleSessionTable, type StoreDb } from './database.js';
 import { STORE_DB, STORE_PORTAL } from './inbox.repository.js';
 
 export type ConsoleSessionRow = Selectable<ConsoleSessionTable>;
@@ -85,15 +85,15 @@ export class ConsoleRepository {
     await this.db.insertInto('audit_log').values(values).execute();
   }
 
-  /** The latest entries, newest first. */
-  async auditList(limit: number): Promise<AuditRecord[]> {
-    const rows = await this.db
+  /** The latest entries, newest first; with `before`, those older than the entry of that id (the next page). */
+  async auditList(limit: number, before?: number): Promise<AuditRecord[]> {
+    let query = this.db
       .selectFrom('audit_log')
       .select(['id', 'at', 'actor', 'session', 'action', 'detail'])
-      .where('portal_id', '=', this.portalId)
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
+      .where('portal_id', '=', this.portalId);
+    // A cursor past every id a row can have reads from the newest.
+    if (before !== undefined && before <= MAX_ROW_ID) query = query.where('id', '<', before);
+    const rows = await query.orderBy('id', 'desc').limit(limit).execute();
     return rows.map((row) => ({ ...row, id: Number(row.id), detail: JSON.parse(row.detail) as unknown }));
   }
 }

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ConnectorConfig } from '../../src/config/connector-config.service.js';
+import { AuditLog } from '../../src/store/audit-log.js';
+import { ConsoleRepository } from '../../src/store/console.repository.js';
 import { chinaMobile, yunfuBatch, yunfuCall } from '../support/payload-factory.js';
 import { postJson, REPO_DIR, startTestApp, waitFor, YUNFU_SECRET, type TestApp } from '../support/test-app.js';
 
@@ -85,6 +87,16 @@ describe('the operator console in Chromium', () => {
       );
       await t.settled();
       expect((await t.inbox.findByKey('yunfu', 'console-dead'))?.status).toBe('dead');
+
+      // An audit log longer than a page (50): the reloads an admin made through the API before this session.
+      const auditLog = t.app.get(AuditLog);
+      for (let index = 0; index < 55; index++)
+        await auditLog.record({
+          actor: 'admin-api',
+          session: null,
+          action: 'mapping.reload',
+          detail: { ok: true, version: 1, problems: 0 },
+        });
 
       // Every page refuses without a session: the app shows the sign-in page.
       await page.goto(`${t.url}/console/#/deliveries`);
@@ -207,7 +219,17 @@ describe('the operator console in Chromium', () => {
       expect(actions.lastIndexOf('session.sign-in-refused')).toBeGreaterThan(actions.indexOf('replay'));
       const refusedRow = auditTable.locator('tr', { hasText: 'session.sign-in-refused' });
       expect(await refusedRow.textContent()).toMatch(/nobody signed in.*reason: wrong token/);
+      expect(await auditTable.locator('caption').textContent()).toBe('50 entries, newest first (older ones follow)');
       expect(await axeProblems(), 'audit log').toEqual([]);
+      // "Older" adds the next page below; focus goes to the first entry added; on the last page the button goes.
+      const stored = (await t.app.get(ConsoleRepository).auditList(200)).length;
+      expect(stored).toBeGreaterThan(55);
+      await page.getByRole('button', { name: 'Older' }).click();
+      await auditTable.getByText(`${stored} entries, newest first`, { exact: true }).waitFor();
+      expect(await auditTable.locator('tbody tr').count()).toBe(stored);
+      expect(await page.evaluate('document.activeElement?.closest("tr")?.rowIndex')).toBe(51);
+      expect(await page.getByRole('button', { name: 'Older' }).count()).toBe(0);
+      expect(await axeProblems(), 'audit log, older entries').toEqual([]);
 
       // Sign out: the session ends, and the API refuses it from now on.
       const cookies = await page.context().cookies();

@@ -332,6 +332,25 @@ describe('console reads and actions', () => {
     ]);
     expect(entries.find((entry) => entry.actor === 'admin-api')!.detail).toMatchObject({ ok: true, problems: 0 });
     expect(entries.find((entry) => entry.action === 'replay')!.detail).toEqual({ by: 'ids', queued: 0, ids: [] });
+
+    // Paged newest first: `nextBefore` is the cursor of the next (older) page, null on the last.
+    type AuditPage = { items: Array<{ id: number; action: string }>; nextBefore: number | null };
+    const page = async (query: string) => (await api(app, 'GET', `audit?${query}`, { session: admin })).body;
+    const everything = (await page('limit=200')) as unknown as AuditPage;
+    expect(everything.items).toHaveLength(6);
+    expect(everything.nextBefore).toBeNull();
+    const newer = (await page('limit=4')) as unknown as AuditPage;
+    expect(newer.items).toEqual(everything.items.slice(0, 4));
+    expect(newer.nextBefore).toBe(everything.items[3]!.id);
+    const older = (await page(`limit=4&before=${newer.nextBefore!}`)) as unknown as AuditPage;
+    expect(older).toEqual({ items: everything.items.slice(4), nextBefore: null });
+    // A cursor past every id a row can have (PostgreSQL's ids are 32-bit) reads from the newest, not a 500.
+    expect(((await page('limit=200&before=99999999999')) as unknown as AuditPage).items).toEqual(everything.items);
+    for (const query of ['limit=0', 'limit=201', 'limit=ten', 'before=-1', 'before=1.5', 'limit=2&limit=3']) {
+      const refused = await api(app, 'GET', `audit?${query}`, { session: admin });
+      expect(refused.status, query).toBe(400);
+      expect(refused.body, query).toMatchObject({ error: { code: 'invalid_request' } });
+    }
   });
 
   it('shows the overview from the sources health and metrics read, with 24 hours of synced calls', async () => {
