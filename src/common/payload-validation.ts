@@ -233,7 +233,8 @@ export function isWellFormedText(text: string): boolean {
   return !LONE_SURROGATE.test(text) && !text.includes('\u0000');
 }
 
-function illFormedReason(text: string): string {
+/** Why text is not well-formed (`isWellFormedText`), said for a field's error. */
+export function illFormedReason(text: string): string {
   return text.includes('\u0000')
     ? 'must not contain the NUL character (U+0000)'
     : 'must be well-formed Unicode text (it holds a lone surrogate)';

@@ -4,6 +4,7 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { INBOX_STATUSES, type InboxStatus } from '../store/database.js';
 import { InboxSignal } from '../store/inbox-signal.js';
 import { InboxRepository } from '../store/inbox.repository.js';
+import { illFormedReason, isWellFormedText } from '../common/payload-validation.js';
 import { deliverySearch } from './console-security.js';
 import {
   deadLetterGroups,
@@ -59,6 +60,11 @@ export class ConsoleDeliveries {
     const status = query.status || undefined;
     if (status !== undefined && !(INBOX_STATUSES as string[]).includes(status))
       throw new InvalidQueryError('status', `must be one of ${INBOX_STATUSES.join(', ')}`);
+    // Compared with stored text: PostgreSQL refuses a NUL in a parameter (an error, not "no match").
+    for (const field of ['vendor', 'q'] as const) {
+      const text = query[field];
+      if (text && !isWellFormedText(text)) throw new InvalidQueryError(field, illFormedReason(text));
+    }
     const search = deliverySearch(query.q);
     if (search && search.text.length > 200) throw new InvalidQueryError('q', 'must be at most 200 characters');
     const rows = await this.inbox.deliveries({

@@ -450,6 +450,12 @@ describe('console reads and actions', () => {
     expect((await list('deliveries/99999999999')).status).toBe(404);
     expect(((await list('deliveries?before=99999999999')).body as unknown as typeof all).items).toEqual(all.items);
     expect((await list('deliveries?before=abc')).status).toBe(400);
+    // A NUL in what is compared with stored text: PostgreSQL would refuse the query; the request is refused first.
+    for (const query of ['q=175%00', 'vendor=yunfu%00']) {
+      const refused = await list(`deliveries?${query}`);
+      expect(refused.status, query).toBe(400);
+      expect(refused.body, query).toMatchObject({ error: { message: expect.stringMatching(/NUL character/) } });
+    }
     const preview = await api(app, 'POST', 'mapping/preview', {
       session,
       body: { text: SHIPPED, eventId: 99999999999 },
@@ -585,6 +591,16 @@ describe('console mapping', () => {
       ok: false,
       problems: [{ line, path: 'call.title', message: 'unknown field "custmer.name"' }],
     });
+    // A NUL character (PostgreSQL's text cannot hold one) is a problem with its line, not a store that "did not answer".
+    for (const title of ['"AI\u0000call"', '"AI\\0call"']) {
+      const withNul = SHIPPED.replace(/^ {2}title: .*$/m, `  title: ${title}`);
+      const nul = await api(app, 'POST', 'mapping', { session, body: { text: withNul, baseDigest: before.digest } });
+      expect(nul.status, title).toBe(400);
+      expect(nul.body, title).toEqual({
+        ok: false,
+        problems: [{ line, path: '', message: expect.stringMatching(/^the (line|value) must not contain the NUL/) }],
+      });
+    }
     expect(digestOf()).toBe(fileBefore);
     expect((await api(app, 'GET', 'mapping', { session })).body).toMatchObject({ version: 1, digest: before.digest });
     expect(await db(app).selectFrom('mapping_versions').select('version').execute()).toHaveLength(1);
@@ -611,6 +627,8 @@ describe('console mapping', () => {
     expect(saves.map((entry) => entry.detail)).toEqual([
       { ok: false, stale: true },
       { ok: true, version: 2, digest: saved.body['digest'] },
+      { ok: false, problems: 1 },
+      { ok: false, problems: 1 },
       { ok: false, problems: 1 },
     ]);
   });

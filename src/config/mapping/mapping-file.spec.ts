@@ -207,6 +207,23 @@ describe('config/mapping.yaml', () => {
     else expect(problems[0]).toMatch(expected);
   });
 
+  it('refuses a NUL character or a lone surrogate, written in the text or as an escape, with its line', () => {
+    // PostgreSQL's text refuses a NUL (the stored mapping version would fail); UTF-8 cannot hold a lone surrogate.
+    expect(problemsOf('vendors:\n  yunfu: {}\ncall:\n  title: "AI\u0000call"\n')).toEqual([
+      'config/mapping.yaml:4 the line must not contain the NUL character (U+0000)',
+    ]);
+    expect(problemsOf('# a note\u0000\nvendors:\n  yunfu: {}\n')).toEqual([
+      'config/mapping.yaml:1 the line must not contain the NUL character (U+0000)',
+    ]);
+    expect(problemsOf('vendors:\n  yunfu: {}\ncall:\n  title: "AI\\0call"\n')).toEqual([
+      'config/mapping.yaml:4 the value must not contain the NUL character (U+0000)',
+    ]);
+    expect(problemsOf('vendors:\n  yunfu: {}\ncall:\n\n  title: "AI\\ud800call"\n')).toEqual([
+      'config/mapping.yaml:5 the value must be well-formed Unicode text (it holds a lone surrogate)',
+    ]);
+    expect(problemsOf('vendors:\n  yunfu: {}\ncall:\n  title: "AI\\u00e9 call"\n')).toEqual([]);
+  });
+
   it('reports every problem of a file at once', () => {
     expect(problemsOf('vendors:\n  yunfu:\n    timeZone: Nowhere\ncontact:\n  create: maybe\n')).toHaveLength(2);
   });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, visit } from 'yaml';
 import { configuredVendor } from '../../vendors/configured/configured.vendor.js';
 import type { WebhookAuthScheme } from '../../vendors/webhook-auth-scheme.js';
 import { isVendorId, vendorDefinitions } from '../../vendors/vendors.js';
@@ -15,6 +15,7 @@ import {
   type VendorSettings,
 } from './mapping-settings.js';
 import { ownValue } from '../../common/own-value.js';
+import { illFormedReason, isWellFormedText } from '../../common/payload-validation.js';
 
 /**
  * Reads `config/mapping.yaml`: parsed and checked here without HubSpot (syntax, schema, source fields, templates);
@@ -57,6 +58,23 @@ export function parseConnectorSettings(text: string, fileName: string): Connecto
       ),
     );
   }
+  // A NUL character or a lone surrogate, in the text or in a value (a YAML escape such as "\0" or "\ud800"): no
+  // store holds it as written (PostgreSQL's text refuses a NUL; UTF-8 has no lone surrogate), and nothing the
+  // mapping names means it. Refused with its line, as a syntax error is.
+  const illFormed: string[] = [];
+  text.split('\n').forEach((line, index) => {
+    if (!isWellFormedText(line)) illFormed.push(`${fileName}:${index + 1} the line ${illFormedReason(line)}`);
+  });
+  if (illFormed.length === 0)
+    visit(doc, {
+      Scalar(_key, node) {
+        if (typeof node.value === 'string' && !isWellFormedText(node.value))
+          illFormed.push(
+            `${fileName}:${lines.linePos(node.range?.[0] ?? 0).line} the value ${illFormedReason(node.value)}`,
+          );
+      },
+    });
+  if (illFormed.length > 0) throw new ConfigFileError(illFormed);
   const read = new Reader(doc, lines, fileName);
   const root = doc.toJS() as unknown;
   if (!isRecord(root))
