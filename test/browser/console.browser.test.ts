@@ -231,6 +231,34 @@ describe('the operator console in Chromium', () => {
       expect(await page.getByRole('button', { name: 'Older' }).count()).toBe(0);
       expect(await axeProblems(), 'audit log, older entries').toEqual([]);
 
+      // Deliveries page by page too: 55 more calls; "Clear" lists the newest 50, "Older" adds the rest below, with
+      // focus on the first added; the list is there as it was left after an event's page.
+      await postJson(
+        `${t.url}/webhooks/yunfu/${YUNFU_SECRET}`,
+        yunfuBatch(
+          Array.from({ length: 55 }, (_, index) =>
+            yunfuCall({ callid: `console-many-${index}`, number: chinaMobile(600 + index) }),
+          ),
+        ),
+      );
+      await t.settled();
+      const deliveries = (await t.inbox.list()).length;
+      expect(deliveries).toBeGreaterThan(55);
+      await page.getByRole('link', { name: 'Deliveries' }).click();
+      await page.getByRole('button', { name: 'Clear' }).click();
+      await page.getByText('50 deliveries, newest first', { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Older' }).click();
+      await page.getByText(`${deliveries} deliveries, newest first`, { exact: true }).waitFor();
+      const eventLinks = page.getByRole('link', { name: /^Event \d+$/ });
+      expect(await eventLinks.count()).toBe(deliveries);
+      const firstAdded = await eventLinks.nth(50).textContent();
+      expect(await page.evaluate('document.activeElement?.textContent')).toBe(firstAdded);
+      expect(await page.getByRole('button', { name: 'Older' }).count()).toBe(0);
+      await eventLinks.nth(50).click();
+      await page.getByRole('heading', { name: `Event #${/\d+/.exec(firstAdded!)![0]}` }).waitFor();
+      await page.goBack();
+      await page.getByText(`${deliveries} deliveries, newest first`, { exact: true }).waitFor();
+
       // Sign out: the session ends, and the API refuses it from now on.
       const cookies = await page.context().cookies();
       const session = cookies.find((cookie) => cookie.name === 'console_session');

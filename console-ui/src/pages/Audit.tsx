@@ -1,8 +1,8 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type ApiError, asApiError, isAbort } from '../api';
+import { useEffect, useRef } from 'preact/hooks';
+import { api } from '../api';
 import { ErrorNote, Loading, PageTitle } from '../components';
 import { detailText, formatTime, plural } from '../format';
-import { announce } from '../live';
+import { type KeysetPage, usePagedList } from '../hooks';
 import { own } from '../own';
 import type { AuditItem, AuditPage } from '../types';
 
@@ -17,12 +17,7 @@ const ACTORS: Record<string, string> = {
   unknown: 'nobody signed in',
 };
 
-interface Listing {
-  items: AuditItem[];
-  nextBefore: number | null;
-}
-
-function AuditTable({ listing, focusRow }: { listing: Listing; focusRow: number | null }) {
+function AuditTable({ listing, focusRow }: { listing: KeysetPage<AuditItem>; focusRow: number | null }) {
   const body = useRef<HTMLTableSectionElement>(null);
   useEffect(() => {
     if (focusRow !== null) body.current?.querySelector<HTMLElement>(`[data-entry="${focusRow}"]`)?.focus();
@@ -70,48 +65,19 @@ function AuditTable({ listing, focusRow }: { listing: Listing; focusRow: number 
 
 /** The audit log: who signed in (or was refused), replayed, saved or reloaded the mapping, sent samples. */
 export function Audit() {
-  const [listing, setListing] = useState<Listing | null>(null);
-  /** What is being loaded: the newest page (at first, or on Refresh), or an older page. */
-  const [loading, setLoading] = useState<'newest' | 'older' | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [focusRow, setFocusRow] = useState<number | null>(null);
-  const pending = useRef<AbortController | null>(null);
-
-  /** The newest page (`before` null), or the page older than `before`, added below what is shown. */
-  const load = (before: number | null) => {
-    pending.current?.abort();
-    const controller = new AbortController();
-    pending.current = controller;
-    setLoading(before === null ? 'newest' : 'older');
-    setError(null);
-    const query = `limit=${PAGE_SIZE}${before !== null ? `&before=${before}` : ''}`;
-    api<AuditPage>('GET', `/audit?${query}`, undefined, { signal: controller.signal }).then(
-      (page) => {
-        if (controller.signal.aborted) return;
-        setListing((shown) => ({
-          items: before === null ? page.items : [...(shown?.items ?? []), ...page.items],
-          nextBefore: page.nextBefore,
-        }));
-        setFocusRow(before !== null && page.items.length > 0 ? (page.items[0]?.id ?? null) : null);
-        setLoading(null);
-        announce(
-          before === null
-            ? `${plural(page.items.length, 'entry', 'entries')} loaded${page.nextBefore !== null ? ', more are older' : ''}`
-            : `${plural(page.items.length, 'older entry', 'older entries')} added`,
-        );
-      },
-      (failure: unknown) => {
-        if (controller.signal.aborted || isAbort(failure)) return;
-        setError(asApiError(failure));
-        setLoading(null);
-      },
-    );
-  };
-
-  useEffect(() => {
-    load(null);
-    return () => pending.current?.abort();
-  }, []);
+  const { listing, loading, error, focusId, load } = usePagedList<AuditItem, null>(
+    (_query, before, signal) =>
+      api<AuditPage>('GET', `/audit?limit=${PAGE_SIZE}${before !== null ? `&before=${before}` : ''}`, undefined, {
+        signal,
+      }),
+    {
+      announce: (page, older) =>
+        older
+          ? `${plural(page.items.length, 'older entry', 'older entries')} added`
+          : `${plural(page.items.length, 'entry', 'entries')} loaded${page.nextBefore !== null ? ', more are older' : ''}`,
+    },
+  );
+  useEffect(() => load(null, null), []);
 
   return (
     <section aria-labelledby="page-title">
@@ -121,16 +87,16 @@ export function Audit() {
         samples sent. A session is shown by the first characters of its stored hash; no token is ever recorded.
       </p>
       <p>
-        <button type="button" onClick={() => load(null)} disabled={loading !== null}>
+        <button type="button" onClick={() => load(null, null)} disabled={loading !== null}>
           Refresh
         </button>
       </p>
       <ErrorNote error={error} title="Audit log not loaded" />
-      {listing ? <AuditTable listing={listing} focusRow={focusRow} /> : null}
+      {listing ? <AuditTable listing={listing} focusRow={focusId} /> : null}
       {loading ? <Loading what={loading === 'older' ? 'older entries' : 'the audit log'} /> : null}
       {listing && listing.nextBefore !== null ? (
         <p>
-          <button type="button" onClick={() => load(listing.nextBefore)} disabled={loading !== null}>
+          <button type="button" onClick={() => load(null, listing.nextBefore)} disabled={loading !== null}>
             Older
           </button>
         </p>

@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type ApiError, asApiError, isAbort } from '../api';
+import { api } from '../api';
 import { ErrorNote, PageTitle, StatusBadge } from '../components';
 import { formatTime, plural } from '../format';
-import { announce } from '../live';
+import { type PagedListing, usePagedList } from '../hooks';
 import { deliveriesQuery, type Filters, NO_FILTERS } from '../query';
 import { type DeliveryPage, type DeliverySummary, INBOX_STATUSES } from '../types';
 
@@ -10,55 +10,32 @@ const PAGE_SIZE = 50;
 /** The vendors the connector ships with; a config may define more (they appear once seen in the list). */
 const KNOWN_VENDORS = ['voicefox', 'yunfu', 'retell', 'vapi', 'elevenlabs'];
 
-interface Listing {
-  filters: Filters;
-  items: DeliverySummary[];
-  nextBefore: number | null;
-}
-
 /** The list as it was left: back from an event's page, the operator finds the same filters and rows. */
-let remembered: Listing | null = null;
+let remembered: PagedListing<DeliverySummary, Filters> | null = null;
 
 export function Deliveries({ status }: { status: string | null }) {
-  const start = status !== null ? { ...NO_FILTERS, status } : (remembered?.filters ?? NO_FILTERS);
+  const start = status !== null ? { ...NO_FILTERS, status } : (remembered?.query ?? NO_FILTERS);
   const [draft, setDraft] = useState<Filters>(start);
-  const [listing, setListing] = useState<Listing | null>(remembered && status === null ? remembered : null);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const pending = useRef<AbortController | null>(null);
-  /** After "Older": the first added row takes focus (the button may be gone, having no more to load). */
-  const [focusRow, setFocusRow] = useState<number | null>(null);
-
-  const load = (filters: Filters, before: number | null) => {
-    pending.current?.abort();
-    const controller = new AbortController();
-    pending.current = controller;
-    setLoading(true);
-    setError(null);
-    api<DeliveryPage>('GET', `/deliveries?${deliveriesQuery(filters, before, PAGE_SIZE)}`, undefined, {
-      signal: controller.signal,
-    }).then(
-      (page) => {
-        if (controller.signal.aborted) return;
-        const items = before === null ? page.items : [...(listing?.items ?? []), ...page.items];
-        const next = { filters, items, nextBefore: page.nextBefore };
-        remembered = next;
-        setListing(next);
-        if (before !== null && page.items.length > 0) setFocusRow(page.items[0]?.id ?? null);
-        setLoading(false);
-        announce(
-          before === null
-            ? `${plural(page.items.length, 'delivery', 'deliveries')} found${page.nextBefore !== null ? ', more are older' : ''}`
-            : `${plural(page.items.length, 'older delivery', 'older deliveries')} added`,
-        );
-      },
-      (failure: unknown) => {
-        if (controller.signal.aborted || isAbort(failure)) return;
-        setError(asApiError(failure));
-        setLoading(false);
-      },
-    );
-  };
+  // After "Older", the first added row takes focus (`focusId`: the button may be gone, having no more to load).
+  const {
+    listing,
+    loading: reading,
+    error,
+    focusId,
+    load,
+  } = usePagedList<DeliverySummary, Filters>(
+    (filters, before, signal) =>
+      api<DeliveryPage>('GET', `/deliveries?${deliveriesQuery(filters, before, PAGE_SIZE)}`, undefined, { signal }),
+    {
+      initial: remembered && status === null ? remembered : null,
+      onListing: (next) => (remembered = next),
+      announce: (page, older) =>
+        older
+          ? `${plural(page.items.length, 'older delivery', 'older deliveries')} added`
+          : `${plural(page.items.length, 'delivery', 'deliveries')} found${page.nextBefore !== null ? ', more are older' : ''}`,
+    },
+  );
+  const loading = reading !== null;
 
   // A link such as the overview's `#/deliveries?status=dead` starts a new search; else the list left is shown.
   useEffect(() => {
@@ -69,7 +46,6 @@ export function Deliveries({ status }: { status: string | null }) {
       setDraft(filters);
       load(filters, null);
     } else if (!remembered) load(NO_FILTERS, null);
-    return () => pending.current?.abort();
   }, [status]);
 
   const set = (field: keyof Filters) => (event: Event) =>
@@ -143,7 +119,7 @@ export function Deliveries({ status }: { status: string | null }) {
         </div>
       </form>
       <ErrorNote error={error} title="Deliveries not loaded" />
-      {listing ? <DeliveryTable items={listing.items} focusRow={focusRow} /> : null}
+      {listing ? <DeliveryTable items={listing.items} focusRow={focusId} /> : null}
       {loading ? (
         <p class="muted" role="status">
           Loading…
@@ -151,7 +127,7 @@ export function Deliveries({ status }: { status: string | null }) {
       ) : null}
       {listing && listing.nextBefore !== null ? (
         <p>
-          <button type="button" onClick={() => load(listing.filters, listing.nextBefore)} disabled={loading}>
+          <button type="button" onClick={() => load(listing.query, listing.nextBefore)} disabled={loading}>
             Older
           </button>
         </p>
