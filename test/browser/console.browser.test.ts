@@ -227,7 +227,10 @@ describe('the operator console in Chromium', () => {
       await page.getByRole('button', { name: 'Older' }).click();
       await auditTable.getByText(`${stored} entries, newest first`, { exact: true }).waitFor();
       expect(await auditTable.locator('tbody tr').count()).toBe(stored);
-      expect(await page.evaluate('document.activeElement?.closest("tr")?.rowIndex')).toBe(51);
+      // Focus moves once the rows are drawn (an effect after the render): waited for, up to 5 s.
+      await page.waitForFunction('document.activeElement?.closest("tr")?.rowIndex === 51', undefined, {
+        timeout: 5_000,
+      });
       expect(await page.getByRole('button', { name: 'Older' }).count()).toBe(0);
       expect(await axeProblems(), 'audit log, older entries').toEqual([]);
 
@@ -252,7 +255,9 @@ describe('the operator console in Chromium', () => {
       const eventLinks = page.getByRole('link', { name: /^Event \d+$/ });
       expect(await eventLinks.count()).toBe(deliveries);
       const firstAdded = await eventLinks.nth(50).textContent();
-      expect(await page.evaluate('document.activeElement?.textContent')).toBe(firstAdded);
+      await page.waitForFunction(`document.activeElement?.textContent === ${JSON.stringify(firstAdded)}`, undefined, {
+        timeout: 5_000,
+      });
       expect(await page.getByRole('button', { name: 'Older' }).count()).toBe(0);
       await eventLinks.nth(50).click();
       await page.getByRole('heading', { name: `Event #${/\d+/.exec(firstAdded!)![0]}` }).waitFor();
