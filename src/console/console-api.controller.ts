@@ -17,6 +17,7 @@ import { senderAddress, WebhookIngestService } from '../webhooks/webhook-ingest.
 import {
   ConsoleDeliveries,
   InvalidQueryError,
+  keysetPage,
   NotFoundError,
   wholeQuery,
   type DeliveryQuery,
@@ -268,9 +269,10 @@ export class ConsoleApiController {
     const limit = wholeQuery(limitText, 'limit') ?? 50;
     if (limit < 1 || limit > MAX_AUDIT) throw new InvalidQueryError('limit', `must be from 1 to ${MAX_AUDIT}`);
     const before = wholeQuery(beforeText, 'before');
-    const entries = await this.repository.auditList(limit, before);
+    // One past the page: whether an older page exists (a full last page answers no cursor).
+    const page = keysetPage(await this.repository.auditList(limit + 1, before), limit);
     return {
-      items: entries.map((entry) => ({
+      items: page.rows.map((entry) => ({
         id: entry.id,
         at: entry.at,
         actor: entry.actor,
@@ -278,7 +280,7 @@ export class ConsoleApiController {
         detail: entry.detail,
         session: entry.session,
       })),
-      nextBefore: entries.length === limit ? entries[entries.length - 1]!.id : null,
+      nextBefore: page.nextBefore,
     };
   }
 

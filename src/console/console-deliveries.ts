@@ -68,7 +68,8 @@ export class ConsoleDeliveries {
     const search = deliverySearch(query.q);
     if (search && search.text.length > 200) throw new InvalidQueryError('q', 'must be at most 200 characters');
     const rows = await this.inbox.deliveries({
-      limit,
+      // One past the page: whether an older page exists (a full last page answers no cursor).
+      limit: limit + 1,
       ...(before !== undefined ? { before } : {}),
       ...(query.vendor ? { vendor: query.vendor } : {}),
       ...(status ? { status: status as InboxStatus } : {}),
@@ -76,10 +77,8 @@ export class ConsoleDeliveries {
       ...(query.to ? { to: instant(query.to, 'to') } : {}),
       ...(search ? { search } : {}),
     });
-    return {
-      items: rows.map(deliveryItem),
-      nextBefore: rows.length === limit ? rows[rows.length - 1]!.id : null,
-    };
+    const page = keysetPage(rows, limit);
+    return { items: page.rows.map(deliveryItem), nextBefore: page.nextBefore };
   }
 
   /**
@@ -165,6 +164,18 @@ export class ConsoleDeliveries {
 
 function whole(text: string | undefined, field: string, fallback: number): number {
   return wholeQuery(text, field) ?? fallback;
+}
+
+/**
+ * A page of rows read newest first with one row past `limit` asked for: the page, and the cursor of the next (older)
+ * page (the last id shown), null when that extra row did not come (this page is the last, full or not).
+ */
+export function keysetPage<T extends { id: number }>(
+  rows: T[],
+  limit: number,
+): { rows: T[]; nextBefore: number | null } {
+  const page = rows.slice(0, limit);
+  return { rows: page, nextBefore: rows.length > limit ? page[page.length - 1]!.id : null };
 }
 
 /** A query parameter that is a whole number, or not given (undefined); anything else is refused, naming it. */

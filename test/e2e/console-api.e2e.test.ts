@@ -344,6 +344,10 @@ describe('console reads and actions', () => {
     expect(newer.nextBefore).toBe(everything.items[3]!.id);
     const older = (await page(`limit=4&before=${newer.nextBefore!}`)) as unknown as AuditPage;
     expect(older).toEqual({ items: everything.items.slice(4), nextBefore: null });
+    // A last page that is full answers no cursor (there is no empty page after it).
+    expect(((await page('limit=6')) as unknown as AuditPage).nextBefore).toBeNull();
+    const lastFull = (await page(`limit=2&before=${everything.items[3]!.id}`)) as unknown as AuditPage;
+    expect(lastFull).toEqual({ items: everything.items.slice(4), nextBefore: null });
     // A cursor past every id a row can have (PostgreSQL's ids are 32-bit) reads from the newest, not a 500.
     expect(((await page('limit=200&before=99999999999')) as unknown as AuditPage).items).toEqual(everything.items);
     for (const query of ['limit=0', 'limit=201', 'limit=ten', 'before=-1', 'before=1.5', 'limit=2&limit=3']) {
@@ -408,6 +412,10 @@ describe('console reads and actions', () => {
     expect(first.items).toHaveLength(2);
     const second = (await list(`deliveries?limit=2&before=${first.nextBefore!}`)).body as unknown as typeof all;
     expect(second.items.map((item) => item['id'])).toEqual(all.items.slice(2).map((item) => item['id']));
+    // The last page, full: no cursor to an empty page after it.
+    expect(second.nextBefore).toBeNull();
+    expect(((await list('deliveries?limit=4')).body as unknown as typeof all).nextBefore).toBeNull();
+    expect(((await list('deliveries?limit=3')).body as unknown as typeof all).nextBefore).toBe(all.items[2]!['id']);
 
     for (const q of ['+86 175 3498 9887', '175-3498-9887', '017534989887', '8617534989887'])
       expect(

@@ -9,8 +9,9 @@ import { postJson, REPO_DIR, startTestApp, VOICEFOX_SECRET, YUNFU_SECRET, type T
 /**
  * Arbitrary query strings, path ids and JSON bodies against every route of the console's API and the `/admin`
  * endpoints, with a signed-in admin session: never a 5xx, never an unhandled error. Text comes from the whole of
- * Unicode (NUL, lone surrogates, any plane) and numbers from the whole double range, since those are what a store
- * may refuse as an error (PostgreSQL's text holds no NUL, its integer ids are 32-bit) instead of matching nothing.
+ * Unicode (NUL, lone surrogates, any plane; in a URL as its UTF-8, where a lone surrogate becomes U+FFFD, or as bytes
+ * that are no UTF-8) and numbers from the whole double range, since those are what a store may refuse as an error
+ * (PostgreSQL's text holds no NUL, its integer ids are 32-bit) instead of matching nothing.
  */
 const ADMIN_TOKEN = 'console-fuzz-admin-token-0123456789';
 const SHIPPED = readFileSync(join(REPO_DIR, 'config', 'mapping.yaml'), 'utf8');
