@@ -16,9 +16,9 @@ import { parseJsonBody, readBody } from '../webhooks/request-body.reader.js';
 import { senderAddress, WebhookIngestService } from '../webhooks/webhook-ingest.service.js';
 import {
   ConsoleDeliveries,
-  InvalidQueryError,
   keysetPage,
   NotFoundError,
+  pageLimit,
   wholeQuery,
   type DeliveryQuery,
 } from './console-deliveries.js';
@@ -266,8 +266,7 @@ export class ConsoleApiController {
   /** A page of the audit log, newest first: `limit` (1 to 200, 50 if not given), `before` (the `nextBefore` answered). */
   @ConsoleRoute('GET', 'audit')
   async audit(@Query('limit') limitText: unknown, @Query('before') beforeText: unknown) {
-    const limit = wholeQuery(limitText, 'limit') ?? 50;
-    if (limit < 1 || limit > MAX_AUDIT) throw new InvalidQueryError('limit', `must be from 1 to ${MAX_AUDIT}`);
+    const limit = pageLimit(limitText, MAX_AUDIT);
     const before = wholeQuery(beforeText, 'before');
     // One past the page: whether an older page exists (a full last page answers no cursor).
     const page = keysetPage(await this.repository.auditList(limit + 1, before), limit);

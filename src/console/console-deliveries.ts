@@ -54,9 +54,8 @@ export class ConsoleDeliveries {
   ) {}
 
   async list(query: DeliveryQuery) {
-    const limit = whole(query.limit, 'limit', 50);
-    if (limit < 1 || limit > MAX_PAGE) throw new InvalidQueryError('limit', `must be from 1 to ${MAX_PAGE}`);
-    const before = query.before ? whole(query.before, 'before', 0) : undefined;
+    const limit = pageLimit(query.limit, MAX_PAGE);
+    const before = wholeQuery(query.before, 'before');
     const status = query.status || undefined;
     if (status !== undefined && !(INBOX_STATUSES as string[]).includes(status))
       throw new InvalidQueryError('status', `must be one of ${INBOX_STATUSES.join(', ')}`);
@@ -86,7 +85,7 @@ export class ConsoleDeliveries {
    * records, and where it is in HubSpot (links into app.hubspot.com when the portal is known; none in sandbox mode).
    */
   async detail(idText: string, portalId: string | null) {
-    const id = whole(idText, 'id', 0);
+    const id = wholeQuery(idText, 'id') ?? 0;
     const row = await this.inbox.findById(id);
     if (!row) throw new NotFoundError('delivery');
     const pruned = row.pruned_at !== null;
@@ -162,8 +161,11 @@ export class ConsoleDeliveries {
   }
 }
 
-function whole(text: string | undefined, field: string, fallback: number): number {
-  return wholeQuery(text, field) ?? fallback;
+/** A page's `limit` query parameter: 50 when not given, else a whole number from 1 to `max` (refused otherwise). */
+export function pageLimit(value: unknown, max: number): number {
+  const limit = wholeQuery(value, 'limit') ?? 50;
+  if (limit < 1 || limit > max) throw new InvalidQueryError('limit', `must be from 1 to ${max}`);
+  return limit;
 }
 
 /**
